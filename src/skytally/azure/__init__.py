@@ -1,0 +1,1 @@
+"""The Azure connector: the one place that builds Azure SDK clients and credentials."""

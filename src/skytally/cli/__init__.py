@@ -1,0 +1,1 @@
+"""The `skytally` command line: thin commands over the services."""

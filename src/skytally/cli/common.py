@@ -1,0 +1,72 @@
+"""Shared CLI plumbing: one runtime per command, output as tables or JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from pydantic import BaseModel
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from skytally.config import Settings, get_settings
+from skytally.runtime import Runtime, build_runtime
+
+console = Console()
+err_console = Console(stderr=True)
+
+JSON_HELP = "Print JSON instead of a table."
+
+_runtime: Runtime | None = None
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+def runtime(*, migrate: bool = True) -> Runtime:
+    """The command's runtime (built once; migrates the database on first use)."""
+    global _runtime
+    if _runtime is None:
+        _runtime = build_runtime(settings(), migrate_db=migrate)
+    return _runtime
+
+
+@contextmanager
+def session() -> Iterator[Session]:
+    with runtime().db.session() as s:
+        yield s
+
+
+def to_jsonable(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_jsonable(v) for k, v in value.items()}
+    return value
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(to_jsonable(value), indent=2, default=str) + "\n")
+
+
+def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    if not rows:
+        console.print(f"[dim]{title}: none[/dim]")
+        return
+    console.print(table)
+
+
+def when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value is not None else "—"

@@ -1,0 +1,1 @@
+"""Background jobs: the queue (Huey), job runs with progress, and schedules."""

@@ -1,0 +1,80 @@
+"""The Huey queue: SQLite in the data dir by default, Redis when SKYTALLY_QUEUE_URL says so.
+
+The Huey instance is built on demand (no I/O at import time) and every registered job
+kind becomes one Huey task named after it; periodic kinds also get a periodic task
+that *submits* a recorded run, so scheduled work shows up on the Jobs page too.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from huey import Huey, RedisHuey, SqliteHuey
+from huey.consumer import Consumer
+
+from skytally.config import Settings
+from skytally.errors import ConfigurationError
+from skytally.jobs import service
+from skytally.jobs.registry import JobSpec, load_all
+from skytally.jobs.runner import JobEnvironment, bind_environment, run_job
+
+log = logging.getLogger(__name__)
+
+RUN_TASK = "skytally.run_job"
+
+
+class JobQueue:
+    """A Huey instance with skytally's tasks, and a dispatcher for job runs."""
+
+    def __init__(self, huey: Huey, env: JobEnvironment) -> None:
+        self.huey = huey
+        self.env = env
+        self.specs = load_all()
+        bind_environment(env)
+
+        @huey.task(name=RUN_TASK)
+        def _run(run_id: int) -> str:
+            return run_job(run_id)
+
+        self._run = _run
+        for spec in self.specs.values():
+            if spec.schedule is not None:
+                self._add_periodic(spec)
+
+    def _add_periodic(self, spec: JobSpec) -> None:
+        env = self.env
+
+        def submit_scheduled() -> None:
+            service.submit(
+                env.db, self, spec.kind, target="scheduled", params=spec.schedule_params or {}
+            )
+
+        assert spec.schedule is not None
+        self.huey.periodic_task(spec.schedule, name=f"schedule:{spec.kind}")(submit_scheduled)
+
+    def dispatch(self, run_id: int) -> None:
+        self._run(run_id)
+
+    def consumer(self, workers: int = 2) -> Consumer:
+        return self.huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
+
+
+def build_huey(settings: Settings, *, immediate: bool = False) -> Huey:
+    if immediate:
+        return Huey("skytally", immediate=True)
+    url = settings.queue_url
+    if url:
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigurationError(
+                f"SKYTALLY_QUEUE_URL must be a redis:// URL, got {url.split('://')[0]}://…"
+            )
+        return RedisHuey("skytally", url=url)
+    settings.prepare()
+    return SqliteHuey("skytally", filename=str(settings.data_dir / "jobs.db"))
+
+
+def describe_queue(settings: Settings) -> dict[str, Any]:
+    if settings.queue_url:
+        return {"backend": "redis", "url": settings.queue_url.split("@")[-1]}
+    return {"backend": "sqlite", "path": str(settings.data_dir / "jobs.db")}

@@ -1,0 +1,68 @@
+"""Job kinds, declared next to the capability they belong to.
+
+A capability registers a function with `@job("kind")` (and, for periodic work,
+`schedule=` a Huey crontab). The queue wires every registered kind into Huey when it
+is built, so importing a capability module is all it takes to make its jobs runnable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from skytally.jobs.runner import JobContext
+
+JobFunc = Callable[["JobContext", dict[str, Any]], dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    kind: str
+    func: JobFunc
+    title: str
+    # A Huey crontab validator: (datetime) -> bool. None: on demand only.
+    schedule: Callable[[Any], bool] | None = None
+    schedule_text: str = ""
+    # Parameters the periodic run is submitted with.
+    schedule_params: dict[str, Any] | None = None
+    # "system": installation-wide, only organisation admins may submit it;
+    # "workspace": runs for one workspace, its editors and admins may submit it.
+    scope: str = "system"
+
+
+JOBS: dict[str, JobSpec] = {}
+
+
+def job(
+    kind: str,
+    *,
+    title: str,
+    schedule: Callable[[Any], bool] | None = None,
+    schedule_text: str = "",
+    scope: str = "system",
+) -> Callable[[JobFunc], JobFunc]:
+    if scope not in ("system", "workspace"):
+        raise ValueError(f"job scope must be 'system' or 'workspace', not {scope!r}")
+
+    def register(func: JobFunc) -> JobFunc:
+        if kind in JOBS and JOBS[kind].func is not func:
+            raise RuntimeError(f"job kind {kind!r} registered twice")
+        JOBS[kind] = JobSpec(kind, func, title, schedule, schedule_text, scope=scope)
+        return func
+
+    return register
+
+
+def load_all() -> dict[str, JobSpec]:
+    """Import every module that declares jobs, then return the registry."""
+    import importlib
+
+    for module in JOB_MODULES:
+        importlib.import_module(module)
+    return JOBS
+
+
+# Modules that declare jobs. Each capability adds its own `jobs` module here.
+JOB_MODULES: list[str] = ["skytally.jobs.maintenance"]

@@ -1,0 +1,162 @@
+"""Submitting and listing job runs, scoped to what the caller may see."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from skytally.errors import InvalidInput, NotFound, PermissionDenied
+from skytally.jobs.models import JobRun, JobStatus
+from skytally.jobs.registry import JOBS, JobSpec
+from skytally.jobs.schemas import JobRunOut
+from skytally.store.base import utcnow
+from skytally.store.db import Database
+from skytally.workspaces.schemas import Actor
+
+# A running job that has not reported for this long lost its worker.
+STALE_AFTER = timedelta(minutes=15)
+
+
+class Dispatcher(Protocol):
+    def dispatch(self, run_id: int) -> None: ...
+
+
+def submit(
+    db: Database,
+    dispatcher: Dispatcher,
+    kind: str,
+    *,
+    target: str = "",
+    workspace_id: int | None = None,
+    params: dict[str, Any] | None = None,
+    queued_by: str = "system",
+) -> JobRunOut:
+    """Record a run (committed first, so the worker finds it), then queue it."""
+    if kind not in JOBS:
+        raise InvalidInput(f"unknown job kind {kind!r}; known: {', '.join(sorted(JOBS))}")
+    with db.session() as session:
+        run = JobRun(
+            kind=kind,
+            target=target,
+            workspace_id=workspace_id,
+            params=params or {},
+            queued_by=queued_by,
+            message="waiting for a worker",
+        )
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    try:
+        dispatcher.dispatch(run_id)
+    except Exception as exc:
+        with db.session() as session:
+            failed = session.get(JobRun, run_id)
+            if failed is not None:
+                failed.status = JobStatus.FAILED.value
+                failed.error = f"could not queue the job: {type(exc).__name__}: {exc}"
+                failed.finished_at = utcnow()
+        raise
+    with db.session() as session:
+        row = session.get(JobRun, run_id)
+        assert row is not None
+        return JobRunOut.model_validate(row)
+
+
+def runnable_kinds(actor: Actor) -> list[JobSpec]:
+    """Job kinds this actor may submit (for some workspace, for workspace-scoped kinds)."""
+    return [
+        spec
+        for spec in sorted(JOBS.values(), key=lambda s: s.kind)
+        if actor.is_admin or (spec.scope == "workspace" and any(actor.can_edit(w) for w in actor.roles))
+    ]
+
+
+def submit_as(
+    db: Database,
+    dispatcher: Dispatcher,
+    actor: Actor,
+    kind: str,
+    *,
+    workspace_id: int | None = None,
+    target: str = "",
+    params: dict[str, Any] | None = None,
+) -> JobRunOut:
+    """Submit on behalf of a user: system jobs need an organisation admin, workspace
+    jobs an editor (or admin) of that workspace."""
+    spec = JOBS.get(kind)
+    if spec is None:
+        raise InvalidInput(f"unknown job kind {kind!r}; known: {', '.join(sorted(JOBS))}")
+    if spec.scope == "system":
+        if workspace_id is not None:
+            raise InvalidInput(f"{kind} is an installation-wide job; submit it without a workspace")
+        if not actor.is_admin:
+            raise PermissionDenied(f"only organisation admins can run {kind}")
+    else:
+        if workspace_id is None:
+            raise InvalidInput(f"{kind} runs for one workspace; give workspace_id")
+        if not actor.can_view(workspace_id):
+            raise NotFound(f"workspace {workspace_id} does not exist or you are not a member of it")
+        if not actor.can_edit(workspace_id):
+            raise PermissionDenied(f"only editors and admins of the workspace can run {kind}")
+    return submit(
+        db, dispatcher, kind, target=target, workspace_id=workspace_id, params=params,
+        queued_by=actor.email,
+    )
+
+
+def _visible(actor: Actor) -> Any:
+    if actor.is_admin:
+        return True
+    return JobRun.workspace_id.in_(set(actor.roles))
+
+
+def list_runs(
+    session: Session,
+    actor: Actor,
+    *,
+    limit: int = 50,
+    status: str | None = None,
+    kind: str | None = None,
+    workspace_id: int | None = None,
+) -> list[JobRunOut]:
+    stmt = select(JobRun).where(_visible(actor)).order_by(JobRun.id.desc()).limit(min(limit, 500))
+    if status:
+        try:
+            stmt = stmt.where(JobRun.status == JobStatus(status).value)
+        except ValueError:
+            raise InvalidInput(
+                f"unknown status {status!r}; use one of {', '.join(s.value for s in JobStatus)}"
+            ) from None
+    if kind:
+        stmt = stmt.where(JobRun.kind == kind)
+    if workspace_id is not None:
+        stmt = stmt.where(JobRun.workspace_id == workspace_id)
+    return [JobRunOut.model_validate(r) for r in session.scalars(stmt)]
+
+
+def get_run(session: Session, actor: Actor, run_id: int) -> JobRunOut:
+    row = session.get(JobRun, run_id)
+    if row is None or not (actor.is_admin or row.workspace_id in actor.roles):
+        raise NotFound(f"job run {run_id} does not exist or is not in your workspaces")
+    return JobRunOut.model_validate(row)
+
+
+def mark_stale_runs(session: Session) -> int:
+    """Runs whose worker stopped reporting become `interrupted` (safe to resubmit)."""
+    cutoff = utcnow() - STALE_AFTER
+    result = session.execute(
+        update(JobRun)
+        .where(
+            JobRun.status == JobStatus.RUNNING.value,
+            or_(JobRun.heartbeat_at.is_(None), JobRun.heartbeat_at < cutoff),
+        )
+        .values(
+            status=JobStatus.INTERRUPTED.value,
+            finished_at=utcnow(),
+            error="the worker stopped while running this job; run it again",
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,1 @@
+"""Organisation, workspaces, users, memberships, API tokens and web sessions."""

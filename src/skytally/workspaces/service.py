@@ -1,0 +1,252 @@
+"""Use cases: the organisation, users, workspaces and memberships.
+
+Authorisation lives here, not in routes: every function that reads or changes a
+workspace takes the acting `Actor` and refuses what that actor may not do. A workspace
+the actor cannot see is reported as not found, so its existence does not leak.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from skytally.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from skytally.security.passwords import hash_password, needs_rehash, verify_password
+from skytally.store.base import utcnow
+from skytally.workspaces import repo
+from skytally.workspaces.models import Membership, Organisation, User, Workspace, WorkspaceRole
+from skytally.workspaces.schemas import (
+    Actor,
+    MemberAdd,
+    MemberOut,
+    UserCreate,
+    UserOut,
+    WorkspaceCreate,
+    WorkspaceOut,
+)
+
+# A verifiable hash to compare against when the email is unknown, so a wrong email
+# costs the same time as a wrong password and does not reveal which accounts exist.
+_DUMMY_HASH = hash_password("not-a-real-password-for-timing")
+
+
+def ensure_organisation(session: Session, name: str = "My organisation") -> Organisation:
+    org = repo.organisation(session)
+    if org is None:
+        org = Organisation(name=name)
+        session.add(org)
+        session.flush()
+    return org
+
+
+def actor_for_user(session: Session, user: User) -> Actor:
+    roles = {m.workspace_id: WorkspaceRole(m.role) for m in repo.memberships_of(session, user.id)}
+    return Actor(user_id=user.id, email=user.email, is_admin=user.is_admin, roles=roles)
+
+
+def require_admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise PermissionDenied("only organisation admins can do this; ask an admin")
+
+
+# --- users ---------------------------------------------------------------------------
+def create_user(session: Session, actor: Actor | None, data: UserCreate) -> UserOut:
+    """Create a user. `actor=None` is the installation itself (CLI, demo, first admin)."""
+    if actor is not None:
+        require_admin(actor)
+    if repo.user_by_email(session, data.email) is not None:
+        raise Conflict(f"a user with email {data.email} already exists")
+    user = User(
+        email=data.email,
+        display_name=data.display_name or data.email.split("@")[0],
+        password_hash=hash_password(data.password.get_secret_value()),
+        is_admin=data.is_admin,
+    )
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(f"a user with email {data.email} already exists") from None
+    return UserOut.model_validate(user)
+
+
+def authenticate(session: Session, email: str, password: str) -> Actor:
+    user = repo.user_by_email(session, email)
+    if user is None or not user.is_active:
+        verify_password(_DUMMY_HASH, password)
+        raise NotAuthenticated("wrong email or password")
+    if not verify_password(user.password_hash, password):
+        raise NotAuthenticated("wrong email or password")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    return actor_for_user(session, user)
+
+
+def list_users(session: Session, actor: Actor) -> list[UserOut]:
+    require_admin(actor)
+    return [UserOut.model_validate(u) for u in repo.users(session)]
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} does not exist")
+    return user
+
+
+def set_password(session: Session, actor: Actor | None, email: str, password: str) -> None:
+    user = repo.user_by_email(session, email)
+    if user is None:
+        raise NotFound(f"no user with email {email}; list users with `skytally users list`")
+    if actor is not None and actor.user_id != user.id:
+        require_admin(actor)
+    UserCreate(email=user.email, password=password)  # the same password rules
+    user.password_hash = hash_password(password)
+    repo.delete_web_sessions_of(session, user.id)
+
+
+def set_active(session: Session, actor: Actor | None, email: str, active: bool) -> UserOut:
+    if actor is not None:
+        require_admin(actor)
+    user = repo.user_by_email(session, email)
+    if user is None:
+        raise NotFound(f"no user with email {email}")
+    if not active and user.is_admin and repo.count_admins(session) <= 1:
+        raise Conflict("cannot deactivate the last organisation admin; make another admin first")
+    user.is_active = active
+    if not active:
+        repo.delete_web_sessions_of(session, user.id)
+    session.flush()
+    return UserOut.model_validate(user)
+
+
+# --- workspaces ----------------------------------------------------------------------
+def _out(ws: Workspace, actor: Actor | None) -> WorkspaceOut:
+    out = WorkspaceOut.model_validate(ws)
+    out.role = actor.role_in(ws.id) if actor else None
+    return out
+
+
+def create_workspace(session: Session, actor: Actor | None, data: WorkspaceCreate) -> WorkspaceOut:
+    if actor is not None:
+        require_admin(actor)
+    if repo.workspace_by_name(session, data.name) is not None:
+        raise Conflict(f"a workspace named {data.name!r} already exists; choose another name")
+    ws = Workspace(name=data.name, description=data.description)
+    session.add(ws)
+    session.flush()
+    return _out(ws, actor)
+
+
+def list_workspaces(session: Session, actor: Actor) -> list[WorkspaceOut]:
+    ids = None if actor.is_admin else set(actor.roles)
+    return [_out(ws, actor) for ws in repo.workspaces(session, ids)]
+
+
+def visible_workspace_ids(session: Session, actor: Actor) -> set[int]:
+    if actor.is_admin:
+        return {ws.id for ws in repo.workspaces(session)}
+    return set(actor.roles)
+
+
+def get_workspace(session: Session, actor: Actor, workspace_id: int) -> WorkspaceOut:
+    ws = session.get(Workspace, workspace_id)
+    if ws is None or not actor.can_view(workspace_id):
+        raise NotFound(f"workspace {workspace_id} does not exist or you are not a member of it")
+    return _out(ws, actor)
+
+
+def find_workspace(session: Session, actor: Actor | None, name_or_id: str) -> WorkspaceOut:
+    ws = (
+        session.get(Workspace, int(name_or_id))
+        if name_or_id.isdigit()
+        else repo.workspace_by_name(session, name_or_id)
+    )
+    if ws is None or (actor is not None and not actor.can_view(ws.id)):
+        raise NotFound(
+            f"no workspace {name_or_id!r}; list them with `skytally workspaces list`"
+        )
+    return _out(ws, actor)
+
+
+def rename_workspace(
+    session: Session, actor: Actor, workspace_id: int, data: WorkspaceCreate
+) -> WorkspaceOut:
+    get_workspace(session, actor, workspace_id)
+    if not actor.can_admin(workspace_id):
+        raise PermissionDenied("only a workspace admin can change the workspace")
+    other = repo.workspace_by_name(session, data.name)
+    if other is not None and other.id != workspace_id:
+        raise Conflict(f"a workspace named {data.name!r} already exists")
+    ws = session.get(Workspace, workspace_id)
+    assert ws is not None
+    ws.name, ws.description = data.name, data.description
+    session.flush()
+    return _out(ws, actor)
+
+
+def delete_workspace(session: Session, actor: Actor, workspace_id: int) -> None:
+    require_admin(actor)
+    ws = session.get(Workspace, workspace_id)
+    if ws is None:
+        raise NotFound(f"workspace {workspace_id} does not exist")
+    session.delete(ws)
+    session.flush()
+
+
+# --- members -------------------------------------------------------------------------
+def list_members(session: Session, actor: Actor, workspace_id: int) -> list[MemberOut]:
+    get_workspace(session, actor, workspace_id)
+    return [
+        MemberOut(user_id=u.id, email=u.email, display_name=u.display_name, role=WorkspaceRole(m.role))
+        for m, u in repo.members(session, workspace_id)
+    ]
+
+
+def add_member(
+    session: Session, actor: Actor | None, workspace_id: int, data: MemberAdd
+) -> MemberOut:
+    """Add a user to a workspace, or change their role if they are already a member."""
+    if actor is not None:
+        get_workspace(session, actor, workspace_id)
+        if not actor.can_admin(workspace_id):
+            raise PermissionDenied("only a workspace admin can add members")
+    elif session.get(Workspace, workspace_id) is None:
+        raise NotFound(f"workspace {workspace_id} does not exist")
+    user = repo.user_by_email(session, data.email)
+    if user is None:
+        raise NotFound(f"no user with email {data.email}; an organisation admin must create it first")
+    existing = repo.membership(session, workspace_id, user.id)
+    if existing is None:
+        session.add(Membership(user_id=user.id, workspace_id=workspace_id, role=data.role.value))
+    else:
+        if (
+            existing.role == WorkspaceRole.ADMIN
+            and data.role is not WorkspaceRole.ADMIN
+            and repo.count_workspace_admins(session, workspace_id) <= 1
+        ):
+            raise Conflict("this is the workspace's last admin; make someone else admin first")
+        existing.role = data.role.value
+    session.flush()
+    return MemberOut(user_id=user.id, email=user.email, display_name=user.display_name, role=data.role)
+
+
+def remove_member(session: Session, actor: Actor, workspace_id: int, user_id: int) -> None:
+    get_workspace(session, actor, workspace_id)
+    if not actor.can_admin(workspace_id) and actor.user_id != user_id:
+        raise PermissionDenied("only a workspace admin can remove other members")
+    existing = repo.membership(session, workspace_id, user_id)
+    if existing is None:
+        raise NotFound(f"user {user_id} is not a member of workspace {workspace_id}")
+    if existing.role == WorkspaceRole.ADMIN and repo.count_workspace_admins(session, workspace_id) <= 1:
+        raise Conflict("this is the workspace's last admin; make someone else admin first")
+    session.delete(existing)
+    session.flush()
+
+
+def parse_role(value: str) -> WorkspaceRole:
+    try:
+        return WorkspaceRole(value.strip().lower())
+    except ValueError:
+        raise InvalidInput(f"unknown role {value!r}; use admin, editor or viewer") from None

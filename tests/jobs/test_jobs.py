@@ -1,0 +1,105 @@
+"""Job runs are recorded, scoped, and survive failures honestly."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from conftest import backend_params
+from skytally.config import Settings
+from skytally.errors import InvalidInput, NotFound
+from skytally.jobs import service
+from skytally.jobs.models import JobRun, JobStatus
+from skytally.jobs.registry import JOBS, job
+from skytally.jobs.runner import JobContext, PartialFailure
+from skytally.runtime import Runtime, build_runtime
+from skytally.workspaces.models import WorkspaceRole
+from skytally.workspaces.schemas import Actor
+
+
+@job("test.explode", title="Test: always fails")
+def _explode(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    ctx.progress(1, 2, "half way")
+    raise RuntimeError("the disk is on fire")
+
+
+@job("test.partial", title="Test: fan-out with one failure")
+def _partial(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    raise PartialFailure({"ok": ["sub-a"], "failures": [{"item": "sub-b", "error": "403"}]})
+
+
+@pytest.mark.parametrize("database_url", backend_params(), indirect=True)
+def test_housekeeping_run_is_recorded(runtime: Runtime) -> None:
+    run = service.submit(runtime.db, runtime.queue, "maintenance.housekeeping", queued_by="test")
+    with runtime.db.session() as s:
+        row = s.get(JobRun, run.id)
+        assert row is not None
+        assert row.status == JobStatus.SUCCEEDED
+        assert row.progress == 1.0
+        assert row.result is not None and row.result["keep_days"] == 90
+        assert row.started_at is not None and row.finished_at is not None
+
+
+def test_failures_and_partial_results_are_recorded(runtime: Runtime) -> None:
+    failed = service.submit(runtime.db, runtime.queue, "test.explode")
+    partial = service.submit(runtime.db, runtime.queue, "test.partial")
+    with runtime.db.session() as s:
+        f = s.get(JobRun, failed.id)
+        p = s.get(JobRun, partial.id)
+        assert f is not None and f.status == JobStatus.FAILED
+        assert f.error == "RuntimeError: the disk is on fire" and f.progress == 0.5
+        assert p is not None and p.status == JobStatus.PARTIAL
+        assert p.result == {"ok": ["sub-a"], "failures": [{"item": "sub-b", "error": "403"}]}
+
+
+def test_unknown_kind_is_refused(runtime: Runtime) -> None:
+    with pytest.raises(InvalidInput, match="unknown job kind"):
+        service.submit(runtime.db, runtime.queue, "no.such.job")
+
+
+def test_runs_are_scoped_to_workspaces(runtime: Runtime) -> None:
+    from skytally.workspaces.models import Workspace
+
+    with runtime.db.session() as s:
+        a, b = Workspace(name="A"), Workspace(name="B")
+        s.add_all([a, b])
+        s.flush()
+        a_id, b_id = a.id, b.id
+    run_b = service.submit(runtime.db, runtime.queue, "maintenance.housekeeping", workspace_id=b_id)
+    viewer_a = Actor(user_id=1, email="v@example.com", is_admin=False, roles={a_id: WorkspaceRole.VIEWER})
+    with runtime.db.session() as s:
+        assert service.list_runs(s, viewer_a) == []
+        with pytest.raises(NotFound):
+            service.get_run(s, viewer_a, run_b.id)
+
+
+def test_redis_queue_runs_jobs_through_a_real_consumer(tmp_path: Any, redis_url: str) -> None:
+    import redis
+
+    db_index_url = redis_url.rstrip("/").rsplit("/", 1)[0] + "/13"
+    redis.Redis.from_url(db_index_url).flushdb()
+    rt = build_runtime(Settings(data_dir=tmp_path, queue_url=db_index_url, demo=True))  # type: ignore[call-arg]
+    consumer = rt.queue.consumer(workers=1)
+    consumer.start()
+    try:
+        run = service.submit(rt.db, rt.queue, "maintenance.housekeeping")
+        deadline = time.monotonic() + 20
+        status = None
+        while time.monotonic() < deadline:
+            with rt.db.session() as s:
+                row = s.get(JobRun, run.id)
+                assert row is not None
+                status = row.status
+            if JobStatus(status).finished:
+                break
+            time.sleep(0.1)
+        assert status == JobStatus.SUCCEEDED
+    finally:
+        consumer.stop(graceful=True)
+        rt.close()
+
+
+def test_test_jobs_registered() -> None:
+    assert {"test.explode", "test.partial", "maintenance.housekeeping"} <= set(JOBS)
