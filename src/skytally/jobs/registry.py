@@ -65,4 +65,4 @@ def load_all() -> dict[str, JobSpec]:
 
 
 # Modules that declare jobs. Each capability adds its own `jobs` module here.
-JOB_MODULES: list[str] = ["skytally.jobs.maintenance"]
+JOB_MODULES: list[str] = ["skytally.jobs.maintenance", "skytally.accounts.jobs"]

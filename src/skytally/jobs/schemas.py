@@ -17,6 +17,7 @@ class JobRunOut(BaseModel):
     kind: str
     target: str
     workspace_id: int | None
+    params: dict[str, Any] = {}
     status: JobStatus
     progress: float
     message: str

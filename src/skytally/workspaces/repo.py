@@ -63,7 +63,7 @@ def members(session: Session, workspace_id: int) -> list[tuple[Membership, User]
         .where(Membership.workspace_id == workspace_id)
         .order_by(User.email)
     )
-    return [(m, u) for m, u in rows.tuples()]
+    return [(m, u) for m, u in rows.all()]
 
 
 def count_workspace_admins(session: Session, workspace_id: int) -> int:

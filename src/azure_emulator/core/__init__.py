@@ -1,0 +1,1 @@
+"""Cross-service machinery: errors, authentication, context, throttling, faults, logging."""

@@ -1,0 +1,29 @@
+"""Small response helpers shared by the services."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.responses import Response
+
+GRAPH_CONTENT_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+
+
+class JsonResponse(Response):
+    """JSON with ``charset=utf-8`` in the content type, as Microsoft's APIs send it."""
+
+    media_type = "application/json; charset=utf-8"
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class GraphJsonResponse(JsonResponse):
+    media_type = GRAPH_CONTENT_TYPE
+
+
+async def read_form(request: Any) -> dict[str, str]:
+    """The urlencoded/multipart form as a plain dict (last value wins)."""
+    form = await request.form()
+    return {k: str(v) for k, v in form.items()}

@@ -1,0 +1,1 @@
+"""One package per emulated service (moto-style: routes / responses / backend)."""

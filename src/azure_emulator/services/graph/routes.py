@@ -1,0 +1,238 @@
+"""Microsoft Graph v1.0 directory routes (mounted at /graph).
+
+Microsoft 365 usage reports and subscribedSkus belong in ``reports.py`` (a later issue):
+if that module exists and exposes ``routes``, they are appended here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route, Router
+
+from azure_emulator.core.auth import Principal, require_principal
+from azure_emulator.core.context import get_world
+from azure_emulator.services.graph import responses as R
+from azure_emulator.services.graph.collection import bad_request, by_id, collection, entity
+from azure_emulator.services.graph.permissions import require
+from azure_emulator.world.model import Tenant
+
+_ALT_KEY = re.compile(r"^\(appId='([^']+)'\)$")
+
+
+def _caller(request: Request, operation: str) -> tuple[Principal, Tenant]:
+    principal = require_principal(request, "graph")
+    require(request, principal, operation)
+    return principal, get_world(request).tenants[principal.tenant_id]
+
+
+def _not_found(request: Request, key: str) -> Any:
+    return bad_request(request, f"Resource '{key}' does not exist or one of its queried reference-property objects are not present.", "Request_ResourceNotFound")
+
+
+# --- organization & domains -----------------------------------------------------------
+async def organization(request: Request) -> Response:
+    _, tenant = _caller(request, "organization")
+    return collection(request, "organization", "organization", [R.organization(tenant)])
+
+
+async def organization_item(request: Request) -> Response:
+    _, tenant = _caller(request, "organization")
+    if request.path_params["id"].lower() != tenant.tenant_id:
+        raise _not_found(request, request.path_params["id"])
+    return entity(request, "organization", R.organization(tenant), "organization")
+
+
+async def domains(request: Request) -> Response:
+    _, tenant = _caller(request, "domains")
+    return collection(request, "domains", "domain", [R.domain(d, tenant) for d in tenant.verified_domains])
+
+
+async def domain_item(request: Request) -> Response:
+    _, tenant = _caller(request, "domains")
+    name = by_id(tenant.verified_domains, lambda d: d, request.path_params["id"])
+    if name is None:
+        raise _not_found(request, request.path_params["id"])
+    return entity(request, "domains", R.domain(name, tenant), "domain")
+
+
+# --- users -------------------------------------------------------------------------
+async def users(request: Request) -> Response:
+    _, tenant = _caller(request, "users")
+    return collection(request, "users", "user", [R.user(u) for u in tenant.users.values()], default=R.USER_DEFAULT)
+
+
+async def users_count(request: Request) -> Response:
+    _, tenant = _caller(request, "users")
+    return collection(request, "users", "user", [R.user(u) for u in tenant.users.values()], count_only=True)
+
+
+async def user_item(request: Request) -> Response:
+    _, tenant = _caller(request, "users")
+    key = request.path_params["id"]
+    u = tenant.users.get(key) or tenant.user_by_upn(key)
+    if u is None:
+        raise _not_found(request, key)
+    return entity(request, "users", R.user(u), "user", R.USER_DEFAULT)
+
+
+async def me(request: Request) -> Response:
+    principal = require_principal(request, "graph")
+    if principal.is_app:
+        raise bad_request(request, "/me request is only valid with delegated authentication flow.")
+    require(request, principal, "me")
+    u = get_world(request).tenants[principal.tenant_id].users.get(principal.object_id)
+    if u is None:
+        raise _not_found(request, principal.object_id)
+    return entity(request, "users", R.user(u), "user", R.USER_DEFAULT)
+
+
+# --- groups ------------------------------------------------------------------------
+async def groups(request: Request) -> Response:
+    _, tenant = _caller(request, "groups")
+    items = [R.group(g, tenant) for g in tenant.groups.values()]
+    return collection(request, "groups", "group", items, default=list(items[0]) if items else None, hidden=R.GROUP_HIDDEN)
+
+
+async def groups_count(request: Request) -> Response:
+    _, tenant = _caller(request, "groups")
+    return collection(request, "groups", "group", [R.group(g, tenant) for g in tenant.groups.values()], count_only=True)
+
+
+async def group_item(request: Request) -> Response:
+    _, tenant = _caller(request, "groups")
+    g = tenant.groups.get(request.path_params["id"])
+    if g is None:
+        raise _not_found(request, request.path_params["id"])
+    return entity(request, "groups", R.group(g, tenant), "group")
+
+
+async def group_members(request: Request) -> Response:
+    _, tenant = _caller(request, "groups")
+    g = tenant.groups.get(request.path_params["id"])
+    if g is None:
+        raise _not_found(request, request.path_params["id"])
+    members = [{"@odata.type": "#microsoft.graph.user", **R.user(tenant.users[m])} for m in g.member_ids if m in tenant.users]
+    return collection(request, "directoryObjects", "user", members, default=["@odata.type", *R.USER_DEFAULT])
+
+
+# --- applications & service principals ---------------------------------------------
+def _apps(tenant: Tenant) -> list[Any]:
+    return list(tenant.applications.values())
+
+
+async def applications(request: Request) -> Response:
+    _, tenant = _caller(request, "applications")
+    return collection(request, "applications", "application", [R.application(a, tenant) for a in _apps(tenant)])
+
+
+async def application_item(request: Request) -> Response:
+    _, tenant = _caller(request, "applications")
+    key = request.path_params["id"]
+    alt = _ALT_KEY.match(key)
+    app = tenant.applications.get(alt.group(1)) if alt else by_id(_apps(tenant), lambda a: a.object_id, key)
+    if app is None:
+        raise _not_found(request, key)
+    return entity(request, "applications", R.application(app, tenant), "application")
+
+
+async def application_alt(request: Request) -> Response:
+    request.path_params["id"] = f"(appId='{request.path_params['app_id']}')"
+    return await application_item(request)
+
+
+async def service_principals(request: Request) -> Response:
+    _, tenant = _caller(request, "applications")
+    world = get_world(request)
+    items = [R.service_principal(sp, world) for sp in tenant.service_principals.values()]
+    return collection(request, "servicePrincipals", "servicePrincipal", items, default=R.SP_DEFAULT)
+
+
+def _sp(request: Request, tenant: Tenant, key: str) -> Any:
+    alt = _ALT_KEY.match(key)
+    sp = tenant.service_principal_by_app_id(alt.group(1)) if alt else tenant.service_principals.get(key.lower())
+    if sp is None:
+        raise _not_found(request, key)
+    return sp
+
+
+async def service_principal_item(request: Request) -> Response:
+    _, tenant = _caller(request, "applications")
+    sp = _sp(request, tenant, request.path_params["id"])
+    return entity(request, "servicePrincipals", R.service_principal(sp, get_world(request)), "servicePrincipal", R.SP_DEFAULT)
+
+
+async def service_principal_alt(request: Request) -> Response:
+    request.path_params["id"] = f"(appId='{request.path_params['app_id']}')"
+    return await service_principal_item(request)
+
+
+async def sp_app_role_assignments(request: Request) -> Response:
+    _, tenant = _caller(request, "applications")
+    sp = _sp(request, tenant, request.path_params["id"])
+    items = [R.app_role_assignment(a, tenant) for a in tenant.app_role_assignments if a.principal_id == sp.object_id]
+    return collection(request, f"servicePrincipals('{sp.object_id}')/appRoleAssignments", "appRoleAssignment", items)
+
+
+async def sp_app_role_assigned_to(request: Request) -> Response:
+    _, tenant = _caller(request, "applications")
+    sp = _sp(request, tenant, request.path_params["id"])
+    items = [R.app_role_assignment(a, tenant) for a in tenant.app_role_assignments if a.resource_app_id == sp.app_id]
+    return collection(request, f"servicePrincipals('{sp.object_id}')/appRoleAssignedTo", "appRoleAssignment", items)
+
+
+def _alt(handler: Any) -> Any:
+    async def wrapped(request: Request) -> Response:
+        request.path_params["id"] = f"(appId='{request.path_params['app_id']}')"
+        return await handler(request)  # type: ignore[no-any-return]
+
+    return wrapped
+
+
+async def permission_grants(request: Request) -> Response:
+    _, tenant = _caller(request, "grants")
+    items = [R.permission_grant(g, tenant) for g in tenant.delegated_grants]
+    return collection(request, "oauth2PermissionGrants", "oAuth2PermissionGrant", items)
+
+
+def _optional_reports() -> list[BaseRoute]:
+    try:
+        module = importlib.import_module("azure_emulator.services.graph.reports")
+    except ModuleNotFoundError as exc:
+        if exc.name == "azure_emulator.services.graph.reports":
+            return []
+        raise
+    return list(module.routes)
+
+
+routes: list[BaseRoute] = [
+    Route("/v1.0/organization", organization, methods=["GET"]),
+    Route("/v1.0/organization/{id}", organization_item, methods=["GET"]),
+    Route("/v1.0/domains", domains, methods=["GET"]),
+    Route("/v1.0/domains/{id}", domain_item, methods=["GET"]),
+    Route("/v1.0/me", me, methods=["GET"]),
+    Route("/v1.0/users", users, methods=["GET"]),
+    Route("/v1.0/users/$count", users_count, methods=["GET"]),
+    Route("/v1.0/users/{id}", user_item, methods=["GET"]),
+    Route("/v1.0/groups", groups, methods=["GET"]),
+    Route("/v1.0/groups/$count", groups_count, methods=["GET"]),
+    Route("/v1.0/groups/{id}", group_item, methods=["GET"]),
+    Route("/v1.0/groups/{id}/members", group_members, methods=["GET"]),
+    Route("/v1.0/applications", applications, methods=["GET"]),
+    Route("/v1.0/applications(appId='{app_id}')", application_alt, methods=["GET"]),
+    Route("/v1.0/applications/{id}", application_item, methods=["GET"]),
+    Route("/v1.0/servicePrincipals", service_principals, methods=["GET"]),
+    Route("/v1.0/servicePrincipals(appId='{app_id}')", service_principal_alt, methods=["GET"]),
+    Route("/v1.0/servicePrincipals/{id}", service_principal_item, methods=["GET"]),
+    Route("/v1.0/servicePrincipals/{id}/appRoleAssignments", sp_app_role_assignments, methods=["GET"]),
+    Route("/v1.0/servicePrincipals/{id}/appRoleAssignedTo", sp_app_role_assigned_to, methods=["GET"]),
+    Route("/v1.0/servicePrincipals(appId='{app_id}')/appRoleAssignments", _alt(sp_app_role_assignments), methods=["GET"]),
+    Route("/v1.0/servicePrincipals(appId='{app_id}')/appRoleAssignedTo", _alt(sp_app_role_assigned_to), methods=["GET"]),
+    Route("/v1.0/oauth2PermissionGrants", permission_grants, methods=["GET"]),
+    *_optional_reports(),
+]
+router = Router(routes=routes)

@@ -1,0 +1,36 @@
+"""The /api/v1 router: every API module, shared error responses, OpenAPI tags."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from skytally.api import jobs, me, tokens, users, workspaces
+from skytally.api.schemas import ErrorOut
+
+API_PREFIX = "/api/v1"
+
+OPENAPI_TAGS: list[dict[str, Any]] = [
+    {"name": "me", "description": "Who is calling."},
+    {"name": "workspaces", "description": "Workspaces and their members."},
+    {"name": "tokens", "description": "The caller's API tokens."},
+    {"name": "users", "description": "Users of the organisation (organisation admins)."},
+    {"name": "jobs", "description": "Background job runs: list, inspect, submit."},
+]
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "Not signed in, or the API token is unknown, revoked or expired"},
+    403: {"model": ErrorOut, "description": "Not allowed (role too low, or CSRF token missing)"},
+    404: {"model": ErrorOut, "description": "Does not exist, or not visible to the caller"},
+    422: {"model": ErrorOut, "description": "Invalid input"},
+}
+
+# Every router of the API; a new capability adds its module here.
+API_ROUTERS: tuple[APIRouter, ...] = (
+    me.router, workspaces.router, tokens.router, users.router, jobs.router,
+)
+
+api_router = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
+for router in API_ROUTERS:
+    api_router.include_router(router)

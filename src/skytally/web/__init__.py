@@ -1,0 +1,1 @@
+"""Web interface: server-rendered pages (Jinja2 + htmx) and the app factory."""

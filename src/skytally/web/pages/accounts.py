@@ -1,0 +1,235 @@
+"""Cloud Tenant Setup: tenants, subscriptions, Office 365, credential health, workspaces;
+Add Cloud Account; Manage per tenant (subscriptions, access tokens, credentials, workspaces).
+
+Sending the user to Microsoft goes through a small interstitial page (a link and a meta
+refresh) rather than a redirect from a form post: the CSP's `form-action 'self'` rightly
+forbids form submissions that end on another origin.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, File, Form, Request, UploadFile
+from fastapi.responses import Response
+from pydantic import SecretStr, TypeAdapter
+
+from skytally.accounts import consent, ea_tokens, service
+from skytally.accounts import service_principals as sp
+from skytally.accounts.consent_state import CALLBACK_PATH
+from skytally.accounts.context import AccountsEnv
+from skytally.accounts.credentials import CredentialIn
+from skytally.accounts.jobs import ACTIVATE
+from skytally.accounts.models import AccessLevel, AccountKind, RoleStatus
+from skytally.accounts.schemas import AccountCreate, AccountOut, ConsentStart
+from skytally.errors import InvalidInput
+from skytally.jobs import service as jobs
+from skytally.web.templating import Page, PageDep
+from skytally.workspaces import service as workspaces
+
+router = APIRouter(include_in_schema=False)
+LEVELS = [level.value for level in AccessLevel]
+TABS = ("subscriptions", "tokens", "credentials", "workspaces")
+
+
+def _env(page: Page) -> AccountsEnv:
+    return AccountsEnv(page.runtime.settings, page.runtime.vault)
+
+
+def _admin_workspaces(page: Page) -> list[Any]:
+    return [w for w in workspaces.list_workspaces(page.session, page.actor) if page.actor.can_admin(w.id)]
+
+
+def _go_to_microsoft(page: Page, start: ConsentStart, what: str) -> Response:
+    return page.render("accounts/redirect.html", start=start, what=what)
+
+
+def _date(value: str) -> datetime | None:
+    if not value.strip():
+        return None
+    try:
+        return datetime.fromisoformat(value.strip()).replace(tzinfo=UTC)
+    except ValueError:
+        raise InvalidInput(f"{value!r} is not a date; use YYYY-MM-DD") from None
+
+
+# --- overview ---------------------------------------------------------------------------
+@router.get("/accounts")
+def overview(page: PageDep) -> Response:
+    accounts = service.list_accounts(page.session, page.actor)
+    azure = [a for a in accounts if a.kind is AccountKind.AZURE]
+    subs = [s for a in azure for s in a.subscriptions]
+    return page.render(
+        "accounts/overview.html",
+        azure=azure,
+        office365=[a for a in accounts if a.kind is AccountKind.OFFICE365],
+        credentials=[(a, c) for a in azure for c in a.credentials],
+        tokens=[(a, t) for a in azure for t in a.ea_tokens],
+        stats={
+            "tenants": len(accounts),
+            "subscriptions": len(subs),
+            "activating": sum(1 for s in subs if s.role_status is RoleStatus.ACTIVATING),
+            "warnings": sum(len(a.warnings) for a in accounts),
+        },
+        polling=any(s.role_status is RoleStatus.ACTIVATING for s in subs),
+    )
+
+
+@router.get("/accounts/new")
+def new_page(page: PageDep, kind: str = "azure") -> Response:
+    return page.render(
+        "accounts/new.html", kind=kind if kind in ("azure", "office365", "sp") else "azure",
+        workspaces=_admin_workspaces(page), redirect_uri=page.runtime.settings.base_url.rstrip("/") + CALLBACK_PATH,
+    )
+
+
+@router.post("/accounts")
+def add(
+    page: PageDep,
+    kind: Annotated[str, Form()] = "azure",
+    name: Annotated[str, Form()] = "",
+    tenant: Annotated[str, Form()] = "",
+    workspace_ids: Annotated[list[int] | None, Form()] = None,
+) -> Response:
+    data = AccountCreate(kind=AccountKind(kind), name=name, tenant=tenant, workspace_ids=workspace_ids or [])
+    start = service.start_add_account(page.session, _env(page), page.actor, data)
+    return _go_to_microsoft(page, start, "Office 365 admin consent" if data.kind is AccountKind.OFFICE365 else "Azure consent")
+
+
+@router.post("/accounts/service-principal")
+async def connect_sp(
+    page: PageDep,
+    name: Annotated[str, Form()] = "",
+    tenant_id: Annotated[str, Form()] = "",
+    client_id: Annotated[str, Form()] = "",
+    client_secret: Annotated[str, Form()] = "",
+    certificate: Annotated[UploadFile | None, File()] = None,
+    billing_account_id: Annotated[str, Form()] = "",
+    secret_expires_at: Annotated[str, Form()] = "",
+    workspace_ids: Annotated[list[int] | None, Form()] = None,
+) -> Response:
+    pem = (await certificate.read()).decode("utf-8", "replace") if certificate and certificate.filename else ""
+    payload: dict[str, Any] = {"tenant_id": tenant_id, "client_id": client_id, "billing_account_id": billing_account_id or None}
+    if pem:
+        payload.update(kind="certificate", certificate_pem=pem)
+    else:
+        payload.update(kind="client_secret", client_secret=client_secret, secret_expires_at=_date(secret_expires_at))
+    data = TypeAdapter(CredentialIn).validate_python(payload)
+    account, _cred, result = sp.connect(page.session, _env(page), page.actor, name, data, workspace_ids or [])
+    return page.redirect(
+        f"/accounts/{account.id}?tab=credentials",
+        f"Connected with application {data.client_id}: {len(result.subscriptions)} subscription(s)"
+        + (f", billing account {result.billing.billing_account_id} ({result.billing.agreement_type})" if result.billing else "")
+        + ".",
+    )
+
+
+@router.get(CALLBACK_PATH)
+def callback(request: Request, page: PageDep, background: BackgroundTasks) -> Response:
+    outcome = consent.complete(page.session, _env(page), page.actor, dict(request.query_params))
+    if outcome.ok and outcome.account_id is not None:
+        if any(s.role_status is RoleStatus.ACTIVATING for s in outcome.subscriptions):
+            runtime = page.runtime
+            background.add_task(jobs.submit, runtime.db, runtime.queue, ACTIVATE, target=f"account {outcome.account_id}",
+                                params={"account_id": outcome.account_id}, queued_by=page.actor.email)
+        return page.redirect(f"/accounts/{outcome.account_id}", outcome.message)
+    return page.render("accounts/consent_result.html", outcome=outcome, status_code=400)
+
+
+# --- one tenant -------------------------------------------------------------------------
+def _detail(page: Page, account: AccountOut, tab: str) -> Response:
+    return page.render(
+        "accounts/detail.html", account=account, tab=tab if tab in TABS else "subscriptions", levels=LEVELS,
+        workspaces=workspaces.list_workspaces(page.session, page.actor),
+        can_manage=page.actor.is_admin or any(page.actor.can_admin(w.id) for w in account.workspaces),
+        polling=any(s.role_status is RoleStatus.ACTIVATING for s in account.subscriptions),
+    )
+
+
+@router.get("/accounts/{account_id}")
+def detail(page: PageDep, account_id: int, tab: str = "subscriptions") -> Response:
+    return _detail(page, service.get_account(page.session, page.actor, account_id), tab)
+
+
+@router.get("/accounts/{account_id}/subscriptions")
+def subscriptions_partial(page: PageDep, account_id: int) -> Response:
+    account = service.get_account(page.session, page.actor, account_id)
+    return page.render("accounts/_subscriptions.html", account=account, levels=LEVELS,
+                       can_manage=page.actor.is_admin or any(page.actor.can_admin(w.id) for w in account.workspaces),
+                       polling=any(s.role_status is RoleStatus.ACTIVATING for s in account.subscriptions))
+
+
+@router.post("/accounts/{account_id}/subscriptions/add")
+def add_subscriptions(page: PageDep, account_id: int) -> Response:
+    start = service.start_add_subscriptions(page.session, _env(page), page.actor, account_id)
+    return _go_to_microsoft(page, start, "consent for more subscriptions")
+
+
+@router.post("/accounts/{account_id}/subscriptions/{subscription_id}/access")
+def change_access(page: PageDep, account_id: int, subscription_id: str, level: Annotated[str, Form()] = "") -> Response:
+    try:
+        wanted = AccessLevel(level)
+    except ValueError:
+        raise InvalidInput(f"unknown access level {level!r}; use one of {', '.join(LEVELS)}") from None
+    result = service.change_access(page.session, _env(page), page.actor, account_id, subscription_id, wanted)
+    if isinstance(result, ConsentStart):
+        return _go_to_microsoft(page, result, f"an owner's consent to switch to {wanted.value}")
+    return page.redirect(f"/accounts/{account_id}", f"{result.display_name} now imports at level {result.access_level.value}.")
+
+
+@router.post("/accounts/{account_id}/tokens")
+async def add_token(
+    page: PageDep, account_id: int, token: Annotated[str, Form()] = "",
+    token_file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    if token_file is not None and token_file.filename:
+        token = (await token_file.read()).decode("utf-8", "replace")
+    added = ea_tokens.add(page.session, _env(page), page.actor, account_id, token)
+    return page.redirect(f"/accounts/{account_id}?tab=tokens",
+                         f"EA access token for enrollment {added.enrollment_number} added (expires {added.expires_at:%Y-%m-%d})."
+                         if added.expires_at else f"EA access token for enrollment {added.enrollment_number} added.")
+
+
+@router.post("/accounts/{account_id}/tokens/{token_id}/delete")
+def delete_token(page: PageDep, account_id: int, token_id: int) -> Response:
+    ea_tokens.delete(page.session, _env(page), page.actor, account_id, token_id)
+    return page.redirect(f"/accounts/{account_id}?tab=tokens", "EA access token deleted.", "info")
+
+
+@router.post("/accounts/{account_id}/credentials/{credential_id}/secret")
+def replace_secret(
+    page: PageDep, account_id: int, credential_id: int, secret: Annotated[str, Form()] = "",
+    expires_at: Annotated[str, Form()] = "",
+) -> Response:
+    out = sp.replace_secret(page.session, _env(page), page.actor, account_id, credential_id, SecretStr(secret),
+                            _date(expires_at))
+    return page.redirect(f"/accounts/{account_id}?tab=credentials", f"Secret of {out.client_id} replaced and verified.")
+
+
+@router.post("/accounts/{account_id}/credentials/{credential_id}/check")
+def check_credential(page: PageDep, account_id: int, credential_id: int) -> Response:
+    service.get_account(page.session, page.actor, account_id)
+    row = sp._credential(page.session, page.actor, account_id, credential_id)
+    result = sp.check(page.session, _env(page), row)
+    if result.ok:
+        return page.redirect(f"/accounts/{account_id}?tab=credentials", "The credential works.")
+    return page.redirect(f"/accounts/{account_id}?tab=credentials", f"The credential fails: {result.message}", "error")
+
+
+@router.post("/accounts/{account_id}/credentials/{credential_id}/delete")
+def delete_credential(page: PageDep, account_id: int, credential_id: int) -> Response:
+    sp.delete_credential(page.session, _env(page), page.actor, account_id, credential_id)
+    return page.redirect(f"/accounts/{account_id}?tab=credentials", "Credential deleted.", "info")
+
+
+@router.post("/accounts/{account_id}/workspaces")
+def assign(page: PageDep, account_id: int, workspace_ids: Annotated[list[int] | None, Form()] = None) -> Response:
+    service.assign_workspaces(page.session, page.actor, account_id, workspace_ids or [])
+    return page.redirect(f"/accounts/{account_id}?tab=workspaces", "Workspaces saved.")
+
+
+@router.post("/accounts/{account_id}/delete")
+def remove(page: PageDep, account_id: int) -> Response:
+    message = service.remove_account(page.session, _env(page), page.actor, account_id)
+    return page.redirect("/accounts", message, "info")
