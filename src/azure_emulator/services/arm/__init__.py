@@ -1,0 +1,1 @@
+"""Azure Resource Manager: tenants, subscriptions, resource groups, resources, tags, providers."""

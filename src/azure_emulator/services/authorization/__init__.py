@@ -1,0 +1,1 @@
+"""Microsoft.Authorization: role definitions, role assignments, permissions and RBAC enforcement."""
