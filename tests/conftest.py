@@ -103,6 +103,19 @@ def redis_url() -> str:
     return REDIS_URL
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # Under xdist each worker reports what it exercised back to the controller.
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["skytally_backends"] = ",".join(sorted(_backends_used))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    output = getattr(node, "workeroutput", {}) or {}
+    _backends_used.update(b for b in output.get("skytally_backends", "").split(",") if b)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     ran = ", ".join(sorted(_backends_used)) or "none"
     missing = []

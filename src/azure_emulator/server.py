@@ -137,7 +137,17 @@ def create_app(
     app.state.world = world
     app.state.emulator = runtime
     app.state.world_factory = world_factory
+    warm_indexes(world)
     return app
+
+
+def warm_indexes(world: World) -> None:
+    """Build the ARM index now, so the first request of a large world is not the slow one."""
+    try:
+        backend = importlib.import_module("azure_emulator.services.arm.backend")
+    except ModuleNotFoundError:
+        return
+    backend.arm_index(world)
 
 
 def app_settings(app: Any) -> Runtime:
