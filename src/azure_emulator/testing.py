@@ -57,7 +57,7 @@ class RunningEmulator:
         self.in_process = in_process
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.state_dir = Path(state_dir) if state_dir else None
-        self.world: World | None = None
+        self._first_world: World | None = None
         self.app: Any = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -86,9 +86,9 @@ class RunningEmulator:
         from azure_emulator.server import create_app
         from azure_emulator.world.generate import generate_world
 
-        self.world = self._world_arg or generate_world(self.seed, self.size)
+        self._first_world = self._world_arg or generate_world(self.seed, self.size)
         factory = None if self._world_arg is not None else (lambda: generate_world(self.seed, self.size))
-        self.app = create_app(self.world, base_url=self.base_url, state_dir=self.state_dir, world_factory=factory)
+        self.app = create_app(self._first_world, base_url=self.base_url, state_dir=self.state_dir, world_factory=factory)
         config = uvicorn.Config(
             self.app, ssl_certfile=str(self.certs.cert), ssl_keyfile=str(self.certs.key),
             log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=30,
@@ -172,6 +172,14 @@ class RunningEmulator:
         if self._control is None:
             self._control = httpx.Client(base_url=f"{self.base_url}/_emulator", verify=self.ssl_context, timeout=30)
         return self._control
+
+    @property
+    def world(self) -> World | None:
+        """The live world (in-process only): after a control-API reset, the new one."""
+        if getattr(self, "app", None) is not None:
+            live: World = self.app.state.world
+            return live
+        return self._first_world
 
     @property
     def fixtures(self) -> dict[str, str]:

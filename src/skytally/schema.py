@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import skytally.accounts.models
 import skytally.jobs.models
 import skytally.security.models
 import skytally.workspaces.models  # noqa: F401

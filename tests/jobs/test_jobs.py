@@ -101,5 +101,23 @@ def test_redis_queue_runs_jobs_through_a_real_consumer(tmp_path: Any, redis_url:
         rt.close()
 
 
+_quiet_due: list[bool] = [False]
+
+
+@job("test.quiet", title="Test: scheduled, rarely due", due=lambda session: _quiet_due[0])
+def _quiet(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    return {"ran": True}
+
+
+def test_scheduled_ticks_with_nothing_due_record_no_run(runtime: Runtime) -> None:
+    _quiet_due[0] = False
+    assert runtime.queue.tick("test.quiet") is None
+    with runtime.db.session() as s:
+        assert service.list_runs(s, Actor(user_id=0, email="x", is_admin=True), kind="test.quiet") == []
+    _quiet_due[0] = True
+    ran = runtime.queue.tick("test.quiet")
+    assert ran is not None and ran.status is JobStatus.SUCCEEDED and ran.target == "scheduled"
+
+
 def test_test_jobs_registered() -> None:
     assert {"test.explode", "test.partial", "maintenance.housekeeping"} <= set(JOBS)

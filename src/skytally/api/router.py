@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from skytally.api import jobs, me, tokens, users, workspaces
+from skytally.api import accounts, jobs, me, tokens, users, workspaces
 from skytally.api.schemas import ErrorOut
 
 API_PREFIX = "/api/v1"
@@ -14,6 +14,7 @@ API_PREFIX = "/api/v1"
 OPENAPI_TAGS: list[dict[str, Any]] = [
     {"name": "me", "description": "Who is calling."},
     {"name": "workspaces", "description": "Workspaces and their members."},
+    {"name": "accounts", "description": "Cloud Tenant Setup: tenants, subscriptions, access levels, credentials, EA tokens."},
     {"name": "tokens", "description": "The caller's API tokens."},
     {"name": "users", "description": "Users of the organisation (organisation admins)."},
     {"name": "jobs", "description": "Background job runs: list, inspect, submit."},
@@ -28,7 +29,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 # Every router of the API; a new capability adds its module here.
 API_ROUTERS: tuple[APIRouter, ...] = (
-    me.router, workspaces.router, tokens.router, users.router, jobs.router,
+    me.router, workspaces.router, tokens.router, users.router, jobs.router, accounts.router,
 )
 
 api_router = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)

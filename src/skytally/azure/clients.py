@@ -8,16 +8,27 @@ emulator is in `CloudEndpoints` — there is no other switch.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+import requests
+import requests.adapters
 from azure.core.credentials import TokenCredential
 from azure.identity import CertificateCredential, ClientSecretCredential
 from azure.mgmt.authorization import AuthorizationManagementClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 from azure.mgmt.resourcegraph import ResourceGraphClient
+from msal import ConfidentialClientApplication
 from pydantic import SecretStr
 
+from skytally.azure.rest import (
+    ArmRestClient,
+    EaReportingClient,
+    GraphClient,
+    OpenIdClient,
+    StaticTokenCredential,
+)
 from skytally.clouds import CloudEndpoints
 
 
@@ -83,3 +94,66 @@ class AzureConnector:
         self, credential: TokenCredential, subscription_id: str
     ) -> AuthorizationManagementClient:
         return AuthorizationManagementClient(credential, subscription_id, **self._arm_kwargs())
+
+    # --- thin REST clients (see skytally.azure.rest for why) ---------------------------
+    def arm_rest(self, credential: TokenCredential) -> ArmRestClient:
+        return ArmRestClient(
+            self.endpoints.url("resource_manager"), credential, self.endpoints.arm_scope(),
+            self.transport_kwargs(),
+        )
+
+    def graph(self, credential: TokenCredential) -> GraphClient:
+        return GraphClient(
+            self.endpoints.url("microsoft_graph"), credential, self.endpoints.graph_scope(),
+            self.transport_kwargs(),
+        )
+
+    def ea_reporting(self, api_key: SecretStr) -> EaReportingClient:
+        return EaReportingClient(
+            self.endpoints.url("ea_reporting"), api_key.get_secret_value(), self.transport_kwargs()
+        )
+
+    def openid(self) -> OpenIdClient:
+        return OpenIdClient(self.endpoints.url("authority_host"), self.transport_kwargs())
+
+    # --- interactive sign-in (consent) -------------------------------------------------
+    def msal_app(self, tenant_id: str, client_id: str, secret: SecretStr) -> ConfidentialClientApplication:
+        """A confidential MSAL client for one tenant, with no persistent token cache."""
+        return ConfidentialClientApplication(
+            client_id,
+            client_credential=secret.get_secret_value(),
+            authority=f"{self.endpoints.url('authority_host')}/{tenant_id}",
+            instance_discovery=self.endpoints.instance_discovery,
+            http_client=self._msal_http(),
+            # No refresh token: the delegated access is meant to end with its access token.
+            exclude_scopes=["offline_access"],
+        )
+
+    def admin_consent_url(self, tenant_id: str, client_id: str, redirect_uri: str, state: str) -> str:
+        """Entra ID's admin consent endpoint (v2.0) for the app's static permissions."""
+        from urllib.parse import urlencode
+
+        query = urlencode(
+            {
+                "client_id": client_id,
+                "scope": self.endpoints.graph_scope(),
+                "redirect_uri": redirect_uri,
+                "state": state,
+            }
+        )
+        return f"{self.endpoints.url('authority_host')}/{tenant_id}/v2.0/adminconsent?{query}"
+
+    def _msal_http(self) -> requests.Session:
+        """A requests session for MSAL that trusts the configured CA bundle. Passed per
+        request, because requests lets REQUESTS_CA_BUNDLE override a session's `verify`."""
+        session = requests.Session()
+        verify: str | bool = str(self.endpoints.ca_bundle) if self.endpoints.ca_bundle else True
+        session.request = functools.partial(session.request, verify=verify, timeout=30)  # type: ignore[method-assign]
+        adapter = requests.adapters.HTTPAdapter(max_retries=1)
+        session.mount("https://", adapter)
+        return session
+
+    @staticmethod
+    def delegated_credential(access_token: str, expires_on: int) -> StaticTokenCredential:
+        """An in-memory credential around a user's delegated token (never stored)."""
+        return StaticTokenCredential(access_token, expires_on)

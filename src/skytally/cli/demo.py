@@ -1,4 +1,11 @@
-"""`skytally demo`: a complete installation on one machine, with sample data."""
+"""`skytally demo`: a complete installation on one machine, with sample data.
+
+It also starts the bundled Azure emulator (over HTTPS, state in the data dir), points
+skytally at it, and connects one sample tenant with the emulator's customer service
+principal, so subscriptions show at once. A second tenant is left for the newcomer to
+connect in the browser by consent, with the demo owner login printed at start. This is
+the only product module allowed to import `azure_emulator` (see pyproject's contracts).
+"""
 
 from __future__ import annotations
 
@@ -11,8 +18,13 @@ from pydantic import SecretStr
 from rich.console import Console
 from rich.panel import Panel
 
+from azure_emulator.testing import RunningEmulator
+from skytally.accounts import repo as accounts_repo
+from skytally.accounts import service_principals
+from skytally.accounts.context import AccountsEnv
+from skytally.accounts.credentials import ClientSecretCredentialIn
 from skytally.config import Settings
-from skytally.errors import ConfigurationError
+from skytally.errors import ConfigurationError, UserError
 from skytally.jobs import service as jobs
 from skytally.runtime import Runtime, build_runtime
 from skytally.workspaces import repo, service
@@ -24,10 +36,46 @@ DEMO_VIEWER = "viewer@example.com"
 console = Console()
 
 
+def demo_data_dir() -> Path:
+    return Path(os.environ["SKYTALLY_DATA_DIR"]) if "SKYTALLY_DATA_DIR" in os.environ else Path.cwd() / "skytally-demo"
+
+
+def start_emulator(data_dir: Path) -> RunningEmulator:
+    """The Azure emulator on a free port, its settings applied to this process."""
+    state = data_dir / "emulator"
+    state.mkdir(parents=True, exist_ok=True)
+    emulator = RunningEmulator(seed=1, size="small", state_dir=state).start()
+    os.environ.update(emulator.settings)
+    return emulator
+
+
+def connect_sample_tenant(rt: Runtime, emulator: RunningEmulator) -> str:
+    """Connect Contoso with the emulator's customer service principal (idempotent)."""
+    fx = emulator.fixtures
+    env = AccountsEnv(rt.settings, rt.vault)
+    with rt.db.session() as s:
+        existing = accounts_repo.account_by_tenant(s, "azure", fx["primary_tenant_id"])
+        if existing is not None:
+            return existing.name
+        demo_ws = repo.workspace_by_name(s, "Demo")
+        data = ClientSecretCredentialIn(
+            tenant_id=fx["primary_custom_domain"], client_id=fx["customer_sp_client_id"],
+            client_secret=SecretStr(fx["customer_sp_secret"]), billing_account_id=fx.get("ea_enrollment_number"),
+        )
+        try:
+            account, _, _ = service_principals.connect(
+                s, env, None, "Contoso (sample)", data, [demo_ws.id] if demo_ws else []
+            )
+        except UserError as exc:
+            console.print(f"[yellow]Could not connect the sample tenant: {exc.message}[/yellow]")
+            return ""
+        return account.name
+
+
 def demo_settings(host: str, port: int) -> Settings:
     overrides: dict[str, object] = {"demo": True, "host": host, "port": port}
     if "SKYTALLY_DATA_DIR" not in os.environ:
-        overrides["data_dir"] = Path.cwd() / "skytally-demo"
+        overrides["data_dir"] = demo_data_dir()
     if "SKYTALLY_BASE_URL" not in os.environ:
         overrides["base_url"] = f"http://{host}:{port}"
     return Settings(**overrides)  # type: ignore[arg-type]
@@ -77,10 +125,14 @@ def run_demo(host: str, port: int) -> None:
 
     if not _port_free(host, port):
         raise ConfigurationError(f"port {port} on {host} is in use; run `skytally demo --port <another port>`")
+    with console.status("Starting the Azure emulator…"):
+        emulator = start_emulator(demo_data_dir())
+    fx = emulator.fixtures
     settings = demo_settings(host, port)
-    with console.status("Preparing the demo (database, sample data)…"):
+    with console.status("Preparing the demo (database, sample data, sample tenant)…"):
         rt = build_runtime(settings)
         email, password = seed_demo(rt)
+        sample = connect_sample_tenant(rt, emulator)
         consumer = rt.queue.consumer(workers=2)
         consumer.start()
         jobs.submit(rt.db, rt.queue, "maintenance.housekeeping", target="demo start", queued_by="demo")
@@ -91,7 +143,13 @@ def run_demo(host: str, port: int) -> None:
             f"  Sign in   {email}\n"
             f"  Password  {password}\n"
             f"  (viewer)  {DEMO_VIEWER} / same password\n\n"
-            f"  API docs  {settings.base_url}/api/v1/docs\n"
+            f"  API docs  {settings.base_url}/api/v1/docs\n\n"
+            f"[bold]Azure emulator[/bold] at {emulator.base_url}\n"
+            f"  Connected  {sample or '—'} (service principal) — see Cloud Tenant Setup\n"
+            f"  Try consent: Add Cloud Account → Azure → tenant {fx['second_domain']}\n"
+            f"    sign in at the emulator as {fx['second_owner_upn']}\n"
+            f"    password {fx['second_owner_password']}\n"
+            f"  Office 365: tenant {fx['o365_domain']}, admin {fx['o365_admin_upn']} / {fx['o365_admin_password']}\n"
             f"  Data dir  {settings.data_dir}\n\n"
             "Press Ctrl-C to stop.",
             border_style="green",
@@ -102,3 +160,4 @@ def run_demo(host: str, port: int) -> None:
     finally:
         consumer.stop(graceful=True)
         rt.close()
+        emulator.stop()

@@ -7,9 +7,10 @@ import sys
 
 import typer
 from pydantic import ValidationError
+from rich.text import Text
 
 from skytally import __version__
-from skytally.cli import jobs, secrets_cmd, users, workspaces
+from skytally.cli import accounts, jobs, secrets_cmd, users, workspaces
 from skytally.cli.common import err_console, runtime, settings
 from skytally.errors import UserError
 
@@ -25,6 +26,9 @@ app.add_typer(users.app, name="users")
 app.add_typer(workspaces.app, name="workspaces")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(secrets_cmd.app, name="secrets")
+app.add_typer(accounts.app, name="accounts")
+app.add_typer(accounts.tokens_app, name="tokens")
+app.add_typer(accounts.subs_app, name="subscriptions")
 
 
 @app.callback()
@@ -105,13 +109,18 @@ def main() -> None:
     try:
         app()
     except UserError as exc:
-        err_console.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
+        print_error(exc.message)
         sys.exit(1)
     except ValidationError as exc:
-        err_console.print(f"[red]error:[/red] {format_validation_error(exc)}", highlight=False, soft_wrap=True)
+        print_error(format_validation_error(exc))
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+def print_error(message: str) -> None:
+    """One red `error:` prefix; the message itself is printed verbatim (no Rich markup)."""
+    err_console.print(Text.assemble(("error: ", "red"), message), highlight=False, soft_wrap=True)
 
 
 def format_validation_error(exc: ValidationError) -> str:

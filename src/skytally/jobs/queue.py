@@ -17,6 +17,7 @@ from skytally.config import Settings
 from skytally.errors import ConfigurationError
 from skytally.jobs import service
 from skytally.jobs.registry import JobSpec, load_all
+from skytally.jobs.schemas import JobRunOut
 from skytally.jobs.runner import JobEnvironment, bind_environment, run_job
 
 log = logging.getLogger(__name__)
@@ -43,15 +44,22 @@ class JobQueue:
                 self._add_periodic(spec)
 
     def _add_periodic(self, spec: JobSpec) -> None:
-        env = self.env
-
         def submit_scheduled() -> None:
-            service.submit(
-                env.db, self, spec.kind, target="scheduled", params=spec.schedule_params or {}
-            )
+            self.tick(spec.kind)
 
         assert spec.schedule is not None
         self.huey.periodic_task(spec.schedule, name=f"schedule:{spec.kind}")(submit_scheduled)
+
+    def tick(self, kind: str) -> JobRunOut | None:
+        """One scheduled tick: submit a run unless the kind says there is nothing due."""
+        spec = self.specs[kind]
+        if spec.due is not None:
+            with self.env.db.session() as session:
+                if not spec.due(session):
+                    return None
+        return service.submit(
+            self.env.db, self, spec.kind, target="scheduled", params=spec.schedule_params or {}
+        )
 
     def dispatch(self, run_id: int) -> None:
         self._run(run_id)

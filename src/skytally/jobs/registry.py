@@ -30,6 +30,9 @@ class JobSpec:
     # "system": installation-wide, only organisation admins may submit it;
     # "workspace": runs for one workspace, its editors and admins may submit it.
     scope: str = "system"
+    # For scheduled kinds: a cheap check, given a Session, of whether a tick has anything
+    # to do. Ticks with nothing to do record no run, so frequent schedules stay quiet.
+    due: Callable[[Any], bool] | None = None
 
 
 JOBS: dict[str, JobSpec] = {}
@@ -42,6 +45,7 @@ def job(
     schedule: Callable[[Any], bool] | None = None,
     schedule_text: str = "",
     scope: str = "system",
+    due: Callable[[Any], bool] | None = None,
 ) -> Callable[[JobFunc], JobFunc]:
     if scope not in ("system", "workspace"):
         raise ValueError(f"job scope must be 'system' or 'workspace', not {scope!r}")
@@ -49,7 +53,7 @@ def job(
     def register(func: JobFunc) -> JobFunc:
         if kind in JOBS and JOBS[kind].func is not func:
             raise RuntimeError(f"job kind {kind!r} registered twice")
-        JOBS[kind] = JobSpec(kind, func, title, schedule, schedule_text, scope=scope)
+        JOBS[kind] = JobSpec(kind, func, title, schedule, schedule_text, scope=scope, due=due)
         return func
 
     return register

@@ -38,6 +38,7 @@ class NavEntry:
 
 NAV: list[NavEntry] = [
     NavEntry("Overview", "/", "home"),
+    NavEntry("Cloud Tenant Setup", "/accounts", "accounts"),
     NavEntry("Workspaces", "/workspaces", "workspaces"),
     NavEntry("Jobs", "/jobs", "jobs"),
     NavEntry("Users", "/users", "users", admin_only=True),

@@ -210,7 +210,7 @@ def replace_secret(
 @router.post("/accounts/{account_id}/credentials/{credential_id}/check")
 def check_credential(page: PageDep, account_id: int, credential_id: int) -> Response:
     service.get_account(page.session, page.actor, account_id)
-    row = sp._credential(page.session, page.actor, account_id, credential_id)
+    row = sp.get_credential(page.session, page.actor, account_id, credential_id)
     result = sp.check(page.session, _env(page), row)
     if result.ok:
         return page.redirect(f"/accounts/{account_id}?tab=credentials", "The credential works.")

@@ -1,0 +1,1 @@
+"""Microsoft.Billing: billing accounts (EA enrollments, MCA) and legacy EA API keys."""

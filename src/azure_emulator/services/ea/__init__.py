@@ -1,0 +1,1 @@
+"""The legacy EA reporting API (consumption.azure.com), guarded by enrollment API keys."""

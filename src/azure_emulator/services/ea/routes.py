@@ -1,0 +1,71 @@
+"""Legacy EA reporting API routes (mounted at ``/ea``), keyed by API key (ea/NOTES.md):
+
+- ``GET /v3/enrollments/{enrollment}/billingPeriods`` — billing periods, newest first
+- ``GET /v3/enrollments/{enrollment}/balancesummary`` — the current period's summary
+
+Every route checks the key first (401 for malformed, expired, revoked or foreign keys).
+Usage details and price sheets are added by the cost work.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route, Router
+
+from azure_emulator.core.context import get_runtime, get_world
+from azure_emulator.core.errors import ApiError
+from azure_emulator.core.http import JsonResponse
+from azure_emulator.services.billing import ea_keys
+
+
+def _authorize(request: Request) -> tuple[str, datetime]:
+    world = get_world(request)
+    enrollment = request.path_params["enrollment"]
+    ea_keys.check(world, get_runtime(request).signer, request.headers.get("authorization"), enrollment)
+    if enrollment != world.fixtures.get("ea_enrollment_number"):
+        raise ApiError(404, {"error": {"code": "404", "message": f"Enrollment {enrollment} not found."}})
+    return enrollment, world.clock.now()
+
+
+def _periods(now: datetime, count: int = 6) -> list[str]:
+    year, month = now.year, now.month
+    out = []
+    for _ in range(count):
+        out.append(f"{year}{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return out
+
+
+async def billing_periods(request: Request) -> Response:
+    enrollment, now = _authorize(request)
+    base = f"/v3/enrollments/{enrollment}/billingperiods"
+    return JsonResponse([
+        {"billingPeriodId": p, "billingStart": f"{p[:4]}-{p[4:]}-01T00:00:00Z",
+         "balanceSummary": f"{base}/{p}/balancesummary", "usageDetails": f"{base}/{p}/usagedetails",
+         "marketplaceCharges": f"{base}/{p}/marketplacecharges", "priceSheet": f"{base}/{p}/pricesheet"}
+        for p in _periods(now)
+    ])
+
+
+async def balance_summary(request: Request) -> Response:
+    enrollment, now = _authorize(request)
+    period = _periods(now, 1)[0]
+    return JsonResponse({
+        "id": f"enrollments/{enrollment}/billingperiods/{period}/balancesummaries",
+        "billingPeriodId": int(period), "currencyCode": "USD", "beginningBalance": 0, "endingBalance": 0,
+        "newPurchases": 0, "adjustments": 0, "utilized": 0, "serviceOverage": 0, "chargesBilledSeparately": 0,
+        "totalOverage": 0, "totalUsage": 0, "azureMarketplaceServiceCharges": 0,
+        "newPurchasesDetails": [], "adjustmentDetails": [],
+    })
+
+
+router = Router(
+    routes=[
+        Route("/v3/enrollments/{enrollment}/billingPeriods", billing_periods, methods=["GET"]),
+        Route("/v3/enrollments/{enrollment}/billingperiods", billing_periods, methods=["GET"]),
+        Route("/v3/enrollments/{enrollment}/balancesummary", balance_summary, methods=["GET"]),
+    ]
+)

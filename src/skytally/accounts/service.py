@@ -1,0 +1,188 @@
+"""Use cases of Cloud Tenant Setup: list, show, add (consent or credentials), assign to
+workspaces, remove, subscriptions and access levels, and the health of credentials.
+
+Every function takes the acting `Actor` (None: the installation — CLI, demo, jobs) and
+refuses what it may not do; interfaces stay thin and commit.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from skytally.accounts import access, consent, ea_tokens, guard, office365, repo, roles
+from skytally.accounts import service_principals as sp
+from skytally.accounts.context import AccountsEnv
+from skytally.accounts.identity import skytally_credential
+from skytally.accounts.models import (
+    AccessLevel,
+    AccountKind,
+    CloudAccount,
+    CloudSubscription,
+    RoleStatus,
+)
+from skytally.accounts.schemas import (
+    AccountCreate,
+    AccountOut,
+    BillingAccountOut,
+    ConsentStart,
+    SubscriptionOut,
+    WorkspaceRef,
+)
+from skytally.errors import NotFound
+from skytally.store.base import utcnow
+from skytally.workspaces.schemas import Actor
+
+# After this long "activating…" gets a hint to re-run consent (it is still not an error).
+ACTIVATION_PATIENCE = timedelta(minutes=30)
+
+
+# --- reading ----------------------------------------------------------------------------
+def to_out(session: Session, account: CloudAccount, *, with_secrets_meta: bool = True) -> AccountOut:
+    subs = [SubscriptionOut.model_validate(s) for s in account.subscriptions]
+    creds = [sp.credential_out(c) for c in repo.credentials_of(session, account.id)] if with_secrets_meta else []
+    tokens = ea_tokens.listing(session, None, account.id, _account_checked=True) if with_secrets_meta else []
+    warnings = [w for w in (c.warning for c in creds) if w]
+    warnings += [f"Credential {c.client_id} is failing: {c.last_error}" for c in creds if c.status == "failing"]
+    warnings += [w for w in (t.warning for t in tokens if t.in_use) if w]
+    if account.kind == AccountKind.AZURE.value and tokens and not any(t.in_use for t in tokens):
+        warnings.append("No valid EA access token: add a new one")
+    missing = office365.missing_permissions(account)
+    if missing:
+        warnings.append(f"Missing Graph permissions: {', '.join(missing)}")
+    return AccountOut(
+        id=account.id, kind=AccountKind(account.kind), name=account.name, tenant_id=account.tenant_id,
+        tenant_domain=account.tenant_domain, connection=account.connection, consented_by=account.consented_by,
+        consented_at=account.consented_at, granted_permissions=list(account.granted_permissions or []),
+        missing_permissions=missing, created_at=account.created_at, last_sync_at=account.last_sync_at,
+        workspaces=[WorkspaceRef(id=w.id, name=w.name) for w in repo.workspaces_of(session, account.id)],
+        subscriptions=subs, credentials=creds, ea_tokens=tokens,
+        billing_accounts=[BillingAccountOut.model_validate(b) for b in repo.billing_accounts_of(session, account.id)],
+        warnings=warnings,
+    )
+
+
+def list_accounts(session: Session, actor: Actor | None, kind: AccountKind | None = None) -> list[AccountOut]:
+    rows = repo.visible_accounts(session, guard.visible_workspace_filter(actor))
+    return [to_out(session, a) for a in rows if kind is None or a.kind == kind.value]
+
+
+def get_account(session: Session, actor: Actor | None, account_id: int) -> AccountOut:
+    return to_out(session, guard.visible_account(session, actor, account_id))
+
+
+def find_account(session: Session, actor: Actor | None, key: str) -> AccountOut:
+    """An account by id, tenant id or exact name (for the CLI)."""
+    text = key.strip()
+    if text.isdigit():
+        return get_account(session, actor, int(text))
+    matches = [a for a in list_accounts(session, actor) if text.lower() in (a.tenant_id, a.name.lower(), a.tenant_domain)]
+    if len(matches) != 1:
+        raise NotFound(
+            f"no single cloud account matches {text!r}" + (f" ({len(matches)} do; use the ID)" if matches else "")
+        )
+    return matches[0]
+
+
+# --- adding -----------------------------------------------------------------------------
+def start_add_account(session: Session, env: AccountsEnv, actor: Actor | None, data: AccountCreate) -> ConsentStart:
+    """Add Cloud Account: the URL to send the consenting user to."""
+    if data.kind is AccountKind.OFFICE365:
+        return office365.start_add(session, env, actor, data)
+    return consent.start_add_azure(session, env, actor, data)
+
+
+def start_add_subscriptions(session: Session, env: AccountsEnv, actor: Actor | None, account_id: int) -> ConsentStart:
+    return consent.start_add_subscriptions(session, env, actor, account_id)
+
+
+# --- workspaces and removal -------------------------------------------------------------
+def assign_workspaces(session: Session, actor: Actor | None, account_id: int, workspace_ids: list[int]) -> AccountOut:
+    """Set the workspaces an account belongs to (the actor must admin every one it touches)."""
+    account = guard.managed_account(session, actor, account_id)
+    wanted = set(guard.check_assignable(session, actor, workspace_ids))
+    current = set(repo.workspace_ids_of(session, account.id))
+    if actor is not None and not actor.is_admin:
+        for ws in current - wanted:
+            if not actor.can_admin(ws):
+                wanted.add(ws)  # cannot take the account away from a workspace you do not admin
+    repo.set_workspaces(session, account.id, wanted)
+    return to_out(session, account)
+
+
+def remove_account(session: Session, env: AccountsEnv, actor: Actor | None, account_id: int) -> str:
+    """Forget an account and its secrets. Role assignments in Azure stay: say so."""
+    account = guard.managed_account(session, actor, account_id)
+    secret_ids = [c.secret_id for c in repo.credentials_of(session, account.id)]
+    secret_ids += [t.secret_id for t in repo.ea_tokens_of(session, account.id)]
+    name = account.name
+    session.delete(account)
+    session.flush()
+    for secret_id in secret_ids:
+        env.vault.delete(session, secret_id)
+    session.flush()
+    note = (" skytally's role assignments in Azure were left in place; remove them in the Azure portal "
+            "(Access control) if you no longer want skytally to read the subscriptions.")
+    return f"Removed {name}." + (note if account.kind == AccountKind.AZURE.value else "")
+
+
+# --- subscriptions ----------------------------------------------------------------------
+def list_subscriptions(session: Session, actor: Actor | None, account_id: int | None = None) -> list[SubscriptionOut]:
+    if account_id is not None:
+        accounts = [guard.visible_account(session, actor, account_id)]
+    else:
+        accounts = repo.visible_accounts(session, guard.visible_workspace_filter(actor))
+    return [SubscriptionOut.model_validate(s) for a in accounts for s in a.subscriptions]
+
+
+def find_subscription(session: Session, actor: Actor | None, subscription_id: str) -> SubscriptionOut:
+    for sub in list_subscriptions(session, actor):
+        if sub.subscription_id == subscription_id.strip().lower():
+            return sub
+    raise NotFound(f"subscription {subscription_id} is not connected, or not in your workspaces")
+
+
+def change_access(
+    session: Session, env: AccountsEnv, actor: Actor | None, account_id: int, subscription_id: str, level: AccessLevel
+) -> SubscriptionOut | ConsentStart:
+    return access.change_access(session, env, actor, account_id, subscription_id, level)
+
+
+# --- activation (role propagation) ------------------------------------------------------
+def check_activation(session: Session, env: AccountsEnv, sub: CloudSubscription) -> bool:
+    """Has skytally's role on this subscription taken effect? Updates the row; never raises."""
+    account = sub.account
+    now = utcnow()
+    sub.activation_attempts += 1
+    sub.checked_at = now
+    try:
+        if account.connection == "consent":
+            credential = skytally_credential(env.connector, env.settings, account.tenant_id)
+        else:
+            creds = repo.credentials_of(session, account.id)
+            if not creds:
+                return False
+            credential = sp.stored_model(session, env, account, creds[0]).build(env.connector, account.tenant_id)
+        role = sub.role_name or AccessLevel(sub.access_level).role_name
+        active = roles.role_effective(env.connector, credential, sub.subscription_id, role)
+    except Exception as exc:  # outage: keep waiting, note why
+        sub.status_message = f"activating… (last check could not reach Azure: {type(exc).__name__})"
+        return False
+    if active:
+        sub.role_status = RoleStatus.ACTIVE.value
+        sub.status_message = f"{sub.role_name or 'Reader'} active"
+        return True
+    waited = now - (sub.consented_at or sub.created_at)
+    sub.status_message = (
+        "activating… Azure is still applying the role"
+        + ("; if this lasts, run Add Existing Subscriptions again" if waited > ACTIVATION_PATIENCE else "")
+    )
+    return False
+
+
+def activate_pending(session: Session, env: AccountsEnv, account_id: int | None = None) -> dict[str, int]:
+    pending = repo.subscriptions_activating(session, account_id)
+    activated = sum(1 for sub in pending if check_activation(session, env, sub))
+    session.flush()
+    return {"checked": len(pending), "activated": activated, "still_activating": len(pending) - activated}

@@ -1,0 +1,167 @@
+"""Thin typed REST clients on azure-core's pipeline, for the few calls without a fitting SDK.
+
+Why not the official SDKs here: Microsoft Graph's SDK (msgraph-sdk) is async-only and
+large for the three directory reads skytally needs; azure-mgmt-billing is a sizeable
+package for one GET of a billing account; the permissions API at subscription scope has
+no operation in azure-mgmt-authorization; the legacy EA reporting API has no SDK at all.
+These clients use the same credential objects, retry policy and CA bundle as the SDKs.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from azure.core import PipelineClient
+from azure.core.credentials import AccessToken, TokenCredential
+from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+from azure.core.pipeline.policies import (
+    BearerTokenCredentialPolicy,
+    HeadersPolicy,
+    RetryPolicy,
+    UserAgentPolicy,
+)
+from azure.core.rest import HttpRequest
+
+USER_AGENT = "skytally"
+
+
+class AzureHttpError(Exception):
+    """A Microsoft API answered with an error status (code and message as it sent them)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class AzureUnreachable(Exception):
+    """The endpoint could not be reached at all (DNS, TLS, connection)."""
+
+
+class StaticTokenCredential:
+    """A TokenCredential around one access token held in memory only (a delegated token
+    obtained during a consent callback). It is never written anywhere."""
+
+    def __init__(self, token: str, expires_on: int) -> None:
+        self._token = AccessToken(token, expires_on)
+
+    def __repr__(self) -> str:
+        return "StaticTokenCredential(<hidden>)"
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return self._token
+
+    def forget(self) -> None:
+        self._token = AccessToken("", 0)
+
+
+def _error_of(status: int, body: bytes) -> AzureHttpError:
+    code, message = str(status), body.decode("utf-8", "replace")[:500]
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return AzureHttpError(status, code, message)
+    err = doc.get("error") if isinstance(doc, dict) else None
+    if isinstance(err, dict):
+        code = str(err.get("code") or code)
+        message = str(err.get("message") or message)
+    elif isinstance(err, str):  # Entra ID shape
+        code = err
+        message = str(doc.get("error_description") or message)
+    elif isinstance(doc, dict) and "message" in doc:
+        message = str(doc["message"])
+    return AzureHttpError(status, code, message)
+
+
+@dataclass
+class _Pipeline:
+    base_url: str
+    client: PipelineClient[HttpRequest, Any]
+
+    def get(self, path: str, params: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> Any:
+        url = self.base_url + path
+        if params:
+            url += ("&" if "?" in url else "?") + "&".join(
+                f"{quote(k, safe='$')}={quote(v, safe='')}" for k, v in params.items()
+            )
+        request = HttpRequest("GET", url, headers=headers or {})
+        try:
+            response = self.client.send_request(request)
+        except (ServiceRequestError, ServiceResponseError) as exc:
+            raise AzureUnreachable(f"{self.base_url} could not be reached: {exc}") from exc
+        body = response.read()
+        if response.status_code >= 400:
+            raise _error_of(response.status_code, body)
+        if not body:
+            return {}
+        return json.loads(body)
+
+
+def _pipeline(
+    base_url: str,
+    credential: TokenCredential | None,
+    scope: str | None,
+    transport_kwargs: dict[str, Any],
+    extra_headers: dict[str, str] | None = None,
+) -> _Pipeline:
+    policies: list[Any] = [
+        HeadersPolicy(extra_headers or {}),
+        UserAgentPolicy(user_agent=USER_AGENT),
+        RetryPolicy(retry_total=3, retry_backoff_factor=0.5),
+    ]
+    if credential is not None and scope is not None:
+        policies.append(BearerTokenCredentialPolicy(credential, scope))
+    client: PipelineClient[HttpRequest, Any] = PipelineClient(
+        base_url, policies=policies, **transport_kwargs
+    )
+    return _Pipeline(base_url.rstrip("/"), client)
+
+
+class ArmRestClient:
+    """GETs on Resource Manager paths that no installed SDK covers."""
+
+    def __init__(self, base_url: str, credential: TokenCredential, scope: str, transport: dict[str, Any]) -> None:
+        self._p = _pipeline(base_url, credential, scope, transport)
+
+    def get(self, path: str, api_version: str, **params: str) -> Any:
+        return self._p.get(path, {"api-version": api_version, **params})
+
+
+class GraphClient:
+    """Microsoft Graph v1.0 reads (directory objects)."""
+
+    def __init__(self, base_url: str, credential: TokenCredential, scope: str, transport: dict[str, Any]) -> None:
+        self._p = _pipeline(base_url + "/v1.0", credential, scope, transport)
+
+    def get(self, path: str, **params: str) -> Any:
+        return self._p.get(path, params or None)
+
+
+class EaReportingClient:
+    """The legacy EA reporting API, authenticated by an enrollment API key."""
+
+    def __init__(self, base_url: str, api_key: str, transport: dict[str, Any]) -> None:
+        self._p = _pipeline(base_url, None, None, transport, {"Authorization": f"bearer {api_key}"})
+
+    def get(self, path: str, **params: str) -> Any:
+        return self._p.get(path, params or None)
+
+
+class OpenIdClient:
+    """Anonymous reads of Entra ID discovery documents."""
+
+    def __init__(self, authority: str, transport: dict[str, Any]) -> None:
+        self._p = _pipeline(authority, None, None, transport)
+
+    def configuration(self, tenant: str) -> dict[str, Any]:
+        doc = self._p.get(f"/{quote(tenant, safe='')}/v2.0/.well-known/openid-configuration")
+        return doc if isinstance(doc, dict) else {}
+
+
+def expires_soon(token: AccessToken, margin: int = 60) -> bool:
+    return token.expires_on - margin < time.time()

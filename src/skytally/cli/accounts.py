@@ -1,0 +1,246 @@
+"""`skytally accounts …`, `skytally tokens …`, `skytally subscriptions …`
+
+Commands that need a consent print the URL to open in a browser (signed in to skytally as
+an organisation admin); the running web server finishes the flow.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import typer
+from pydantic import TypeAdapter
+
+from skytally.accounts import ea_tokens, service
+from skytally.accounts import service_principals as sp
+from skytally.accounts.context import AccountsEnv
+from skytally.accounts.credentials import CredentialIn
+from skytally.accounts.models import AccessLevel, AccountKind
+from skytally.accounts.schemas import AccountCreate, AccountOut, ConsentStart
+from skytally.cli.common import JSON_HELP, console, print_json, print_table, runtime, session, when
+from skytally.errors import InvalidInput
+from skytally.workspaces import service as workspaces
+
+app = typer.Typer(help="Cloud accounts: Azure and Office 365 tenants.", no_args_is_help=True)
+tokens_app = typer.Typer(help="EA access tokens (legacy EA reporting API keys).", no_args_is_help=True)
+subs_app = typer.Typer(help="Azure subscriptions and their access levels.", no_args_is_help=True)
+
+
+def _env() -> AccountsEnv:
+    rt = runtime()
+    return AccountsEnv(rt.settings, rt.vault)
+
+
+def _workspace_ids(names: list[str]) -> list[int]:
+    with session() as s:
+        return [workspaces.find_workspace(s, None, n).id for n in names]
+
+
+def _print_consent(start: ConsentStart, json_out: bool) -> None:
+    if json_out:
+        print_json(start)
+        return
+    console.print("Open this URL in a browser where you are signed in to skytally, and sign in at Microsoft:")
+    console.print(start.url, soft_wrap=True, highlight=False)
+    console.print(f"[dim]It works once and expires at {when(start.expires_at)} UTC.[/dim]")
+
+
+def _account_id(key: str) -> int:
+    with session() as s:
+        return service.find_account(s, None, key).id
+
+
+@app.command("add")
+def add(
+    tenant: str = typer.Argument(..., help="Tenant ID or a domain of the tenant (contoso.com)."),
+    name: str = typer.Option("", "--name", help="Display name."),
+    office365: bool = typer.Option(False, "--office365", help="Office 365 admin consent instead of Azure."),
+    workspace: list[str] = typer.Option([], "--workspace", "-w", help="Workspace name or ID (repeatable)."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Add Cloud Account by consent: prints the sign-in URL to open."""
+    kind = AccountKind.OFFICE365 if office365 else AccountKind.AZURE
+    data = AccountCreate(kind=kind, name=name, tenant=tenant, workspace_ids=_workspace_ids(workspace))
+    with session() as s:
+        start = service.start_add_account(s, _env(), None, data)
+    _print_consent(start, json_out)
+
+
+@app.command("connect-sp")
+def connect_sp(
+    tenant: str = typer.Argument(..., help="Tenant ID or domain."),
+    client_id: str = typer.Option(..., "--client-id", help="Application (client) ID."),
+    secret: str = typer.Option("", "--secret", envvar="SKYTALLY_SP_SECRET", help="Client secret (or env SKYTALLY_SP_SECRET)."),
+    certificate: Path | None = typer.Option(None, "--certificate", exists=True, dir_okay=False, help="PEM with key and certificate."),
+    billing_account: str = typer.Option("", "--billing-account", help="EA enrollment number or MCA billing account ID."),
+    expires: str = typer.Option("", "--expires", help="Secret expiry (YYYY-MM-DD) if Entra ID may not tell."),
+    name: str = typer.Option("", "--name", help="Display name."),
+    workspace: list[str] = typer.Option([], "--workspace", "-w", help="Workspace name or ID (repeatable)."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Connect an Azure tenant with your own service principal (validated at once)."""
+    payload: dict[str, object] = {"tenant_id": tenant, "client_id": client_id, "billing_account_id": billing_account or None}
+    if certificate is not None:
+        payload.update(kind="certificate", certificate_pem=certificate.read_text())
+    elif secret:
+        payload.update(kind="client_secret", client_secret=secret,
+                       secret_expires_at=datetime.fromisoformat(expires) if expires else None)
+    else:
+        raise InvalidInput("give --secret (or SKYTALLY_SP_SECRET) or --certificate")
+    data = TypeAdapter(CredentialIn).validate_python(payload)
+    ws_ids = _workspace_ids(workspace)
+    with session() as s:
+        account, _cred, probe = sp.connect(s, _env(), None, name, data, ws_ids)
+        out = service.to_out(s, account)
+    if json_out:
+        print_json({"account": out, "probe": probe})
+        return
+    console.print(f"Connected [bold]{out.name}[/bold] (account {out.id}): {len(probe.subscriptions)} subscription(s)"
+                  + (f", billing account {probe.billing.billing_account_id} ({probe.billing.agreement_type})" if probe.billing else ""))
+
+
+@app.command("list")
+def list_(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """List cloud accounts with their health and warnings."""
+    with session() as s:
+        accounts = service.list_accounts(s, None)
+    if json_out:
+        print_json(accounts)
+        return
+    print_table(
+        "Cloud accounts", ["ID", "Kind", "Name", "Tenant", "Connection", "Subs", "Workspaces", "Warnings"],
+        [[a.id, a.kind.value, a.name, a.tenant_id, a.connection, len(a.subscriptions),
+          ", ".join(w.name for w in a.workspaces) or "—", "; ".join(a.warnings) or "—"] for a in accounts],
+    )
+
+
+def _show(account: AccountOut) -> None:
+    console.print(f"[bold]{account.name}[/bold] ({account.kind.value}, account {account.id}) tenant {account.tenant_id}")
+    console.print(f"  connection: {account.connection}; consented by {account.consented_by or '—'} at {when(account.consented_at)}")
+    console.print(f"  workspaces: {', '.join(w.name for w in account.workspaces) or '—'}")
+    if account.granted_permissions:
+        console.print(f"  granted: {', '.join(account.granted_permissions)}")
+    for w in account.warnings:
+        console.print(f"  [yellow]warning:[/yellow] {w}")
+    _subs_table(account.subscriptions)
+    print_table("Credentials", ["ID", "Client ID", "Secret", "Expires", "Status", "Last success"],
+                [[c.id, c.client_id, c.secret_hint, when(c.expires_at), c.status, when(c.last_success_at)] for c in account.credentials])
+    print_table("EA access tokens", ["ID", "Enrollment", "Token", "Expires", "Status", "In use"],
+                [[t.id, t.enrollment_number, t.hint, when(t.expires_at), t.status, "yes" if t.in_use else ""] for t in account.ea_tokens])
+    print_table("Billing accounts", ["ID", "Agreement", "Role", "Status"],
+                [[b.billing_account_id, b.agreement_type, b.role, b.role_status] for b in account.billing_accounts])
+
+
+def _subs_table(subs: list) -> None:  # type: ignore[type-arg]
+    print_table("Subscriptions", ["Subscription", "ID", "State", "Access level", "Role", "Last sync"],
+                [[x.display_name, x.subscription_id, x.state, x.access_level.value, x.role_label, when(x.last_sync_at)] for x in subs])
+
+
+@app.command("show")
+def show(account: str = typer.Argument(..., help="Account ID, tenant ID or name."),
+         json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """Show one account: subscriptions, credentials, tokens, billing accounts."""
+    with session() as s:
+        out = service.find_account(s, None, account)
+    print_json(out) if json_out else _show(out)
+
+
+@app.command("remove")
+def remove(account: str = typer.Argument(..., help="Account ID, tenant ID or name."),
+           yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation.")) -> None:
+    """Remove an account and its stored secrets from skytally."""
+    account_id = _account_id(account)
+    if not yes:
+        typer.confirm(f"Remove cloud account {account_id}?", abort=True)
+    with session() as s:
+        console.print(service.remove_account(s, _env(), None, account_id))
+
+
+@app.command("assign")
+def assign(account: str = typer.Argument(..., help="Account ID, tenant ID or name."),
+           workspace: list[str] = typer.Option(..., "--workspace", "-w", help="Workspace name or ID (repeatable)."),
+           json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """Set the workspaces an account belongs to."""
+    account_id, ws_ids = _account_id(account), _workspace_ids(workspace)
+    with session() as s:
+        out = service.assign_workspaces(s, None, account_id, ws_ids)
+    print_json(out) if json_out else console.print(f"{out.name}: {', '.join(w.name for w in out.workspaces)}")
+
+
+@app.command("add-subscriptions")
+def add_subscriptions(account: str = typer.Argument(..., help="Account ID, tenant ID or name."),
+                      json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """Add Existing Subscriptions: prints the consent URL for another owner."""
+    account_id = _account_id(account)
+    with session() as s:
+        start = service.start_add_subscriptions(s, _env(), None, account_id)
+    _print_consent(start, json_out)
+
+
+# --- tokens ---------------------------------------------------------------------------
+@tokens_app.command("add")
+def tokens_add(account: str = typer.Argument(..., help="Account ID, tenant ID or name."),
+               token: str = typer.Option("", "--token", envvar="SKYTALLY_EA_TOKEN", help="The key (or env SKYTALLY_EA_TOKEN)."),
+               file: Path | None = typer.Option(None, "--file", exists=True, dir_okay=False, help="Read the key from a file."),
+               json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """Add an EA access token (rejected with the reason: incomplete, expired, revoked)."""
+    value = file.read_text() if file is not None else token
+    if not value.strip():
+        raise InvalidInput("give --token, --file or SKYTALLY_EA_TOKEN")
+    account_id = _account_id(account)
+    with session() as s:
+        out = ea_tokens.add(s, _env(), None, account_id, value)
+    print_json(out) if json_out else console.print(f"Added token {out.id} for enrollment {out.enrollment_number}, expires {when(out.expires_at)}")
+
+
+@tokens_app.command("list")
+def tokens_list(account: str = typer.Argument(..., help="Account ID, tenant ID or name."),
+                json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """List EA access tokens (masked)."""
+    account_id = _account_id(account)
+    with session() as s:
+        rows = ea_tokens.listing(s, None, account_id)
+    if json_out:
+        print_json(rows)
+        return
+    print_table("EA access tokens", ["ID", "Enrollment", "Token", "Expires", "Status", "Reason", "In use"],
+                [[t.id, t.enrollment_number, t.hint, when(t.expires_at), t.status, t.reason, "yes" if t.in_use else ""] for t in rows])
+
+
+@tokens_app.command("delete")
+def tokens_delete(account: str = typer.Argument(..., help="Account ID, tenant ID or name."),
+                  token_id: int = typer.Argument(..., help="Token ID (see `tokens list`).")) -> None:
+    """Delete an EA access token."""
+    account_id = _account_id(account)
+    with session() as s:
+        ea_tokens.delete(s, _env(), None, account_id, token_id)
+    console.print(f"Deleted token {token_id}")
+
+
+# --- subscriptions ---------------------------------------------------------------------
+@subs_app.command("list")
+def subs_list(account: str = typer.Option("", "--account", help="Only this account."),
+              json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """List subscriptions with access level and role status."""
+    account_id = _account_id(account) if account else None
+    with session() as s:
+        subs = service.list_subscriptions(s, None, account_id)
+    print_json(subs) if json_out else _subs_table(subs)
+
+
+@subs_app.command("access")
+def subs_access(subscription: str = typer.Argument(..., help="Subscription ID."),
+                level: AccessLevel = typer.Argument(..., help="resources | tags | tags-writeback"),
+                json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """Change a subscription's access level (prints a consent URL when the role changes)."""
+    with session() as s:
+        sub = service.find_subscription(s, None, subscription)
+        result = service.change_access(s, _env(), None, sub.account_id, sub.subscription_id, level)
+    if isinstance(result, ConsentStart):
+        _print_consent(result, json_out)
+    elif json_out:
+        print_json(result)
+    else:
+        console.print(f"{result.display_name}: access level {result.access_level.value}")
+
