@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route, Router
 
 from azure_emulator.services.entra import authorize, discovery, tokens
 
+
+async def _no_icon(request: Request) -> Response:
+    return Response(status_code=204)
+
+
 router = Router(
     routes=[
+        # Browsers ask every host for an icon; the sign-in pages should not log a 404.
+        Route("/favicon.ico", _no_icon, methods=["GET"]),
         Route("/common/discovery/instance", discovery.instance_discovery_endpoint, methods=["GET"]),
         Route("/{tenant}/discovery/instance", discovery.instance_discovery_endpoint, methods=["GET"]),
         Route("/{tenant}/v2.0/.well-known/openid-configuration", discovery.openid_config_endpoint, methods=["GET"]),
