@@ -1,0 +1,1 @@
+"""Azure Blob Storage downloads of generated reports (SAS URLs), mounted at ``/blobs``."""

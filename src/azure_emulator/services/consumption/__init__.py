@@ -1,0 +1,1 @@
+"""Microsoft.Consumption: usage details (legacy EA / modern MCA)."""

@@ -1,0 +1,1 @@
+"""Microsoft.CostManagement: Cost Details reports (generateCostDetailsReport + operation results)."""

@@ -1,0 +1,97 @@
+"""Cost scopes shared by Cost Details and Consumption: parse, check existence and RBAC.
+
+Supported: ``/subscriptions/{id}``, ``/providers/Microsoft.Billing/billingAccounts/{id}``,
+``…/billingProfiles/{id}`` and ``…/billingProfiles/{id}/invoiceSections/{id}`` (MCA),
+``…/departments/{id}`` (EA). Resource groups answer 404 (as Azure does for Cost Details);
+management groups 400.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from azure_emulator.core.auth import Principal
+from azure_emulator.core.errors import arm_error
+from azure_emulator.services.authorization import rbac
+from azure_emulator.services.billing import backend as billing
+from azure_emulator.services.costmanagement import backend
+from azure_emulator.world.costs.model import CostAccount
+from azure_emulator.world.model import World
+
+_SUB = re.compile(r"^/?subscriptions/(?P<sub>[^/]+)$", re.I)
+_RG = re.compile(r"^/?subscriptions/[^/]+/resourceGroups/[^/]+", re.I)
+_BILLING = re.compile(
+    r"^/?providers/Microsoft\.Billing/billingAccounts/(?P<account>[^/]+)"
+    r"(?:/billingProfiles/(?P<profile>[^/]+)(?:/invoiceSections/(?P<section>[^/]+))?|/departments/(?P<department>[^/]+))?$",
+    re.I,
+)
+_MG = re.compile(r"^/?providers/Microsoft\.Management/managementGroups/", re.I)
+
+
+@dataclass
+class CostScope:
+    path: str  # as requested, without the leading slash
+    account: CostAccount
+    subscription: str | None = None
+    sections: set[str] | None = None
+    profile: bool = False  # billing profile (or below) scope
+
+    @property
+    def arm_scope(self) -> str:
+        return "/" + self.path
+
+
+def resolve(world: World, st: backend.CostState, raw: str) -> CostScope:
+    path = raw.strip("/")
+    settings = st.settings
+    if m := _SUB.match(path):
+        sub_id = m.group("sub")
+        sub = world.subscription(sub_id)
+        if sub is None:
+            raise arm_error(404, "SubscriptionNotFound", f"The subscription '{sub_id}' could not be found.")
+        account = backend.account_of_subscription(world, settings, sub_id)
+        if account is None:
+            raise arm_error(400, "BadRequest", "Cost details are only available for Enterprise Agreement and "
+                            "Microsoft Customer Agreement subscriptions.")
+        return CostScope(path, account, subscription=sub.subscription_id)
+    if _RG.match(path):
+        raise arm_error(404, "NotFound", f"The scope '/{path}' is not supported: resource group scopes are not "
+                        "supported by this API.")
+    if _MG.match(path):
+        raise arm_error(400, "BadRequest", "The Cost Details API doesn't support management groups.")
+    m = _BILLING.match(path)
+    if m is None:
+        raise arm_error(404, "NotFound", f"The requested path '/{path}' was not found.")
+    name = m.group("account")
+    account = backend.find_account(world, settings, name)
+    if account is None:
+        raise billing.not_found(name)
+    profile, section, department = m.group("profile"), m.group("section"), m.group("department")
+    if (profile or section) and account.agreement != "MCA":
+        raise arm_error(400, "BadRequest", "Billing profiles and invoice sections exist only in Microsoft "
+                        "Customer Agreement billing accounts.")
+    if department and account.agreement != "EA":
+        raise arm_error(400, "BadRequest", "Departments exist only in Enterprise Agreement billing accounts.")
+    if profile and profile.lower() != account.profile_id.lower():
+        raise arm_error(404, "BillingProfileNotFound", f"Billing profile '{profile}' was not found.")
+    wanted = section or department
+    sections = None
+    if wanted:
+        match = [s.id for s in account.sections if s.id.lower() == wanted.lower()]
+        if not match:
+            kind = "Invoice section" if section else "Department"
+            raise arm_error(404, f"{kind.replace(' ', '')}NotFound", f"{kind} '{wanted}' was not found.")
+        sections = set(match)
+    return CostScope(path, account, sections=sections, profile=bool(profile))
+
+
+def authorize(world: World, principal: Principal, scope: CostScope, read_action: str, action: str | None = None) -> None:
+    """403 AuthorizationFailed unless a role (Azure RBAC on a subscription, a billing role on a
+    billing scope) at or above the scope allows ``read_action`` (or ``action``)."""
+    target = scope.arm_scope
+    if rbac.is_authorized(world, principal, read_action, target):
+        return
+    if action and rbac.is_authorized(world, principal, action, target):
+        return
+    raise rbac.authorization_failed(principal, action or read_action, target)
