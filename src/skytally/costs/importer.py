@@ -1,0 +1,480 @@
+"""Import cost files into the store: detect, map to FOCUS, stream to Parquet (DuckDB
+`COPY ... TO ... PARTITION_BY`), account for every rejected row, pair actual with
+amortized data, then replace the touched periods atomically (see storage.py)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from skytally.errors import InvalidInput
+
+from .detect import Kind, SourceFile, detect
+from .engine import connect
+from .mapping import (
+    DECIMAL_TYPE,
+    build_select,
+    norm,
+    quote_ident,
+    quote_literal,
+)
+from .schemas import (
+    ZERO,
+    BadRowPolicy,
+    FileReport,
+    ImportResult,
+    PeriodReport,
+    RejectedRow,
+    money,
+)
+from .storage import MANIFEST, PeriodKey, StoreLayout
+
+ProgressCallback = Callable[[int, int], None]  # (bytes done, bytes total)
+MAX_REPORTED_REJECTS = 1000
+ROW_GROUP_SIZE = 122_880
+_COMMIT_PURCHASE = "ChargeCategory = 'Purchase' AND PricingCategory = 'Committed'"
+
+
+class MalformedRows(InvalidInput):
+    """on_bad_rows="reject" and some rows could not be read: nothing was imported."""
+
+    def __init__(self, message: str, rejected: list[RejectedRow], rejected_rows: int,
+                 rejected_billed: Decimal) -> None:
+        super().__init__(message)
+        self.rejected = rejected
+        self.rejected_rows = rejected_rows
+        self.rejected_BilledCost = rejected_billed
+
+
+@dataclass
+class _Staged:
+    src: SourceFile
+    index: int
+    out_file: Path
+    report: FileReport
+    kind: Kind
+    groups: dict[PeriodKey, tuple[int, Decimal, Decimal]]  # rows, billed, effective
+
+
+class _Progress:
+    """Polls DuckDB's query progress from a thread while a COPY runs."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, callback: ProgressCallback | None,
+                 done_before: int, size: int, total: int) -> None:
+        self.con, self.callback = con, callback
+        self.done_before, self.size, self.total = done_before, size, total
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> _Progress:
+        if self.callback is not None:
+            self._thread = threading.Thread(target=self._run, daemon=True)
+            self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        assert self.callback is not None
+        while not self._stop.wait(0.25):
+            try:
+                pct = float(self.con.query_progress())
+            except Exception:
+                pct = -1.0
+            if pct >= 0:
+                self.callback(self.done_before + int(self.size * min(pct, 100.0) / 100), self.total)
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self.callback is not None:
+            self.callback(self.done_before + self.size, self.total)
+
+
+def _source_sql(src: SourceFile, reject_table: str) -> str:
+    path = quote_literal(str(src.path))
+    if src.format == "parquet":
+        return f"read_parquet({path}, file_row_number = true)"
+    layout = src.layout
+    cols = []
+    for h in src.header:
+        t = layout.read_type(h)
+        if t == "DATE" and src.date_type == "TIMESTAMP":
+            t = "TIMESTAMP"
+        cols.append(f"{quote_literal(h)}: {quote_literal(t)}")
+    opts = [
+        "auto_detect = false", "header = true", "delim = ','", "quote = '\"'", "escape = '\"'",
+        f"columns = {{{', '.join(cols)}}}",
+        f"compression = {quote_literal('gzip' if src.compression == 'gzip' else 'none')}",
+        "store_rejects = true", f"rejects_table = '{reject_table}'",
+        f"rejects_scan = '{reject_table}_scan'",
+        "null_padding = false", "parallel = true",
+    ]
+    if src.date_format and src.date_type == "DATE":
+        opts.append(f"dateformat = {quote_literal(src.date_format)}")
+    if src.date_format and src.date_type == "TIMESTAMP":
+        opts.append(f"timestampformat = {quote_literal(src.date_format)}")
+    return f"read_csv({path}, {', '.join(opts)})"
+
+
+def _rejected_money(src: SourceFile, raw: str) -> Decimal | None:
+    """BilledCost of a rejected CSV line by Microsoft's rules, or None if unreadable."""
+    try:
+        fields = next(csv.reader([raw]))
+    except (csv.Error, StopIteration):
+        return None
+    pos = {norm(h): i for i, h in enumerate(src.header)}
+
+    def get(name: str) -> str:
+        i = pos.get(norm(name))
+        return fields[i].strip() if i is not None and i < len(fields) else ""
+
+    cost_col = src.layout.cost_source(src.header)
+    if cost_col is None:
+        return None
+    try:
+        amount = Decimal(get(cost_col) or "0")
+    except InvalidOperation:
+        return None
+    commitment = get("PricingModel").replace(" ", "").lower() in ("reservation", "savingsplan")
+    if commitment and get("ChargeType").lower() in ("usage", "unusedreservation", "unusedsavingsplan"):
+        return ZERO
+    return amount
+
+
+class Importer:
+    def __init__(self, store: StoreLayout, *, memory_limit: str = "1GB",
+                 threads: int | None = None) -> None:
+        self.store = store
+        self.memory_limit = memory_limit
+        self.threads = threads
+        self.crash_hook: Callable[[int], None] | None = None  # tests: simulate a crash
+        self._account_override: str | None = None
+
+    def run(
+        self,
+        paths: Sequence[Path | str],
+        *,
+        billing_account_id: str | None = None,
+        currency: str | None = None,
+        dataset: Kind | None = None,
+        on_bad_rows: BadRowPolicy = "reject",
+        progress: ProgressCallback | None = None,
+    ) -> ImportResult:
+        if on_bad_rows not in ("reject", "quarantine"):
+            raise InvalidInput(f"on_bad_rows must be 'reject' or 'quarantine', not {on_bad_rows!r}.")
+        if not paths:
+            raise InvalidInput("No cost files given.")
+        sources = [detect(Path(p), kind=dataset) for p in paths]
+        params = {"billing_account_id": billing_account_id, "currency": currency}
+        self._account_override = billing_account_id
+        for s in sources:
+            missing = [p for p in s.layout.requires_parameters if not params.get(p)]
+            if missing:
+                raise InvalidInput(
+                    f"{s.path}: a {s.layout.title} file carries no "
+                    f"{' and no '.join(m.replace('_id', '').replace('_', ' ') for m in missing)}; "
+                    f"pass {', '.join(f'{m}=...' for m in missing)}."
+                )
+        self.store.recover()
+        import_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        total_bytes = sum(s.size for s in sources)
+        warnings: list[str] = []
+        with self.store.staging_dir(import_id) as stage:
+            con = connect(memory_limit=self.memory_limit, threads=self.threads,
+                          temp_directory=stage / "tmp")
+            try:
+                staged: list[_Staged] = []
+                rejected: list[RejectedRow] = []
+                rejected_rows, rejected_billed = 0, ZERO
+                quarantine_rows: dict[int, list[tuple[int, str, str]]] = {}
+                done = 0
+                for i, src in enumerate(sources):
+                    with _Progress(con, progress, done, src.size, total_bytes):
+                        st, bad = self._stage_file(con, src, i, stage, params)
+                    done += src.size
+                    staged.append(st)
+                    if bad:
+                        quarantine_rows[i] = [(b.line, b.error, raw) for b, raw in bad]
+                        for b, _ in bad:
+                            rejected_rows += 1
+                            if b.BilledCost is not None:
+                                rejected_billed += b.BilledCost
+                            if len(rejected) < MAX_REPORTED_REJECTS:
+                                rejected.append(b)
+                if rejected_rows and on_bad_rows == "reject":
+                    where = ", ".join(f"{r.file}:{r.line} ({r.error})" for r in rejected[:5])
+                    raise MalformedRows(
+                        f"{rejected_rows} malformed row(s) (BilledCost {money(rejected_billed)}), "
+                        f"nothing imported: {where}"
+                        + (" ..." if rejected_rows > 5 else "")
+                        + ". Fix the file, or import with on_bad_rows='quarantine' to import the "
+                        "other rows and set these aside.",
+                        rejected, rejected_rows, rejected_billed,
+                    )
+                keys = self._assemble(con, staged, stage, import_id, warnings)
+                periods = self._period_totals(con, stage, keys)
+                quarantine_path = None
+                if quarantine_rows:
+                    quarantine_path = self._write_quarantine(import_id, sources, quarantine_rows)
+                self._write_manifests(stage, import_id, staged, periods, keys)
+            finally:
+                con.close()
+            shutil.rmtree(stage / "tmp", ignore_errors=True)
+            shutil.rmtree(stage / "files", ignore_errors=True)
+            self.store.commit(stage, keys, crash_hook=self.crash_hook)
+        return self._result(import_id, staged, periods, rejected, rejected_rows, rejected_billed,
+                            quarantine_path, warnings)
+
+    # -- one file ----------------------------------------------------------------
+    def _stage_file(
+        self, con: duckdb.DuckDBPyConnection, src: SourceFile, i: int, stage: Path,
+        params: dict[str, str | None],
+    ) -> tuple[_Staged, list[tuple[RejectedRow, str]]]:
+        # One streaming COPY per file into one staged Parquet file. (DuckDB's PARTITION_BY
+        # buffers every open partition in memory: 4-5x slower on big files and over the
+        # memory limit; the split by period is a cheap Parquet-to-Parquet pass instead.)
+        out_file = stage / "files" / f"{i}.parquet"
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        reject_table = f"rejects_{i}"
+        bad: list[tuple[RejectedRow, str]] = []
+        where = None
+        exclude: tuple[str, ...] = ()
+        if src.format == "parquet":
+            where, bad = self._parquet_rejects(con, src)
+            where = f"NOT {where}" if where else None
+            exclude = ("file_row_number",)
+        select = build_select(src.layout, src.header, _source_sql(src, reject_table),
+                              parameters=params, where=where, exclude=exclude)
+        copy = (f"COPY ({select}) TO {quote_literal(str(out_file))} "
+                f"(FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
+        try:
+            con.execute(copy)
+        except duckdb.Error as exc:
+            raise InvalidInput(f"{src.path}: could not be read as {src.layout.title}: {exc}") from exc
+        if src.format == "csv":
+            bad = self._csv_rejects(con, src, reject_table)
+        groups = self._file_groups(con, out_file)
+        report = FileReport(path=str(src.path), layout=src.layout.name, kind=src.kind,
+                            format=src.format + ("+gzip" if src.compression == "gzip" else ""),
+                            bytes=src.size)
+        report.rows = sum(g[0] for g in groups.values())
+        report.rejected_rows = len(bad)
+        report.rejected_BilledCost = sum((b.BilledCost or ZERO for b, _ in bad), ZERO)
+        kind = src.kind
+        if kind == "unknown" and groups:
+            kind = self._kind_from_data(con, out_file)
+            report.kind = kind if kind != "unknown" else "actual or amortized (no commitments)"
+        return _Staged(src, i, out_file, report, kind, groups), bad
+
+    def _csv_rejects(self, con: duckdb.DuckDBPyConnection, src: SourceFile,
+                     table: str) -> list[tuple[RejectedRow, str]]:
+        rows = con.execute(
+            f"SELECT line, first(error_type ORDER BY column_idx), first(error_message ORDER BY column_idx), "
+            f"first(csv_line) FROM {table} GROUP BY line ORDER BY line"
+        ).fetchall()
+        out = []
+        for line, etype, msg, raw in rows:
+            raw = raw or ""
+            err = f"{etype}: {msg}".splitlines()[0]
+            out.append((RejectedRow(str(src.path), int(line), err, _rejected_money(src, raw)), raw))
+        return out
+
+    def _parquet_rejects(self, con: duckdb.DuckDBPyConnection,
+                         src: SourceFile) -> tuple[str | None, list[tuple[RejectedRow, str]]]:
+        """(predicate of bad rows, the bad rows) for a Parquet file whose money column
+        holds values that are not numbers."""
+        cost = src.layout.cost_source(src.header)
+        if cost is None:
+            return None, []
+        c = quote_ident(cost)
+        bad_pred = f"({c} IS NOT NULL AND TRY_CAST({c} AS {DECIMAL_TYPE}) IS NULL)"
+        rows = con.execute(
+            f"SELECT file_row_number, CAST({c} AS VARCHAR) FROM read_parquet(?, file_row_number = true) "
+            f"WHERE {bad_pred} ORDER BY 1", [str(src.path)]
+        ).fetchall()
+        bad = [
+            (RejectedRow(str(src.path), int(n) + 1, f"CAST: {cost}={v!r} is not a number", None), str(v))
+            for n, v in rows
+        ]
+        return (bad_pred if bad else None), bad
+
+    def _file_groups(self, con: duckdb.DuckDBPyConnection,
+                     out_file: Path) -> dict[PeriodKey, tuple[int, Decimal, Decimal]]:
+        rows = con.execute(
+            "SELECT x_StoreAccount, x_StorePeriod, count(*), coalesce(sum(BilledCost), 0), "
+            "coalesce(sum(EffectiveCost), 0) FROM read_parquet(?) GROUP BY ALL",
+            [str(out_file)],
+        ).fetchall()
+        return {PeriodKey(str(a), str(p)): (int(n), Decimal(b), Decimal(e)) for a, p, n, b, e in rows}
+
+    def _kind_from_data(self, con: duckdb.DuckDBPyConnection, out_file: Path) -> Kind:
+        row = con.execute(
+            "SELECT count(*) FILTER (WHERE CommitmentDiscountStatus = 'Unused' OR "
+            "(PricingCategory = 'Committed' AND ChargeCategory = 'Usage' AND EffectiveCost <> 0)), "
+            f"count(*) FILTER (WHERE ({_COMMIT_PURCHASE}) OR (PricingCategory = 'Committed' AND "
+            "ChargeCategory = 'Usage' AND EffectiveCost = 0)) "
+            "FROM read_parquet(?)", [str(out_file)],
+        ).fetchone()
+        amortized, actual = (int(row[0]), int(row[1])) if row else (0, 0)
+        if amortized and not actual:
+            return "amortized"
+        if actual and not amortized:
+            return "actual"
+        return "unknown"
+
+    # -- assembling the new periods ---------------------------------------------------
+    def _assemble(self, con: duckdb.DuckDBPyConnection, staged: list[_Staged], stage: Path,
+                  import_id: str, warnings: list[str]) -> list[PeriodKey]:
+        keys = sorted({k for s in staged for k in s.groups},
+                      key=lambda k: (k.billing_account, k.billing_period))
+        for key in keys:
+            members = [s for s in staged if key in s.groups]
+            # identical content for the same period (the same file twice, or an actual and an
+            # amortized file of a period without commitments): count it once
+            seen: dict[tuple[int, Decimal, Decimal], _Staged] = {}
+            keep: list[_Staged] = []
+            for s in members:
+                fp = s.groups[key]
+                if fp in seen and s.src.layout.family == seen[fp].src.layout.family:
+                    warnings.append(
+                        f"{s.src.path}: {key.billing_account} {key.billing_period} has exactly the "
+                        f"content of {seen[fp].src.path}; counted once."
+                    )
+                    continue
+                seen[fp] = s
+                keep.append(s)
+            kinds = {s.kind for s in keep}
+            pair = "actual" in kinds and "amortized" in kinds
+            if "focus" in kinds and len(kinds) > 1:
+                raise InvalidInput(
+                    f"{key.billing_account} {key.billing_period}: both FOCUS and actual/amortized "
+                    "files were given for the same period; import one or the other."
+                )
+            if "actual" in kinds and "amortized" not in kinds and any(
+                "amortized" in s.src.layout.kinds for s in keep if s.kind == "actual"
+            ):
+                msg = (f"{key.billing_account} {key.billing_period}: actual cost only; "
+                       "EffectiveCost is not amortized (import the amortized file of the "
+                       "period together with the actual one)")
+                warnings.append(msg)
+            target = stage / "new" / key.relpath
+            target.mkdir(parents=True, exist_ok=True)
+            for s in keep:
+                only_actual_purchases = pair and s.kind == "actual"
+                out = target / f"part-{s.index}.parquet"
+                if len(s.groups) == 1 and not only_actual_purchases:
+                    s.out_file.rename(out)  # the common case: one file = one period
+                    continue
+                cond = "x_StoreAccount = $acc AND x_StorePeriod = $per"
+                if only_actual_purchases:
+                    # Microsoft's conversion: all amortized rows + the commitment
+                    # purchases and refunds of the actual data
+                    cond += f" AND {_COMMIT_PURCHASE}"
+                    s.report.note = "paired with amortized data: only commitment purchases kept"
+                n = con.execute(
+                    f"COPY (SELECT * FROM read_parquet($f) WHERE {cond}) TO {quote_literal(str(out))} "
+                    f"(FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE {ROW_GROUP_SIZE})",
+                    {"f": str(s.out_file), "acc": key.billing_account, "per": key.billing_period},
+                ).fetchone()
+                if n is not None and int(n[0]) == 0:
+                    out.unlink(missing_ok=True)
+        return keys
+
+    def _period_totals(self, con: duckdb.DuckDBPyConnection, stage: Path,
+                       keys: list[PeriodKey]) -> list[PeriodReport]:
+        out: list[PeriodReport] = []
+        for key in keys:
+            files = [str(f) for f in sorted((stage / "new" / key.relpath).glob("*.parquet"))]
+            if not files:
+                out.append(PeriodReport(key.billing_account, key.billing_period, None, 0, ZERO, ZERO))
+                continue
+            for cur, n, b, e in con.execute(
+                "SELECT BillingCurrency, count(*), coalesce(sum(BilledCost), 0), "
+                "coalesce(sum(EffectiveCost), 0) FROM read_parquet(?) GROUP BY ALL ORDER BY 1",
+                [files],
+            ).fetchall():
+                out.append(PeriodReport(key.billing_account, key.billing_period, cur, int(n),
+                                        Decimal(b), Decimal(e)))
+        return out
+
+    def _write_manifests(self, stage: Path, import_id: str, staged: list[_Staged],
+                         periods: list[PeriodReport], keys: list[PeriodKey]) -> None:
+        now = datetime.now(UTC).isoformat()
+        for key in keys:
+            d = stage / "new" / key.relpath
+            d.mkdir(parents=True, exist_ok=True)
+            mine = [p for p in periods if p.billing_account == key.billing_account
+                    and p.billing_period == key.billing_period]
+            manifest: dict[str, Any] = {
+                "import_id": import_id,
+                "imported_at": now,
+                "files": [{"path": s.report.path, "layout": s.report.layout, "kind": s.kind}
+                          for s in staged if key in s.groups],
+                "totals": [p.to_dict() for p in mine],
+            }
+            (d / MANIFEST).write_text(json.dumps(manifest, default=str, indent=1), "utf-8")
+
+    def _write_quarantine(self, import_id: str, sources: list[SourceFile],
+                          rows: dict[int, list[tuple[int, str, str]]]) -> str:
+        qdir = self.store.quarantine / import_id
+        qdir.mkdir(parents=True, exist_ok=True)
+        for i, items in rows.items():
+            with open(qdir / f"{i}-{sources[i].path.name}.rejected.csv", "w", newline="",
+                      encoding="utf-8") as f:
+                w = csv.writer(f)
+                w.writerow(["file", "line", "error", "raw"])
+                for line, err, raw in items:
+                    w.writerow([str(sources[i].path), line, err, raw])
+        return str(qdir)
+
+    def _result(self, import_id: str, staged: list[_Staged], periods: list[PeriodReport],
+                rejected: list[RejectedRow], rejected_rows: int, rejected_billed: Decimal,
+                quarantine: str | None, warnings: list[str]) -> ImportResult:
+        by_cur: dict[str, dict[str, Decimal | int]] = {}
+        for p in periods:
+            if p.currency is None:
+                continue
+            d = by_cur.setdefault(p.currency, {"rows": 0, "BilledCost": ZERO, "EffectiveCost": ZERO})
+            d["rows"] = int(d["rows"]) + p.rows
+            d["BilledCost"] = Decimal(d["BilledCost"]) + p.BilledCost
+            d["EffectiveCost"] = Decimal(d["EffectiveCost"]) + p.EffectiveCost
+        rows = sum(p.rows for p in periods)
+        single = next(iter(by_cur)) if len(by_cur) == 1 else None
+        if len(by_cur) > 1:
+            warnings.append(f"several billing currencies ({', '.join(sorted(by_cur))}); "
+                            "totals are given per currency in by_currency")
+        unknown = [p for p in periods if p.billing_period == "unknown"]
+        if unknown:
+            warnings.append(f"{sum(p.rows for p in unknown)} row(s) without a date are stored "
+                            "under billing_period=unknown")
+        return ImportResult(
+            import_id=import_id,
+            rows=rows,
+            BilledCost=Decimal(by_cur[single]["BilledCost"]) if single else (ZERO if not by_cur else None),
+            EffectiveCost=Decimal(by_cur[single]["EffectiveCost"]) if single else (ZERO if not by_cur else None),
+            rejected_rows=rejected_rows,
+            rejected_BilledCost=rejected_billed,
+            currency=single,
+            files=[s.report for s in staged],
+            periods=periods,
+            by_currency=by_cur,
+            rejected=rejected,
+            quarantine=quarantine,
+            warnings=warnings,
+        )
+
+
+def elapsed(start: float) -> float:
+    return time.perf_counter() - start

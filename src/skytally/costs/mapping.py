@@ -1,0 +1,272 @@
+"""Source layouts and their mapping to the store's FOCUS 1.2 columns, loaded from
+`mappings/*.yaml` (data, not code) and turned into one DuckDB SELECT per file.
+
+A layout file says: the header it is recognised by (`required`), how its columns are
+renamed to the canonical names of its base (`rename`: canonical -> SQL expression), and
+which FOCUS columns it computes differently from its base (`columns`: target -> SQL).
+The base (`cost_management.yaml`, `focus.yaml`) holds the shared target table.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+DECIMAL_TYPE = "DECIMAL(38, 18)"
+_TYPE_ALIASES = {"DECIMAL": DECIMAL_TYPE}
+# skytally's own columns, computed by the importer for every layout
+TAG_COLUMNS = ("x_TagKeys", "x_TagsInvalid")
+STORE_KEY_COLUMNS = ("x_StoreAccount", "x_StorePeriod")
+INTERNAL_COLUMNS = (*TAG_COLUMNS, "x_SourceLayout", *STORE_KEY_COLUMNS)
+
+
+def _load_yaml(name: str) -> dict[str, Any]:
+    text = resources.files("skytally.costs").joinpath("mappings", name).read_text("utf-8")
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise ValueError(f"mapping file {name} is not a mapping")
+    return data
+
+
+def norm(name: str) -> str:
+    """Header names match case-insensitively, ignoring spaces, underscores and a BOM."""
+    return re.sub(r"[\s_\ufeff\"]", "", name).lower()
+
+
+def sql_type(t: str) -> str:
+    return _TYPE_ALIASES.get(t.upper(), t)
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+@cache
+def store_schema() -> dict[str, str]:
+    """Store column -> DuckDB type, in FOCUS 1.2 export order then skytally's x_ columns."""
+    cols = _load_yaml("store_schema.yaml")["columns"]
+    return {str(k): sql_type(str(v)) for k, v in cols.items()}
+
+
+def partition_key_sql(billing_account_override: str | None) -> tuple[str, str]:
+    """(billing account, billing period) of a stored row, as SQL over the store columns.
+    The account is skytally's key: the EA enrollment / MCA billing account (FOCUS puts
+    the MCA billing *profile* in BillingAccountId and the account in x_BillingAccountId)."""
+    account = (
+        quote_literal(billing_account_override)
+        if billing_account_override
+        else "coalesce(nullif(x_BillingAccountId, ''), nullif(BillingAccountId, ''), 'unassigned')"
+    )
+    period = "coalesce(strftime(coalesce(BillingPeriodStart, ChargePeriodStart), '%Y-%m'), 'unknown')"
+    return account, period
+
+
+def focus_columns() -> list[str]:
+    """The FOCUS (and Microsoft x_) columns a caller may group or filter by."""
+    return [c for c in store_schema() if c not in INTERNAL_COLUMNS]
+
+
+@dataclass(frozen=True)
+class Layout:
+    name: str
+    title: str
+    family: str
+    kinds: tuple[str, ...]
+    header: tuple[str, ...]
+    required: tuple[tuple[str, ...], ...]  # each entry: alternatives, one must be present
+    canonical_types: dict[str, str]
+    source_types: dict[str, str]
+    rename: dict[str, str]
+    derived: dict[str, str]
+    columns: dict[str, str]
+    identity: bool
+    cost_column: str
+    date_column: str
+    requires_parameters: tuple[str, ...] = field(default=())
+
+    # -- detection -------------------------------------------------------------
+    def missing(self, header: list[str]) -> list[str]:
+        have = {norm(h) for h in header}
+        return ["|".join(alts) for alts in self.required if not any(norm(a) in have for a in alts)]
+
+    def score(self, header: list[str]) -> int:
+        known = {norm(h) for h in self.header}
+        return sum(1 for h in header if norm(h) in known)
+
+    # -- reading ---------------------------------------------------------------
+    def read_type(self, column: str) -> str:
+        """The type a source column is read with (VARCHAR when unknown)."""
+        n = norm(column)
+        for name, t in self.source_types.items():
+            if norm(name) == n:
+                return t
+        for canon, expr in self.rename.items():
+            if norm(expr) == n and _is_ident(expr):
+                return self.canonical_types.get(canon, "VARCHAR")
+        for canon, t in self.canonical_types.items():
+            if norm(canon) == n and canon not in self.rename:
+                return t
+        return "VARCHAR"
+
+    def cost_source(self, header: list[str]) -> str | None:
+        """The header column holding a row's money (to total rejected rows)."""
+        expr = self.rename.get(self.cost_column, self.cost_column)
+        by_norm = {norm(h): h for h in header}
+        for ident in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expr):
+            if norm(ident) in by_norm:
+                return by_norm[norm(ident)]
+        return None
+
+
+def _is_ident(expr: str) -> bool:
+    return re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", expr) is not None
+
+
+def _as_tuple_list(v: Any) -> tuple[str, ...]:
+    return tuple(str(x) for x in (v or []))
+
+
+@cache
+def layouts() -> dict[str, Layout]:
+    """All concrete layouts by name, bases resolved."""
+    names = [
+        p.name
+        for p in resources.files("skytally.costs").joinpath("mappings").iterdir()
+        if p.name.endswith(".yaml") and p.name != "store_schema.yaml"
+    ]
+    raw = {n: _load_yaml(n) for n in sorted(names)}
+    bases = {str(d.get("name", n.removesuffix(".yaml"))): d for n, d in raw.items()}
+    result: dict[str, Layout] = {}
+    for data in raw.values():
+        if data.get("abstract") or "header" not in data:
+            continue
+        base = bases[str(data["extends"])] if data.get("extends") else {}
+        if base.get("canonical_from_store"):
+            canonical = {
+                c: ("VARCHAR" if c == "Tags" or t == "BOOLEAN" else t)
+                for c, t in store_schema().items()
+                if c not in INTERNAL_COLUMNS
+            }
+        else:
+            canonical = {str(k): sql_type(str(v)) for k, v in (base.get("canonical") or {}).items()}
+        columns = {str(k): str(v) for k, v in (base.get("columns") or {}).items()}
+        columns.update({str(k): str(v) for k, v in (data.get("columns") or {}).items()})
+        derived = {str(k): str(v) for k, v in (base.get("derived") or {}).items()}
+        derived.update({str(k): str(v) for k, v in (data.get("derived") or {}).items()})
+        layout = Layout(
+            name=str(data["name"]),
+            title=str(data.get("title", data["name"])),
+            family=str(data.get("family", "")),
+            kinds=_as_tuple_list(data.get("kinds")),
+            header=_as_tuple_list(data.get("header")),
+            required=tuple(tuple(str(r).split("|")) for r in data.get("required") or []),
+            canonical_types=canonical,
+            source_types={
+                str(k): sql_type(str(v)) for k, v in (data.get("source_types") or {}).items()
+            },
+            rename={str(k): str(v) for k, v in (data.get("rename") or {}).items()},
+            derived=derived,
+            columns=columns,
+            identity=bool(base.get("identity") or data.get("identity")),
+            cost_column=str(data.get("cost_column", base.get("cost_column"))),
+            date_column=str(data.get("date_column", base.get("date_column"))),
+            requires_parameters=_as_tuple_list(data.get("requires_parameters")),
+        )
+        result[layout.name] = layout
+    return result
+
+
+def build_select(
+    layout: Layout,
+    header: list[str],
+    source_sql: str,
+    *,
+    parameters: dict[str, str | None],
+    where: str | None = None,
+    exclude: tuple[str, ...] = (),
+) -> str:
+    """One SELECT producing the store's columns from `source_sql` (a read_csv /
+    read_parquet call whose columns are `header`)."""
+    by_norm = {norm(h): h for h in header}
+
+    def substitute(expr: str) -> str:
+        def repl(m: re.Match[str]) -> str:
+            value = parameters.get(m.group(1))
+            return "NULL" if value is None else quote_literal(value)
+
+        return re.sub(r":([a-z_]+)\b", repl, expr)
+
+    # layer 1: canonical names with canonical types
+    canon_sql: list[str] = []
+    for canon, ctype in layout.canonical_types.items():
+        if canon in layout.rename:
+            expr = substitute(layout.rename[canon])
+            if _is_ident(expr) and norm(expr) not in by_norm:
+                expr = "NULL"
+            canon_sql.append(f"CAST(({expr}) AS {ctype}) AS {quote_ident(canon)}")
+        elif norm(canon) in by_norm:
+            src = quote_ident(by_norm[norm(canon)])
+            canon_sql.append(f"CAST({src} AS {ctype}) AS {quote_ident(canon)}")
+        else:
+            canon_sql.append(f"CAST(NULL AS {ctype}) AS {quote_ident(canon)}")
+    # source columns that are not canonical stay reachable under their own name
+    canon_norms = {norm(c) for c in layout.canonical_types}
+    for h in header:
+        if norm(h) not in canon_norms:
+            canon_sql.append(quote_ident(h))
+
+    # layer 2: tags and helpers
+    helpers = [f"({substitute(e)}) AS {quote_ident(n)}" for n, e in layout.derived.items()]
+    helpers.append("_ti.tags AS _tags")
+
+    # layer 3: the store columns
+    schema = store_schema()
+    out: list[str] = []
+    for col, ctype in schema.items():
+        if col in TAG_COLUMNS or col in STORE_KEY_COLUMNS:
+            continue
+        if col == "x_SourceLayout":
+            out.append(f"{quote_literal(layout.name)} AS {quote_ident(col)}")
+            continue
+        if col in layout.columns:
+            expr = substitute(layout.columns[col])
+        elif layout.identity and col in layout.canonical_types:
+            expr = quote_ident(col)
+        else:
+            expr = "NULL"
+        if col == "Tags":
+            out.append(f"({expr}) AS {quote_ident(col)}")
+        else:
+            out.append(f"CAST(({expr}) AS {ctype}) AS {quote_ident(col)}")
+    out.append('_ti."keys" AS x_TagKeys')
+    out.append("_ti.invalid AS x_TagsInvalid")
+    # the partition keys, computed from the columns above (DuckDB's lateral aliases)
+    account, period = partition_key_sql(parameters.get("billing_account_id"))
+    out.append(f"{account} AS x_StoreAccount")
+    out.append(f"{period} AS x_StorePeriod")
+    # declared source columns this file lacks are NULL (expressions may name them)
+    absent = [
+        f"CAST(NULL AS {layout.read_type(c)}) AS {quote_ident(c)}"
+        for c in dict.fromkeys([*layout.header, *layout.source_types])
+        if norm(c) not in by_norm
+    ]
+    extra = (", " + ", ".join(absent)) if absent else ""
+    tags_canon = "Tags"
+    excl = f" EXCLUDE ({', '.join(quote_ident(c) for c in exclude)})" if exclude else ""
+    filt = f" WHERE {where}" if where else ""
+    return (
+        f"WITH _src AS (SELECT *{excl}{extra} FROM {source_sql}{filt}),\n"
+        f"_c AS (SELECT {', '.join(canon_sql)} FROM _src),\n"
+        f"_d AS (SELECT *, st_parse_tags({tags_canon}) AS _ti FROM _c),\n"
+        f"_t AS (SELECT *, {', '.join(helpers)} FROM _d)\n"
+        f"SELECT {', '.join(out)} FROM _t"
+    )

@@ -1,0 +1,300 @@
+"""Queries over the store: totals and series grouped by FOCUS columns or tag keys,
+filters, top-N, untagged cost with reasons, export. The SQL lives in `sql/*.sql`; this
+module only fills in allow-listed identifiers and binds every value as a parameter."""
+
+from __future__ import annotations
+
+import calendar
+import contextlib
+import threading
+from collections.abc import Iterable, Iterator
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+from skytally.errors import InvalidInput
+
+from .engine import connect, sql_text
+from .mapping import focus_columns, quote_ident
+from .schemas import ZERO, CostQuery, QueryResult, UntaggedResult
+from .storage import PeriodKey, StoreLayout
+
+TAG_PREFIX = "tag:"
+PARTITION_DIMENSIONS = ("billing_account", "billing_period")
+OTHER = "Other"
+
+
+@cache
+def _dimension_names() -> dict[str, str]:
+    names = [*focus_columns(), *PARTITION_DIMENSIONS]
+    return {n.lower(): n for n in names}
+
+
+@cache
+def untaggable_types() -> list[str]:
+    text = resources.files("skytally.costs").joinpath("mappings", "untaggable_types.yaml").read_text("utf-8")
+    return [str(t).lower() for t in (yaml.safe_load(text) or {}).get("types", [])]
+
+
+def dimensions() -> list[str]:
+    """Every dimension a query may group or filter by (besides `tag:<key>`)."""
+    return list(_dimension_names().values())
+
+
+def canonical_dimension(dim: str) -> str:
+    """The allow-listed spelling of `dim`, or InvalidInput. Tag keys are lower-cased."""
+    if not isinstance(dim, str) or not dim:
+        raise InvalidInput("A dimension must be a FOCUS column name or tag:<key>.")
+    if dim.lower().startswith(TAG_PREFIX):
+        key = dim[len(TAG_PREFIX):].strip()
+        if not key:
+            raise InvalidInput(f"{dim!r}: give the tag key after 'tag:', e.g. tag:CostCenter.")
+        return TAG_PREFIX + key.lower()
+    name = _dimension_names().get(dim.lower())
+    if name is None:
+        raise InvalidInput(
+            f"Unknown dimension {dim!r}: use a FOCUS column (e.g. ServiceName, SubAccountName, "
+            "RegionName, ChargeCategory, x_ResourceGroupName) or tag:<key>."
+        )
+    return name
+
+
+class _Params:
+    """Named parameters for one statement (names are generated, values bound)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    def add(self, value: Any) -> str:
+        name = f"p{len(self.values)}"
+        self.values[name] = value
+        return "$" + name
+
+
+def _dim_expr(dim: str, params: _Params) -> str:
+    if dim.startswith(TAG_PREFIX):
+        key = params.add(dim[len(TAG_PREFIX):])
+        return f"map_values(Tags)[list_position(x_TagKeys, {key})]"
+    return quote_ident(dim)
+
+
+def _where(q: CostQuery, params: _Params) -> str:
+    parts = ["true"]
+    if q.start is not None:
+        parts.append(f"ChargePeriodStart >= {params.add(q.start)}::TIMESTAMP")
+    if q.end is not None:
+        parts.append(f"ChargePeriodStart < {params.add(q.end)}::TIMESTAMP")
+    if q.currency:
+        parts.append(f"BillingCurrency = {params.add(q.currency)}")
+    for dim, values in q.filters.items():
+        expr = _dim_expr(canonical_dimension(dim), params)
+        vals = [v for v in values if v is not None]
+        cond = []
+        if vals:
+            cond.append(f"CAST({expr} AS VARCHAR) IN (SELECT unnest({params.add([str(v) for v in vals])}))")
+        if any(v is None for v in values):
+            cond.append(f"{expr} IS NULL")
+        parts.append("(" + (" OR ".join(cond) or "false") + ")")
+    return " AND ".join(parts)
+
+
+def _month_add(d: date, months: int) -> date:
+    y, m = divmod(d.year * 12 + d.month - 1 + months, 12)
+    return date(y, m + 1, min(d.day, calendar.monthrange(y, m + 1)[1]))
+
+
+class QueryService:
+    def __init__(self, store: StoreLayout) -> None:
+        self.store = store
+        self._con = connect(memory_limit="2GB")
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._lock:
+            cur = self._con.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    def close(self) -> None:
+        self._con.close()
+
+    # -- scope -----------------------------------------------------------------
+    def files(self, q: CostQuery) -> list[str]:
+        """The Parquet files of the caller's accounts; periods far outside the range
+        are pruned (charges may be billed a period or two after they happen)."""
+        keys = self.store.periods(list(q.billing_accounts))
+        lo = _month_add(q.start, -2).strftime("%Y-%m") if q.start else None
+        hi = _month_add(q.end, 2).strftime("%Y-%m") if q.end else None
+
+        def keep(k: PeriodKey) -> bool:
+            p = k.billing_period
+            if not (len(p) == 7 and p[4] == "-"):
+                return True
+            return (lo is None or p >= lo) and (hi is None or p <= hi)
+
+        return self.store.files([k for k in keys if keep(k)])
+
+    def _run(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        for attempt in range(3):
+            with self._cursor() as cur:
+                try:
+                    return cur.execute(sql, params).fetchall()
+                except duckdb.IOException:
+                    # a period was swapped by a concurrent import between listing and reading
+                    if attempt == 2:
+                        raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- totals ------------------------------------------------------------------
+    def totals(self, q: CostQuery) -> dict[str | None, QueryResult]:
+        """One result per billing currency (money in different currencies never adds)."""
+        if q.granularity not in (None, "day", "month"):
+            raise InvalidInput("granularity must be 'day', 'month' or empty.")
+        if q.order_by not in ("BilledCost", "EffectiveCost"):
+            raise InvalidInput("order_by must be BilledCost or EffectiveCost.")
+        if q.top is not None and q.top < 1:
+            raise InvalidInput("top must be a positive number of groups.")
+        dims = [canonical_dimension(d) for d in q.group_by]
+        if len(set(dims)) != len(dims):
+            raise InvalidInput("A dimension is listed twice in group_by.")
+        files = self.files(q)
+        if not files:
+            return {}
+        params = _Params()
+        params.values["files"] = files
+        dim_sql = "".join(
+            f"{('CAST(' + _dim_expr(d, params) + ' AS VARCHAR)') if q.top else _dim_expr(d, params)} AS d{i},\n        "
+            for i, d in enumerate(dims)
+        )
+        date_sql = {
+            None: "NULL",
+            "day": "CAST(date_trunc('day', ChargePeriodStart) AS DATE)",
+            "month": "CAST(date_trunc('month', ChargePeriodStart) AS DATE)",
+        }[q.granularity]
+        where = _where(q, params)
+        inner = sql_text("totals").format(dims=dim_sql, date=date_sql, where=where)
+        if q.top and dims:
+            cols = [f"d{i}" for i in range(len(dims))]
+            sql = sql_text("top_n").format(
+                inner=inner,
+                group_cols=", ".join(cols),
+                group_cols_nulls_last=", ".join(f"{c} NULLS LAST" for c in cols),
+                other_cols=", ".join(
+                    f"CASE WHEN rank <= {params.add(int(q.top))} THEN {c} ELSE '{OTHER}' END AS {c}"
+                    for c in cols
+                ),
+                metric="billed" if q.order_by == "BilledCost" else "effective",
+            )
+        else:
+            sql = inner
+        rows = self._run(sql, params.values)
+        results: dict[str | None, QueryResult] = {}
+        n = len(dims)
+        for row in rows:
+            cur = row[0]
+            res = results.setdefault(cur, QueryResult(cur, [], {"BilledCost": ZERO, "EffectiveCost": ZERO}, dims))
+            item: dict[str, Any] = {}
+            for i, d in enumerate(dims):
+                item[d] = row[1 + i]
+            if q.granularity:
+                d_val = row[1 + n]
+                item["date"] = (d_val.strftime("%Y-%m") if q.granularity == "month" else d_val.isoformat()) if d_val else None
+            billed = Decimal(row[2 + n] or 0)
+            effective = Decimal(row[3 + n] or 0)
+            item["BilledCost"] = billed
+            item["EffectiveCost"] = effective
+            res.rows.append(item)
+            res.total["BilledCost"] += billed
+            res.total["EffectiveCost"] += effective
+        key = q.order_by
+        for res in results.values():
+            res.rows.sort(key=lambda r: (r.get("date") or "", any(r.get(d) == OTHER for d in dims) if q.top else False, -r[key]))
+        return results
+
+    # -- untagged -------------------------------------------------------------------
+    def untagged(self, q: CostQuery, tag_key: str | None,
+                 existing_resource_ids: Iterable[str] | None = None) -> dict[str | None, UntaggedResult]:
+        files = self.files(q)
+        if not files:
+            return {}
+        params = _Params()
+        params.values.update({
+            "files": files,
+            "tag_key": (tag_key or "").strip().lower(),
+            "untaggable": untaggable_types(),
+            "check_gone": existing_resource_ids is not None,
+        })
+        where = _where(q, params)
+        sql = sql_text("untagged").format(where=where)
+        with self._cursor() as cur:
+            ids = sorted({i.lower() for i in (existing_resource_ids or [])})
+            cur.execute("CREATE OR REPLACE TEMP TABLE live_ids (id VARCHAR)")
+            if ids:
+                cur.execute("INSERT INTO live_ids SELECT unnest($ids)", {"ids": ids})
+            rows = cur.execute(sql, params.values).fetchall()
+        out: dict[str | None, UntaggedResult] = {}
+        order = ["purchase", "unused_commitment", "marketplace", "no_resource",
+                 "untaggable_resource_type", "resource_gone", "no_tags", "key_missing"]
+        for cur_code, reason, n, billed, effective in rows:
+            res = out.setdefault(cur_code, UntaggedResult(
+                cur_code, (tag_key or None), {"BilledCost": ZERO, "EffectiveCost": ZERO},
+                {"BilledCost": ZERO, "EffectiveCost": ZERO}, 0.0, []))
+            b, e = Decimal(billed or 0), Decimal(effective or 0)
+            res.total["BilledCost"] += b
+            res.total["EffectiveCost"] += e
+            if reason != "tagged":
+                res.untagged["BilledCost"] += b
+                res.untagged["EffectiveCost"] += e
+                res.reasons.append({"reason": reason, "rows": int(n), "BilledCost": b, "EffectiveCost": e})
+        for res in out.values():
+            res.reasons.sort(key=lambda r: order.index(r["reason"]))
+            t = res.total["EffectiveCost"]
+            res.share = float(res.untagged["EffectiveCost"] / t) if t else 0.0
+        return out
+
+    # -- export -----------------------------------------------------------------------
+    def export(self, q: CostQuery, dest: Path, fmt: str) -> dict[str, Any]:
+        if fmt not in ("parquet", "csv"):
+            raise InvalidInput("Export format must be parquet or csv.")
+        files = self.files(q)
+        params = _Params()
+        params.values["files"] = files
+        cols = []
+        for c in focus_columns():
+            cols.append("to_json(Tags)::VARCHAR AS Tags" if c == "Tags" else quote_ident(c))
+        where = _where(q, params)
+        select = sql_text("export").format(columns=", ".join(cols), where=where)
+        dest = Path(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(dest.name + ".part")
+        if not files:
+            # an empty file with the FOCUS header
+            empty = ", ".join(f"CAST(NULL AS VARCHAR) AS {quote_ident(c)}" for c in focus_columns())
+            select = f"SELECT {empty} WHERE false"
+            params.values.clear()
+        opts = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER true"
+        with self._cursor() as cur:
+            cur.execute(f"COPY ({select}) TO '{str(tmp).replace(chr(39), chr(39) * 2)}' ({opts})", params.values)
+            totals = cur.execute(
+                "SELECT BillingCurrency, count(*), sum(BilledCost), sum(EffectiveCost) FROM "
+                + ("read_parquet($f)" if fmt == "parquet" else "read_csv($f, header = true, types = {'BilledCost': 'DECIMAL(38,18)', 'EffectiveCost': 'DECIMAL(38,18)', 'BillingCurrency': 'VARCHAR'})")
+                + " GROUP BY ALL ORDER BY 1",
+                {"f": str(tmp)},
+            ).fetchall()
+        tmp.replace(dest)
+        return {
+            "path": str(dest),
+            "format": fmt,
+            "rows": sum(int(r[1]) for r in totals),
+            "by_currency": {r[0]: {"rows": int(r[1]), "BilledCost": Decimal(r[2] or 0),
+                                   "EffectiveCost": Decimal(r[3] or 0)} for r in totals},
+        }

@@ -1,0 +1,139 @@
+"""The cost service: the one entry point interfaces (CLI, API, web, jobs) use.
+
+    store = CostStore(settings.data_dir / "costs")
+    result = store.import_files([path], on_bad_rows="quarantine", progress=bar.update)
+    store.query(CostQuery(billing_accounts=scope, group_by=["ServiceName"], top=10))
+
+Scoping: every read takes the caller's allowed billing account ids; workspace rules are
+applied by the caller. Nothing here knows about HTTP, Typer or the app database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from skytally.errors import InvalidInput
+
+from .detect import Kind, detect
+from .importer import Importer, MalformedRows, ProgressCallback
+from .query import QueryService, dimensions
+from .schemas import ZERO, BadRowPolicy, CostQuery, ImportResult, QueryResult, UntaggedResult
+from .storage import StoreLayout
+
+__all__ = ["CostStore", "MalformedRows"]
+
+
+class CostStore:
+    """A FOCUS 1.2 cost store rooted at `root` (created if missing). Opening it finishes
+    or discards imports a crashed process left behind."""
+
+    def __init__(self, root: Path | str, *, memory_limit: str = "1GB",
+                 threads: int | None = None) -> None:
+        self.layout = StoreLayout(Path(root))
+        self.recovered = self.layout.recover()
+        self._importer = Importer(self.layout, memory_limit=memory_limit, threads=threads)
+        self._queries: QueryService | None = None
+
+    @property
+    def root(self) -> Path:
+        return self.layout.root
+
+    @property
+    def _q(self) -> QueryService:
+        if self._queries is None:
+            self._queries = QueryService(self.layout)
+        return self._queries
+
+    def close(self) -> None:
+        if self._queries is not None:
+            self._queries.close()
+            self._queries = None
+
+    # -- import --------------------------------------------------------------------
+    def detect(self, path: Path | str) -> dict[str, Any]:
+        """What a file is, without importing it."""
+        src = detect(Path(path))
+        return {"path": str(src.path), "layout": src.layout.name, "title": src.layout.title,
+                "kind": src.kind, "format": src.format, "compression": src.compression,
+                "columns": len(src.header), "bytes": src.size}
+
+    def import_files(
+        self,
+        paths: Sequence[Path | str],
+        *,
+        billing_account_id: str | None = None,
+        currency: str | None = None,
+        dataset: Kind | None = None,
+        on_bad_rows: BadRowPolicy = "reject",
+        progress: ProgressCallback | None = None,
+    ) -> ImportResult:
+        """Import cost files; each (billing account, billing period) they contain replaces
+        that period in the store atomically.
+
+        billing_account_id: store the rows under this account instead of the one in the
+            file (required for files without one, e.g. legacy EA usage details).
+        currency: billing currency for files that carry none (legacy EA usage details).
+        dataset: "actual" or "amortized" when neither the file name nor the data says.
+            Give an actual and an amortized file of the same period together: the store
+            then keeps Microsoft's FOCUS combination (all amortized rows + commitment
+            purchases from the actual data), so BilledCost and EffectiveCost are both right.
+        on_bad_rows: "reject" (nothing is imported; MalformedRows lists file:line) or
+            "quarantine" (good rows imported, bad ones written to quarantine/ and reported).
+        progress: called with (bytes done, bytes total).
+        """
+        return self._importer.run(paths, billing_account_id=billing_account_id, currency=currency,
+                                  dataset=dataset, on_bad_rows=on_bad_rows, progress=progress)
+
+    # -- reads ---------------------------------------------------------------------
+    def periods(self, billing_accounts: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """The stored (billing account, billing period) partitions and their last import."""
+        out = []
+        for key in self.layout.periods(None if billing_accounts is None else list(billing_accounts)):
+            m = self.layout.manifest(key) or {}
+            out.append({"billing_account": key.billing_account, "billing_period": key.billing_period,
+                        "import_id": m.get("import_id"), "imported_at": m.get("imported_at"),
+                        "totals": m.get("totals", []), "files": m.get("files", [])})
+        return out
+
+    @staticmethod
+    def dimensions() -> list[str]:
+        """Columns a query may group or filter by; `tag:<key>` is accepted too."""
+        return dimensions()
+
+    def query_by_currency(self, q: CostQuery) -> list[QueryResult]:
+        return [r for _, r in sorted(self._q.totals(q).items(), key=lambda kv: str(kv[0]))]
+
+    def query(self, q: CostQuery) -> QueryResult:
+        """Totals (and series, with q.granularity) for one billing currency. With data in
+        several currencies and none chosen, raises InvalidInput naming them."""
+        results = self._q.totals(q)
+        if not results:
+            return QueryResult(q.currency, [], {"BilledCost": ZERO, "EffectiveCost": ZERO},
+                               list(q.group_by))
+        if len(results) > 1:
+            names = ", ".join(sorted(str(c) for c in results))
+            raise InvalidInput(
+                f"The selected costs are in several currencies ({names}); amounts in different "
+                "currencies are never added. Choose one with currency=..., or use query_by_currency."
+            )
+        return next(iter(results.values()))
+
+    def untagged(self, q: CostQuery, tag_key: str | None = None, *,
+                 existing_resource_ids: Iterable[str] | None = None) -> list[UntaggedResult]:
+        """Untagged share per currency and why. `tag_key` None = rows without any tag.
+        `existing_resource_ids` (from the inventory) enables the resource_gone reason."""
+        res = self._q.untagged(q, tag_key, existing_resource_ids)
+        return [r for _, r in sorted(res.items(), key=lambda kv: str(kv[0]))]
+
+    def export(self, dest: Path | str, *, billing_accounts: Sequence[str],
+               start: date | None = None, end: date | None = None,
+               format: Literal["parquet", "csv"] = "parquet",
+               currency: str | None = None) -> dict[str, Any]:
+        """Write the scope's rows as FOCUS 1.2 (Parquet or CSV, Tags as JSON)."""
+        if not billing_accounts:
+            raise InvalidInput("Export needs at least one billing account.")
+        q = CostQuery(billing_accounts=list(billing_accounts), start=start, end=end, currency=currency)
+        return self._q.export(q, Path(dest), format)

@@ -1,0 +1,205 @@
+"""The on-disk cost store: a Hive-partitioned Parquet dataset in FOCUS columns.
+
+    <root>/focus/billing_account=<id>/billing_period=<YYYY-MM>/part-*.parquet
+                                                               _import.json
+    <root>/.staging/<import id>/      an import in progress (new/, old/, COMMITTED)
+    <root>/.staging/<import id>.lock  held (flock) while that import runs
+    <root>/quarantine/<import id>/    rows refused by an import (on_bad_rows="quarantine")
+
+Replacing periods is a two-phase commit. An import writes everything under its staging
+directory (same filesystem as the store), then writes `COMMITTED` listing the periods.
+Only then does it move each period into place: the live directory (if any) is renamed
+into `old/`, the new one renamed into `focus/`. Each rename is atomic; recovery (at
+start, and before each import) finishes a committed import whose process died midway
+and deletes an uncommitted one, so a crash at any instant leaves every period either
+wholly old or wholly new, and nothing is counted twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+COMMITTED = "COMMITTED"
+MANIFEST = "_import.json"
+
+
+def encode_value(value: str) -> str:
+    """Partition value as a directory name (percent-encoding, as DuckDB and Hive do)."""
+    return quote(value, safe="-_.@~ ").replace(" ", "%20")
+
+
+def decode_value(name: str) -> str:
+    return unquote(name)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True)
+class PeriodKey:
+    billing_account: str
+    billing_period: str
+
+    @property
+    def relpath(self) -> Path:
+        return Path(f"billing_account={encode_value(self.billing_account)}") / (
+            f"billing_period={encode_value(self.billing_period)}"
+        )
+
+
+class StoreLayout:
+    """Paths, locks, commit and recovery of one store root."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).absolute()
+        self.data = self.root / "focus"
+        self.staging = self.root / ".staging"
+        self.quarantine = self.root / "quarantine"
+        for p in (self.data, self.staging):
+            p.mkdir(parents=True, exist_ok=True)
+
+    # -- locks -----------------------------------------------------------------
+    @contextlib.contextmanager
+    def store_lock(self) -> Iterator[None]:
+        """Serialises commits and recovery between processes."""
+        with open(self.root / ".lock", "a+") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def staging_dir(self, import_id: str) -> Iterator[Path]:
+        """A staging directory held (flock) for the life of the import."""
+        lock_path = self.staging / f"{import_id}.lock"
+        with open(lock_path, "a+") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            d = self.staging / import_id
+            d.mkdir(parents=True, exist_ok=True)
+            try:
+                yield d
+            finally:
+                shutil.rmtree(d, ignore_errors=True)
+                with contextlib.suppress(FileNotFoundError):
+                    lock_path.unlink()
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+    # -- listing ---------------------------------------------------------------
+    def periods(self, accounts: list[str] | None = None) -> list[PeriodKey]:
+        out: list[PeriodKey] = []
+        if not self.data.exists():
+            return out
+        wanted = None if accounts is None else {encode_value(a) for a in accounts}
+        for acc_dir in sorted(self.data.iterdir()):
+            if not acc_dir.name.startswith("billing_account="):
+                continue
+            enc = acc_dir.name.split("=", 1)[1]
+            if wanted is not None and enc not in wanted:
+                continue
+            for per_dir in sorted(acc_dir.iterdir()):
+                if per_dir.name.startswith("billing_period="):
+                    out.append(PeriodKey(decode_value(enc), decode_value(per_dir.name.split("=", 1)[1])))
+        return out
+
+    def files(self, keys: list[PeriodKey]) -> list[str]:
+        files: list[str] = []
+        for k in keys:
+            d = self.data / k.relpath
+            if d.is_dir():
+                files.extend(str(p) for p in sorted(d.glob("*.parquet")))
+        return files
+
+    def manifest(self, key: PeriodKey) -> dict[str, object] | None:
+        p = self.data / key.relpath / MANIFEST
+        try:
+            data = json.loads(p.read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    # -- commit ----------------------------------------------------------------
+    def commit(self, stage: Path, keys: list[PeriodKey], *, crash_hook: object = None) -> None:
+        """Mark `stage` committed, then move each period into place."""
+        marker = stage / COMMITTED
+        tmp = stage / (COMMITTED + ".tmp")
+        tmp.write_text(json.dumps([[k.billing_account, k.billing_period] for k in keys]), "utf-8")
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, marker)
+        _fsync_dir(stage)
+        with self.store_lock():
+            self._roll_forward(stage, keys, crash_hook=crash_hook)
+
+    def _roll_forward(self, stage: Path, keys: list[PeriodKey], *, crash_hook: object = None) -> None:
+        for i, k in enumerate(keys):
+            new = stage / "new" / k.relpath
+            if not new.exists():
+                continue  # already moved into place
+            live = self.data / k.relpath
+            old = stage / "old" / k.relpath
+            if live.exists():
+                old.parent.mkdir(parents=True, exist_ok=True)
+                os.rename(live, old)
+            if callable(crash_hook):
+                crash_hook(i)
+            live.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(new, live)
+            _fsync_dir(live.parent)
+        shutil.rmtree(stage / "old", ignore_errors=True)
+
+    # -- recovery --------------------------------------------------------------
+    def recover(self) -> list[str]:
+        """Finish committed imports, drop abandoned ones. Returns what was done."""
+        done: list[str] = []
+        if not self.staging.exists():
+            return done
+        with self.store_lock():
+            for d in sorted(self.staging.iterdir()):
+                if not d.is_dir():
+                    continue
+                lock_path = self.staging / f"{d.name}.lock"
+                if lock_path.exists():
+                    with open(lock_path, "a+") as f:
+                        try:
+                            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        except BlockingIOError:
+                            continue  # a running import owns it
+                        fcntl.flock(f, fcntl.LOCK_UN)
+                marker = d / COMMITTED
+                if marker.exists():
+                    keys = [PeriodKey(a, p) for a, p in json.loads(marker.read_text("utf-8"))]
+                    self._roll_forward(d, keys)
+                    done.append(f"completed import {d.name}")
+                else:
+                    done.append(f"discarded unfinished import {d.name}")
+                shutil.rmtree(d, ignore_errors=True)
+                with contextlib.suppress(FileNotFoundError):
+                    lock_path.unlink()
+            for lock in self.staging.glob("*.lock"):
+                if not (self.staging / lock.stem).exists():
+                    with open(lock, "a+") as f:
+                        try:
+                            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        except BlockingIOError:
+                            continue
+                        lock.unlink(missing_ok=True)
+        return done
