@@ -17,8 +17,8 @@ from skytally.config import Settings
 from skytally.errors import ConfigurationError
 from skytally.jobs import service
 from skytally.jobs.registry import JobSpec, load_all
-from skytally.jobs.schemas import JobRunOut
 from skytally.jobs.runner import JobEnvironment, bind_environment, run_job
+from skytally.jobs.schemas import JobRunOut
 
 log = logging.getLogger(__name__)
 
