@@ -40,7 +40,7 @@ def test_security_schemes_and_tags(world: World) -> None:
         "type": "http", "scheme": "bearer", "description": schemes["ApiToken"]["description"],
     }
     assert schemes["SessionCookie"]["in"] == "cookie"
-    assert {t["name"] for t in spec["tags"]} == {"me", "workspaces", "accounts", "tokens", "users", "jobs"}
+    assert {t["name"] for t in spec["tags"]} == {"me", "workspaces", "accounts", "tokens", "users", "jobs", "costs"}
     detail = spec["components"]["schemas"]["ErrorOut"]["properties"]["detail"]
     assert detail["type"] == "string"
 

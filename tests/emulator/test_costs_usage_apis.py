@@ -22,7 +22,7 @@ from ._arm_clients import (  # noqa: F401
     track,
 )
 from ._costs import minted_user_token, previous_month, truth
-from ._swagger import SPECS, shape_errors
+from ._swagger import SPECS, requires_reference, shape_errors
 
 EXAMPLES = SPECS / "Microsoft.Consumption/stable/2024-08-01/examples"
 
@@ -33,6 +33,7 @@ def _client(emu: RunningEmulator, credential: object) -> ConsumptionManagementCl
     return track(ConsumptionManagementClient(credential, emu.fixtures["owned_subscription_id"], **kwargs))  # type: ignore[arg-type]
 
 
+@requires_reference
 def test_sdk_usage_details_legacy_ea_paged_and_exact(emulator: RunningEmulator, http: httpx.Client) -> None:
     fx = emulator.fixtures
     start, end, period = previous_month(emulator)
@@ -53,6 +54,7 @@ def test_sdk_usage_details_legacy_ea_paged_and_exact(emulator: RunningEmulator, 
     assert len(raw["value"]) == 5 and "$skiptoken=" in raw["nextLink"]
 
 
+@requires_reference
 def test_sdk_usage_details_modern_mca(emulator: RunningEmulator, http: httpx.Client) -> None:
     fx = emulator.fixtures
     start, end, period = previous_month(emulator)

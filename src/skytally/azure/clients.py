@@ -9,6 +9,7 @@ emulator is in `CloudEndpoints` — there is no other switch.
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -16,6 +17,7 @@ import requests.adapters
 from azure.core.credentials import TokenCredential
 from azure.identity import CertificateCredential, ClientSecretCredential
 from azure.mgmt.authorization import AuthorizationManagementClient
+from azure.mgmt.costmanagement import CostManagementClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 from azure.mgmt.resourcegraph import ResourceGraphClient
@@ -24,6 +26,8 @@ from pydantic import SecretStr
 
 from skytally.azure.rest import (
     ArmRestClient,
+    AzureHttpError,
+    AzureUnreachable,
     EaReportingClient,
     GraphClient,
     OpenIdClient,
@@ -94,6 +98,28 @@ class AzureConnector:
         self, credential: TokenCredential, subscription_id: str
     ) -> AuthorizationManagementClient:
         return AuthorizationManagementClient(credential, subscription_id, **self._arm_kwargs())
+
+    def cost_management(self, credential: TokenCredential) -> CostManagementClient:
+        return CostManagementClient(credential, **self._arm_kwargs())
+
+    def download_blob(self, url: str, dest: Path, *, chunk: int = 1 << 20) -> int:
+        """Download a report blob (a SAS URL: no credential) into `dest`, streamed.
+        Raises AzureHttpError / AzureUnreachable like the REST clients."""
+        verify: str | bool = str(self.endpoints.ca_bundle) if self.endpoints.ca_bundle else True
+        try:
+            # `verify` per request: REQUESTS_CA_BUNDLE would override a session-level one.
+            with requests.get(url, stream=True, timeout=(30, 300), verify=verify) as response:
+                if response.status_code >= 400:
+                    raise AzureHttpError(response.status_code, response.headers.get("x-ms-error-code", ""),
+                                         response.text[:300])
+                written = 0
+                with open(dest, "wb") as out:
+                    for block in response.iter_content(chunk):
+                        out.write(block)
+                        written += len(block)
+                return written
+        except requests.RequestException as exc:
+            raise AzureUnreachable(f"downloading a cost report blob failed: {exc}") from exc
 
     # --- thin REST clients (see skytally.azure.rest for why) ---------------------------
     def arm_rest(self, credential: TokenCredential) -> ArmRestClient:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -83,13 +84,35 @@ class _Pipeline:
     base_url: str
     client: PipelineClient[HttpRequest, Any]
 
-    def get(self, path: str, params: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> Any:
+    def _url(self, path: str, params: dict[str, str] | None) -> str:
         url = self.base_url + path
         if params:
             url += ("&" if "?" in url else "?") + "&".join(
                 f"{quote(k, safe='$')}={quote(v, safe='')}" for k, v in params.items()
             )
-        request = HttpRequest("GET", url, headers=headers or {})
+        return url
+
+    def download(self, path: str, dest: Path, params: dict[str, str] | None = None) -> int:
+        """Stream a (large) answer into `dest`; returns the bytes written."""
+        request = HttpRequest("GET", self._url(path, params))
+        try:
+            response = self.client.send_request(request, stream=True)
+        except (ServiceRequestError, ServiceResponseError) as exc:
+            raise AzureUnreachable(f"{self.base_url} could not be reached: {exc}") from exc
+        try:
+            if response.status_code >= 400:
+                raise _error_of(response.status_code, response.read())
+            written = 0
+            with open(dest, "wb") as out:
+                for chunk in response.iter_bytes():
+                    out.write(chunk)
+                    written += len(chunk)
+            return written
+        finally:
+            response.close()
+
+    def get(self, path: str, params: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> Any:
+        request = HttpRequest("GET", self._url(path, params), headers=headers or {})
         try:
             response = self.client.send_request(request)
         except (ServiceRequestError, ServiceResponseError) as exc:
@@ -150,6 +173,10 @@ class EaReportingClient:
 
     def get(self, path: str, **params: str) -> Any:
         return self._p.get(path, params or None)
+
+    def download(self, path: str, dest: Path, **params: str) -> int:
+        """Synchronous CSV downloads (usage details), streamed to a file."""
+        return self._p.download(path, dest, params or None)
 
 
 class OpenIdClient:

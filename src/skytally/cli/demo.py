@@ -72,6 +72,17 @@ def connect_sample_tenant(rt: Runtime, emulator: RunningEmulator) -> str:
         return account.name
 
 
+def queue_cost_import(rt: Runtime, emulator: RunningEmulator) -> None:
+    """Import the sample tenant's costs (previous and current month) in the demo's worker."""
+    from skytally.costs.jobs import IMPORT
+
+    with rt.db.session() as s:
+        account = accounts_repo.account_by_tenant(s, "azure", emulator.fixtures["primary_tenant_id"])
+        account_id = account.id if account else None
+    if account_id is not None:
+        jobs.submit(rt.db, rt.queue, IMPORT, target="demo start", params={"account_id": account_id}, queued_by="demo")
+
+
 def demo_settings(host: str, port: int) -> Settings:
     overrides: dict[str, object] = {"demo": True, "host": host, "port": port}
     if "SKYTALLY_DATA_DIR" not in os.environ:
@@ -136,6 +147,7 @@ def run_demo(host: str, port: int) -> None:
         consumer = rt.queue.consumer(workers=2)
         consumer.start()
         jobs.submit(rt.db, rt.queue, "maintenance.housekeeping", target="demo start", queued_by="demo")
+        queue_cost_import(rt, emulator)
     console.print(
         Panel.fit(
             f"[bold]skytally demo is running[/bold]\n\n"
@@ -146,6 +158,7 @@ def run_demo(host: str, port: int) -> None:
             f"  API docs  {settings.base_url}/api/v1/docs\n\n"
             f"[bold]Azure emulator[/bold] at {emulator.base_url}\n"
             f"  Connected  {sample or '—'} (service principal) — see Cloud Tenant Setup\n"
+            f"  Costs      importing the sample EA enrollment now — see {settings.base_url}/costs\n"
             f"  Try consent: Add Cloud Account → Azure → tenant {fx['second_domain']}\n"
             f"    sign in at the emulator as {fx['second_owner_upn']}\n"
             f"    password {fx['second_owner_password']}\n"

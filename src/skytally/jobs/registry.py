@@ -69,4 +69,4 @@ def load_all() -> dict[str, JobSpec]:
 
 
 # Modules that declare jobs. Each capability adds its own `jobs` module here.
-JOB_MODULES: list[str] = ["skytally.jobs.maintenance", "skytally.accounts.jobs"]
+JOB_MODULES: list[str] = ["skytally.jobs.maintenance", "skytally.accounts.jobs", "skytally.costs.jobs"]

@@ -39,6 +39,7 @@ class NavEntry:
 NAV: list[NavEntry] = [
     NavEntry("Overview", "/", "home"),
     NavEntry("Cloud Tenant Setup", "/accounts", "accounts"),
+    NavEntry("Costs", "/costs", "costs"),
     NavEntry("Workspaces", "/workspaces", "workspaces"),
     NavEntry("Jobs", "/jobs", "jobs"),
     NavEntry("Users", "/users", "users", admin_only=True),

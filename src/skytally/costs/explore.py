@@ -1,0 +1,233 @@
+"""Workspace-scoped access to the cost store: the one way the Costs page, the REST API and
+the CLI read costs, and see or start cost imports.
+
+A caller sees the billing accounts (EA enrollments, MCA billing accounts, pay-as-you-go
+subscriptions) of the cloud accounts assigned to their workspaces, plus the billing
+account ids of imported cost files assigned to those workspaces. Organisation admins and
+the installation itself (`actor=None`: CLI, jobs) see everything in the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import duckdb
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from skytally.accounts import guard
+from skytally.accounts import repo as accounts_repo
+from skytally.accounts.models import BillingAccount, CloudAccount
+from skytally.costs import ingest
+from skytally.costs.models import CostDatasetWorkspace, CostImport
+from skytally.costs.schemas import CostQuery
+from skytally.costs.service import CostStore
+from skytally.costs.views import ImportStatusOut, ScopeOut
+from skytally.errors import InvalidInput, NotFound, PermissionDenied
+from skytally.jobs import service as jobs
+from skytally.jobs.schemas import JobRunOut
+from skytally.workspaces import repo as workspaces_repo
+from skytally.workspaces.schemas import Actor
+
+GRANULARITY = {"daily": "day", "day": "day", "monthly": "month", "month": "month"}
+
+
+# --- scope ----------------------------------------------------------------------------------
+def _sees_all(actor: Actor | None) -> bool:
+    return actor is None or actor.is_admin
+
+
+def scopes(session: Session, store: CostStore, actor: Actor | None) -> list[ScopeOut]:
+    """The cost scopes the caller may read, with display names."""
+    ws = None if _sees_all(actor) else list(actor.roles)  # type: ignore[union-attr]
+    out: dict[str, ScopeOut] = {}
+    for account in accounts_repo.visible_accounts(session, ws):
+        for ba in accounts_repo.billing_accounts_of(session, account.id):
+            out.setdefault(ba.billing_account_id, ScopeOut(
+                billing_account_id=ba.billing_account_id, name=ba.display_name or ba.billing_account_id,
+                kind="EA" if ba.agreement_type == "EnterpriseAgreement" else "MCA" if ba.agreement_type else "",
+                account_id=account.id, account_name=account.name))
+        for row in session.scalars(select(CostImport).where(CostImport.account_id == account.id,
+                                                            CostImport.source == "subscription")):
+            out.setdefault(row.scope_id, ScopeOut(billing_account_id=row.scope_id, name=row.scope_name,
+                                                  kind="Pay-as-you-go", account_id=account.id,
+                                                  account_name=account.name))
+    stmt = select(CostDatasetWorkspace.billing_account_id)
+    if ws is not None:
+        stmt = stmt.where(CostDatasetWorkspace.workspace_id.in_(ws))
+    for ba_id in session.scalars(stmt):
+        out.setdefault(ba_id, ScopeOut(billing_account_id=ba_id, name=ba_id, kind="Imported files"))
+    if ws is None:
+        for p in store.periods():
+            out.setdefault(p["billing_account"], ScopeOut(billing_account_id=p["billing_account"],
+                                                          name=p["billing_account"], kind="Imported files"))
+    return sorted(out.values(), key=lambda s: (s.account_name or "~", s.name))
+
+
+def allowed(session: Session, store: CostStore, actor: Actor | None,
+            requested: Sequence[str] | None = None) -> list[str]:
+    """The billing account ids a read covers: all the caller may see, or the requested ones
+    (each must be visible: others are reported as not found)."""
+    visible = [s.billing_account_id for s in scopes(session, store, actor)]
+    if not requested:
+        return visible
+    for ba in requested:
+        if ba not in visible:
+            raise NotFound(f"billing account {ba} does not exist or is not in your workspaces")
+    return list(dict.fromkeys(requested))
+
+
+def build_query(billing_accounts: list[str], *, start: date | None = None, end: date | None = None,
+                group_by: Sequence[str] = (), granularity: str | None = None,
+                filters: Sequence[str] | dict[str, list[str | None]] = (), currency: str | None = None,
+                top: int | None = None, order_by: str = "EffectiveCost") -> CostQuery:
+    """A CostQuery from interface input (filters as `DIM=VALUE` strings or a dict)."""
+    gran = None
+    if granularity:
+        gran = GRANULARITY.get(granularity.lower())
+        if gran is None:
+            raise InvalidInput(f"granularity {granularity!r}: use daily or monthly")
+    if isinstance(filters, dict):
+        parsed = dict(filters)
+    else:
+        parsed = {}
+        for item in filters:
+            dim, sep, value = item.partition("=")
+            if not sep or not dim.strip():
+                raise InvalidInput(f"filter {item!r}: write DIM=VALUE, e.g. ServiceName=Storage or tag:env=prod")
+            parsed.setdefault(dim.strip(), []).append(value.strip())
+    if order_by not in ("BilledCost", "EffectiveCost"):
+        raise InvalidInput("order by BilledCost or EffectiveCost")
+    if start and end and end <= start:
+        raise InvalidInput(f"the end date {end} must be after the start date {start}")
+    return CostQuery(billing_accounts=billing_accounts, start=start, end=end,
+                     group_by=[g.strip() for g in group_by if g.strip()], granularity=gran,  # type: ignore[arg-type]
+                     filters=parsed, currency=currency or None, top=top, order_by=order_by)  # type: ignore[arg-type]
+
+
+def query_for(session: Session, store: CostStore, actor: Actor | None, *, billing_accounts: Sequence[str] = (),
+              start: date | None = None, end: date | None = None, group_by: Sequence[str] = (),
+              granularity: str | None = None, filters: Sequence[str] | dict[str, list[str | None]] = (),
+              currency: str | None = None, top: int | None = None) -> CostQuery:
+    """The caller's query, scoped; with several currencies and none chosen, InvalidInput
+    naming them."""
+    scope = allowed(session, store, actor, list(billing_accounts))
+    q = build_query(scope, start=start, end=end, group_by=group_by, granularity=granularity, filters=filters,
+                    currency=currency, top=top)
+    if q.currency is None:
+        found = currencies(store, q)
+        if len(found) > 1:
+            raise InvalidInput(f"the costs are in several currencies ({', '.join(found)}); amounts in different "
+                               f"currencies are never added: choose one (currency {found[0]})")
+    return q
+
+
+def currencies(store: CostStore, q: CostQuery) -> list[str]:
+    """The billing currencies present in the query's scope and range."""
+    if not q.billing_accounts:
+        return []
+    base = CostQuery(billing_accounts=q.billing_accounts, start=q.start, end=q.end)
+    return sorted(str(r.currency) for r in store.query_by_currency(base) if r.currency)
+
+
+def tag_keys(store: CostStore, q: CostQuery, limit: int = 200) -> list[str]:
+    """Tag keys (canonical, lower-cased) present in the scope, most frequent first."""
+    if not q.billing_accounts:
+        return []
+    files = store._q.files(CostQuery(billing_accounts=q.billing_accounts, start=q.start, end=q.end))
+    if not files:
+        return []
+    con = duckdb.connect()
+    try:
+        rows = con.execute(
+            "SELECT k FROM (SELECT unnest(x_TagKeys) AS k FROM read_parquet($files, union_by_name=true)) "
+            "WHERE k IS NOT NULL AND k <> '' GROUP BY k ORDER BY count(*) DESC, k LIMIT $limit",
+            {"files": files, "limit": limit}).fetchall()
+    finally:
+        con.close()
+    return [str(r[0]) for r in rows]
+
+
+# --- import states and "Import now" -----------------------------------------------------------
+def import_status(session: Session, actor: Actor | None, account_id: int | None = None) -> list[ImportStatusOut]:
+    """Per cost scope of each visible Azure account: its periods' last imports (newest first);
+    scopes never imported show as `never`."""
+    if account_id is not None:
+        accounts = [guard.visible_account(session, actor, account_id)]
+    else:
+        ws = None if _sees_all(actor) else list(actor.roles)  # type: ignore[union-attr]
+        accounts = [a for a in accounts_repo.visible_accounts(session, ws) if a.kind == "azure"]
+    out: list[ImportStatusOut] = []
+    for account in accounts:
+        rows = list(session.scalars(select(CostImport).where(CostImport.account_id == account.id)
+                                    .order_by(CostImport.scope_id, CostImport.billing_period.desc())))
+        seen = {r.scope_id for r in rows}
+        out += [ImportStatusOut.of(account, r) for r in rows]
+        for src in ingest.sources(session, account.id):
+            if src.scope_id not in seen:
+                out.append(ImportStatusOut(account_id=account.id, account_name=account.name, source=src.kind,
+                                           scope_id=src.scope_id, scope_name=src.name, status="never",
+                                           message="not imported yet"))
+    return out
+
+
+def importable(session: Session, actor: Actor | None, account_ids: Sequence[int]) -> set[int]:
+    """The accounts among these whose costs the caller may import now."""
+    if _sees_all(actor):
+        return set(account_ids)
+    assert actor is not None
+    return {a for a in set(account_ids)
+            if any(actor.can_edit(w) for w in accounts_repo.workspace_ids_of(session, a))}
+
+
+def trigger_import(session: Session, db: Any, dispatcher: jobs.Dispatcher, actor: Actor | None,
+                   account_id: int, periods: Sequence[str] = ()) -> JobRunOut:
+    """Queue "Import costs" for one cloud account (editors and admins of its workspaces)."""
+    from skytally.costs.jobs import IMPORT
+
+    account = guard.visible_account(session, actor, account_id)
+    ws_ids = accounts_repo.workspace_ids_of(session, account_id)
+    workspace_id = ws_ids[0] if ws_ids else None
+    if not _sees_all(actor):
+        assert actor is not None
+        editable = [w for w in ws_ids if actor.can_edit(w)]
+        if not editable:
+            raise PermissionDenied("only editors and admins of the account's workspaces can import its costs")
+        workspace_id = editable[0]
+    if not ingest.sources(session, account_id):
+        raise InvalidInput(f"{account.name} has nothing to import costs from: add an EA access token, a billing "
+                           "account ID on its service principal, or subscriptions skytally can read")
+    params: dict[str, Any] = {"account_id": account_id}
+    if periods:
+        params["periods"] = [ingest.parse_period(p) for p in periods]
+    return jobs.submit(db, dispatcher, IMPORT, target=account.name, workspace_id=workspace_id, params=params,
+                       queued_by=actor.email if actor else "cli")
+
+
+def find_account(session: Session, actor: Actor | None, ref: str) -> CloudAccount:
+    """A cloud account by id, name or tenant id (CLI)."""
+    if ref.isdigit():
+        return guard.visible_account(session, actor, int(ref))
+    matches = [a for a in accounts_repo.search_accounts(session, ref)
+               if a.name.lower() == ref.lower() or a.tenant_id.lower() == ref.lower()]
+    if not matches:
+        by_ba = session.scalar(select(BillingAccount).where(BillingAccount.billing_account_id == ref))
+        if by_ba is not None:
+            return guard.visible_account(session, actor, by_ba.account_id)
+        raise NotFound(f"no cloud account named {ref!r}; see `skytally accounts list`")
+    return guard.visible_account(session, actor, matches[0].id)
+
+
+# --- imported files: which workspaces see them ------------------------------------------------
+def assign_dataset(session: Session, billing_account_id: str, workspace: str, by: str = "cli") -> int:
+    ws = workspaces_repo.workspace_by_name(session, workspace)
+    if ws is None and workspace.isdigit():
+        ws = next(iter(workspaces_repo.workspaces(session, {int(workspace)})), None)
+    if ws is None:
+        raise NotFound(f"workspace {workspace!r} does not exist; see `skytally workspaces list`")
+    if session.get(CostDatasetWorkspace, (billing_account_id, ws.id)) is None:
+        session.add(CostDatasetWorkspace(billing_account_id=billing_account_id, workspace_id=ws.id, created_by=by))
+        session.flush()
+    return ws.id

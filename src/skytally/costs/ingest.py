@@ -1,0 +1,297 @@
+"""Import costs from Microsoft's billing APIs into the cost store, one (cost scope,
+billing period) at a time.
+
+Cost scopes of a connected Azure tenant (`sources`):
+- an EA enrollment reached with a legacy EA API key: the v3 usage details CSV download of
+  the billing period (the file names neither enrollment nor currency: the period's
+  balance summary gives the currency);
+- an EA enrollment or MCA billing account reached by a service principal: Cost Details
+  API reports, actual *and* amortized, downloaded and imported together so BilledCost and
+  EffectiveCost are both exact;
+- pay-as-you-go: a tenant without billing accounts imports each active subscription
+  (Cost Details at subscription scope), stored under the subscription id.
+
+Each run records its outcome in `cost_imports`: rows and totals, "waiting for first
+billing data" (Microsoft has none yet: a state, not an error), or the precise reason it
+failed. The store replaces a period atomically, so a failed run leaves the previous data
+whole and a re-run never double-counts.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from azure.core.credentials import TokenCredential
+from pydantic import SecretStr
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from skytally.accounts import ea_tokens, identity
+from skytally.accounts import repo as accounts_repo
+from skytally.accounts import service_principals as sp
+from skytally.accounts.context import AccountsEnv
+from skytally.accounts.models import AccountKind, CloudAccount, EaToken
+from skytally.config import Settings
+from skytally.costs import fetch
+from skytally.costs.fetch import Source, SourceFailed
+from skytally.costs.models import CostImport, ImportStatus
+from skytally.costs.schemas import money
+from skytally.costs.service import CostStore
+from skytally.errors import UserError
+from skytally.security.vault import Vault
+from skytally.store.base import utcnow
+from skytally.store.db import Database
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float, float, str], None]
+WAITING_TEXT = "waiting for first billing data"
+
+
+@dataclass
+class Outcome:
+    account_id: int
+    scope_id: str
+    period: str
+    status: ImportStatus
+    message: str = ""
+    rows: int = 0
+    currency: str | None = None
+    BilledCost: Decimal | None = None
+    EffectiveCost: Decimal | None = None
+    import_id: str = ""
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return self.status is ImportStatus.FAILED
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"account_id": self.account_id, "scope_id": self.scope_id, "period": self.period,
+                "status": self.status.value, "message": self.message, "rows": self.rows,
+                "currency": self.currency,
+                "BilledCost": _text(self.BilledCost), "EffectiveCost": _text(self.EffectiveCost),
+                "import_id": self.import_id}
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else format(money(value), "f")
+
+
+@dataclass
+class IngestEnv:
+    settings: Settings
+    db: Database
+    vault: Vault
+
+    @property
+    def accounts(self) -> AccountsEnv:
+        return AccountsEnv(self.settings, self.vault)
+
+
+# --- what to import ------------------------------------------------------------------
+def sources(session: Session, account_id: int) -> list[Source]:
+    account = session.get(CloudAccount, account_id)
+    if account is None or account.kind != AccountKind.AZURE.value:
+        return []
+    out: list[Source] = []
+    for ba in accounts_repo.billing_accounts_of(session, account_id):
+        kind = "ea_token" if ba.via == "ea_token" else "billing_account"
+        out.append(Source(account_id, kind, ba.billing_account_id, ba.display_name or ba.billing_account_id,
+                          ba.agreement_type, ba.credential_id))
+    if not out:  # pay-as-you-go: no billing account, import each readable subscription
+        for sub in account.subscriptions:
+            if sub.role_status == "active":
+                out.append(Source(account_id, "subscription", sub.subscription_id,
+                                  sub.display_name or sub.subscription_id, "PayAsYouGo"))
+    return out
+
+
+def azure_account_ids(session: Session) -> list[int]:
+    return list(session.scalars(select(CloudAccount.id).where(CloudAccount.kind == AccountKind.AZURE.value)
+                                .order_by(CloudAccount.id)))
+
+
+def recent_periods(today: date | None = None) -> list[str]:
+    """The previous and the current billing period (late restatements land in the previous)."""
+    today = today or utcnow().date()
+    first = today.replace(day=1)
+    previous = (first - timedelta(days=1)).replace(day=1)
+    return [previous.strftime("%Y-%m"), first.strftime("%Y-%m")]
+
+
+def parse_period(value: str) -> str:
+    text = value.strip().replace("/", "-")
+    if len(text) == 6 and text.isdigit():
+        text = f"{text[:4]}-{text[4:]}"
+    try:
+        year, month = (int(p) for p in text.split("-"))
+        date(year, month, 1)
+    except ValueError:
+        raise UserError(f"{value!r} is not a billing period; use YYYY-MM, e.g. 2024-05") from None
+    return f"{year:04d}-{month:02d}"
+
+
+# --- one period ------------------------------------------------------------------------
+def import_period(env: IngestEnv, source: Source, period: str, progress: Progress | None = None) -> Outcome:
+    """Fetch and import one period of one scope; records and returns the outcome (never
+    raises for a failure it can explain)."""
+    report = progress or (lambda done, total, msg: None)
+    _mark_running(env.db, source, period)
+    work = env.settings.data_dir / "tmp" / f"cost-import-{uuid.uuid4().hex[:12]}"
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        outcome = _fetch_and_import(env, source, period, work, report)
+    except SourceFailed as exc:
+        outcome = Outcome(source.account_id, source.scope_id, period, ImportStatus.FAILED, exc.message)
+    except UserError as exc:
+        outcome = Outcome(source.account_id, source.scope_id, period, ImportStatus.FAILED, exc.message)
+    except Exception as exc:  # an outage or a bug: keep the type, log the trace
+        log.exception("cost import of %s %s failed", source.scope_id, period)
+        outcome = Outcome(source.account_id, source.scope_id, period, ImportStatus.FAILED,
+                          f"{type(exc).__name__}: {exc}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    _record(env.db, source, outcome)
+    return outcome
+
+
+def _fetch_and_import(env: IngestEnv, source: Source, period: str, work: Path, report: Progress) -> Outcome:
+    if source.kind == "ea_token":
+        ref = _ea_token(env, source)
+        report(0, 3, f"downloading EA usage details {period}")
+        try:
+            files, currency = fetch.legacy_ea(env.accounts.connector, ref.secret, source.scope_id, period, work)
+        except fetch.TokenRefused as exc:
+            mark_token_revoked(env.db, ref.token_id, exc.message)
+            raise SourceFailed(exc.message) from None
+        dataset: str | None = "actual"
+    else:
+        credential = _credential(env, source)
+        files, currency = fetch.cost_details(env.accounts.connector, credential, source, period, work, report)
+        dataset = None
+    if not files:
+        return _no_data(env, source, period)
+    report(2, 3, f"importing {len(files)} file(s)")
+    store = CostStore(env.settings.cost_store_dir)
+    try:
+        result = store.import_files(files, billing_account_id=source.scope_id, currency=currency,
+                                    dataset=dataset)  # type: ignore[arg-type]
+    finally:
+        store.close()
+    mine = [p for p in result.periods if p.billing_period == period] or result.periods
+    outcome = Outcome(source.account_id, source.scope_id, period, ImportStatus.OK, import_id=result.import_id,
+                      rows=sum(p.rows for p in mine), currency=mine[0].currency if mine else currency,
+                      BilledCost=sum((p.BilledCost for p in mine), Decimal(0)),
+                      EffectiveCost=sum((p.EffectiveCost for p in mine), Decimal(0)),
+                      files=[f.path for f in result.files])
+    others = sorted({p.billing_period for p in result.periods} - {period})
+    outcome.message = f"{outcome.rows} rows" + (f"; the files also held periods {', '.join(others)}" if others else "")
+    if outcome.rows == 0:
+        return _no_data(env, source, period)
+    report(3, 3, f"imported {outcome.rows} rows")
+    return outcome
+
+
+def _no_data(env: IngestEnv, source: Source, period: str) -> Outcome:
+    with env.db.session() as session:
+        had_data = session.scalar(select(CostImport.id).where(
+            CostImport.account_id == source.account_id, CostImport.scope_id == source.scope_id,
+            CostImport.last_success_at.is_not(None), CostImport.rows > 0))
+    if had_data:
+        return Outcome(source.account_id, source.scope_id, period, ImportStatus.OK,
+                       f"Microsoft has no cost data for {source.name} in {period}")
+    return Outcome(source.account_id, source.scope_id, period, ImportStatus.WAITING,
+                   f"{WAITING_TEXT}: Microsoft has no cost data for {source.name} yet "
+                   "(a new billing account gets its first data within about 24 hours); skytally retries daily")
+
+
+@dataclass
+class _TokenRef:
+    token_id: int
+    secret: SecretStr
+
+
+def _ea_token(env: IngestEnv, source: Source) -> _TokenRef:
+    with env.db.session() as session:
+        token = ea_tokens.newest_valid(session, source.account_id, source.scope_id)
+        if token is None:
+            raise SourceFailed(_no_token_reason(session, source))
+        return _TokenRef(token.id, env.vault.reveal(session, token.secret_id))
+
+
+def _no_token_reason(session: Session, source: Source) -> str:
+    rows = [r for r in accounts_repo.ea_tokens_of(session, source.account_id)
+            if r.enrollment_number == source.scope_id]
+    fix = "generate a new key in the EA portal and add it (Cloud Tenant Setup → EA access tokens)"
+    if not rows:
+        return f"no EA access token for enrollment {source.scope_id}: {fix}"
+    newest = rows[0]
+    now = utcnow()
+    if newest.expires_at is not None and newest.expires_at <= now:
+        return f"expired: the EA access token for enrollment {source.scope_id} expired on {newest.expires_at:%Y-%m-%d}; {fix}"
+    if newest.status == "revoked":
+        return f"revoked: the EA access token for enrollment {source.scope_id} was revoked ({newest.reason}); {fix}"
+    return f"no valid EA access token for enrollment {source.scope_id} ({newest.status}: {newest.reason}); {fix}"
+
+
+def mark_token_revoked(db: Database, token_id: int, reason: str) -> None:
+    with db.session() as session:
+        row = session.get(EaToken, token_id)
+        if row is not None:
+            row.status, row.reason, row.last_checked_at = "revoked", reason, utcnow()
+
+
+def _credential(env: IngestEnv, source: Source) -> TokenCredential:
+    aenv = env.accounts
+    with env.db.session() as session:
+        account = session.get(CloudAccount, source.account_id)
+        if account is None:
+            raise SourceFailed(f"cloud account {source.account_id} no longer exists")
+        creds = accounts_repo.credentials_of(session, account.id)
+        row = next((c for c in creds if c.id == source.credential_id), creds[0] if creds else None)
+        if row is not None:
+            return sp.stored_model(session, aenv, account, row).build(aenv.connector, account.tenant_id)
+        if account.connection == "consent":
+            return identity.skytally_credential(aenv.connector, env.settings, account.tenant_id)
+    raise SourceFailed(f"{source.name}: the tenant has no service principal credential to read costs with; "
+                       "add one in Cloud Tenant Setup")
+
+
+# --- bookkeeping -------------------------------------------------------------------------
+def _row(session: Session, source: Source, period: str) -> CostImport:
+    row = session.scalar(select(CostImport).where(
+        CostImport.account_id == source.account_id, CostImport.scope_id == source.scope_id,
+        CostImport.billing_period == period))
+    if row is None:
+        row = CostImport(account_id=source.account_id, scope_id=source.scope_id, billing_period=period,
+                         source=source.kind, scope_name=source.name)
+        session.add(row)
+    return row
+
+
+def _mark_running(db: Database, source: Source, period: str) -> None:
+    with db.session() as session:
+        row = _row(session, source, period)
+        row.source, row.scope_name = source.kind, source.name
+        row.status, row.last_attempt_at = ImportStatus.RUNNING.value, utcnow()
+        row.message = "importing…"
+
+
+def _record(db: Database, source: Source, outcome: Outcome) -> None:
+    with db.session() as session:
+        row = _row(session, source, outcome.period)
+        row.status, row.message = outcome.status.value, outcome.message[:2000]
+        if outcome.status is ImportStatus.OK:
+            row.rows, row.currency, row.import_id = outcome.rows, outcome.currency, outcome.import_id
+            row.billed_cost = _text(outcome.BilledCost) or ""
+            row.effective_cost = _text(outcome.EffectiveCost) or ""
+            row.last_success_at = utcnow()

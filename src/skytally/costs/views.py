@@ -1,0 +1,118 @@
+"""Pydantic shapes of the costs interfaces (API responses, page data), and exact JSON.
+
+Money is exact: `dumps` writes Decimals as JSON numbers with every digit (no float
+rounding), which is what the CLI and the API answer with.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from skytally.accounts.models import CloudAccount
+from skytally.costs.models import CostImport
+from skytally.costs.schemas import money
+from skytally.store.base import utcnow
+
+STALE = timedelta(minutes=30)  # a "running" import older than this lost its worker
+_MARK = "\u0000dec:"
+_MARKED = re.compile(r'"\\u0000dec:(-?[0-9.]+(?:[eE][-+]?[0-9]+)?)"')
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        normal = money(value)
+        return _MARK + format(normal, "f") if normal is not None else None
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="python")
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def dumps(value: Any, indent: int | None = None) -> str:
+    """JSON with Decimals as exact numbers."""
+    text = json.dumps(value, default=_default, indent=indent)
+    return _MARKED.sub(r"\1", text)
+
+
+def jsonable(value: Any) -> Any:
+    """Plain data (Decimals exact) for templates' JSON blocks."""
+    return json.loads(dumps(value))
+
+
+class ScopeOut(BaseModel):
+    billing_account_id: str = Field(description="EA enrollment, MCA billing account, subscription (pay-as-you-go) or the id given to imported files")
+    name: str
+    kind: str = Field(description="EA, MCA, Pay-as-you-go or Imported files")
+    account_id: int | None = None
+    account_name: str | None = None
+
+
+class ImportStatusOut(BaseModel):
+    account_id: int
+    account_name: str
+    source: str = Field(description="ea_token (legacy EA API), billing_account (Cost Details API) or subscription")
+    scope_id: str = Field(description="The billing account (or subscription) the costs are stored under")
+    scope_name: str
+    billing_period: str | None = Field(default=None, description="YYYY-MM")
+    status: str = Field(description="ok, waiting (for first billing data), failed, running or never")
+    message: str = ""
+    rows: int = 0
+    currency: str | None = None
+    BilledCost: str | None = Field(default=None, description="Exact decimal, billing currency")
+    EffectiveCost: str | None = None
+    last_attempt_at: datetime | None = None
+    last_success_at: datetime | None = None
+
+    @classmethod
+    def of(cls, account: CloudAccount, row: CostImport) -> ImportStatusOut:
+        status, message = row.status, row.message
+        if status == "running" and row.last_attempt_at is not None and row.last_attempt_at < utcnow() - STALE:
+            status, message = "failed", "the import stopped before it finished (worker interrupted); import again"
+        return cls(account_id=account.id, account_name=account.name, source=row.source, scope_id=row.scope_id,
+                   scope_name=row.scope_name, billing_period=row.billing_period, status=status,
+                   message=message, rows=row.rows, currency=row.currency,
+                   BilledCost=row.billed_cost or None, EffectiveCost=row.effective_cost or None,
+                   last_attempt_at=row.last_attempt_at, last_success_at=row.last_success_at)
+
+
+class CostTotals(BaseModel):
+    BilledCost: float = Field(description="Exact decimal number (JSON number with every digit)")
+    EffectiveCost: float
+
+
+class CostQueryOut(BaseModel):
+    currency: str | None = Field(description="Billing currency of every amount")
+    rows: list[dict[str, Any]] = Field(description="One object per group (and date with a granularity): the dimension values, `date`, BilledCost, EffectiveCost")
+    total: CostTotals
+
+
+class UntaggedReason(BaseModel):
+    reason: str = Field(description="untaggable_type, purchase, reservation, marketplace, resource_gone, key_missing, no_tags, …")
+    rows: int
+    BilledCost: float
+    EffectiveCost: float
+
+
+class UntaggedOut(BaseModel):
+    currency: str | None
+    tag_key: str | None = Field(description="The tag key asked about (lower-cased); null = any tag")
+    total: CostTotals
+    untagged: CostTotals
+    share: float = Field(description="Untagged EffectiveCost / total EffectiveCost")
+    reasons: list[UntaggedReason]
+
+
+class PeriodOut(BaseModel):
+    billing_account: str
+    billing_period: str
+    import_id: str | None = None
+    imported_at: str | None = None
+    totals: list[dict[str, Any]] = Field(default_factory=list)
+    files: list[Any] = Field(default_factory=list)

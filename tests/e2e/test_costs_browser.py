@@ -1,0 +1,144 @@
+"""The Costs page in headless Chromium, against the emulator: import an EA enrollment with
+"Import now", see the stacked chart render, change the grouping, download the CSV.
+Any console error, page error, failed request or HTTP error response fails the test."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from azure_emulator.testing import RunningEmulator
+from e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, Problems, _free_port
+from skytally.accounts import service_principals
+from skytally.accounts.context import AccountsEnv
+from skytally.accounts.credentials import ClientSecretCredentialIn
+from skytally.config import Settings
+from skytally.runtime import build_runtime
+from skytally.web.app import create_app
+from skytally.workspaces import service
+from skytally.workspaces.models import WorkspaceRole
+from skytally.workspaces.schemas import MemberAdd, UserCreate, WorkspaceCreate
+
+ADMIN, PASSWORD = "costs-admin@example.com", "browser-costs-password"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium"),
+]
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    import uvicorn
+
+    emulator = RunningEmulator(seed=3, size="small").start()
+    saved = {k: os.environ.get(k) for k in emulator.settings}
+    os.environ.update(emulator.settings)
+    port = _free_port()
+    runtime = build_runtime(Settings(data_dir=tmp_path_factory.mktemp("costs-browser"), demo=True,
+                                     base_url=f"http://127.0.0.1:{port}"))
+    fx = emulator.fixtures
+    with runtime.db.session() as s:
+        service.ensure_organisation(s)
+        service.create_user(s, None, UserCreate(email=ADMIN, password=SecretStr(PASSWORD), is_admin=False))
+        ws = service.create_workspace(s, None, WorkspaceCreate(name="FinOps"))
+        service.add_member(s, None, ws.id, MemberAdd(email=ADMIN, role=WorkspaceRole.EDITOR))
+        data = ClientSecretCredentialIn(tenant_id=fx["primary_tenant_id"], client_id=fx["customer_sp_client_id"],
+                                        client_secret=SecretStr(fx["customer_sp_secret"]),
+                                        billing_account_id=fx["ea_enrollment_number"])
+        service_principals.connect(s, AccountsEnv(runtime.settings, runtime.vault), None, "Contoso", data, [ws.id])
+    consumer = runtime.queue.consumer(workers=1)
+    consumer.start()
+    server = uvicorn.Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        consumer.stop(graceful=True)
+        runtime.close()
+        emulator.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+PAINTED = """() => { const c = document.getElementById('cost-chart'); if (!c || !c.width) return 0;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+  for (let i = 3; i < d.length; i += 4) { if (d[i]) n++; } return n; }"""
+
+
+def test_costs_explorer(base_url: str, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    shots = Path(os.environ.get("SKYTALLY_SCREENSHOTS") or Path(os.environ.get("TMPDIR", "/tmp")) / "skytally-screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    problems = Problems()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1360, "height": 900}, accept_downloads=True)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.on("console", lambda m: m.type == "error" and problems.add(f"console: {m.text}"))
+        page.on("pageerror", lambda e: problems.add(f"page error: {e}"))
+        page.on("requestfailed", lambda r: problems.add(f"request failed: {r.method} {r.url} {r.failure}"))
+        page.on("response", lambda r: r.status >= 400 and problems.add(f"HTTP {r.status}: {r.request.method} {r.url}"))
+
+        page.goto(f"{base_url}/costs")
+        page.fill("input[name=email]", ADMIN)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        expect(page).to_have_url(re.compile(r"/costs$"))
+        expect(page.locator("nav.mainnav a.active")).to_have_text("Costs")
+        expect(page.locator("[data-testid=imports]")).to_contain_text("not imported")
+
+        # Import now: the worker imports the previous and current month; reload until done.
+        page.click("[data-testid=import-now]")
+        expect(page.locator(".alert-success")).to_contain_text("Cost import queued")
+        deadline = time.monotonic() + 60
+        while page.locator("[data-testid=imports] tr[data-status=ok]").count() < 2:
+            assert time.monotonic() < deadline, page.locator("[data-testid=imports]").inner_text()
+            time.sleep(0.5)
+            page.goto(f"{base_url}/costs")
+
+        canvas = page.locator("[data-testid=cost-chart]")
+        expect(canvas).to_have_attribute("data-rendered", re.compile(r"^[1-9]\d*$"))
+        assert page.evaluate(PAINTED) > 2000, "the chart canvas is empty"
+        expect(page.locator("[data-testid=total-effective]")).not_to_have_text("0.00")
+        page.screenshot(path=str(shots / "costs-01-service.png"), full_page=True)
+
+        # Group by subscription: the form submits itself, the chart redraws with its series.
+        page.select_option("[data-testid=group-by]", "SubAccountName")
+        expect(page).to_have_url(re.compile(r"group=SubAccountName"))
+        expect(page.locator("[data-testid=cost-table] thead")).to_contain_text("SubAccountName")
+        expect(canvas).to_have_attribute("data-rendered", re.compile(r"^[1-9]\d*$"))
+        assert page.evaluate(PAINTED) > 2000
+        page.select_option("[data-testid=metric]", "billed")
+        expect(page).to_have_url(re.compile(r"metric=billed"))
+        page.screenshot(path=str(shots / "costs-02-subscription.png"), full_page=True)
+
+        with page.expect_download() as info:
+            page.click("[data-testid=download-csv]")
+        saved = tmp_path / "costs.csv"
+        info.value.save_as(saved)
+        lines = saved.read_text().splitlines()
+        assert lines[0] == "SubAccountName,date,BilledCost,EffectiveCost,BillingCurrency"
+        assert len(lines) > 10 and lines[1].endswith(",USD")
+        browser.close()
+    assert not problems.items, "\n".join(problems.items)
