@@ -11,85 +11,49 @@ Screenshots go to $SKYTALLY_SCREENSHOTS (default $TMPDIR/skytally-screenshots).
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
 from azure_emulator.testing import RunningEmulator
+from e2e.stack import (
+    BROWSER_MARKS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    emulator_settings,
+    free_port,
+    screenshots_dir,
+    serving,
+)
 from skytally.config import Settings
 from skytally.runtime import build_runtime
-from skytally.web.app import create_app
 from skytally.workspaces import service
 from skytally.workspaces.schemas import MemberAdd, UserCreate, WorkspaceCreate
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
 ADMIN, PASSWORD = "admin@example.com", "browser-test-password"
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 TAG_CONTRIBUTOR = "4a9ae827-6dc8-4573-8ac7-8239d42aa03f"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium"),
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, RunningEmulator]]:
-    import uvicorn
-
-    emu = RunningEmulator(seed=11, size="small").start()
-    port = _free_port()
-    endpoints = {k.removeprefix("SKYTALLY_").lower(): v for k, v in emu.settings.items()}
-    saved = {k: os.environ.get(k) for k in emu.settings}
-    os.environ.update(emu.settings)
-    try:
-        runtime = build_runtime(Settings(data_dir=tmp_path_factory.mktemp("accounts-e2e"), demo=True,
-                                         base_url=f"http://127.0.0.1:{port}"))
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    assert endpoints["cloud"] == "custom" and runtime.settings.endpoints.ca_bundle is not None
-    with runtime.db.session() as s:
-        service.ensure_organisation(s)
-        service.create_user(s, None, UserCreate(email=ADMIN, password=SecretStr(PASSWORD), is_admin=True))
-        ws = service.create_workspace(s, None, WorkspaceCreate(name="Platform"))
-        service.add_member(s, None, ws.id, MemberAdd(email=ADMIN))
-    consumer = runtime.queue.consumer(workers=1)
-    consumer.start()
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", emu
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        consumer.stop(graceful=True)
-        runtime.close()
-        emu.stop()
+    with RunningEmulator(seed=11, size="small") as emu:
+        port = free_port()
+        with emulator_settings(emu):
+            runtime = build_runtime(Settings(data_dir=tmp_path_factory.mktemp("accounts-e2e"), demo=True,
+                                             base_url=f"http://127.0.0.1:{port}"))
+        assert runtime.settings.cloud.value == "custom" and runtime.settings.endpoints.ca_bundle is not None
+        with runtime.db.session() as s:
+            service.ensure_organisation(s)
+            service.create_user(s, None, UserCreate(email=ADMIN, password=SecretStr(PASSWORD), is_admin=True))
+            ws = service.create_workspace(s, None, WorkspaceCreate(name="Platform"))
+            service.add_member(s, None, ws.id, MemberAdd(email=ADMIN))
+        with serving(runtime, port) as url:
+            yield url, emu
 
 
 def _held(emu: RunningEmulator, principal: str, scope: str) -> set[str]:
@@ -104,8 +68,7 @@ def test_cloud_tenant_setup_in_the_browser(stack: tuple[str, RunningEmulator]) -
     base_url, emu = stack
     fx = emu.fixtures
     assert emu.world is not None
-    shots = Path(os.environ.get("SKYTALLY_SCREENSHOTS") or Path(os.environ.get("TMPDIR", "/tmp")) / "skytally-screenshots")
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshots_dir()
     problems: list[str] = []
 
     with sync_playwright() as pw:

@@ -7,48 +7,34 @@ request or HTTP error response fails the test. Screenshots go to $SKYTALLY_SCREE
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
+from e2e.stack import (
+    BROWSER_MARKS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Problems,
+    free_port,
+    screenshots_dir,
+    serving,
+)
 from skytally.config import Settings
 from skytally.runtime import build_runtime
-from skytally.web.app import create_app
 from skytally.workspaces import service
 from skytally.workspaces.schemas import UserCreate
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
-]
 ADMIN, VIEWER, PASSWORD = "admin@example.com", "viewer@example.com", "browser-test-password"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium"),
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import uvicorn
-
-    port = _free_port()
+    port = free_port()
     data_dir = tmp_path_factory.mktemp("browser")
     runtime = build_runtime(
         Settings(data_dir=data_dir, demo=True, base_url=f"http://127.0.0.1:{port}")
@@ -59,42 +45,14 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             service.create_user(
                 s, None, UserCreate(email=email, password=SecretStr(PASSWORD), is_admin=admin)
             )
-    consumer = runtime.queue.consumer(workers=1)
-    consumer.start()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        consumer.stop(graceful=True)
-        runtime.close()
-
-
-@dataclass
-class Problems:
-    items: list[str] = field(default_factory=list)
-    expected: set[str] = field(default_factory=set)  # URL fragments allowed to fail
-
-    def add(self, text: str) -> None:
-        if not any(fragment in text for fragment in self.expected):
-            self.items.append(text)
+    with serving(runtime, port) as url:
+        yield url
 
 
 def test_click_through_every_page(base_url: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    shots = Path(os.environ.get("SKYTALLY_SCREENSHOTS") or Path(os.environ.get("TMPDIR", "/tmp")) / "skytally-screenshots")
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshots_dir()
     problems = Problems()
 
     with sync_playwright() as pw:

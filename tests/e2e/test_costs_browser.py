@@ -4,9 +4,7 @@ Any console error, page error, failed request or HTTP error response fails the t
 
 from __future__ import annotations
 
-import os
 import re
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,68 +13,49 @@ import pytest
 from pydantic import SecretStr
 
 from azure_emulator.testing import RunningEmulator
-from e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, Problems, _free_port
+from e2e.stack import (
+    BROWSER_MARKS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Problems,
+    emulator_settings,
+    free_port,
+    screenshots_dir,
+    serving,
+)
 from skytally.accounts import service_principals
 from skytally.accounts.context import AccountsEnv
 from skytally.accounts.credentials import ClientSecretCredentialIn
 from skytally.config import Settings
 from skytally.runtime import build_runtime
-from skytally.web.app import create_app
 from skytally.workspaces import service
 from skytally.workspaces.models import WorkspaceRole
 from skytally.workspaces.schemas import MemberAdd, UserCreate, WorkspaceCreate
 
 ADMIN, PASSWORD = "costs-admin@example.com", "browser-costs-password"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium"),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import uvicorn
-
-    emulator = RunningEmulator(seed=3, size="small").start()
-    saved = {k: os.environ.get(k) for k in emulator.settings}
-    os.environ.update(emulator.settings)
-    port = _free_port()
-    runtime = build_runtime(Settings(data_dir=tmp_path_factory.mktemp("costs-browser"), demo=True,
-                                     base_url=f"http://127.0.0.1:{port}"))
-    fx = emulator.fixtures
-    with runtime.db.session() as s:
-        service.ensure_organisation(s)
-        service.create_user(s, None, UserCreate(email=ADMIN, password=SecretStr(PASSWORD), is_admin=False))
-        ws = service.create_workspace(s, None, WorkspaceCreate(name="FinOps"))
-        service.add_member(s, None, ws.id, MemberAdd(email=ADMIN, role=WorkspaceRole.EDITOR))
-        data = ClientSecretCredentialIn(tenant_id=fx["primary_tenant_id"], client_id=fx["customer_sp_client_id"],
-                                        client_secret=SecretStr(fx["customer_sp_secret"]),
-                                        billing_account_id=fx["ea_enrollment_number"])
-        service_principals.connect(s, AccountsEnv(runtime.settings, runtime.vault), None, "Contoso", data, [ws.id])
-    consumer = runtime.queue.consumer(workers=1)
-    consumer.start()
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        consumer.stop(graceful=True)
-        runtime.close()
-        emulator.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with RunningEmulator(seed=3, size="small") as emulator:
+        port = free_port()
+        with emulator_settings(emulator):
+            runtime = build_runtime(Settings(data_dir=tmp_path_factory.mktemp("costs-browser"), demo=True,
+                                             base_url=f"http://127.0.0.1:{port}"))
+            fx = emulator.fixtures
+            with runtime.db.session() as s:
+                service.ensure_organisation(s)
+                service.create_user(s, None, UserCreate(email=ADMIN, password=SecretStr(PASSWORD), is_admin=False))
+                ws = service.create_workspace(s, None, WorkspaceCreate(name="FinOps"))
+                service.add_member(s, None, ws.id, MemberAdd(email=ADMIN, role=WorkspaceRole.EDITOR))
+                data = ClientSecretCredentialIn(tenant_id=fx["primary_tenant_id"], client_id=fx["customer_sp_client_id"],
+                                                client_secret=SecretStr(fx["customer_sp_secret"]),
+                                                billing_account_id=fx["ea_enrollment_number"])
+                service_principals.connect(s, AccountsEnv(runtime.settings, runtime.vault), None, "Contoso", data, [ws.id])
+            with serving(runtime, port) as url:
+                yield url
 
 
 PAINTED = """() => { const c = document.getElementById('cost-chart'); if (!c || !c.width) return 0;
@@ -87,8 +66,7 @@ PAINTED = """() => { const c = document.getElementById('cost-chart'); if (!c || 
 def test_costs_explorer(base_url: str, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    shots = Path(os.environ.get("SKYTALLY_SCREENSHOTS") or Path(os.environ.get("TMPDIR", "/tmp")) / "skytally-screenshots")
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshots_dir()
     problems = Problems()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
