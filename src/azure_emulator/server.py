@@ -145,13 +145,20 @@ def create_app(
     return app
 
 
+# (module, index builder): built at start so the first request of a large world is not slow.
+WARM_INDEXES = [
+    ("azure_emulator.services.arm.backend", "arm_index"),
+    ("azure_emulator.services.resourcegraph.backend", "graph_index"),
+]
+
+
 def warm_indexes(world: World) -> None:
-    """Build the ARM index now, so the first request of a large world is not the slow one."""
-    try:
-        backend = importlib.import_module("azure_emulator.services.arm.backend")
-    except ModuleNotFoundError:
-        return
-    backend.arm_index(world)
+    for module_name, builder in WARM_INDEXES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            continue
+        getattr(module, builder)(world)
 
 
 def app_settings(app: Any) -> Runtime:

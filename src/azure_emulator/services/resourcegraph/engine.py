@@ -145,6 +145,9 @@ def compile_expr(node: Any, columns: list[str], where: str) -> Fn:
         op = _binary(node[1])
         if node[3][0] == "lit":
             const = node[3][1]
+            fast = _column_vs_literal(node[1], node[2], const, columns)
+            if fast is not None:
+                return fast
             if node[1] == "=~" and isinstance(const, str):
                 low = const.lower()
                 return lambda r: (lambda v: v is not None and _s(v).lower() == low)(left(r))
@@ -164,9 +167,30 @@ def compile_expr(node: Any, columns: list[str], where: str) -> Fn:
             return lambda r: not test(left(r))
         return lambda r: test(left(r))
     parts = [compile_expr(p, columns, where) for p in node[1]]
+    # Two-term and/or are the common case; a plain boolean expression beats a generator.
+    if len(parts) == 2:
+        a, b = parts
+        if kind == "and":
+            return lambda r: bool(a(r)) and bool(b(r))
+        return lambda r: bool(a(r)) or bool(b(r))
     if kind == "and":
         return lambda r: all(p(r) for p in parts)
     return lambda r: any(p(r) for p in parts)
+
+
+def _column_vs_literal(op: str, left: Any, const: Any, columns: list[str]) -> Fn | None:
+    """`column <op> 'literal'` read straight from the row: the hot path of `where` filters."""
+    if left[0] != "col" or left[1] not in columns:
+        return None
+    name = left[1]
+    if op == "==":
+        return lambda r: r.get(name) == const
+    if isinstance(const, str) and op in ("=~", "!="):
+        if op == "!=":
+            return lambda r: (v := r.get(name)) is not None and v != const
+        low = const.lower()
+        return lambda r: (v := r.get(name)) is not None and (v if type(v) is str else _s(v)).lower() == low
+    return None
 
 
 def _default_name(expr: Any, index: int) -> str:
