@@ -1,19 +1,18 @@
-"""Import cost files into the store: detect, map to FOCUS, stream to Parquet (DuckDB
-`COPY ... TO ... PARTITION_BY`), account for every rejected row, pair actual with
-amortized data, then replace the touched periods atomically (see storage.py)."""
+"""Import cost files into the store: detect, map to FOCUS, stream to Parquet (one pass
+per source, one file per period: writer.py), account for every rejected row, pair
+actual with amortized data, then replace the touched periods atomically (storage.py)."""
 
 from __future__ import annotations
 
 import csv
 import json
 import shutil
-import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +21,14 @@ import duckdb
 from skytally.errors import InvalidInput
 
 from .detect import Kind, SourceFile, detect
-from .engine import connect
+from .engine import connect, sql_text
 from .mapping import (
     DECIMAL_TYPE,
     build_select,
-    norm,
     quote_ident,
     quote_literal,
 )
+from .reading import Progress, ProgressCallback, rejected_money, source_sql
 from .schemas import (
     ZERO,
     BadRowPolicy,
@@ -39,9 +38,9 @@ from .schemas import (
     RejectedRow,
     money,
 )
-from .storage import MANIFEST, PeriodKey, StoreLayout
+from .storage import MANIFEST, TAG_DAILY, PeriodKey, StoreLayout
+from .writer import write_by_period
 
-ProgressCallback = Callable[[int, int], None]  # (bytes done, bytes total)
 MAX_REPORTED_REJECTS = 1000
 ROW_GROUP_SIZE = 122_880
 _COMMIT_PURCHASE = "ChargeCategory = 'Purchase' AND PricingCategory = 'Committed'"
@@ -62,95 +61,10 @@ class MalformedRows(InvalidInput):
 class _Staged:
     src: SourceFile
     index: int
-    out_file: Path
+    files: dict[PeriodKey, Path]  # one Parquet file per partition the source holds
     report: FileReport
     kind: Kind
     groups: dict[PeriodKey, tuple[int, Decimal, Decimal]]  # rows, billed, effective
-
-
-class _Progress:
-    """Polls DuckDB's query progress from a thread while a COPY runs."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, callback: ProgressCallback | None,
-                 done_before: int, size: int, total: int) -> None:
-        self.con, self.callback = con, callback
-        self.done_before, self.size, self.total = done_before, size, total
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def __enter__(self) -> _Progress:
-        if self.callback is not None:
-            self._thread = threading.Thread(target=self._run, daemon=True)
-            self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        assert self.callback is not None
-        while not self._stop.wait(0.25):
-            try:
-                pct = float(self.con.query_progress())
-            except Exception:
-                pct = -1.0
-            if pct >= 0:
-                self.callback(self.done_before + int(self.size * min(pct, 100.0) / 100), self.total)
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-        if self.callback is not None:
-            self.callback(self.done_before + self.size, self.total)
-
-
-def _source_sql(src: SourceFile, reject_table: str) -> str:
-    path = quote_literal(str(src.path))
-    if src.format == "parquet":
-        return f"read_parquet({path}, file_row_number = true)"
-    layout = src.layout
-    cols = []
-    for h in src.header:
-        t = layout.read_type(h)
-        if t == "DATE" and src.date_type == "TIMESTAMP":
-            t = "TIMESTAMP"
-        cols.append(f"{quote_literal(h)}: {quote_literal(t)}")
-    opts = [
-        "auto_detect = false", "header = true", "delim = ','", "quote = '\"'", "escape = '\"'",
-        f"columns = {{{', '.join(cols)}}}",
-        f"compression = {quote_literal('gzip' if src.compression == 'gzip' else 'none')}",
-        "store_rejects = true", f"rejects_table = '{reject_table}'",
-        f"rejects_scan = '{reject_table}_scan'",
-        "null_padding = false", "parallel = true",
-    ]
-    if src.date_format and src.date_type == "DATE":
-        opts.append(f"dateformat = {quote_literal(src.date_format)}")
-    if src.date_format and src.date_type == "TIMESTAMP":
-        opts.append(f"timestampformat = {quote_literal(src.date_format)}")
-    return f"read_csv({path}, {', '.join(opts)})"
-
-
-def _rejected_money(src: SourceFile, raw: str) -> Decimal | None:
-    """BilledCost of a rejected CSV line by Microsoft's rules, or None if unreadable."""
-    try:
-        fields = next(csv.reader([raw]))
-    except (csv.Error, StopIteration):
-        return None
-    pos = {norm(h): i for i, h in enumerate(src.header)}
-
-    def get(name: str) -> str:
-        i = pos.get(norm(name))
-        return fields[i].strip() if i is not None and i < len(fields) else ""
-
-    cost_col = src.layout.cost_source(src.header)
-    if cost_col is None:
-        return None
-    try:
-        amount = Decimal(get(cost_col) or "0")
-    except InvalidOperation:
-        return None
-    commitment = get("PricingModel").replace(" ", "").lower() in ("reservation", "savingsplan")
-    if commitment and get("ChargeType").lower() in ("usage", "unusedreservation", "unusedsavingsplan"):
-        return ZERO
-    return amount
 
 
 class Importer:
@@ -201,7 +115,7 @@ class Importer:
                 quarantine_rows: dict[int, list[tuple[int, str, str]]] = {}
                 done = 0
                 for i, src in enumerate(sources):
-                    with _Progress(con, progress, done, src.size, total_bytes):
+                    with Progress(con, progress, done, src.size, total_bytes):
                         st, bad = self._stage_file(con, src, i, stage, params)
                     done += src.size
                     staged.append(st)
@@ -224,6 +138,7 @@ class Importer:
                         rejected, rejected_rows, rejected_billed,
                     )
                 keys = self._assemble(con, staged, stage, import_id, warnings)
+                self._write_tag_daily(con, stage, keys)
                 periods = self._period_totals(con, stage, keys)
                 quarantine_path = None
                 if quarantine_rows:
@@ -242,11 +157,10 @@ class Importer:
         self, con: duckdb.DuckDBPyConnection, src: SourceFile, i: int, stage: Path,
         params: dict[str, str | None],
     ) -> tuple[_Staged, list[tuple[RejectedRow, str]]]:
-        # One streaming COPY per file into one staged Parquet file. (DuckDB's PARTITION_BY
-        # buffers every open partition in memory: 4-5x slower on big files and over the
-        # memory limit; the split by period is a cheap Parquet-to-Parquet pass instead.)
-        out_file = stage / "files" / f"{i}.parquet"
-        out_file.parent.mkdir(parents=True, exist_ok=True)
+        # One streaming pass per source file, written straight to one Parquet file per
+        # (billing account, billing period): see writer.py.
+        out_dir = stage / "files" / str(i)
+        out_dir.mkdir(parents=True, exist_ok=True)
         reject_table = f"rejects_{i}"
         bad: list[tuple[RejectedRow, str]] = []
         where = None
@@ -255,17 +169,15 @@ class Importer:
             where, bad = self._parquet_rejects(con, src)
             where = f"NOT {where}" if where else None
             exclude = ("file_row_number",)
-        select = build_select(src.layout, src.header, _source_sql(src, reject_table),
+        select = build_select(src.layout, src.header, source_sql(src, reject_table),
                               parameters=params, where=where, exclude=exclude)
-        copy = (f"COPY ({select}) TO {quote_literal(str(out_file))} "
-                f"(FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
         try:
-            con.execute(copy)
+            files = write_by_period(con, select, out_dir)
         except duckdb.Error as exc:
             raise InvalidInput(f"{src.path}: could not be read as {src.layout.title}: {exc}") from exc
         if src.format == "csv":
             bad = self._csv_rejects(con, src, reject_table)
-        groups = self._file_groups(con, out_file)
+        groups = self._file_groups(con, files)
         report = FileReport(path=str(src.path), layout=src.layout.name, kind=src.kind,
                             format=src.format + ("+gzip" if src.compression == "gzip" else ""),
                             bytes=src.size)
@@ -274,9 +186,9 @@ class Importer:
         report.rejected_BilledCost = sum((b.BilledCost or ZERO for b, _ in bad), ZERO)
         kind = src.kind
         if kind == "unknown" and groups:
-            kind = self._kind_from_data(con, out_file)
+            kind = self._kind_from_data(con, files)
             report.kind = kind if kind != "unknown" else "actual or amortized (no commitments)"
-        return _Staged(src, i, out_file, report, kind, groups), bad
+        return _Staged(src, i, files, report, kind, groups), bad
 
     def _csv_rejects(self, con: duckdb.DuckDBPyConnection, src: SourceFile,
                      table: str) -> list[tuple[RejectedRow, str]]:
@@ -288,7 +200,7 @@ class Importer:
         for line, etype, msg, raw in rows:
             raw = raw or ""
             err = f"{etype}: {msg}".splitlines()[0]
-            out.append((RejectedRow(str(src.path), int(line), err, _rejected_money(src, raw)), raw))
+            out.append((RejectedRow(str(src.path), int(line), err, rejected_money(src, raw)), raw))
         return out
 
     def _parquet_rejects(self, con: duckdb.DuckDBPyConnection,
@@ -311,21 +223,23 @@ class Importer:
         return (bad_pred if bad else None), bad
 
     def _file_groups(self, con: duckdb.DuckDBPyConnection,
-                     out_file: Path) -> dict[PeriodKey, tuple[int, Decimal, Decimal]]:
+                     files: dict[PeriodKey, Path]) -> dict[PeriodKey, tuple[int, Decimal, Decimal]]:
+        if not files:
+            return {}
         rows = con.execute(
             "SELECT x_StoreAccount, x_StorePeriod, count(*), coalesce(sum(BilledCost), 0), "
             "coalesce(sum(EffectiveCost), 0) FROM read_parquet(?) GROUP BY ALL",
-            [str(out_file)],
+            [[str(f) for f in files.values()]],
         ).fetchall()
         return {PeriodKey(str(a), str(p)): (int(n), Decimal(b), Decimal(e)) for a, p, n, b, e in rows}
 
-    def _kind_from_data(self, con: duckdb.DuckDBPyConnection, out_file: Path) -> Kind:
+    def _kind_from_data(self, con: duckdb.DuckDBPyConnection, files: dict[PeriodKey, Path]) -> Kind:
         row = con.execute(
             "SELECT count(*) FILTER (WHERE CommitmentDiscountStatus = 'Unused' OR "
             "(PricingCategory = 'Committed' AND ChargeCategory = 'Usage' AND EffectiveCost <> 0)), "
             f"count(*) FILTER (WHERE ({_COMMIT_PURCHASE}) OR (PricingCategory = 'Committed' AND "
             "ChargeCategory = 'Usage' AND EffectiveCost = 0)) "
-            "FROM read_parquet(?)", [str(out_file)],
+            "FROM read_parquet(?)", [[str(f) for f in files.values()]],
         ).fetchone()
         amortized, actual = (int(row[0]), int(row[1])) if row else (0, 0)
         if amortized and not actual:
@@ -374,23 +288,34 @@ class Importer:
             for s in keep:
                 only_actual_purchases = pair and s.kind == "actual"
                 out = target / f"part-{s.index}.parquet"
-                if len(s.groups) == 1 and not only_actual_purchases:
-                    s.out_file.rename(out)  # the common case: one file = one period
+                if not only_actual_purchases:
+                    s.files[key].rename(out)  # the partition's rows, written in one pass
                     continue
-                cond = "x_StoreAccount = $acc AND x_StorePeriod = $per"
-                if only_actual_purchases:
-                    # Microsoft's conversion: all amortized rows + the commitment
-                    # purchases and refunds of the actual data
-                    cond += f" AND {_COMMIT_PURCHASE}"
-                    s.report.note = "paired with amortized data: only commitment purchases kept"
+                # Microsoft's conversion: all amortized rows + the commitment purchases
+                # and refunds of the actual data
+                s.report.note = "paired with amortized data: only commitment purchases kept"
                 n = con.execute(
-                    f"COPY (SELECT * FROM read_parquet($f) WHERE {cond}) TO {quote_literal(str(out))} "
+                    f"COPY (SELECT * FROM read_parquet($f) WHERE {_COMMIT_PURCHASE}) "
+                    f"TO {quote_literal(str(out))} "
                     f"(FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE {ROW_GROUP_SIZE})",
-                    {"f": str(s.out_file), "acc": key.billing_account, "per": key.billing_period},
+                    {"f": str(s.files[key])},
                 ).fetchone()
                 if n is not None and int(n[0]) == 0:
                     out.unlink(missing_ok=True)
         return keys
+
+    def _write_tag_daily(self, con: duckdb.DuckDBPyConnection, stage: Path,
+                         keys: list[PeriodKey]) -> None:
+        """The period's tag pre-aggregate (sql/tag_daily.sql), staged with its rows."""
+        for key in keys:
+            d = stage / "new" / key.relpath
+            files = [str(f) for f in sorted(d.glob("*.parquet"))]
+            if not files:
+                continue
+            out = d / TAG_DAILY
+            out.parent.mkdir(parents=True, exist_ok=True)
+            con.execute(f"COPY ({sql_text('tag_daily')}) TO {quote_literal(str(out))} "
+                        "(FORMAT parquet, COMPRESSION zstd)", {"files": files})
 
     def _period_totals(self, con: duckdb.DuckDBPyConnection, stage: Path,
                        keys: list[PeriodKey]) -> list[PeriodReport]:

@@ -104,6 +104,19 @@ def _where(q: CostQuery, params: _Params) -> str:
     return " AND ".join(parts)
 
 
+def _agg_where(q: CostQuery, params: _Params) -> str:
+    """_where for the tag pre-aggregates: `day` is the charge day (dates bound the
+    charge start at midnight, so comparing days selects the same rows)."""
+    parts = ["true"]
+    if q.start is not None:
+        parts.append(f"day >= {params.add(q.start)}::DATE")
+    if q.end is not None:
+        parts.append(f"day < {params.add(q.end)}::DATE")
+    if q.currency:
+        parts.append(f"currency = {params.add(q.currency)}")
+    return " AND ".join(parts)
+
+
 def _month_add(d: date, months: int) -> date:
     y, m = divmod(d.year * 12 + d.month - 1 + months, 12)
     return date(y, m + 1, min(d.day, calendar.monthrange(y, m + 1)[1]))
@@ -131,6 +144,9 @@ class QueryService:
     def files(self, q: CostQuery) -> list[str]:
         """The Parquet files of the caller's accounts; periods far outside the range
         are pruned (charges may be billed a period or two after they happen)."""
+        return self.store.files(self._keys(q))
+
+    def _keys(self, q: CostQuery) -> list[PeriodKey]:
         keys = self.store.periods(list(q.billing_accounts))
         lo = _month_add(q.start, -2).strftime("%Y-%m") if q.start else None
         hi = _month_add(q.end, 2).strftime("%Y-%m") if q.end else None
@@ -141,7 +157,7 @@ class QueryService:
                 return True
             return (lo is None or p >= lo) and (hi is None or p <= hi)
 
-        return self.store.files([k for k in keys if keep(k)])
+        return [k for k in keys if keep(k)]
 
     def _run(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         for attempt in range(3):
@@ -166,11 +182,26 @@ class QueryService:
         dims = [canonical_dimension(d) for d in q.group_by]
         if len(set(dims)) != len(dims):
             raise InvalidInput("A dimension is listed twice in group_by.")
-        files = self.files(q)
+        keys = self._keys(q)
+        files = self.store.files(keys)
         if not files:
             return {}
         params = _Params()
-        params.values["files"] = files
+        agg_files = (self.store.tag_daily_files(keys)
+                     if len(dims) == 1 and dims[0].startswith(TAG_PREFIX) and not q.filters else None)
+        if agg_files:
+            # one tag key (x date), no filters: from the per-period pre-aggregates
+            params.values.update({"agg_files": agg_files, "tag_key": dims[0][len(TAG_PREFIX):]})
+            inner = sql_text("tag_totals").format(
+                date={None: "NULL", "day": "day",
+                      "month": "CAST(date_trunc('month', day) AS DATE)"}[q.granularity],
+                where=_agg_where(q, params))
+        else:
+            params.values["files"] = files
+            inner = self._detail_totals(q, dims, params)
+        return self._totals_rows(q, dims, inner, params)
+
+    def _detail_totals(self, q: CostQuery, dims: list[str], params: _Params) -> str:
         dim_sql = "".join(
             f"{('CAST(' + _dim_expr(d, params) + ' AS VARCHAR)') if q.top else _dim_expr(d, params)} AS d{i},\n        "
             for i, d in enumerate(dims)
@@ -181,7 +212,10 @@ class QueryService:
             "month": "CAST(date_trunc('month', ChargePeriodStart) AS DATE)",
         }[q.granularity]
         where = _where(q, params)
-        inner = sql_text("totals").format(dims=dim_sql, date=date_sql, where=where)
+        return sql_text("totals").format(dims=dim_sql, date=date_sql, where=where)
+
+    def _totals_rows(self, q: CostQuery, dims: list[str], inner: str,
+                     params: _Params) -> dict[str | None, QueryResult]:
         if q.top and dims:
             cols = [f"d{i}" for i in range(len(dims))]
             sql = sql_text("top_n").format(

@@ -29,6 +29,8 @@ from urllib.parse import quote, unquote
 
 COMMITTED = "COMMITTED"
 MANIFEST = "_import.json"
+# per-period pre-aggregate of tag values by day (sql/tag_daily.sql), swapped with the rows
+TAG_DAILY = Path("_agg") / "tag_daily.parquet"
 
 
 def encode_value(value: str) -> str:
@@ -127,6 +129,19 @@ class StoreLayout:
             if d.is_dir():
                 files.extend(str(p) for p in sorted(d.glob("*.parquet")))
         return files
+
+    def tag_daily_files(self, keys: list[PeriodKey]) -> list[str] | None:
+        """The tag pre-aggregates of these periods, or None when a period holding rows
+        has none (imported before they existed): the caller then reads the rows."""
+        out: list[str] = []
+        for k in keys:
+            d = self.data / k.relpath
+            agg = d / TAG_DAILY
+            if agg.is_file():
+                out.append(str(agg))
+            elif d.is_dir() and any(d.glob("*.parquet")):
+                return None
+        return out
 
     def manifest(self, key: PeriodKey) -> dict[str, object] | None:
         p = self.data / key.relpath / MANIFEST

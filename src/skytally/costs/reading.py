@@ -1,0 +1,103 @@
+"""Reading one source file: the typed `read_csv` / `read_parquet` call of a detected
+file, the money of a rejected CSV line, and import progress from DuckDB's query
+progress."""
+
+from __future__ import annotations
+
+import csv
+import threading
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+
+import duckdb
+
+from .detect import SourceFile
+from .mapping import norm, quote_literal
+from .schemas import ZERO
+
+ProgressCallback = Callable[[int, int], None]  # (bytes done, bytes total)
+
+
+class Progress:
+    """Polls DuckDB's query progress from a thread while a COPY runs."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, callback: ProgressCallback | None,
+                 done_before: int, size: int, total: int) -> None:
+        self.con, self.callback = con, callback
+        self.done_before, self.size, self.total = done_before, size, total
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> Progress:
+        if self.callback is not None:
+            self._thread = threading.Thread(target=self._run, daemon=True)
+            self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        assert self.callback is not None
+        while not self._stop.wait(0.25):
+            try:
+                pct = float(self.con.query_progress())
+            except Exception:
+                pct = -1.0
+            if pct >= 0:
+                self.callback(self.done_before + int(self.size * min(pct, 100.0) / 100), self.total)
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self.callback is not None:
+            self.callback(self.done_before + self.size, self.total)
+
+
+def source_sql(src: SourceFile, reject_table: str) -> str:
+    path = quote_literal(str(src.path))
+    if src.format == "parquet":
+        return f"read_parquet({path}, file_row_number = true)"
+    layout = src.layout
+    cols = []
+    for h in src.header:
+        t = layout.read_type(h)
+        if t == "DATE" and src.date_type == "TIMESTAMP":
+            t = "TIMESTAMP"
+        cols.append(f"{quote_literal(h)}: {quote_literal(t)}")
+    opts = [
+        "auto_detect = false", "header = true", "delim = ','", "quote = '\"'", "escape = '\"'",
+        f"columns = {{{', '.join(cols)}}}",
+        f"compression = {quote_literal('gzip' if src.compression == 'gzip' else 'none')}",
+        "store_rejects = true", f"rejects_table = '{reject_table}'",
+        f"rejects_scan = '{reject_table}_scan'",
+        "null_padding = false", "parallel = true",
+    ]
+    if src.date_format and src.date_type == "DATE":
+        opts.append(f"dateformat = {quote_literal(src.date_format)}")
+    if src.date_format and src.date_type == "TIMESTAMP":
+        opts.append(f"timestampformat = {quote_literal(src.date_format)}")
+    return f"read_csv({path}, {', '.join(opts)})"
+
+
+def rejected_money(src: SourceFile, raw: str) -> Decimal | None:
+    """BilledCost of a rejected CSV line by Microsoft's rules, or None if unreadable."""
+    try:
+        fields = next(csv.reader([raw]))
+    except (csv.Error, StopIteration):
+        return None
+    pos = {norm(h): i for i, h in enumerate(src.header)}
+
+    def get(name: str) -> str:
+        i = pos.get(norm(name))
+        return fields[i].strip() if i is not None and i < len(fields) else ""
+
+    cost_col = src.layout.cost_source(src.header)
+    if cost_col is None:
+        return None
+    try:
+        amount = Decimal(get(cost_col) or "0")
+    except InvalidOperation:
+        return None
+    commitment = get("PricingModel").replace(" ", "").lower() in ("reservation", "savingsplan")
+    if commitment and get("ChargeType").lower() in ("usage", "unusedreservation", "unusedsavingsplan"):
+        return ZERO
+    return amount
