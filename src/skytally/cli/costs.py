@@ -155,8 +155,25 @@ def _print_result(result: QueryResult, q: CostQuery, *, json_out: bool, csv_out:
             writer.writerow([_cell(row.get(c)) for c in columns])
     else:
         print_table(f"Costs ({data['currency'] or 'no data'})", columns,
-                    [[_cell(r.get(c)) for c in columns] for r in data["rows"]])
-        console.print(f"Total: BilledCost {data['total']['BilledCost']}  EffectiveCost {data['total']['EffectiveCost']}")
+                    [[_shown(c, r.get(c)) for c in columns] for r in data["rows"]])
+        console.print(f"Total: BilledCost {_money(data['total']['BilledCost'])}  "
+                      f"EffectiveCost {_money(data['total']['EffectiveCost'])}")
+
+
+MONEY_COLUMNS = frozenset({"BilledCost", "EffectiveCost"})
+
+
+def _money(value: Any) -> str:
+    """Amounts for people: two decimals and thousands separators (JSON/CSV stay exact)."""
+    return f"{value:,.2f}" if isinstance(value, int | float | Decimal) else _cell(value)
+
+
+def _shown(column: str, value: Any) -> str:
+    if column in MONEY_COLUMNS:
+        return _money(value)
+    if value is None or value == "":
+        return "(no value)" if column.startswith("tag:") else "(none)"
+    return _cell(value)
 
 
 def _cell(value: Any) -> str:
