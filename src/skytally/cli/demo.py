@@ -3,8 +3,8 @@
 It also starts the bundled Azure emulator (over HTTPS, state in the data dir), points
 skytally at it, and connects one sample tenant with the emulator's customer service
 principal, so subscriptions show at once. A second tenant is left for the newcomer to
-connect in the browser by consent, with the demo owner login printed at start. This is
-the only product module allowed to import `azure_emulator` (see pyproject's contracts).
+connect in the browser by consent, with the demo owner login printed at start. The
+emulator runs as its own process (see `emulator_process`); nothing here imports it.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from pydantic import SecretStr
 from rich.console import Console
 from rich.panel import Panel
 
-from azure_emulator.testing import RunningEmulator
 from skytally.accounts import repo as accounts_repo
 from skytally.accounts import service_principals
 from skytally.accounts.context import AccountsEnv
 from skytally.accounts.credentials import ClientSecretCredentialIn
+from skytally.cli.emulator_process import EmulatorProcess
 from skytally.config import Settings
 from skytally.errors import ConfigurationError, UserError
 from skytally.jobs import service as jobs
@@ -40,16 +40,16 @@ def demo_data_dir() -> Path:
     return Path(os.environ["SKYTALLY_DATA_DIR"]) if "SKYTALLY_DATA_DIR" in os.environ else Path.cwd() / "skytally-demo"
 
 
-def start_emulator(data_dir: Path) -> RunningEmulator:
+def start_emulator(data_dir: Path) -> EmulatorProcess:
     """The Azure emulator on a free port, its settings applied to this process."""
     state = data_dir / "emulator"
     state.mkdir(parents=True, exist_ok=True)
-    emulator = RunningEmulator(seed=1, size="small", state_dir=state).start()
-    os.environ.update(emulator.settings)
+    emulator = EmulatorProcess(state, seed=1, size="small").start()
+    emulator.apply_settings()
     return emulator
 
 
-def connect_sample_tenant(rt: Runtime, emulator: RunningEmulator) -> str:
+def connect_sample_tenant(rt: Runtime, emulator: EmulatorProcess) -> str:
     """Connect Contoso with the emulator's customer service principal (idempotent)."""
     fx = emulator.fixtures
     env = AccountsEnv(rt.settings, rt.vault)
@@ -72,7 +72,7 @@ def connect_sample_tenant(rt: Runtime, emulator: RunningEmulator) -> str:
         return account.name
 
 
-def queue_cost_import(rt: Runtime, emulator: RunningEmulator) -> None:
+def queue_cost_import(rt: Runtime, emulator: EmulatorProcess) -> None:
     """Import the sample tenant's costs (previous and current month) in the demo's worker."""
     from skytally.costs.jobs import IMPORT
 
