@@ -251,17 +251,7 @@ def _finish_azure(
         ))
     # --- everything Azure said is known: now record it ---------------------------------
     now = utcnow()
-    if account is None:
-        account = CloudAccount(
-            kind=AccountKind.AZURE.value, name=str(row.params.get("name") or row.tenant_id),
-            tenant_id=row.tenant_id, tenant_domain=str(row.params.get("domain") or ""),
-            connection="consent", created_by=actor.email if actor else "cli",
-        )
-        session.add(account)
-        session.flush()
-    ws_ids = [int(w) for w in row.params.get("workspace_ids", [])]
-    if ws_ids:
-        repo.set_workspaces(session, account.id, set(ws_ids) | set(repo.workspace_ids_of(session, account.id)))
+    account = cs.consented_account(session, row, AccountKind.AZURE.value, actor, account)
     account.consented_by, account.consented_at = who.upn, now
     by_id = {s.subscription_id: s for s in seen}
     for result in results:

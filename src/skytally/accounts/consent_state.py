@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from skytally.accounts import repo
 from skytally.accounts.context import AccountsEnv
 from skytally.accounts.identity import aadsts_code
-from skytally.accounts.models import ConsentRequest
+from skytally.accounts.models import CloudAccount, ConsentRequest
 from skytally.accounts.schemas import ConsentOutcome, ConsentStart
 from skytally.security import tokens
 from skytally.store.base import utcnow
@@ -167,3 +167,22 @@ def token_error(result: dict[str, Any]) -> str:
         )
     first = description.strip().splitlines()[0][:300] if description else str(result.get("error"))
     return f"Microsoft did not issue a token: {result.get('error')} — {first}. " + NOTHING_CHANGED
+
+
+def consented_account(
+    session: Session, row: ConsentRequest, kind: str, actor: Actor | None, account: CloudAccount | None
+) -> CloudAccount:
+    """The account a completed consent belongs to: `account`, or a new one named as the
+    request asked; either way joined to the workspaces the request named."""
+    if account is None:
+        account = CloudAccount(
+            kind=kind, name=str(row.params.get("name") or row.tenant_id),
+            tenant_id=row.tenant_id, tenant_domain=str(row.params.get("domain") or ""),
+            connection="consent", created_by=actor.email if actor else "cli",
+        )
+        session.add(account)
+        session.flush()
+    ws_ids = [int(w) for w in row.params.get("workspace_ids", [])]
+    if ws_ids:
+        repo.set_workspaces(session, account.id, set(ws_ids) | set(repo.workspace_ids_of(session, account.id)))
+    return account

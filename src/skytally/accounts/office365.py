@@ -77,17 +77,7 @@ def finish(
     account = session.get(CloudAccount, row.account_id) if row.account_id else None
     if account is None:
         account = repo.account_by_tenant(session, AccountKind.OFFICE365.value, row.tenant_id)
-    if account is None:
-        account = CloudAccount(
-            kind=AccountKind.OFFICE365.value, name=str(row.params.get("name") or row.tenant_id),
-            tenant_id=row.tenant_id, tenant_domain=str(row.params.get("domain") or ""),
-            connection="consent", created_by=actor.email if actor else "cli",
-        )
-        session.add(account)
-        session.flush()
-    ws_ids = [int(w) for w in row.params.get("workspace_ids", [])]
-    if ws_ids:
-        repo.set_workspaces(session, account.id, set(ws_ids) | set(repo.workspace_ids_of(session, account.id)))
+    account = cs.consented_account(session, row, AccountKind.OFFICE365.value, actor, account)
     account.granted_permissions = granted
     # Admin consent does not say who the administrator was; record who ran it in skytally.
     account.consented_by = f"tenant administrator (via {actor.email})" if actor else "tenant administrator"

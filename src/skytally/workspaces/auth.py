@@ -98,9 +98,3 @@ def actor_for_api_token(session: Session, token: str) -> Actor:
     row.last_used_at = now
     return actor_for_user(session, user)
 
-
-def get_user_or_404(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"user {user_id} does not exist")
-    return user
