@@ -40,7 +40,7 @@ from skytally.costs import CostStore
 store = CostStore(sys.argv[2])
 res = store.import_files([sys.argv[1]], billing_account_id=sys.argv[3], on_bad_rows="quarantine")
 print(json.dumps({"rows": res.rows, "BilledCost": str(res.BilledCost),
-                  "rejected_rows": res.rejected_rows}))
+                  "rejected_rows": res.rejected_rows, "reader": res.files[0].reader}))
 """
 
 
@@ -104,7 +104,8 @@ def main() -> None:
             print(f"{name:32s} {w:8.1f} s   peak RSS {rss:7.0f} MiB   {size / w / 1e6:6.0f} MB/s")
         fastest = min(v[0] for k, v in results.items() if k != "skytally import")
         print(f"import / fastest plain conversion: {results['skytally import'][0] / fastest:.2f}x"
-              f"  (rows {info['rows']:,}, BilledCost {info['BilledCost']}, rejected {info['rejected_rows']})")
+              f"  (rows {info['rows']:,}, BilledCost {info['BilledCost']}, rejected {info['rejected_rows']}, "
+              f"reader {info['reader']})")
         for p in base.glob("plain_*.parquet"):
             p.unlink()
 

@@ -57,6 +57,12 @@ def store_schema() -> dict[str, str]:
     return {str(k): sql_type(str(v)) for k, v in cols.items()}
 
 
+def output_order() -> list[str]:
+    """The order of build_select's columns (the tag and partition columns last)."""
+    last = (*TAG_COLUMNS, *STORE_KEY_COLUMNS)
+    return [c for c in store_schema() if c not in last] + list(last)
+
+
 def partition_key_sql(billing_account_override: str | None) -> tuple[str, str]:
     """(billing account, billing period) of a stored row, as SQL over the store columns.
     The account is skytally's key: the EA enrollment / MCA billing account (FOCUS puts
@@ -185,6 +191,47 @@ def layouts() -> dict[str, Layout]:
     return result
 
 
+_STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
+_IDENT = re.compile(r'"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_]*)')
+
+
+def identifiers(expr: str) -> set[str]:
+    """Lower-cased identifiers of a SQL expression, string literals left out."""
+    text = _STRING_LITERAL.sub("''", expr)
+    return {(quoted.replace('""', '"') if quoted else bare).lower() for quoted, bare in _IDENT.findall(text)}
+
+
+def _store_expr(layout: Layout, col: str) -> str:
+    if col in layout.columns:
+        return layout.columns[col]
+    if layout.identity and col in layout.canonical_types:
+        return quote_ident(col)
+    return "NULL"
+
+
+def _needed_names(layout: Layout, columns: list[str], given: set[str]) -> set[str]:
+    """Lower-cased helper and canonical names the given store columns (or helpers)
+    refer to; `given` helpers are inputs, not followed."""
+    refs: set[str] = set()
+    for col in columns:
+        if col in TAG_COLUMNS:
+            refs.add("_tags")
+        elif col in layout.derived:
+            refs.add(col.lower())
+        elif col not in INTERNAL_COLUMNS:
+            refs |= identifiers(_store_expr(layout, col))
+    helpers = {n.lower(): e for n, e in layout.derived.items() if n not in given}
+    todo = [r for r in refs if r in helpers]
+    while todo:  # helpers may use earlier helpers
+        for ident in identifiers(helpers[todo.pop()]):
+            if ident in helpers and ident not in refs:
+                todo.append(ident)
+            refs.add(ident)
+    if "_tags" in refs:
+        refs.add("tags")
+    return refs
+
+
 def build_select(
     layout: Layout,
     header: list[str],
@@ -193,10 +240,23 @@ def build_select(
     parameters: dict[str, str | None],
     where: str | None = None,
     exclude: tuple[str, ...] = (),
+    columns: list[str] | None = None,
+    given: frozenset[str] = frozenset(),
 ) -> str:
     """One SELECT producing the store's columns from `source_sql` (a read_csv /
-    read_parquet call whose columns are `header`)."""
+    read_parquet call whose columns are `header`); with `columns`, only those (plus
+    the store columns the partition keys are computed from), for a smaller query.
+    `columns` may name helpers (`derived`); helpers in `given` are read from the
+    source (computed elsewhere) instead of computed."""
     by_norm = {norm(h): h for h in header}
+    schema = store_schema()
+    wanted = set(schema)
+    names: set[str] = set()
+    if columns is not None:
+        wanted = set(columns)
+        if wanted & set(STORE_KEY_COLUMNS):
+            wanted |= {"x_BillingAccountId", "BillingAccountId", "BillingPeriodStart", "ChargePeriodStart"}
+        names = _needed_names(layout, sorted(wanted), set(given))
 
     def substitute(expr: str) -> str:
         def repl(m: re.Match[str]) -> str:
@@ -208,6 +268,8 @@ def build_select(
     # layer 1: canonical names with canonical types
     canon_sql: list[str] = []
     for canon, ctype in layout.canonical_types.items():
+        if columns is not None and canon.lower() not in names:
+            continue
         if canon in layout.rename:
             expr = substitute(layout.rename[canon])
             if _is_ident(expr) and norm(expr) not in by_norm:
@@ -221,38 +283,46 @@ def build_select(
     # source columns that are not canonical stay reachable under their own name
     canon_norms = {norm(c) for c in layout.canonical_types}
     for h in header:
-        if norm(h) not in canon_norms:
+        if norm(h) not in canon_norms and (columns is None or h.lower() in names):
             canon_sql.append(quote_ident(h))
+    canon_sql.extend(quote_ident(n) for n in sorted(given))
+    if not canon_sql:
+        canon_sql.append("NULL AS _none")
+    tags = columns is None or "_tags" in names
 
     # layer 2: tags and helpers
-    helpers = [f"({substitute(e)}) AS {quote_ident(n)}" for n, e in layout.derived.items()]
-    helpers.append("_ti.tags AS _tags")
+    helpers = [f"({substitute(e)}) AS {quote_ident(n)}" for n, e in layout.derived.items()
+               if (columns is None or n.lower() in names) and n not in given]
+    if tags:
+        helpers.append("_ti.tags AS _tags")
+    if not helpers:
+        helpers.append("NULL AS _nohelper")
 
     # layer 3: the store columns
-    schema = store_schema()
     out: list[str] = []
     for col, ctype in schema.items():
-        if col in TAG_COLUMNS or col in STORE_KEY_COLUMNS:
+        if col in TAG_COLUMNS or col in STORE_KEY_COLUMNS or col not in wanted:
             continue
         if col == "x_SourceLayout":
             out.append(f"{quote_literal(layout.name)} AS {quote_ident(col)}")
             continue
-        if col in layout.columns:
-            expr = substitute(layout.columns[col])
-        elif layout.identity and col in layout.canonical_types:
-            expr = quote_ident(col)
-        else:
-            expr = "NULL"
+        expr = substitute(_store_expr(layout, col))
         if col == "Tags":
             out.append(f"({expr}) AS {quote_ident(col)}")
         else:
             out.append(f"CAST(({expr}) AS {ctype}) AS {quote_ident(col)}")
-    out.append('_ti."keys" AS x_TagKeys')
-    out.append("_ti.invalid AS x_TagsInvalid")
+    if tags:
+        out.append('_ti."keys" AS x_TagKeys')
+        out.append("_ti.invalid AS x_TagsInvalid")
     # the partition keys, computed from the columns above (DuckDB's lateral aliases)
     account, period = partition_key_sql(parameters.get("billing_account_id"))
-    out.append(f"{account} AS x_StoreAccount")
-    out.append(f"{period} AS x_StorePeriod")
+    if "x_StoreAccount" in wanted:
+        out.append(f"{account} AS x_StoreAccount")
+    if "x_StorePeriod" in wanted:
+        out.append(f"{period} AS x_StorePeriod")
+    out.extend(quote_ident(n) for n in (columns or ()) if n in layout.derived)
+    if not out:
+        out.append("NULL AS _nothing")
     # declared source columns this file lacks are NULL (expressions may name them)
     absent = [
         f"CAST(NULL AS {layout.read_type(c)}) AS {quote_ident(c)}"
@@ -266,7 +336,8 @@ def build_select(
     return (
         f"WITH _src AS (SELECT *{excl}{extra} FROM {source_sql}{filt}),\n"
         f"_c AS (SELECT {', '.join(canon_sql)} FROM _src),\n"
-        f"_d AS (SELECT *, st_parse_tags({tags_canon}) AS _ti FROM _c),\n"
+        + (f"_d AS (SELECT *, st_parse_tags({tags_canon}) AS _ti FROM _c),\n" if tags
+           else "_d AS (SELECT * FROM _c),\n") +
         f"_t AS (SELECT *, {', '.join(helpers)} FROM _d)\n"
         f"SELECT {', '.join(out)} FROM _t"
     )

@@ -8,6 +8,7 @@ import csv
 import threading
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 import duckdb
 
@@ -44,6 +45,11 @@ class Progress:
             if pct >= 0:
                 self.callback(self.done_before + int(self.size * min(pct, 100.0) / 100), self.total)
 
+    def bytes_read(self, done: int) -> None:
+        """Progress reported by a reader that knows how far it got (the CSV fast path)."""
+        if self.callback is not None:
+            self.callback(self.done_before + min(done, self.size), self.total)
+
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         if self._thread is not None:
@@ -76,6 +82,13 @@ def source_sql(src: SourceFile, reject_table: str) -> str:
     if src.date_format and src.date_type == "TIMESTAMP":
         opts.append(f"timestampformat = {quote_literal(src.date_format)}")
     return f"read_csv({path}, {', '.join(opts)})"
+
+
+def bytes_per_row(path: Path, sample: int = 1 << 20) -> float:
+    """Average line length of a CSV file's first MiB (to turn rows read into progress)."""
+    with open(path, "rb") as f:
+        head = f.read(sample)
+    return len(head) / max(head.count(b"\n"), 1)
 
 
 def rejected_money(src: SourceFile, raw: str) -> Decimal | None:

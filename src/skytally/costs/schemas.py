@@ -46,12 +46,14 @@ class FileReport:
     rejected_rows: int = 0
     rejected_BilledCost: Decimal = ZERO
     note: str | None = None
+    reader: str = "exact"  # "fast" (costs/factored.py) or "exact" (DuckDB's reader)
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "layout": self.layout, "kind": self.kind,
                 "format": self.format, "bytes": self.bytes, "rows": self.rows,
                 "rejected_rows": self.rejected_rows,
-                "rejected_BilledCost": money(self.rejected_BilledCost), "note": self.note}
+                "rejected_BilledCost": money(self.rejected_BilledCost), "note": self.note,
+                "reader": self.reader}
 
 
 @dataclass

@@ -1,10 +1,10 @@
 """Stream a mapped SELECT into one Parquet file per (billing account, billing period),
 in a single pass over the source.
 
-DuckDB computes the FOCUS rows (its threads parse the CSV and evaluate the mapping) and
-hands them over as Arrow record batches; a writer thread splits each batch by its
-partition key columns and appends it to that partition's Parquet file (pyarrow, which
-releases the GIL while encoding), so computing and encoding overlap on two cores.
+The rows come as Arrow record batches, from the CSV fast path (factored.py: text columns
+as dictionary arrays) or from DuckDB (the exact path); a writer thread splits each batch
+by its partition key columns and appends it to that partition's Parquet file (pyarrow,
+which releases the GIL while encoding), so computing and encoding overlap.
 
 Why not DuckDB alone: `COPY ... PARTITION_BY` buffers up to
 `partitioned_write_flush_threshold` rows of every partition per thread (~1 GB for our
@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -32,11 +34,43 @@ ROW_GROUP_ROWS = 122_880
 _MAX_BUFFERED = 245_760
 _QUEUE = 4
 _DONE = object()
+# min/max statistics only where queries filter (the period, the dates): computing them
+# for all ~110 columns cost a third of the encoding time
+STATISTICS = ("x_StoreAccount", "x_StorePeriod", "ChargePeriodStart", "ChargePeriodEnd",
+              "BillingPeriodStart", "BillingPeriodEnd")
 
 
 class _Failed:
     def __init__(self, exc: BaseException) -> None:
         self.exc = exc
+
+
+def _codes(arr: pa.Array) -> tuple[np.ndarray, list[str | None]]:
+    """(per-row index, values) of a key column; NULL keys cannot occur (the mapping
+    coalesces them to 'unassigned' / 'unknown')."""
+    if not isinstance(arr, pa.DictionaryArray):
+        arr = pc.dictionary_encode(arr)
+    # a dictionary may repeat a value (factored.py computes keys per input combination)
+    ids: dict[str | None, int] = {}
+    remap = np.array([ids.setdefault(v, len(ids)) for v in arr.dictionary.cast(pa.string()).to_pylist()],
+                     dtype=np.int64)
+    return remap[arr.indices.to_numpy(zero_copy_only=False)], list(ids)
+
+
+def _split(batch: pa.RecordBatch) -> list[tuple[PeriodKey, pa.RecordBatch]]:
+    """The batch's rows by (billing account, billing period)."""
+    acc_idx, accs = _codes(batch.column(batch.schema.get_field_index("x_StoreAccount")))
+    per_idx, pers = _codes(batch.column(batch.schema.get_field_index("x_StorePeriod")))
+    code = acc_idx.astype(np.int64) * max(len(pers), 1) + per_idx
+    uniq = np.unique(code)
+    if len(uniq) == 1:
+        a, p = divmod(int(uniq[0]), max(len(pers), 1))
+        return [(PeriodKey(str(accs[a]), str(pers[p])), batch)]
+    out = []
+    for u in uniq:
+        a, p = divmod(int(u), max(len(pers), 1))
+        out.append((PeriodKey(str(accs[a]), str(pers[p])), batch.filter(pa.array(code == u))))
+    return out
 
 
 class _PartitionWriter:
@@ -48,17 +82,8 @@ class _PartitionWriter:
         self.buffered: dict[PeriodKey, int] = {}
 
     def add(self, batch: pa.RecordBatch) -> None:
-        acc = batch.column(batch.schema.get_field_index("x_StoreAccount"))
-        per = batch.column(batch.schema.get_field_index("x_StorePeriod"))
-        keys = pc.unique(pc.binary_join_element_wise(acc, per, "\x00"))
-        if len(keys) == 1:
-            a, p = str(keys[0].as_py()).split("\x00", 1)
-            self._append(PeriodKey(a, p), batch)
-        else:
-            for k in keys.to_pylist():
-                a, p = str(k).split("\x00", 1)
-                mask = pc.and_(pc.equal(acc, a), pc.equal(per, p))
-                self._append(PeriodKey(a, p), batch.filter(mask))
+        for key, part in _split(batch):
+            self._append(key, part)
         if sum(self.buffered.values()) > _MAX_BUFFERED:
             for key in list(self.buffers):
                 self._flush(key)
@@ -77,7 +102,9 @@ class _PartitionWriter:
         w = self.writers.get(key)
         if w is None:
             path = self.dest / f"{encode_value(key.billing_account)}__{encode_value(key.billing_period)}.parquet"
-            w = self.writers[key] = pq.ParquetWriter(path, batches[0].schema, compression="snappy")
+            w = self.writers[key] = pq.ParquetWriter(
+                path, batches[0].schema, compression="snappy", store_schema=False,
+                write_statistics=[c for c in STATISTICS if c in batches[0].schema.names])
             self.paths[key] = path
         w.write_table(pa.Table.from_batches(batches), row_group_size=ROW_GROUP_ROWS)
 
@@ -101,8 +128,13 @@ def write_by_period(con: duckdb.DuckDBPyConnection, select: str,
     """Run `select` (which yields x_StoreAccount and x_StorePeriod) and write its rows to
     `dest/<account>__<period>.parquet`. Returns the file of each partition. DuckDB
     errors are raised as duckdb.Error, whatever thread met them."""
+    return write_batches(con.sql(select).to_arrow_reader(BATCH_ROWS), dest)
+
+
+def write_batches(reader: Iterable[pa.RecordBatch], dest: Path) -> dict[PeriodKey, Path]:
+    """Write store rows (with x_StoreAccount and x_StorePeriod) to one Parquet file per
+    partition, `dest/<account>__<period>.parquet`, encoding on a second thread."""
     dest.mkdir(parents=True, exist_ok=True)
-    reader = con.sql(select).to_arrow_reader(BATCH_ROWS)
     q: queue.Queue[object] = queue.Queue(maxsize=_QUEUE)
     stop = threading.Event()
     out = _PartitionWriter(dest)

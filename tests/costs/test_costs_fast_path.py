@@ -1,0 +1,102 @@
+"""The CSV fast path (costs/factored.py) stores exactly what the exact path (DuckDB's
+reader) stores, row for row and column for column, for every layout; and it steps
+aside, to the exact path, for files it cannot vouch for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from skytally.costs import CostStore
+
+from .conftest import write
+from .test_costs_layouts import LAYOUTS
+from .test_costs_malformed import broken_file
+
+CASES = [(layout, kind) for layout in [*LAYOUTS, "ea_legacy_v3"] for kind in ("actual", "amortized")
+         if not (kind == "amortized" and (layout.startswith("focus") or layout == "ea_legacy_v3"))]
+
+
+def stored_rows(store: CostStore) -> str:
+    return f"read_parquet('{store.root}/**/part-*.parquet', hive_partitioning = false)"
+
+
+def import_both(tmp_path: Path, files: list[Path], **kw: object) -> tuple[CostStore, CostStore, list[str]]:
+    fast, exact = CostStore(tmp_path / "fast"), CostStore(tmp_path / "exact")
+    # the samples are well formed, so the fast path may take files whose last column is
+    # sometimes empty (in "auto" such files go to the exact path: a row might be short)
+    fast._importer.fast_path = "trusted"
+    exact._importer.fast_path = "off"
+    res = fast.import_files(files, **kw)  # type: ignore[arg-type]
+    exact.import_files(files, **kw)  # type: ignore[arg-type]
+    return fast, exact, [f.reader for f in res.files]
+
+
+def assert_same_rows(fast: CostStore, exact: CostStore) -> None:
+    con = duckdb.connect()
+    cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {stored_rows(exact)}").fetchall()]
+    assert cols == [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {stored_rows(fast)}").fetchall()]
+    n = con.execute(f"SELECT count(*) FROM {stored_rows(exact)}").fetchone()
+    assert n is not None and n[0] > 0
+    for a, b in ((fast, exact), (exact, fast)):
+        diff = con.execute(
+            f"SELECT * FROM (SELECT * FROM {stored_rows(a)} EXCEPT ALL SELECT * FROM {stored_rows(b)}) LIMIT 3"
+        ).fetchall()
+        assert diff == [], f"rows only in {a.root.name}: {diff}"
+
+
+@pytest.mark.parametrize(("layout", "kind"), CASES)
+def test_fast_path_stores_what_the_exact_path_stores(tmp_path: Path, sample, layout: str, kind: str) -> None:
+    exp = sample(layout=layout, kind=kind, rows=4000, periods=["2024-01", "2024-02"],
+                 billing_account_id="8608480", currency="EUR", seed=11)
+    kw: dict[str, object] = {"dataset": None if layout.startswith("focus") else kind}
+    if layout == "ea_legacy_v3":
+        kw = {"billing_account_id": "8608480", "currency": "EUR"}
+    fast, exact, readers = import_both(tmp_path, [exp.path], **kw)
+    assert readers == ["fast"]
+    assert_same_rows(fast, exact)
+
+
+def test_actual_and_amortized_pair_the_same_way(tmp_path: Path, sample) -> None:
+    files = [sample(layout="mca", kind=k, rows=3000, periods=["2024-03"], billing_account_id="acc",
+                    seed=5).path for k in ("actual", "amortized")]
+    fast, exact, readers = import_both(tmp_path, files)
+    assert readers == ["fast", "fast"]
+    assert_same_rows(fast, exact)
+
+
+def test_malformed_file_goes_to_the_exact_path(tmp_path: Path) -> None:
+    f = broken_file(tmp_path)
+    fast = CostStore(tmp_path / "fast")
+    res = fast.import_files([f], on_bad_rows="quarantine")
+    assert res.files[0].reader == "exact"
+    assert [r.line for r in res.rejected] == [3, 5, 6]
+
+
+def test_files_with_an_empty_last_column_go_to_the_exact_path(tmp_path: Path, sample) -> None:
+    exp = sample(layout="focus_1.2", kind="actual", rows=200, billing_account_id="acc", seed=4)
+    res = CostStore(tmp_path / "s").import_files([exp.path])
+    assert res.files[0].reader == "exact" and res.rows == exp.rows
+
+
+def test_short_row_goes_to_the_exact_path(tmp_path: Path, sample) -> None:
+    exp = sample(layout="mca", kind="actual", rows=50, billing_account_id="acc", seed=2)
+    lines = exp.path.read_text("utf-8").splitlines()
+    lines[10] = lines[10].rsplit(",", 3)[0]  # three fields short
+    f = write(tmp_path / "short.csv", "\n".join(lines) + "\n")
+    res = CostStore(tmp_path / "s").import_files([f], on_bad_rows="quarantine")
+    assert res.files[0].reader == "exact"
+    assert [r.line for r in res.rejected] == [11]
+    assert res.rows == exp.rows - 1
+
+
+def test_empty_quoted_text_is_stored_as_null_like_the_exact_path(tmp_path: Path, sample) -> None:
+    exp = sample(layout="mca", kind="actual", rows=200, billing_account_id="acc", seed=4)
+    header, *rows = exp.path.read_text("utf-8").splitlines()
+    rows = [r.replace(",Contoso Ltd,", ',"",', 1) for r in rows]  # billingAccountName ""
+    f = write(tmp_path / "quoted.csv", "\n".join([header, *rows]) + "\n")
+    fast, exact, readers = import_both(tmp_path, [f])
+    assert readers == ["fast"]
+    assert_same_rows(fast, exact)
