@@ -10,44 +10,36 @@ import logging
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from skytally.errors import InvalidInput
 
 from .detect import Kind, SourceFile, detect
 from .engine import connect, sql_text
-from .factored import FactoredMapper, UseExactPath, refusal
 from .mapping import (
-    DECIMAL_TYPE,
-    build_select,
-    quote_ident,
     quote_literal,
 )
-from .reading import Progress, ProgressCallback, bytes_per_row, rejected_money, source_sql
+from .reading import Progress, ProgressCallback
 from .schemas import (
     ZERO,
     BadRowPolicy,
-    FileReport,
     ImportResult,
     PeriodReport,
     RejectedRow,
     money,
 )
+from .staging import COMMIT_PURCHASE, Staged, stage_file
 from .storage import MANIFEST, TAG_DAILY, PeriodKey, StoreLayout
-from .writer import write_batches, write_by_period
 
 log = logging.getLogger(__name__)
 MAX_REPORTED_REJECTS = 1000
 ROW_GROUP_SIZE = 122_880
-_COMMIT_PURCHASE = "ChargeCategory = 'Purchase' AND PricingCategory = 'Committed'"
 
 
 class MalformedRows(InvalidInput):
@@ -59,16 +51,6 @@ class MalformedRows(InvalidInput):
         self.rejected = rejected
         self.rejected_rows = rejected_rows
         self.rejected_BilledCost = rejected_billed
-
-
-@dataclass
-class _Staged:
-    src: SourceFile
-    index: int
-    files: dict[PeriodKey, Path]  # one Parquet file per partition the source holds
-    report: FileReport
-    kind: Kind
-    groups: dict[PeriodKey, tuple[int, Decimal, Decimal]]  # rows, billed, effective
 
 
 class Importer:
@@ -117,14 +99,14 @@ class Importer:
             con = connect(memory_limit=self.memory_limit, threads=self.threads,
                           temp_directory=stage / "tmp")
             try:
-                staged: list[_Staged] = []
+                staged: list[Staged] = []
                 rejected: list[RejectedRow] = []
                 rejected_rows, rejected_billed = 0, ZERO
                 quarantine_rows: dict[int, list[tuple[int, str, str]]] = {}
                 done = 0
                 for i, src in enumerate(sources):
                     with Progress(con, progress, done, src.size, total_bytes) as prog:
-                        st, bad = self._stage_file(con, src, i, stage, params, prog)
+                        st, bad = stage_file(con, src, i, stage, params, prog, self.fast_path)
                     done += src.size
                     staged.append(st)
                     if bad:
@@ -160,144 +142,8 @@ class Importer:
         return self._result(import_id, staged, periods, rejected, rejected_rows, rejected_billed,
                             quarantine_path, warnings)
 
-    # -- one file ----------------------------------------------------------------
-    def _stage_file(
-        self, con: duckdb.DuckDBPyConnection, src: SourceFile, i: int, stage: Path,
-        params: dict[str, str | None], progress: Progress,
-    ) -> tuple[_Staged, list[tuple[RejectedRow, str]]]:
-        # One streaming pass per source file, written straight to one Parquet file per
-        # (billing account, billing period): see writer.py.
-        out_dir = stage / "files" / str(i)
-        bad: list[tuple[RejectedRow, str]] = []
-        files = self._stage_fast(src, out_dir, params, progress) if self.fast_path != "off" else None
-        reader = "fast"
-        if files is None:
-            reader = "exact"
-            files, bad = self._stage_exact(con, src, i, out_dir, params)
-        groups = self._file_groups(con, files)
-        report = FileReport(path=str(src.path), layout=src.layout.name, kind=src.kind,
-                            format=src.format + ("+gzip" if src.compression == "gzip" else ""),
-                            bytes=src.size, reader=reader)
-        report.rows = sum(g[0] for g in groups.values())
-        report.rejected_rows = len(bad)
-        report.rejected_BilledCost = sum((b.BilledCost or ZERO for b, _ in bad), ZERO)
-        kind = src.kind
-        if kind == "unknown" and groups:
-            kind = self._kind_from_data(con, files)
-            report.kind = kind if kind != "unknown" else "actual or amortized (no commitments)"
-        return _Staged(src, i, files, report, kind, groups), bad
-
-    def _stage_fast(self, src: SourceFile, out_dir: Path, params: dict[str, str | None],
-                    progress: Progress) -> dict[PeriodKey, Path] | None:
-        """The CSV fast path (factored.py); None when the file needs the exact path."""
-        why = refusal(src)
-        if why is None:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            mapper = FactoredMapper(src, params, trust_row_lengths=self.fast_path == "trusted")
-            per_row = bytes_per_row(src.path)
-            rows = 0
-
-            def counted() -> Iterator[pa.RecordBatch]:
-                nonlocal rows
-                for batch in mapper.batches():
-                    rows += batch.num_rows
-                    progress.bytes_read(int(rows * per_row))
-                    yield batch
-
-            try:
-                return write_batches(counted(), out_dir)
-            except UseExactPath as exc:
-                why = str(exc)
-            finally:
-                mapper.close()
-            shutil.rmtree(out_dir, ignore_errors=True)
-        log.info("%s: read with DuckDB's reader (%s)", src.path, why)
-        return None
-
-    def _stage_exact(
-        self, con: duckdb.DuckDBPyConnection, src: SourceFile, i: int, out_dir: Path,
-        params: dict[str, str | None],
-    ) -> tuple[dict[PeriodKey, Path], list[tuple[RejectedRow, str]]]:
-        """DuckDB's reader: slower, exact about every malformed line."""
-        out_dir.mkdir(parents=True, exist_ok=True)
-        reject_table = f"rejects_{i}"
-        bad: list[tuple[RejectedRow, str]] = []
-        where = None
-        exclude: tuple[str, ...] = ()
-        if src.format == "parquet":
-            where, bad = self._parquet_rejects(con, src)
-            where = f"NOT {where}" if where else None
-            exclude = ("file_row_number",)
-        select = build_select(src.layout, src.header, source_sql(src, reject_table),
-                              parameters=params, where=where, exclude=exclude)
-        try:
-            files = write_by_period(con, select, out_dir)
-        except duckdb.Error as exc:
-            raise InvalidInput(f"{src.path}: could not be read as {src.layout.title}: {exc}") from exc
-        if src.format == "csv":
-            bad = self._csv_rejects(con, src, reject_table)
-        return files, bad
-
-    def _csv_rejects(self, con: duckdb.DuckDBPyConnection, src: SourceFile,
-                     table: str) -> list[tuple[RejectedRow, str]]:
-        rows = con.execute(
-            f"SELECT line, first(error_type ORDER BY column_idx), first(error_message ORDER BY column_idx), "
-            f"first(csv_line) FROM {table} GROUP BY line ORDER BY line"
-        ).fetchall()
-        out = []
-        for line, etype, msg, raw in rows:
-            raw = raw or ""
-            err = f"{etype}: {msg}".splitlines()[0]
-            out.append((RejectedRow(str(src.path), int(line), err, rejected_money(src, raw)), raw))
-        return out
-
-    def _parquet_rejects(self, con: duckdb.DuckDBPyConnection,
-                         src: SourceFile) -> tuple[str | None, list[tuple[RejectedRow, str]]]:
-        """(predicate of bad rows, the bad rows) for a Parquet file whose money column
-        holds values that are not numbers."""
-        cost = src.layout.cost_source(src.header)
-        if cost is None:
-            return None, []
-        c = quote_ident(cost)
-        bad_pred = f"({c} IS NOT NULL AND TRY_CAST({c} AS {DECIMAL_TYPE}) IS NULL)"
-        rows = con.execute(
-            f"SELECT file_row_number, CAST({c} AS VARCHAR) FROM read_parquet(?, file_row_number = true) "
-            f"WHERE {bad_pred} ORDER BY 1", [str(src.path)]
-        ).fetchall()
-        bad = [
-            (RejectedRow(str(src.path), int(n) + 1, f"CAST: {cost}={v!r} is not a number", None), str(v))
-            for n, v in rows
-        ]
-        return (bad_pred if bad else None), bad
-
-    def _file_groups(self, con: duckdb.DuckDBPyConnection,
-                     files: dict[PeriodKey, Path]) -> dict[PeriodKey, tuple[int, Decimal, Decimal]]:
-        if not files:
-            return {}
-        rows = con.execute(
-            "SELECT x_StoreAccount, x_StorePeriod, count(*), coalesce(sum(BilledCost), 0), "
-            "coalesce(sum(EffectiveCost), 0) FROM read_parquet(?) GROUP BY ALL",
-            [[str(f) for f in files.values()]],
-        ).fetchall()
-        return {PeriodKey(str(a), str(p)): (int(n), Decimal(b), Decimal(e)) for a, p, n, b, e in rows}
-
-    def _kind_from_data(self, con: duckdb.DuckDBPyConnection, files: dict[PeriodKey, Path]) -> Kind:
-        row = con.execute(
-            "SELECT count(*) FILTER (WHERE CommitmentDiscountStatus = 'Unused' OR "
-            "(PricingCategory = 'Committed' AND ChargeCategory = 'Usage' AND EffectiveCost <> 0)), "
-            f"count(*) FILTER (WHERE ({_COMMIT_PURCHASE}) OR (PricingCategory = 'Committed' AND "
-            "ChargeCategory = 'Usage' AND EffectiveCost = 0)) "
-            "FROM read_parquet(?)", [[str(f) for f in files.values()]],
-        ).fetchone()
-        amortized, actual = (int(row[0]), int(row[1])) if row else (0, 0)
-        if amortized and not actual:
-            return "amortized"
-        if actual and not amortized:
-            return "actual"
-        return "unknown"
-
     # -- assembling the new periods ---------------------------------------------------
-    def _assemble(self, con: duckdb.DuckDBPyConnection, staged: list[_Staged], stage: Path,
+    def _assemble(self, con: duckdb.DuckDBPyConnection, staged: list[Staged], stage: Path,
                   import_id: str, warnings: list[str]) -> list[PeriodKey]:
         keys = sorted({k for s in staged for k in s.groups},
                       key=lambda k: (k.billing_account, k.billing_period))
@@ -305,8 +151,8 @@ class Importer:
             members = [s for s in staged if key in s.groups]
             # identical content for the same period (the same file twice, or an actual and an
             # amortized file of a period without commitments): count it once
-            seen: dict[tuple[int, Decimal, Decimal], _Staged] = {}
-            keep: list[_Staged] = []
+            seen: dict[tuple[int, Decimal, Decimal], Staged] = {}
+            keep: list[Staged] = []
             for s in members:
                 fp = s.groups[key]
                 if fp in seen and s.src.layout.family == seen[fp].src.layout.family:
@@ -343,7 +189,7 @@ class Importer:
                 # and refunds of the actual data
                 s.report.note = "paired with amortized data: only commitment purchases kept"
                 n = con.execute(
-                    f"COPY (SELECT * FROM read_parquet($f) WHERE {_COMMIT_PURCHASE}) "
+                    f"COPY (SELECT * FROM read_parquet($f) WHERE {COMMIT_PURCHASE}) "
                     f"TO {quote_literal(str(out))} "
                     f"(FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE {ROW_GROUP_SIZE})",
                     {"f": str(s.files[key])},
@@ -382,7 +228,7 @@ class Importer:
                                         Decimal(b), Decimal(e)))
         return out
 
-    def _write_manifests(self, stage: Path, import_id: str, staged: list[_Staged],
+    def _write_manifests(self, stage: Path, import_id: str, staged: list[Staged],
                          periods: list[PeriodReport], keys: list[PeriodKey]) -> None:
         now = datetime.now(UTC).isoformat()
         for key in keys:
@@ -412,7 +258,7 @@ class Importer:
                     w.writerow([str(sources[i].path), line, err, raw])
         return str(qdir)
 
-    def _result(self, import_id: str, staged: list[_Staged], periods: list[PeriodReport],
+    def _result(self, import_id: str, staged: list[Staged], periods: list[PeriodReport],
                 rejected: list[RejectedRow], rejected_rows: int, rejected_billed: Decimal,
                 quarantine: str | None, warnings: list[str]) -> ImportResult:
         by_cur: dict[str, dict[str, Decimal | int]] = {}

@@ -1,0 +1,173 @@
+"""Staging one source file: read it (the CSV fast path, factored.py, or DuckDB's reader),
+map it to store rows and write one Parquet file per (billing account, billing period)
+it holds (writer.py), with its malformed rows and its totals per partition."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from skytally.errors import InvalidInput
+
+from .detect import Kind, SourceFile
+from .factored import FactoredMapper, UseExactPath, refusal
+from .mapping import DECIMAL_TYPE, build_select, quote_ident
+from .reading import Progress, bytes_per_row, rejected_money, source_sql
+from .schemas import ZERO, FileReport, RejectedRow
+from .storage import PeriodKey
+from .writer import write_batches, write_by_period
+
+log = logging.getLogger(__name__)
+COMMIT_PURCHASE = "ChargeCategory = 'Purchase' AND PricingCategory = 'Committed'"
+
+
+@dataclass
+class Staged:
+    src: SourceFile
+    index: int
+    files: dict[PeriodKey, Path]  # one Parquet file per partition the source holds
+    report: FileReport
+    kind: Kind
+    groups: dict[PeriodKey, tuple[int, Decimal, Decimal]]  # rows, billed, effective
+
+
+def stage_file(
+    con: duckdb.DuckDBPyConnection, src: SourceFile, i: int, stage: Path,
+    params: dict[str, str | None], progress: Progress, fast_path: str = "auto",
+) -> tuple[Staged, list[tuple[RejectedRow, str]]]:
+    # One streaming pass per source file, written straight to one Parquet file per
+    # (billing account, billing period): see writer.py.
+    out_dir = stage / "files" / str(i)
+    bad: list[tuple[RejectedRow, str]] = []
+    files = _stage_fast(src, out_dir, params, progress, fast_path) if fast_path != "off" else None
+    reader = "fast"
+    if files is None:
+        reader = "exact"
+        files, bad = _stage_exact(con, src, i, out_dir, params)
+    groups = _file_groups(con, files)
+    report = FileReport(path=str(src.path), layout=src.layout.name, kind=src.kind,
+                        format=src.format + ("+gzip" if src.compression == "gzip" else ""),
+                        bytes=src.size, reader=reader)
+    report.rows = sum(g[0] for g in groups.values())
+    report.rejected_rows = len(bad)
+    report.rejected_BilledCost = sum((b.BilledCost or ZERO for b, _ in bad), ZERO)
+    kind = src.kind
+    if kind == "unknown" and groups:
+        kind = _kind_from_data(con, files)
+        report.kind = kind if kind != "unknown" else "actual or amortized (no commitments)"
+    return Staged(src, i, files, report, kind, groups), bad
+
+def _stage_fast(src: SourceFile, out_dir: Path, params: dict[str, str | None],
+                progress: Progress, fast_path: str) -> dict[PeriodKey, Path] | None:
+    """The CSV fast path (factored.py); None when the file needs the exact path."""
+    why = refusal(src)
+    if why is None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        mapper = FactoredMapper(src, params, trust_row_lengths=fast_path == "trusted")
+        per_row = bytes_per_row(src.path)
+        rows = 0
+
+        def counted() -> Iterator[pa.RecordBatch]:
+            nonlocal rows
+            for batch in mapper.batches():
+                rows += batch.num_rows
+                progress.bytes_read(int(rows * per_row))
+                yield batch
+
+        try:
+            return write_batches(counted(), out_dir)
+        except UseExactPath as exc:
+            why = str(exc)
+        finally:
+            mapper.close()
+        shutil.rmtree(out_dir, ignore_errors=True)
+    log.info("%s: read with DuckDB's reader (%s)", src.path, why)
+    return None
+
+def _stage_exact(con: duckdb.DuckDBPyConnection, src: SourceFile, i: int, out_dir: Path,
+    params: dict[str, str | None],
+) -> tuple[dict[PeriodKey, Path], list[tuple[RejectedRow, str]]]:
+    """DuckDB's reader: slower, exact about every malformed line."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    reject_table = f"rejects_{i}"
+    bad: list[tuple[RejectedRow, str]] = []
+    where = None
+    exclude: tuple[str, ...] = ()
+    if src.format == "parquet":
+        where, bad = _parquet_rejects(con, src)
+        where = f"NOT {where}" if where else None
+        exclude = ("file_row_number",)
+    select = build_select(src.layout, src.header, source_sql(src, reject_table),
+                          parameters=params, where=where, exclude=exclude)
+    try:
+        files = write_by_period(con, select, out_dir)
+    except duckdb.Error as exc:
+        raise InvalidInput(f"{src.path}: could not be read as {src.layout.title}: {exc}") from exc
+    if src.format == "csv":
+        bad = _csv_rejects(con, src, reject_table)
+    return files, bad
+
+def _csv_rejects(con: duckdb.DuckDBPyConnection, src: SourceFile,
+                 table: str) -> list[tuple[RejectedRow, str]]:
+    rows = con.execute(
+        f"SELECT line, first(error_type ORDER BY column_idx), first(error_message ORDER BY column_idx), "
+        f"first(csv_line) FROM {table} GROUP BY line ORDER BY line"
+    ).fetchall()
+    out = []
+    for line, etype, msg, raw in rows:
+        raw = raw or ""
+        err = f"{etype}: {msg}".splitlines()[0]
+        out.append((RejectedRow(str(src.path), int(line), err, rejected_money(src, raw)), raw))
+    return out
+
+def _parquet_rejects(con: duckdb.DuckDBPyConnection,
+                     src: SourceFile) -> tuple[str | None, list[tuple[RejectedRow, str]]]:
+    """(predicate of bad rows, the bad rows) for a Parquet file whose money column
+    holds values that are not numbers."""
+    cost = src.layout.cost_source(src.header)
+    if cost is None:
+        return None, []
+    c = quote_ident(cost)
+    bad_pred = f"({c} IS NOT NULL AND TRY_CAST({c} AS {DECIMAL_TYPE}) IS NULL)"
+    rows = con.execute(
+        f"SELECT file_row_number, CAST({c} AS VARCHAR) FROM read_parquet(?, file_row_number = true) "
+        f"WHERE {bad_pred} ORDER BY 1", [str(src.path)]
+    ).fetchall()
+    bad = [
+        (RejectedRow(str(src.path), int(n) + 1, f"CAST: {cost}={v!r} is not a number", None), str(v))
+        for n, v in rows
+    ]
+    return (bad_pred if bad else None), bad
+
+def _file_groups(con: duckdb.DuckDBPyConnection,
+                 files: dict[PeriodKey, Path]) -> dict[PeriodKey, tuple[int, Decimal, Decimal]]:
+    if not files:
+        return {}
+    rows = con.execute(
+        "SELECT x_StoreAccount, x_StorePeriod, count(*), coalesce(sum(BilledCost), 0), "
+        "coalesce(sum(EffectiveCost), 0) FROM read_parquet(?) GROUP BY ALL",
+        [[str(f) for f in files.values()]],
+    ).fetchall()
+    return {PeriodKey(str(a), str(p)): (int(n), Decimal(b), Decimal(e)) for a, p, n, b, e in rows}
+
+def _kind_from_data(con: duckdb.DuckDBPyConnection, files: dict[PeriodKey, Path]) -> Kind:
+    row = con.execute(
+        "SELECT count(*) FILTER (WHERE CommitmentDiscountStatus = 'Unused' OR "
+        "(PricingCategory = 'Committed' AND ChargeCategory = 'Usage' AND EffectiveCost <> 0)), "
+        f"count(*) FILTER (WHERE ({COMMIT_PURCHASE}) OR (PricingCategory = 'Committed' AND "
+        "ChargeCategory = 'Usage' AND EffectiveCost = 0)) "
+        "FROM read_parquet(?)", [[str(f) for f in files.values()]],
+    ).fetchone()
+    amortized, actual = (int(row[0]), int(row[1])) if row else (0, 0)
+    if amortized and not actual:
+        return "amortized"
+    if actual and not amortized:
+        return "actual"
+    return "unknown"
