@@ -90,3 +90,27 @@ def test_pay_as_you_go_subscription_scope(setup: Setup) -> None:  # noqa: F811
         "billing_account": setup.fx["ea_enrollment_number"], "start": start.isoformat(),
         "end": (end - timedelta(days=1)).isoformat(), "subscription": sub}).json()
     assert dec(state.billed_cost) == dec(truth["total"])
+
+
+def test_import_left_running_by_a_dead_worker_is_marked_failed_by_the_next_run(setup: Setup) -> None:  # noqa: F811
+    from skytally.costs.ingest import INTERRUPTED, mark_stale_imports
+    from skytally.costs.models import CostImport
+    from skytally.store.base import utcnow
+
+    ea = setup.fx["ea_enrollment_number"]
+    period = setup.previous_period()
+    account_id = setup.connect_sp(ea)
+    with setup.rt.db.session() as s:
+        for scope, minutes in (("dead-worker", 90), ("still-running", 5)):
+            s.add(CostImport(account_id=account_id, scope_id=scope, billing_period=period, source="billing_account",
+                             scope_name=scope, status="running", message="importing…",
+                             last_attempt_at=utcnow() - timedelta(minutes=minutes)))
+    run = setup.import_now(account_id, period)  # the daily job starts by cleaning up
+    assert run.status == "succeeded", run.error
+    assert run.result is not None and run.result["stale_imports_failed"] == 1
+    with setup.rt.db.session() as s:
+        rows = {r.scope_id: r for r in s.query(CostImport).filter(CostImport.account_id == account_id)}
+        assert (rows["dead-worker"].status, rows["dead-worker"].message) == ("failed", INTERRUPTED)
+        assert rows["still-running"].status == "running"
+        assert rows[ea].status == "ok"
+        assert mark_stale_imports(s) == 0

@@ -24,8 +24,9 @@ DuckDB's reader instead, which reports every bad line with its number.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import duckdb
@@ -47,17 +48,21 @@ _DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)", re.IGNORECASE)
 
 
 class _Codes:
-    """A text column of a batch as dictionary codes. `values` ends with None: the slot
-    that NULL rows point at once filled."""
+    """A column of a batch as dictionary codes. `dictionary` and `values` end with a
+    NULL: the slot that NULL rows point at once filled; `ids` numbers each value the same
+    way in every batch (the caches' keys)."""
 
-    def __init__(self, arr: pa.Array) -> None:
+    def __init__(self, arr: pa.Array, ids: dict[Any, int]) -> None:
         if not isinstance(arr, pa.DictionaryArray):
             arr = pc.dictionary_encode(arr)
         self.indices: pa.Array = arr.indices.cast(pa.uint32())
         dictionary = arr.dictionary
         if pa.types.is_large_string(dictionary.type):
             dictionary = dictionary.cast(pa.string())
+        self.dictionary = pa.concat_arrays([dictionary, pa.nulls(1, dictionary.type)])
         self.values: list[Any] = [*dictionary.to_pylist(), None]
+        self.ids = np.fromiter((ids.setdefault(v, len(ids)) for v in self.values),
+                               dtype=np.int64, count=len(self.values))
         self._filled: pa.Array | None = None
 
     def filled(self) -> pa.Array:
@@ -112,30 +117,49 @@ class _Group:
 
     columns: list[str]
     deps: tuple[str, ...]
-    types: tuple[pa.DataType, ...]  # of the deps as handed to DuckDB
     sql: str
     cache: dict[Any, int] = field(default_factory=dict)
     results: pa.Table | None = None
 
-    def positions(self, con: duckdb.DuckDBPyConnection, keys: list[Any]) -> np.ndarray:
-        """Row of `results` for each key (a value, or a tuple of values for several
-        deps), computing the keys not seen before."""
-        missing = [k for k in dict.fromkeys(keys) if k not in self.cache]
+    def positions(self, con: duckdb.DuckDBPyConnection, keys: list[Any],
+                  inputs: Callable[[np.ndarray], dict[str, pa.Array]]) -> np.ndarray:
+        """Row of `results` for each of a batch's distinct keys (value ids), computing
+        those not seen before from `inputs(positions of the missing keys)`."""
+        missing = [i for i, k in enumerate(keys) if k not in self.cache]
         if missing:
             if len(self.cache) + len(missing) > _CACHE_LIMIT:
                 self.cache.clear()
                 self.results = None
-                missing = list(dict.fromkeys(keys))
-            if len(self.deps) == 1:
-                cols = {self.deps[0]: pa.array(missing, self.types[0])}
-            else:
-                cols = {d: pa.array([k[i] for k in missing], self.types[i]) for i, d in enumerate(self.deps)}
+                missing = list(range(len(keys)))
+            cols = inputs(np.array(missing, dtype=np.int64))
             computed = _run(con, self.sql, pa.table(cols) if cols else pa.table({"_": [0]}))
             base = 0 if self.results is None else self.results.num_rows
             self.results = computed if self.results is None else pa.concat_tables([self.results, computed])
-            for i, k in enumerate(missing):
-                self.cache[k] = base + i
+            for j, i in enumerate(missing):
+                self.cache[keys[i]] = base + j
         return np.fromiter((self.cache[k] for k in keys), dtype=np.int64, count=len(keys))
+
+
+def _inputs(deps: tuple[str, ...], parts: list[_Codes], digits: list[np.ndarray] | None,
+            missing: np.ndarray) -> dict[str, pa.Array]:
+    """The input values of a group's missing keys: for one dep, positions in its
+    dictionary; for several, positions in the batch's distinct combinations (`digits`)."""
+    if digits is None:
+        return {deps[0]: parts[0].dictionary.take(pa.array(missing))}
+    return {d: p.dictionary.take(pa.array(dig[missing])) for d, p, dig in zip(deps, parts, digits, strict=True)}
+
+
+def _merge_by_money(grouped: dict[frozenset[str], list[str]],
+                    money: set[str]) -> dict[frozenset[str], list[str]]:
+    """Groups that share a money input (a quantity, a price) are computed together: their
+    inputs have many distinct values, and one query per batch beats one per column."""
+    merged: dict[frozenset[str], list[str]] = {}
+    for deps, cols in grouped.items():
+        for other in [k for k in merged if k & deps & money]:
+            cols = merged.pop(other) + cols
+            deps = deps | other
+        merged[deps] = list(cols) if deps not in merged else merged[deps] + cols
+    return merged
 
 
 def _run(con: duckdb.DuckDBPyConnection, sql: str, table: pa.Table) -> pa.Table:
@@ -175,6 +199,7 @@ class FactoredMapper:
         self.last = header[-1]
         self.read_columns = list(self._ordered(frozenset().union(*deps.values()) | {self.last}))
         self.groups: list[_Group] = []
+        self.ids: dict[str, dict[Any, int]] = {}  # per column: value -> id, across batches
         self.row_columns: list[str] = []
         self.row_inputs: tuple[str, ...] = ()
         self.row_helpers: frozenset[str] = frozenset()
@@ -211,15 +236,8 @@ class FactoredMapper:
         for name in sorted(self.row_helpers & set(self.row_inputs)):
             grouped.setdefault(deps[name], []).append(name)
 
-        def dep_type(h: str) -> pa.DataType:
-            m = _DECIMAL.fullmatch(self.read_types[h])
-            return pa.decimal128(int(m.group(1)), int(m.group(2))) if m else pa.string()
-
-        self.groups = [
-            _Group(cols, d := self._ordered(key), tuple(dep_type(h) for h in d),
-                   self._sql(cols, set(d), self.parameters))
-            for key, cols in grouped.items()
-        ]
+        self.groups = [_Group(cols, d := self._ordered(key), self._sql(cols, set(d), self.parameters))
+                       for key, cols in _merge_by_money(grouped, self.money).items()]
         self.row_sql = self._sql(self.row_columns, set(self.row_inputs), self.parameters,
                                  given=self.row_helpers & set(self.row_inputs))
         self.planned = True
@@ -280,23 +298,23 @@ class FactoredMapper:
 
         def codes(h: str) -> _Codes:
             if h not in encoded:
-                encoded[h] = _Codes(rb.column(names.index(h)))
+                encoded[h] = _Codes(rb.column(names.index(h)), self.ids.setdefault(h, {}))
             return encoded[h]
 
         out: dict[str, pa.Array] = {}
         for g in self.groups:
             if not g.deps:
-                pos = g.positions(self.con, [()])
+                pos = g.positions(self.con, [0], lambda _: {})
                 rows: _Rows = _Rows.constant(n)
             elif len(g.deps) == 1:
                 c = codes(g.deps[0])
-                pos = g.positions(self.con, c.values)
+                pos = g.positions(self.con, c.ids.tolist(), partial(_inputs, g.deps, [c], None))
                 rows = _Rows(c.indices, c.filled)
             else:
                 parts = [codes(d) for d in g.deps]
                 combined = np.zeros(n, dtype=np.int64)
                 for part in parts:
-                    combined = combined * len(part.values) + part.filled()
+                    combined = combined * len(part.values) + part.filled().to_numpy(zero_copy_only=False)
                 enc = pc.dictionary_encode(pa.array(combined))
                 uniq = enc.dictionary.to_numpy()
                 digits: list[np.ndarray] = []
@@ -304,9 +322,9 @@ class FactoredMapper:
                     uniq, digit = np.divmod(uniq, len(part.values))
                     digits.append(digit)
                 digits.reverse()
-                keys = list(zip(*[[p.values[i] for i in dig] for dig, p in zip(digits, parts, strict=True)],
+                keys = list(zip(*[p.ids[dig].tolist() for dig, p in zip(digits, parts, strict=True)],
                                 strict=True))
-                pos = g.positions(self.con, keys)
+                pos = g.positions(self.con, keys, partial(_inputs, g.deps, parts, digits))
                 idx = enc.indices.cast(pa.uint32())
                 rows = _Rows(idx, lambda idx=idx: idx, has_null_slot=False)
             assert g.results is not None

@@ -51,6 +51,8 @@ from skytally.store.base import utcnow
 from skytally.store.db import Database
 
 log = logging.getLogger(__name__)
+STALE = timedelta(minutes=30)  # a "running" import older than this lost its worker
+INTERRUPTED = "the import stopped before it finished (worker interrupted); import again"
 
 Progress = Callable[[float, float, str], None]
 WAITING_TEXT = "waiting for first billing data"
@@ -276,6 +278,17 @@ def _row(session: Session, source: Source, period: str) -> CostImport:
                          source=source.kind, scope_name=source.name)
         session.add(row)
     return row
+
+
+def mark_stale_imports(session: Session) -> int:
+    """Imports left `running` by a worker that died become `failed`, saying so (the
+    stored period is whole: a period is only swapped in once complete)."""
+    cutoff = utcnow() - STALE
+    rows = session.scalars(select(CostImport).where(
+        CostImport.status == ImportStatus.RUNNING.value, CostImport.last_attempt_at < cutoff)).all()
+    for row in rows:
+        row.status, row.message = ImportStatus.FAILED.value, INTERRUPTED
+    return len(rows)
 
 
 def _mark_running(db: Database, source: Source, period: str) -> None:

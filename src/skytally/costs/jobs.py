@@ -40,6 +40,8 @@ def import_costs(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     env = _env(ctx)
     periods = _periods(params)
     with ctx.db.session() as session:
+        stale = ingest.mark_stale_imports(session)
+    with ctx.db.session() as session:
         ids = [int(params["account_id"])] if params.get("account_id") else ingest.azure_account_ids(session)
         work = [(src, period) for account_id in ids for src in ingest.sources(session, account_id)
                 for period in periods]
@@ -60,6 +62,7 @@ def import_costs(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         "waiting": [o.to_dict() for o in outcomes if o.status is ImportStatus.WAITING],
         "failures": failures,
         "rows": sum(o.rows for o in outcomes),
+        "stale_imports_failed": stale,
     }
     if failures and len(failures) == len(outcomes):
         raise UserError("; ".join(f"{f['scope_id']} {f['period']}: {f['message']}" for f in failures))

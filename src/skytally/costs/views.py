@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from skytally.accounts.models import CloudAccount
+from skytally.costs.ingest import INTERRUPTED, STALE
 from skytally.costs.models import CostImport
 from skytally.costs.schemas import money
 from skytally.store.base import utcnow
 
-STALE = timedelta(minutes=30)  # a "running" import older than this lost its worker
 _MARK = "\u0000dec:"
 _MARKED = re.compile(r'"\\u0000dec:(-?[0-9.]+(?:[eE][-+]?[0-9]+)?)"')
 
@@ -74,7 +74,7 @@ class ImportStatusOut(BaseModel):
     def of(cls, account: CloudAccount, row: CostImport) -> ImportStatusOut:
         status, message = row.status, row.message
         if status == "running" and row.last_attempt_at is not None and row.last_attempt_at < utcnow() - STALE:
-            status, message = "failed", "the import stopped before it finished (worker interrupted); import again"
+            status, message = "failed", INTERRUPTED  # until the next import run records it
         return cls(account_id=account.id, account_name=account.name, source=row.source, scope_id=row.scope_id,
                    scope_name=row.scope_name, billing_period=row.billing_period, status=status,
                    message=message, rows=row.rows, currency=row.currency,
