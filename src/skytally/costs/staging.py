@@ -64,6 +64,7 @@ def stage_file(
         report.kind = kind if kind != "unknown" else "actual or amortized (no commitments)"
     return Staged(src, i, files, report, kind, groups), bad
 
+
 def _stage_fast(src: SourceFile, out_dir: Path, params: dict[str, str | None],
                 progress: Progress, fast_path: str) -> dict[PeriodKey, Path] | None:
     """The CSV fast path (factored.py); None when the file needs the exact path."""
@@ -85,11 +86,15 @@ def _stage_fast(src: SourceFile, out_dir: Path, params: dict[str, str | None],
             return write_batches(counted(), out_dir)
         except UseExactPath as exc:
             why = str(exc)
+        except Exception as exc:  # a fast-path defect must not fail an import the exact path can do
+            log.warning("%s: the CSV fast path failed; importing with DuckDB's reader", src.path, exc_info=True)
+            why = f"{type(exc).__name__}: {exc}"
         finally:
             mapper.close()
         shutil.rmtree(out_dir, ignore_errors=True)
     log.info("%s: read with DuckDB's reader (%s)", src.path, why)
     return None
+
 
 def _stage_exact(con: duckdb.DuckDBPyConnection, src: SourceFile, i: int, out_dir: Path,
     params: dict[str, str | None],
@@ -114,6 +119,7 @@ def _stage_exact(con: duckdb.DuckDBPyConnection, src: SourceFile, i: int, out_di
         bad = _csv_rejects(con, src, reject_table)
     return files, bad
 
+
 def _csv_rejects(con: duckdb.DuckDBPyConnection, src: SourceFile,
                  table: str) -> list[tuple[RejectedRow, str]]:
     rows = con.execute(
@@ -126,6 +132,7 @@ def _csv_rejects(con: duckdb.DuckDBPyConnection, src: SourceFile,
         err = f"{etype}: {msg}".splitlines()[0]
         out.append((RejectedRow(str(src.path), int(line), err, rejected_money(src, raw)), raw))
     return out
+
 
 def _parquet_rejects(con: duckdb.DuckDBPyConnection,
                      src: SourceFile) -> tuple[str | None, list[tuple[RejectedRow, str]]]:
@@ -146,6 +153,7 @@ def _parquet_rejects(con: duckdb.DuckDBPyConnection,
     ]
     return (bad_pred if bad else None), bad
 
+
 def _file_groups(con: duckdb.DuckDBPyConnection,
                  files: dict[PeriodKey, Path]) -> dict[PeriodKey, tuple[int, Decimal, Decimal]]:
     if not files:
@@ -156,6 +164,7 @@ def _file_groups(con: duckdb.DuckDBPyConnection,
         [[str(f) for f in files.values()]],
     ).fetchall()
     return {PeriodKey(str(a), str(p)): (int(n), Decimal(b), Decimal(e)) for a, p, n, b, e in rows}
+
 
 def _kind_from_data(con: duckdb.DuckDBPyConnection, files: dict[PeriodKey, Path]) -> Kind:
     row = con.execute(
