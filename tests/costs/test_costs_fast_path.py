@@ -100,3 +100,17 @@ def test_empty_quoted_text_is_stored_as_null_like_the_exact_path(tmp_path: Path,
     fast, exact, readers = import_both(tmp_path, [f])
     assert readers == ["fast"]
     assert_same_rows(fast, exact)
+
+
+def test_a_fast_path_defect_falls_back_to_the_exact_path(tmp_path: Path, sample,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from skytally.costs import factored
+
+    def broken(self: object, rb: object) -> object:
+        raise RuntimeError("simulated defect")
+
+    monkeypatch.setattr(factored.FactoredMapper, "map_batch", broken)
+    exp = sample(layout="mca", kind="actual", rows=500, billing_account_id="acc", seed=6)
+    res = CostStore(tmp_path / "s").import_files([exp.path])
+    assert res.files[0].reader == "exact"
+    assert (res.rows, res.BilledCost) == (exp.rows, exp.billed)
