@@ -37,6 +37,11 @@ class SourceFile:
     date_format: str | None  # strptime format for DATE columns (None = ISO)
     size: int
 
+    def read_type(self, column: str) -> str:
+        """The type a column of this file is read with (its dates as sniffed)."""
+        t = self.layout.read_type(column)
+        return "TIMESTAMP" if t == "DATE" and self.date_type == "TIMESTAMP" else t
+
 
 def _open_text(path: Path, compression: str) -> io.TextIOBase:
     if compression == "gzip":

@@ -104,7 +104,7 @@ def arrow_type(sql: str) -> pa.DataType:
     t = sql.upper()
     if m := _DECIMAL.fullmatch(t):
         return pa.decimal128(int(m.group(1)), int(m.group(2)))
-    simple = {"VARCHAR": pa.dictionary(pa.int32(), pa.string()), "TIMESTAMP": pa.timestamp("us"),
+    simple = {"VARCHAR": pa.dictionary(pa.uint32(), pa.string()), "TIMESTAMP": pa.timestamp("us"),
               "DATE": pa.date32(), "BOOLEAN": pa.bool_(), "DOUBLE": pa.float64(),
               "BIGINT": pa.int64(), "VARCHAR[]": pa.list_(pa.string()),
               "MAP(VARCHAR, VARCHAR)": pa.map_(pa.string(), pa.string())}
@@ -182,19 +182,14 @@ class FactoredMapper:
         self.trust_row_lengths = trust_row_lengths  # tests: files known to be well formed
         header = src.header
         layout = src.layout
-        self.read_types: dict[str, str] = {}
-        for h in header:
-            t = layout.read_type(h)
-            if t == "DATE" and src.date_type == "TIMESTAMP":
-                t = "TIMESTAMP"
-            self.read_types[h] = t
+        self.read_types = {h: src.read_type(h) for h in header}
         self.money = {h for h, t in self.read_types.items() if _DECIMAL.fullmatch(t)}
         self.parameters = parameters
         self.schema = store_schema()
         self.output = output_order()
         self.types = {c: arrow_type(t) for c, t in self.schema.items()}
         self.order = {h: i for i, h in enumerate(header)}
-        deps = dependencies(layout, header)
+        self.deps = deps = dependencies(layout, header)
         # the last column tells a complete row from a short one (see _check_short_rows)
         self.last = header[-1]
         self.read_columns = list(self._ordered(frozenset().union(*deps.values()) | {self.last}))
@@ -222,7 +217,7 @@ class FactoredMapper:
         n = max(first.num_rows, 1)
         dense = {h for h in self.money if h in self.read_columns
                  and pc.count_distinct(first.column(first.schema.get_field_index(h))).as_py() > n * _DENSE}
-        deps = dependencies(layout, header)
+        deps = self.deps
         self.row_columns = [c for c in self.schema if deps[c] & dense]
         # the helpers those columns use that do not need dense money (_ct, _commit, _block,
         # ...) are computed per distinct input and handed to the per-row query
@@ -236,9 +231,9 @@ class FactoredMapper:
         for name in sorted(self.row_helpers & set(self.row_inputs)):
             grouped.setdefault(deps[name], []).append(name)
 
-        self.groups = [_Group(cols, d := self._ordered(key), self._sql(cols, set(d), self.parameters))
+        self.groups = [_Group(cols, d := self._ordered(key), self._sql(cols, set(d)))
                        for key, cols in _merge_by_money(grouped, self.money).items()]
-        self.row_sql = self._sql(self.row_columns, set(self.row_inputs), self.parameters,
+        self.row_sql = self._sql(self.row_columns, set(self.row_inputs),
                                  given=self.row_helpers & set(self.row_inputs))
         self.planned = True
 
@@ -261,12 +256,11 @@ class FactoredMapper:
             return f"CAST(strptime({text}, {quote_literal(self.src.date_format)}) AS {t}) AS {q}"
         return f"CAST({text} AS {t}) AS {q}"
 
-    def _sql(self, columns: list[str], available: set[str], parameters: dict[str, str | None],
-             given: frozenset[str] = frozenset()) -> str:
+    def _sql(self, columns: list[str], available: set[str], given: frozenset[str] = frozenset()) -> str:
         exprs = [self._source_expr(h, available) for h in self.src.header]
         exprs += [quote_ident(n) for n in sorted(given)]
         source = f"(SELECT {', '.join(exprs)} FROM _in)"
-        select = build_select(self.src.layout, self.src.header, source, parameters=parameters,
+        select = build_select(self.src.layout, self.src.header, source, parameters=self.parameters,
                               columns=columns, given=given)
         return f"SELECT {', '.join(quote_ident(c) for c in columns)} FROM ({select})"
 

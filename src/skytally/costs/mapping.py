@@ -23,6 +23,8 @@ _TYPE_ALIASES = {"DECIMAL": DECIMAL_TYPE}
 TAG_COLUMNS = ("x_TagKeys", "x_TagsInvalid")
 STORE_KEY_COLUMNS = ("x_StoreAccount", "x_StorePeriod")
 INTERNAL_COLUMNS = (*TAG_COLUMNS, "x_SourceLayout", *STORE_KEY_COLUMNS)
+# the store columns partition_key_sql computes the store keys from
+PARTITION_INPUTS = ("x_BillingAccountId", "BillingAccountId", "BillingPeriodStart", "ChargePeriodStart")
 
 
 def _load_yaml(name: str) -> dict[str, Any]:
@@ -255,7 +257,7 @@ def build_select(
     if columns is not None:
         wanted = set(columns)
         if wanted & set(STORE_KEY_COLUMNS):
-            wanted |= {"x_BillingAccountId", "BillingAccountId", "BillingPeriodStart", "ChargePeriodStart"}
+            wanted |= set(PARTITION_INPUTS)
         names = _needed_names(layout, sorted(wanted), set(given))
 
     def substitute(expr: str) -> str:

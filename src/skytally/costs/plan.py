@@ -13,10 +13,15 @@ column is then computed over more distinct values, never wrongly).
 
 from __future__ import annotations
 
-from .mapping import INTERNAL_COLUMNS, STORE_KEY_COLUMNS, Layout, identifiers, norm, store_schema
-
-# the store key columns are computed from these store columns (mapping.partition_key_sql)
-_KEY_INPUTS = ("x_BillingAccountId", "BillingAccountId", "BillingPeriodStart", "ChargePeriodStart")
+from .mapping import (
+    INTERNAL_COLUMNS,
+    PARTITION_INPUTS,
+    STORE_KEY_COLUMNS,
+    Layout,
+    identifiers,
+    norm,
+    store_schema,
+)
 
 
 def dependencies(layout: Layout, header: list[str],
@@ -25,12 +30,9 @@ def dependencies(layout: Layout, header: list[str],
     the file) it is computed from. A helper in `given` counts as an input of its own
     name (it is computed separately and handed over)."""
     by_norm = {norm(h): h for h in header}
-    header_by_lower = {h.lower(): h for h in header}
 
     def header_refs(expr: str) -> set[str]:
-        return {header_by_lower[i] for i in identifiers(expr) if i in header_by_lower} | {
-            by_norm[norm(i)] for i in identifiers(expr) if norm(i) in by_norm
-        }
+        return {by_norm[norm(i)] for i in identifiers(expr) if norm(i) in by_norm}
 
     # layer 1: canonical column -> header columns
     canonical: dict[str, frozenset[str]] = {}
@@ -74,7 +76,7 @@ def dependencies(layout: Layout, header: list[str],
             out[col] = names.get(col.lower(), frozenset())
         else:
             out[col] = frozenset()
-    key = frozenset().union(*(out[c] for c in _KEY_INPUTS))
+    key = frozenset().union(*(out[c] for c in PARTITION_INPUTS))
     for col in STORE_KEY_COLUMNS:
         out[col] = key
     for name in layout.derived:

@@ -62,13 +62,7 @@ def source_sql(src: SourceFile, reject_table: str) -> str:
     path = quote_literal(str(src.path))
     if src.format == "parquet":
         return f"read_parquet({path}, file_row_number = true)"
-    layout = src.layout
-    cols = []
-    for h in src.header:
-        t = layout.read_type(h)
-        if t == "DATE" and src.date_type == "TIMESTAMP":
-            t = "TIMESTAMP"
-        cols.append(f"{quote_literal(h)}: {quote_literal(t)}")
+    cols = [f"{quote_literal(h)}: {quote_literal(src.read_type(h))}" for h in src.header]
     opts = [
         "auto_detect = false", "header = true", "delim = ','", "quote = '\"'", "escape = '\"'",
         f"columns = {{{', '.join(cols)}}}",
