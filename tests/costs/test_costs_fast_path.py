@@ -114,3 +114,20 @@ def test_a_fast_path_defect_falls_back_to_the_exact_path(tmp_path: Path, sample,
     res = CostStore(tmp_path / "s").import_files([exp.path])
     assert res.files[0].reader == "exact"
     assert (res.rows, res.BilledCost) == (exp.rows, exp.billed)
+
+
+@pytest.mark.parametrize("cache_limit", [None, 40])
+def test_many_batches_store_what_one_batch_stores(tmp_path: Path, sample, monkeypatch: pytest.MonkeyPatch,
+                                                  cache_limit: int | None) -> None:
+    # values met in earlier batches are reused, dictionaries grow batch by batch, each
+    # batch is reordered by period; with a small cache limit, caches start afresh
+    from skytally.costs import factored
+
+    monkeypatch.setattr(factored, "BATCH_ROWS", 317)
+    if cache_limit:
+        monkeypatch.setattr(factored, "_CACHE_LIMIT", cache_limit)
+    files = [sample(layout=layout, kind="actual", rows=3000, periods=["2024-01", "2024-02", "2024-03"],
+                    billing_account_id="acc", seed=8).path for layout in ("mca", "ea_legacy_v3")]
+    fast, exact, readers = import_both(tmp_path, files, billing_account_id="acc", currency="USD")
+    assert readers == ["fast", "fast"]
+    assert_same_rows(fast, exact)

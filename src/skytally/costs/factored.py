@@ -7,13 +7,18 @@ for; evaluating ~100 mapping expressions on every row (and handing ~100 flat str
 columns from DuckDB to Arrow) cost the import three times that. Here:
 
 * Polars' multi-threaded reader parses money columns as DECIMAL(38, 18) and every other
-  column as a categorical, i.e. already dictionary-encoded;
+  column as a categorical of its own: each value gets a number (its key) that is the
+  same in every batch of the file;
 * each store column whose inputs are text (plan.py says which) is computed by DuckDB,
-  with the very same SQL as the exact path (mapping.build_select), over the distinct
-  input values of a batch, cached across batches, and handed to the Parquet writer as a
-  dictionary array (indices reused, nothing copied per row);
+  with the very same SQL as the exact path (mapping.build_select), once per distinct
+  input key, and the result is kept for the rest of the file;
+* text store columns are handed to the Parquet writer as dictionary arrays over one
+  dictionary per column that only grows (new values at the end), so the writer stores
+  the codes as they are instead of hashing every value again;
 * the columns that depend on money (BilledCost, EffectiveCost, ...) are computed per
-  row, by the same SQL, over just the columns they need.
+  row, by the same SQL, over just the columns they need;
+* each batch comes out ordered by (billing account, billing period), so the writer
+  splits it by slicing.
 
 The fast path only takes files it can vouch for. Anything it cannot parse exactly as the
 exact path would (a value that is not a number or a date, a row with too many fields,
@@ -24,9 +29,9 @@ DuckDB's reader instead, which reports every bad line with its number.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import partial
+from decimal import Decimal
 from typing import Any
 
 import duckdb
@@ -44,46 +49,10 @@ from .plan import dependencies
 BATCH_ROWS = 131_072
 _DENSE = 0.05  # a money column with more distinct values per row than this is computed per row
 _CACHE_LIMIT = 1_000_000  # distinct input combinations kept per group before starting afresh
+_MAX_COMBINED = 2**62  # keys of a group's inputs are combined into one int64
+_NULL = np.uint32(0xFFFFFFFF)  # dictionary code of a NULL text value
+PARTITION_KEYS = ("x_StoreAccount", "x_StorePeriod")
 _DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)", re.IGNORECASE)
-
-
-class _Codes:
-    """A column of a batch as dictionary codes. `dictionary` and `values` end with a
-    NULL: the slot that NULL rows point at once filled; `ids` numbers each value the same
-    way in every batch (the caches' keys)."""
-
-    def __init__(self, arr: pa.Array, ids: dict[Any, int]) -> None:
-        if not isinstance(arr, pa.DictionaryArray):
-            arr = pc.dictionary_encode(arr)
-        self.indices: pa.Array = arr.indices.cast(pa.uint32())
-        dictionary = arr.dictionary
-        if pa.types.is_large_string(dictionary.type):
-            dictionary = dictionary.cast(pa.string())
-        self.dictionary = pa.concat_arrays([dictionary, pa.nulls(1, dictionary.type)])
-        self.values: list[Any] = [*dictionary.to_pylist(), None]
-        self.ids = np.fromiter((ids.setdefault(v, len(ids)) for v in self.values),
-                               dtype=np.int64, count=len(self.values))
-        self._filled: pa.Array | None = None
-
-    def filled(self) -> pa.Array:
-        if self._filled is None:
-            self._filled = (pc.fill_null(self.indices, len(self.values) - 1)
-                            if self.indices.null_count else self.indices)
-        return self._filled
-
-
-class _Rows:
-    """Which distinct value each row of a batch has."""
-
-    def __init__(self, indices: pa.Array, filled: Any, has_null_slot: bool = True) -> None:
-        self.indices = indices  # may hold NULLs (rows whose input is NULL)
-        self.filled = filled  # () -> indices with NULL rows pointing at the last value
-        self.has_null_slot = has_null_slot
-
-    @staticmethod
-    def constant(n: int) -> _Rows:
-        zeros = pa.array(np.zeros(n, dtype=np.uint32))
-        return _Rows(zeros, lambda: zeros, has_null_slot=False)
 
 
 class UseExactPath(Exception):
@@ -111,42 +80,131 @@ def arrow_type(sql: str) -> pa.DataType:
     return simple[t]
 
 
+def _grow(arr: np.ndarray, size: int, fill: Any) -> np.ndarray:
+    if size <= len(arr):
+        return arr
+    return np.concatenate([arr, np.full(max(size, 2 * len(arr)) - len(arr), fill, dtype=arr.dtype)])
+
+
+class _TextKeys:
+    """Keys of a text column's values: Polars' categorical codes plus one (0 is NULL),
+    the same in every batch; and the value of every key met so far."""
+
+    def __init__(self) -> None:
+        self.text: list[str | None] = [None]
+        self.known = np.ones(1, dtype=bool)
+
+    def keys(self, s: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's key, and the distinct keys of the batch."""
+        keys: np.ndarray = (s.to_physical() + 1).fill_null(0).to_numpy()
+        size = int(keys.max()) + 1 if len(keys) else 1
+        if size > len(self.known):
+            self.known = _grow(self.known, size, False)
+            self.text.extend([None] * (len(self.known) - len(self.text)))
+        present = np.zeros(len(self.known), dtype=bool)
+        present[keys] = True
+        new = np.flatnonzero(present & ~self.known)
+        if new.size:
+            row = np.empty(len(self.known), dtype=np.int64)
+            row[keys] = np.arange(len(keys))
+            for k, v in zip(new.tolist(), s.gather(row[new]).cast(pl.String).to_list(), strict=True):
+                self.text[k] = v
+            self.known[new] = True
+        return keys, np.flatnonzero(present)
+
+    @property
+    def size(self) -> int:
+        return len(self.known)
+
+    def values(self, keys: np.ndarray) -> pa.Array:
+        return pa.array([self.text[k] for k in keys.tolist()], pa.string())
+
+
+class _MoneyKeys:
+    """Keys of a money column's values (0 is NULL), the same in every batch."""
+
+    def __init__(self, type_: pa.DataType) -> None:
+        self.type = type_
+        self.ids: dict[Decimal | None, int] = {None: 0}
+        self.by_key: list[Decimal | None] = [None]
+
+    def _id(self, v: Decimal | None) -> int:
+        k = self.ids.get(v)
+        if k is None:
+            k = self.ids[v] = len(self.by_key)
+            self.by_key.append(v)
+        return k
+
+    def keys(self, s: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's key, and the distinct keys of the batch."""
+        enc = pc.dictionary_encode(s.to_arrow())
+        distinct = enc.dictionary.to_pylist()
+        remap = np.fromiter((self._id(v) for v in [*distinct, None]), dtype=np.uint32, count=len(distinct) + 1)
+        keys = remap[pc.fill_null(enc.indices, len(distinct)).to_numpy(zero_copy_only=False)]
+        return keys, remap if enc.indices.null_count else remap[:-1]
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+    def values(self, keys: np.ndarray) -> pa.Array:
+        return pa.array([self.by_key[k] for k in keys.tolist()], self.type)
+
+
+class _Dictionary:
+    """One text store column's dictionary: its values in the order first met, without
+    NULL or repeats; it only grows, so the writer sees the same dictionary batch after
+    batch."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.array: pa.Array = pa.array([], pa.string())
+
+    def codes(self, values: pa.Array) -> np.ndarray:
+        before = len(self.ids)
+        codes = np.fromiter((_NULL if v is None else self.ids.setdefault(v, len(self.ids))
+                             for v in values.cast(pa.string()).to_pylist()),
+                            dtype=np.uint32, count=len(values))
+        if len(self.ids) > before:
+            self.array = pa.concat_arrays([self.array, pa.array(list(self.ids)[before:], pa.string())])
+        return codes
+
+
 @dataclass
 class _Group:
-    """Store columns computed from the same header columns."""
+    """Store columns computed from the same header columns, once per distinct input."""
 
     columns: list[str]
     deps: tuple[str, ...]
     sql: str
-    cache: dict[Any, int] = field(default_factory=dict)
+    text: list[str]  # its dictionary-encoded store columns
     results: pa.Table | None = None
+    at: np.ndarray = field(default_factory=lambda: np.full(1, -1, dtype=np.int64))  # key -> result
+    combos: dict[tuple[int, ...], int] = field(default_factory=dict)  # keys -> result (several deps)
+    codes: dict[str, np.ndarray] = field(default_factory=dict)  # text column: result -> code
+    dictionaries: dict[str, _Dictionary] = field(default_factory=dict)
 
-    def positions(self, con: duckdb.DuckDBPyConnection, keys: list[Any],
-                  inputs: Callable[[np.ndarray], dict[str, pa.Array]]) -> np.ndarray:
-        """Row of `results` for each of a batch's distinct keys (value ids), computing
-        those not seen before from `inputs(positions of the missing keys)`."""
-        missing = [i for i, k in enumerate(keys) if k not in self.cache]
-        if missing:
-            if len(self.cache) + len(missing) > _CACHE_LIMIT:
-                self.cache.clear()
-                self.results = None
-                missing = list(range(len(keys)))
-            cols = inputs(np.array(missing, dtype=np.int64))
-            computed = _run(con, self.sql, pa.table(cols) if cols else pa.table({"_": [0]}))
-            base = 0 if self.results is None else self.results.num_rows
-            self.results = computed if self.results is None else pa.concat_tables([self.results, computed])
-            for j, i in enumerate(missing):
-                self.cache[keys[i]] = base + j
-        return np.fromiter((self.cache[k] for k in keys), dtype=np.int64, count=len(keys))
+    def reset(self) -> None:
+        self.results = None
+        self.at = np.full(1, -1, dtype=np.int64)
+        self.combos = {}
+        self.codes = {c: np.zeros(0, dtype=np.uint32) for c in self.text}
+        # a fresh dictionary: the old one may have grown past any use
+        self.dictionaries = {c: _Dictionary() for c in self.text}
 
+    def full(self, count: int) -> bool:
+        """Would `count` more results pass the cache limit?"""
+        return self.results is not None and self.results.num_rows + count > _CACHE_LIMIT
 
-def _inputs(deps: tuple[str, ...], parts: list[_Codes], digits: list[np.ndarray] | None,
-            missing: np.ndarray) -> dict[str, pa.Array]:
-    """The input values of a group's missing keys: for one dep, positions in its
-    dictionary; for several, positions in the batch's distinct combinations (`digits`)."""
-    if digits is None:
-        return {deps[0]: parts[0].dictionary.take(pa.array(missing))}
-    return {d: p.dictionary.take(pa.array(dig[missing])) for d, p, dig in zip(deps, parts, digits, strict=True)}
+    def compute(self, con: duckdb.DuckDBPyConnection, inputs: dict[str, pa.Array]) -> int:
+        """Append the results of new distinct inputs; returns the row the first is at."""
+        computed = _run(con, self.sql, pa.table(inputs) if inputs else pa.table({"_": [0]}))
+        base = 0 if self.results is None else self.results.num_rows
+        self.results = computed if self.results is None else \
+            pa.concat_tables([self.results, computed]).combine_chunks()
+        for c in self.text:
+            self.codes[c] = np.concatenate([self.codes[c], self.dictionaries[c].codes(computed.column(c))])
+        return base
 
 
 def _merge_by_money(grouped: dict[frozenset[str], list[str]],
@@ -181,7 +239,6 @@ class FactoredMapper:
         self.src = src
         self.trust_row_lengths = trust_row_lengths  # tests: files known to be well formed
         header = src.header
-        layout = src.layout
         self.read_types = {h: src.read_type(h) for h in header}
         self.money = {h for h, t in self.read_types.items() if _DECIMAL.fullmatch(t)}
         self.parameters = parameters
@@ -189,12 +246,14 @@ class FactoredMapper:
         self.output = output_order()
         self.types = {c: arrow_type(t) for c, t in self.schema.items()}
         self.order = {h: i for i, h in enumerate(header)}
-        self.deps = deps = dependencies(layout, header)
+        self.deps = deps = dependencies(src.layout, header)
         # the last column tells a complete row from a short one (see _check_short_rows)
         self.last = header[-1]
         self.read_columns = list(self._ordered(frozenset().union(*deps.values()) | {self.last}))
+        self.keyers: dict[str, _TextKeys | _MoneyKeys] = {}
         self.groups: list[_Group] = []
-        self.ids: dict[str, dict[Any, int]] = {}  # per column: value -> id, across batches
+        self.partition_group = 0
+        self.key_columns: list[str] = []  # the header columns groups are computed from
         self.row_columns: list[str] = []
         self.row_inputs: tuple[str, ...] = ()
         self.row_helpers: frozenset[str] = frozenset()
@@ -209,14 +268,19 @@ class FactoredMapper:
     def _ordered(self, names: frozenset[str]) -> tuple[str, ...]:
         return tuple(sorted(names, key=lambda n: (self.order.get(n, len(self.order)), n)))
 
-    def _plan(self, first: pa.RecordBatch) -> None:
+    def _keyer(self, h: str) -> _TextKeys | _MoneyKeys:
+        if h not in self.keyers:
+            m = _DECIMAL.fullmatch(self.read_types[h])
+            self.keyers[h] = _MoneyKeys(pa.decimal128(int(m.group(1)), int(m.group(2)))) if m else _TextKeys()
+        return self.keyers[h]
+
+    def _plan(self, first: pl.DataFrame) -> None:
         """Decide, from the first batch, which columns are computed per row: those that
         need a money column with many distinct values (costs; prices and exchange rates
         repeat, and are computed per distinct value like text)."""
         layout, header = self.src.layout, self.src.header
-        n = max(first.num_rows, 1)
-        dense = {h for h in self.money if h in self.read_columns
-                 and pc.count_distinct(first.column(first.schema.get_field_index(h))).as_py() > n * _DENSE}
+        n = max(first.height, 1)
+        dense = {h for h in self.money if h in self.read_columns and first.get_column(h).n_unique() > n * _DENSE}
         deps = self.deps
         self.row_columns = [c for c in self.schema if deps[c] & dense]
         # the helpers those columns use that do not need dense money (_ct, _commit, _block,
@@ -230,9 +294,14 @@ class FactoredMapper:
                 grouped.setdefault(deps[c], []).append(c)
         for name in sorted(self.row_helpers & set(self.row_inputs)):
             grouped.setdefault(deps[name], []).append(name)
-
-        self.groups = [_Group(cols, d := self._ordered(key), self._sql(cols, set(d)))
-                       for key, cols in _merge_by_money(grouped, self.money).items()]
+        for key, cols in _merge_by_money(grouped, self.money).items():
+            d = self._ordered(key)
+            text = [c for c in cols if pa.types.is_dictionary(self.types.get(c, pa.null()))]
+            g = _Group(cols, d, self._sql(cols, set(d)), text)
+            g.reset()
+            self.groups.append(g)
+        self.partition_group = next(i for i, g in enumerate(self.groups) if PARTITION_KEYS[0] in g.columns)
+        self.key_columns = sorted(frozenset().union(*(g.deps for g in self.groups)))
         self.row_sql = self._sql(self.row_columns, set(self.row_inputs),
                                  given=self.row_helpers & set(self.row_inputs))
         self.planned = True
@@ -270,93 +339,129 @@ class FactoredMapper:
         schema: dict[str, Any] = {}
         for h in self.src.header:
             m = _DECIMAL.fullmatch(self.read_types[h])
-            schema[h] = pl.Decimal(int(m.group(1)), int(m.group(2))) if m else pl.Categorical
+            # a Categories of its own per column and file: keys stay small and are
+            # forgotten with the import
+            schema[h] = (pl.Decimal(int(m.group(1)), int(m.group(2))) if m
+                         else pl.Categorical(pl.Categories.random()))
         frame = pl.scan_csv(self.src.path, schema=schema, has_header=True, quote_char='"',
                             encoding="utf8", raise_if_empty=False).select(self.read_columns)
         try:
             for df in frame.collect_batches(chunk_size=BATCH_ROWS):
-                table = df.rechunk().to_arrow()
-                for rb in table.to_batches():
-                    if rb.num_rows:
-                        yield self.map_batch(rb)
+                if df.height:
+                    yield self.map_batch(df)
         except pl.exceptions.PolarsError as exc:
             raise UseExactPath(str(exc).splitlines()[0]) from exc
 
-    def map_batch(self, rb: pa.RecordBatch) -> pa.RecordBatch:
-        n = rb.num_rows
-        names = rb.schema.names
+    def map_batch(self, df: pl.DataFrame) -> pa.RecordBatch:
+        n = df.height
         if not self.planned:
-            self._plan(rb)
-        self._check_short_rows(rb.column(names.index(self.last)))
-        encoded: dict[str, _Codes] = {}
-
-        def codes(h: str) -> _Codes:
-            if h not in encoded:
-                encoded[h] = _Codes(rb.column(names.index(h)), self.ids.setdefault(h, {}))
-            return encoded[h]
-
+            self._plan(df)
+        self._check_short_rows(df.get_column(self.last))
+        keys = {h: self._keyer(h).keys(df.get_column(h)) for h in self.key_columns}
+        # rows ordered by (billing account, billing period): the writer then splits the
+        # batch by slicing, and reordering keys here is cheaper than reordering the
+        # finished columns there
+        part = self.groups[self.partition_group]
+        order = self._partition_order(part, self._results_at(part, keys, n))
+        if order is not None:
+            keys = {h: (k[order], distinct) for h, (k, distinct) in keys.items()}
         out: dict[str, pa.Array] = {}
         for g in self.groups:
-            if not g.deps:
-                pos = g.positions(self.con, [0], lambda _: {})
-                rows: _Rows = _Rows.constant(n)
-            elif len(g.deps) == 1:
-                c = codes(g.deps[0])
-                pos = g.positions(self.con, c.ids.tolist(), partial(_inputs, g.deps, [c], None))
-                rows = _Rows(c.indices, c.filled)
-            else:
-                parts = [codes(d) for d in g.deps]
-                combined = np.zeros(n, dtype=np.int64)
-                for part in parts:
-                    combined = combined * len(part.values) + part.filled().to_numpy(zero_copy_only=False)
-                enc = pc.dictionary_encode(pa.array(combined))
-                uniq = enc.dictionary.to_numpy()
-                digits: list[np.ndarray] = []
-                for part in reversed(parts):
-                    uniq, digit = np.divmod(uniq, len(part.values))
-                    digits.append(digit)
-                digits.reverse()
-                keys = list(zip(*[p.ids[dig].tolist() for dig, p in zip(digits, parts, strict=True)],
-                                strict=True))
-                pos = g.positions(self.con, keys, partial(_inputs, g.deps, parts, digits))
-                idx = enc.indices.cast(pa.uint32())
-                rows = _Rows(idx, lambda idx=idx: idx, has_null_slot=False)
+            rows = self._results_at(g, keys, n)
             assert g.results is not None
-            take = pa.array(pos)
+            taken: pa.Array | None = None
             for col in g.columns:
-                out[col] = self._expand(col, g.results.column(col).take(take).combine_chunks(), rows)
+                if col in g.codes:
+                    codes = g.codes[col][rows]
+                    nulls = codes == _NULL
+                    indices = pa.array(codes, mask=nulls) if nulls.any() else pa.array(codes)
+                    out[col] = pa.DictionaryArray.from_arrays(indices, g.dictionaries[col].array, safe=False)
+                else:
+                    taken = pa.array(rows) if taken is None else taken
+                    arr = g.results.column(col).chunk(0).take(taken)
+                    out[col] = arr.cast(self.types[col]) if col in self.types else arr
         if self.row_columns:
-            table = pa.table({h: out[h] if h in self.row_helpers else rb.column(names.index(h))
-                              for h in self.row_inputs}) if self.row_inputs \
-                else pa.table({"_": np.zeros(n, dtype=np.int8)})
-            computed = _run(self.con, self.row_sql, table)
-            for col in self.row_columns:
-                arr = computed.column(col).chunk(0)
-                t = self.types[col]
-                out[col] = pc.dictionary_encode(arr).cast(t) if pa.types.is_dictionary(t) else arr.cast(t)
+            out.update(self._per_row(df, out, order, n))
         return pa.RecordBatch.from_arrays([out[c] for c in self.output], names=self.output)
 
-    def _expand(self, col: str, distinct: pa.Array, rows: _Rows) -> pa.Array:
-        """A column's per-distinct values spread over the batch's rows."""
-        t = self.types.get(col)
-        if t is None or not pa.types.is_dictionary(t):  # helpers keep their own type
-            out = distinct.take(rows.filled())
-            return out if t is None else out.cast(t)
-        # text: a dictionary array over the distinct values, NULL as a NULL index (the
-        # Parquet writer takes no NULL dictionary entry); no per-row work when the input
-        # has no NULL and no value maps to NULL
-        values = distinct.cast(pa.string())
-        if rows.indices.null_count == 0:
-            used = values.slice(0, len(values) - 1) if rows.has_null_slot else values
-            if used.null_count == 0:
-                return pa.DictionaryArray.from_arrays(rows.indices, used)
-        valid = pc.is_valid(values).to_numpy(zero_copy_only=False)
-        remap = pa.array(np.cumsum(valid, dtype=np.int64) - 1, mask=~valid).cast(pa.uint32())
-        return pa.DictionaryArray.from_arrays(remap.take(rows.filled()), values.filter(pa.array(valid)))
+    def _results_at(self, g: _Group, keys: dict[str, tuple[np.ndarray, np.ndarray]], n: int) -> np.ndarray:
+        """For each row of the batch, its row in the group's results (computing the
+        results of inputs not met before)."""
+        if not g.deps:
+            if g.results is None:
+                g.compute(self.con, {})
+            return np.zeros(n, dtype=np.int64)
+        if len(g.deps) == 1:
+            dep = g.deps[0]
+            keyer, (k, distinct) = self._keyer(dep), keys[dep]
+            g.at = _grow(g.at, keyer.size, -1)
+            missing = distinct[g.at[distinct] < 0]
+            if missing.size:
+                if g.full(missing.size):
+                    g.reset()
+                    g.at = _grow(g.at, keyer.size, -1)
+                    missing = distinct
+                g.at[missing] = g.compute(self.con, {dep: keyer.values(missing)}) + np.arange(missing.size)
+            return g.at[k]
+        # several inputs: one int64 per row combines their keys
+        parts = [keys[d][0] for d in g.deps]
+        sizes = [int(p.max()) + 1 for p in parts]
+        if np.prod(np.array(sizes, dtype=np.float64)) >= _MAX_COMBINED:
+            raise UseExactPath(f"too many distinct combinations of {', '.join(g.deps)}")
+        combined = np.zeros(n, dtype=np.int64)
+        for p, size in zip(parts, sizes, strict=True):
+            combined = combined * size + p
+        enc = pc.dictionary_encode(pa.array(combined))
+        uniq = enc.dictionary.to_numpy()
+        digits: list[np.ndarray] = []
+        for size in reversed(sizes):
+            uniq, digit = np.divmod(uniq, size)
+            digits.append(digit)
+        digits.reverse()
+        combos = list(zip(*[d.tolist() for d in digits], strict=True))
+        missing_idx = [i for i, c in enumerate(combos) if c not in g.combos]
+        if missing_idx:
+            miss = np.array(missing_idx, dtype=np.int64)
+            if g.full(miss.size):
+                g.reset()
+                miss = np.arange(len(combos), dtype=np.int64)
+            base = g.compute(self.con, {d: self._keyer(d).values(dig[miss])
+                                        for d, dig in zip(g.deps, digits, strict=True)})
+            for j, i in enumerate(miss.tolist()):
+                g.combos[combos[i]] = base + j
+        at = np.fromiter((g.combos[c] for c in combos), dtype=np.int64, count=len(combos))
+        return at[enc.indices.to_numpy()]
 
-    def _check_short_rows(self, last: pa.Array) -> None:
+    def _partition_order(self, g: _Group, rows: np.ndarray) -> np.ndarray | None:
+        """The order that sorts the batch by (billing account, billing period), None if
+        the batch holds one partition."""
+        account, period = (g.codes[c][rows].astype(np.int64) for c in PARTITION_KEYS)
+        code = account * (len(g.dictionaries[PARTITION_KEYS[1]].ids) + 1) + period
+        if not len(code) or not (code != code[0]).any():
+            return None
+        return np.argsort(code, kind="stable")
+
+    def _per_row(self, df: pl.DataFrame, out: dict[str, pa.Array], order: np.ndarray | None,
+                 n: int) -> dict[str, pa.Array]:
+        cols: dict[str, pa.Array] = {}
+        for h in self.row_inputs:
+            if h in self.row_helpers:
+                cols[h] = out[h]
+            else:
+                arr = df.get_column(h).to_arrow()
+                cols[h] = arr if order is None else arr.take(pa.array(order))
+        table = pa.table(cols) if cols else pa.table({"_": np.zeros(n, dtype=np.int8)})
+        computed = _run(self.con, self.row_sql, table)
+        result: dict[str, pa.Array] = {}
+        for col in self.row_columns:
+            arr = computed.column(col).chunk(0)
+            t = self.types[col]
+            result[col] = pc.dictionary_encode(arr).cast(t) if pa.types.is_dictionary(t) else arr.cast(t)
+        return result
+
+    def _check_short_rows(self, last: pl.Series) -> None:
         # Polars pads a row with too few fields with NULLs where DuckDB's reader rejects
         # it; a row whose last field is empty may be such a row, so let the exact path
         # (which tells them apart and reports the line) read the file.
-        if last.null_count and not self.trust_row_lengths:
+        if last.null_count() and not self.trust_row_lengths:
             raise UseExactPath(f"a row has no value in the last column ({self.last}): it may be short")
