@@ -52,6 +52,8 @@ _CACHE_LIMIT = 1_000_000  # distinct input combinations kept per group before st
 _MAX_COMBINED = 2**62  # keys of a group's inputs are combined into one int64
 _NULL = np.uint32(0xFFFFFFFF)  # dictionary code of a NULL text value
 PARTITION_KEYS = ("x_StoreAccount", "x_StorePeriod")
+_NO_KEYS = np.zeros(0, dtype=np.int64)
+_KEY = "\x00key:"  # the key column of a text column
 _DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)", re.IGNORECASE)
 
 
@@ -92,14 +94,17 @@ class _TextKeys:
 
     def __init__(self) -> None:
         self.text: list[str | None] = [None]
-        self.known = np.ones(1, dtype=bool)
+        self.known = np.zeros(1, dtype=bool)  # NULL too is met (and computed) once
+        self.solid = 0  # every key below this one is known
 
-    def keys(self, s: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-        """Each row's key, and the distinct keys of the batch."""
-        keys: np.ndarray = (s.to_physical() + 1).fill_null(0).to_numpy()
-        size = int(keys.max()) + 1 if len(keys) else 1
-        if size > len(self.known):
-            self.known = _grow(self.known, size, False)
+    def keys(self, df: pl.DataFrame, h: str) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's key, and the keys met for the first time in this batch."""
+        keys: np.ndarray = df.get_column(_KEY + h).to_numpy()
+        top = int(keys.max()) if len(keys) else 0
+        if top < self.solid:  # the usual case once the file's values have all been met
+            return keys, _NO_KEYS
+        if top >= len(self.known):
+            self.known = _grow(self.known, top + 1, False)
             self.text.extend([None] * (len(self.known) - len(self.text)))
         present = np.zeros(len(self.known), dtype=bool)
         present[keys] = True
@@ -107,10 +112,12 @@ class _TextKeys:
         if new.size:
             row = np.empty(len(self.known), dtype=np.int64)
             row[keys] = np.arange(len(keys))
-            for k, v in zip(new.tolist(), s.gather(row[new]).cast(pl.String).to_list(), strict=True):
+            values = df.get_column(h).gather(row[new]).cast(pl.String).to_list()
+            for k, v in zip(new.tolist(), values, strict=True):
                 self.text[k] = v
             self.known[new] = True
-        return keys, np.flatnonzero(present)
+            self.solid = len(self.known) if self.known.all() else int(np.argmin(self.known))
+        return keys, new
 
     @property
     def size(self) -> int:
@@ -121,12 +128,12 @@ class _TextKeys:
 
 
 class _MoneyKeys:
-    """Keys of a money column's values (0 is NULL), the same in every batch."""
+    """Keys of a money column's values (NULL included), the same in every batch."""
 
     def __init__(self, type_: pa.DataType) -> None:
         self.type = type_
-        self.ids: dict[Decimal | None, int] = {None: 0}
-        self.by_key: list[Decimal | None] = [None]
+        self.ids: dict[Decimal | None, int] = {}
+        self.by_key: list[Decimal | None] = []
 
     def _id(self, v: Decimal | None) -> int:
         k = self.ids.get(v)
@@ -135,17 +142,18 @@ class _MoneyKeys:
             self.by_key.append(v)
         return k
 
-    def keys(self, s: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-        """Each row's key, and the distinct keys of the batch."""
-        enc = pc.dictionary_encode(s.to_arrow())
+    def keys(self, df: pl.DataFrame, h: str) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's key, and the keys met for the first time in this batch."""
+        before = len(self.by_key)
+        enc = pc.dictionary_encode(df.get_column(h).to_arrow())
         distinct = enc.dictionary.to_pylist()
         remap = np.fromiter((self._id(v) for v in [*distinct, None]), dtype=np.uint32, count=len(distinct) + 1)
         keys = remap[pc.fill_null(enc.indices, len(distinct)).to_numpy(zero_copy_only=False)]
-        return keys, remap if enc.indices.null_count else remap[:-1]
+        return keys, np.arange(before, len(self.by_key))
 
     @property
     def size(self) -> int:
-        return len(self.ids)
+        return len(self.by_key)
 
     def values(self, keys: np.ndarray) -> pa.Array:
         return pa.array([self.by_key[k] for k in keys.tolist()], self.type)
@@ -172,25 +180,32 @@ class _Dictionary:
 
 @dataclass
 class _Group:
-    """Store columns computed from the same header columns, once per distinct input."""
+    """Store columns computed from the same header columns, once per distinct input.
+
+    With one input column, results are kept for every value of the file (as many as the
+    Polars categorical holds anyway) and looked up by key; with several, by the tuple of
+    their keys, up to _CACHE_LIMIT combinations."""
 
     columns: list[str]
     deps: tuple[str, ...]
     sql: str
     text: list[str]  # its dictionary-encoded store columns
     results: pa.Table | None = None
-    at: np.ndarray = field(default_factory=lambda: np.full(1, -1, dtype=np.int64))  # key -> result
-    combos: dict[tuple[int, ...], int] = field(default_factory=dict)  # keys -> result (several deps)
     codes: dict[str, np.ndarray] = field(default_factory=dict)  # text column: result -> code
     dictionaries: dict[str, _Dictionary] = field(default_factory=dict)
+    at: np.ndarray = field(default_factory=lambda: np.full(1, -1, dtype=np.int64))  # key -> result
+    by_key: dict[str, np.ndarray] = field(default_factory=dict)  # text column: key -> code
+    combos: pl.DataFrame = field(default_factory=pl.DataFrame)  # k0, k1, ... (keys) -> at (result)
 
     def reset(self) -> None:
         self.results = None
-        self.at = np.full(1, -1, dtype=np.int64)
-        self.combos = {}
         self.codes = {c: np.zeros(0, dtype=np.uint32) for c in self.text}
         # a fresh dictionary: the old one may have grown past any use
         self.dictionaries = {c: _Dictionary() for c in self.text}
+        self.at = np.full(1, -1, dtype=np.int64)
+        self.by_key = {c: np.full(1, _NULL, dtype=np.uint32) for c in self.text}
+        self.combos = pl.DataFrame({**{f"k{i}": pl.Series([], dtype=pl.UInt32) for i in range(len(self.deps))},
+                                    "at": pl.Series([], dtype=pl.Int64)})
 
     def full(self, count: int) -> bool:
         """Would `count` more results pass the cache limit?"""
@@ -205,6 +220,15 @@ class _Group:
         for c in self.text:
             self.codes[c] = np.concatenate([self.codes[c], self.dictionaries[c].codes(computed.column(c))])
         return base
+
+    def add_keys(self, con: duckdb.DuckDBPyConnection, keyer: _TextKeys | _MoneyKeys, new: np.ndarray) -> None:
+        """Compute the results of keys met for the first time (one input column)."""
+        self.at = _grow(self.at, keyer.size, -1)
+        rows = self.compute(con, {self.deps[0]: keyer.values(new)}) + np.arange(new.size)
+        self.at[new] = rows
+        for c in self.text:
+            self.by_key[c] = _grow(self.by_key[c], keyer.size, _NULL)
+            self.by_key[c][new] = self.codes[c][rows]
 
 
 def _merge_by_money(grouped: dict[frozenset[str], list[str]],
@@ -343,8 +367,11 @@ class FactoredMapper:
             # forgotten with the import
             schema[h] = (pl.Decimal(int(m.group(1)), int(m.group(2))) if m
                          else pl.Categorical(pl.Categories.random()))
+        # each text value's key is computed by Polars' threads, next to the parsing
+        keys = [(pl.col(h).to_physical() + 1).fill_null(0).alias(_KEY + h)
+                for h in self.read_columns if h not in self.money]
         frame = pl.scan_csv(self.src.path, schema=schema, has_header=True, quote_char='"',
-                            encoding="utf8", raise_if_empty=False).select(self.read_columns)
+                            encoding="utf8", raise_if_empty=False).select(*self.read_columns, *keys)
         try:
             for df in frame.collect_batches(chunk_size=BATCH_ROWS):
                 if df.height:
@@ -357,85 +384,92 @@ class FactoredMapper:
         if not self.planned:
             self._plan(df)
         self._check_short_rows(df.get_column(self.last))
-        keys = {h: self._keyer(h).keys(df.get_column(h)) for h in self.key_columns}
+        keys = {h: self._keyer(h).keys(df, h) for h in self.key_columns}
         # rows ordered by (billing account, billing period): the writer then splits the
         # batch by slicing, and reordering keys here is cheaper than reordering the
         # finished columns there
         part = self.groups[self.partition_group]
-        order = self._partition_order(part, self._results_at(part, keys, n))
+        inner, at = self._locate(part, keys, n)
+        order = self._partition_order(part, inner, at)
+        located = {self.partition_group: (inner if order is None else inner[order], at)}
         if order is not None:
-            keys = {h: (k[order], distinct) for h, (k, distinct) in keys.items()}
+            keys = {h: (k[order], new) for h, (k, new) in keys.items()}
         out: dict[str, pa.Array] = {}
-        for g in self.groups:
-            rows = self._results_at(g, keys, n)
+        for i, g in enumerate(self.groups):
+            inner, at = located[i] if i in located else self._locate(g, keys, n)
             assert g.results is not None
-            taken: pa.Array | None = None
+            rows: pa.Array | None = None
             for col in g.columns:
                 if col in g.codes:
-                    codes = g.codes[col][rows]
-                    nulls = codes == _NULL
-                    indices = pa.array(codes, mask=nulls) if nulls.any() else pa.array(codes)
+                    small = self._codes(g, col, at)
+                    codes = small[inner]
+                    # NULL: a NULL index (the Parquet writer takes no NULL dictionary value)
+                    indices = pa.array(codes, mask=codes == _NULL) if (small == _NULL).any() else pa.array(codes)
                     out[col] = pa.DictionaryArray.from_arrays(indices, g.dictionaries[col].array, safe=False)
                 else:
-                    taken = pa.array(rows) if taken is None else taken
-                    arr = g.results.column(col).chunk(0).take(taken)
+                    rows = pa.array(at[inner]) if rows is None else rows
+                    arr = g.results.column(col).chunk(0).take(rows)
                     out[col] = arr.cast(self.types[col]) if col in self.types else arr
         if self.row_columns:
             out.update(self._per_row(df, out, order, n))
         return pa.RecordBatch.from_arrays([out[c] for c in self.output], names=self.output)
 
-    def _results_at(self, g: _Group, keys: dict[str, tuple[np.ndarray, np.ndarray]], n: int) -> np.ndarray:
-        """For each row of the batch, its row in the group's results (computing the
-        results of inputs not met before)."""
+    @staticmethod
+    def _codes(g: _Group, col: str, at: np.ndarray) -> np.ndarray:
+        """A text column's dictionary code for each value `_locate` indexes."""
+        return g.by_key[col] if len(g.deps) == 1 else g.codes[col][at]
+
+    def _locate(self, g: _Group, keys: dict[str, tuple[np.ndarray, np.ndarray]],
+                n: int) -> tuple[np.ndarray, np.ndarray]:
+        """(inner, at): row r of the batch finds its values at row at[inner[r]] of the
+        group's results. Computes the results of inputs not met before."""
         if not g.deps:
             if g.results is None:
                 g.compute(self.con, {})
-            return np.zeros(n, dtype=np.int64)
+            return np.zeros(n, dtype=np.intp), np.zeros(1, dtype=np.int64)
         if len(g.deps) == 1:
             dep = g.deps[0]
-            keyer, (k, distinct) = self._keyer(dep), keys[dep]
-            g.at = _grow(g.at, keyer.size, -1)
-            missing = distinct[g.at[distinct] < 0]
-            if missing.size:
-                if g.full(missing.size):
-                    g.reset()
-                    g.at = _grow(g.at, keyer.size, -1)
-                    missing = distinct
-                g.at[missing] = g.compute(self.con, {dep: keyer.values(missing)}) + np.arange(missing.size)
-            return g.at[k]
-        # several inputs: one int64 per row combines their keys
+            k, new = keys[dep]
+            if new.size:
+                g.add_keys(self.con, self._keyer(dep), new)
+            return k, g.at
+        # several inputs: one int64 per row combines their keys, so that the batch's
+        # distinct combinations are found in C; they are looked up in the group's cache
+        # (a Polars frame of key tuples) by a join
         parts = [keys[d][0] for d in g.deps]
         sizes = [int(p.max()) + 1 for p in parts]
         if np.prod(np.array(sizes, dtype=np.float64)) >= _MAX_COMBINED:
             raise UseExactPath(f"too many distinct combinations of {', '.join(g.deps)}")
-        combined = np.zeros(n, dtype=np.int64)
-        for p, size in zip(parts, sizes, strict=True):
-            combined = combined * size + p
+        combined = parts[0].astype(np.int64)
+        for p, size in zip(parts[1:], sizes[1:], strict=True):
+            combined *= size
+            combined += p
         enc = pc.dictionary_encode(pa.array(combined))
         uniq = enc.dictionary.to_numpy()
-        digits: list[np.ndarray] = []
+        backwards: list[np.ndarray] = []
         for size in reversed(sizes):
             uniq, digit = np.divmod(uniq, size)
-            digits.append(digit)
-        digits.reverse()
-        combos = list(zip(*[d.tolist() for d in digits], strict=True))
-        missing_idx = [i for i, c in enumerate(combos) if c not in g.combos]
-        if missing_idx:
-            miss = np.array(missing_idx, dtype=np.int64)
-            if g.full(miss.size):
+            backwards.append(digit.astype(np.uint32))
+        digits = {f"k{i}": d for i, d in enumerate(reversed(backwards))}
+        combos = pl.DataFrame(digits)
+        found = combos.join(g.combos, on=list(digits), how="left", maintain_order="left").get_column("at")
+        missing = np.flatnonzero(found.is_null().to_numpy())
+        at = found.fill_null(-1).to_numpy().copy()
+        if missing.size:
+            if g.full(missing.size):
                 g.reset()
-                miss = np.arange(len(combos), dtype=np.int64)
-            base = g.compute(self.con, {d: self._keyer(d).values(dig[miss])
-                                        for d, dig in zip(g.deps, digits, strict=True)})
-            for j, i in enumerate(miss.tolist()):
-                g.combos[combos[i]] = base + j
-        at = np.fromiter((g.combos[c] for c in combos), dtype=np.int64, count=len(combos))
-        return at[enc.indices.to_numpy()]
+                missing = np.arange(len(combos))
+            base = g.compute(self.con, {d: self._keyer(d).values(digits[f"k{i}"][missing])
+                                        for i, d in enumerate(g.deps)})
+            at[missing] = base + np.arange(missing.size)
+            g.combos = pl.concat([g.combos, combos[missing].with_columns(at=pl.Series(at[missing]))],
+                                 rechunk=g.combos.height < len(missing))
+        return enc.indices.to_numpy(), at
 
-    def _partition_order(self, g: _Group, rows: np.ndarray) -> np.ndarray | None:
+    def _partition_order(self, g: _Group, inner: np.ndarray, at: np.ndarray) -> np.ndarray | None:
         """The order that sorts the batch by (billing account, billing period), None if
         the batch holds one partition."""
-        account, period = (g.codes[c][rows].astype(np.int64) for c in PARTITION_KEYS)
+        account, period = (self._codes(g, c, at)[inner].astype(np.int64) for c in PARTITION_KEYS)
         code = account * (len(g.dictionaries[PARTITION_KEYS[1]].ids) + 1) + period
         if not len(code) or not (code != code[0]).any():
             return None
