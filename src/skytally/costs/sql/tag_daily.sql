@@ -5,17 +5,27 @@
 -- The value of a key is the one the detail query reads:
 -- map_values(Tags)[list_position(x_TagKeys, key)] (first spelling of a key wins).
 -- $files: the period's Parquet files.
+-- Rows are first summed per distinct tag set (a few thousand in millions of rows), so
+-- the tag lists are split once per set, not once per row.
+WITH per_tag_set AS (
+    SELECT BillingCurrency AS currency,
+           CAST(date_trunc('day', ChargePeriodStart) AS DATE) AS day,
+           Tags, x_TagKeys,
+           count(*) AS rows, sum(BilledCost) AS billed, sum(EffectiveCost) AS effective
+    FROM read_parquet($files)
+    GROUP BY ALL
+)
 SELECT
-    BillingCurrency AS currency,
-    CAST(date_trunc('day', ChargePeriodStart) AS DATE) AS day,
+    currency,
+    day,
     k AS tag_key,
     CASE WHEN k IS NOT NULL THEN map_values(Tags)[list_position(x_TagKeys, k)] END AS tag_value,
-    count(*) AS rows,
-    sum(BilledCost) AS billed,
-    sum(EffectiveCost) AS effective
+    CAST(sum(rows) AS BIGINT) AS rows,
+    sum(billed) AS billed,
+    sum(effective) AS effective
 FROM (
-    SELECT BillingCurrency, ChargePeriodStart, Tags, x_TagKeys, BilledCost, EffectiveCost,
+    SELECT currency, day, Tags, x_TagKeys, rows, billed, effective,
            unnest(list_concat([NULL::VARCHAR], list_distinct(coalesce(x_TagKeys, [])))) AS k
-    FROM read_parquet($files)
+    FROM per_tag_set
 )
 GROUP BY ALL
