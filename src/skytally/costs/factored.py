@@ -101,8 +101,8 @@ class _TextKeys:
         """Each row's key, and the keys met for the first time in this batch."""
         keys: np.ndarray = df.get_column(_KEY + h).to_numpy()
         top = int(keys.max()) if len(keys) else 0
-        if top < self.solid:  # the usual case once the file's values have all been met
-            return keys, _NO_KEYS
+        if top < self.solid or (top < len(self.known) and self.known[keys].all()):
+            return keys, _NO_KEYS  # the usual case once the file's values have all been met
         if top >= len(self.known):
             self.known = _grow(self.known, top + 1, False)
             self.text.extend([None] * (len(self.known) - len(self.text)))
@@ -153,7 +153,8 @@ class _MoneyKeys:
 
     @property
     def size(self) -> int:
-        return len(self.by_key)
+        """Room for the keys met so far (grows in steps: it is the radix of key tuples)."""
+        return 1 << max(len(self.by_key), 1).bit_length()
 
     def values(self, keys: np.ndarray) -> pa.Array:
         return pa.array([self.by_key[k] for k in keys.tolist()], self.type)
@@ -195,7 +196,12 @@ class _Group:
     dictionaries: dict[str, _Dictionary] = field(default_factory=dict)
     at: np.ndarray = field(default_factory=lambda: np.full(1, -1, dtype=np.int64))  # key -> result
     by_key: dict[str, np.ndarray] = field(default_factory=dict)  # text column: key -> code
-    combos: pl.DataFrame = field(default_factory=pl.DataFrame)  # k0, k1, ... (keys) -> at (result)
+    # several input columns: the key tuple of each result, and those tuples as one int64
+    # each (mixed with radix `radix`), sorted, for lookups
+    tuples: list[np.ndarray] = field(default_factory=list)
+    radix: tuple[int, ...] = ()
+    combined: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    combined_at: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def reset(self) -> None:
         self.results = None
@@ -204,8 +210,9 @@ class _Group:
         self.dictionaries = {c: _Dictionary() for c in self.text}
         self.at = np.full(1, -1, dtype=np.int64)
         self.by_key = {c: np.full(1, _NULL, dtype=np.uint32) for c in self.text}
-        self.combos = pl.DataFrame({**{f"k{i}": pl.Series([], dtype=pl.UInt32) for i in range(len(self.deps))},
-                                    "at": pl.Series([], dtype=pl.Int64)})
+        self.tuples = [np.zeros(0, dtype=np.int64) for _ in self.deps]
+        self.radix = ()
+        self.combined = self.combined_at = np.zeros(0, dtype=np.int64)
 
     def full(self, count: int) -> bool:
         """Would `count` more results pass the cache limit?"""
@@ -221,6 +228,25 @@ class _Group:
             self.codes[c] = np.concatenate([self.codes[c], self.dictionaries[c].codes(computed.column(c))])
         return base
 
+    def rekey(self, radix: tuple[int, ...]) -> None:
+        self.radix = radix
+        combined = _mix(self.tuples, radix)
+        order = np.argsort(combined)
+        self.combined, self.combined_at = combined[order], order
+
+    def lookup(self, combined: np.ndarray) -> np.ndarray:
+        """The result row of each combination (mixed with `radix`), -1 if not computed."""
+        if not len(self.combined):
+            return np.full(len(combined), -1, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self.combined, combined), len(self.combined) - 1)
+        return np.where(self.combined[pos] == combined, self.combined_at[pos], -1)
+
+    def add_tuples(self, digits: list[np.ndarray], combined: np.ndarray, at: np.ndarray) -> None:
+        self.tuples = [np.concatenate([t, d]) for t, d in zip(self.tuples, digits, strict=True)]
+        merged = np.concatenate([self.combined, combined])
+        order = np.argsort(merged, kind="stable")
+        self.combined, self.combined_at = merged[order], np.concatenate([self.combined_at, at])[order]
+
     def add_keys(self, con: duckdb.DuckDBPyConnection, keyer: _TextKeys | _MoneyKeys, new: np.ndarray) -> None:
         """Compute the results of keys met for the first time (one input column)."""
         self.at = _grow(self.at, keyer.size, -1)
@@ -229,6 +255,23 @@ class _Group:
         for c in self.text:
             self.by_key[c] = _grow(self.by_key[c], keyer.size, _NULL)
             self.by_key[c][new] = self.codes[c][rows]
+
+
+def _mix(keys: list[np.ndarray], radix: tuple[int, ...]) -> np.ndarray:
+    """Key tuples as one int64 each (keys[i] < radix[i])."""
+    mixed = np.zeros(len(keys[0]) if keys else 0, dtype=np.int64)
+    for k, size in zip(keys, radix, strict=True):
+        mixed *= size
+        mixed += k
+    return mixed
+
+
+def _unmix(mixed: np.ndarray, radix: tuple[int, ...]) -> list[np.ndarray]:
+    backwards: list[np.ndarray] = []
+    for size in reversed(radix):
+        mixed, digit = np.divmod(mixed, size)
+        backwards.append(digit)
+    return backwards[::-1]
 
 
 def _merge_by_money(grouped: dict[frozenset[str], list[str]],
@@ -433,37 +476,29 @@ class FactoredMapper:
             if new.size:
                 g.add_keys(self.con, self._keyer(dep), new)
             return k, g.at
-        # several inputs: one int64 per row combines their keys, so that the batch's
-        # distinct combinations are found in C; they are looked up in the group's cache
-        # (a Polars frame of key tuples) by a join
-        parts = [keys[d][0] for d in g.deps]
-        sizes = [int(p.max()) + 1 for p in parts]
-        if np.prod(np.array(sizes, dtype=np.float64)) >= _MAX_COMBINED:
+        # several inputs: one int64 per row combines their keys (radix: the key counts),
+        # the batch's distinct combinations are found by Arrow's hashing and looked up in
+        # the group's sorted combinations
+        radix = tuple(self._keyer(d).size for d in g.deps)
+        if np.prod(np.array(radix, dtype=np.float64)) >= _MAX_COMBINED:
             raise UseExactPath(f"too many distinct combinations of {', '.join(g.deps)}")
-        combined = parts[0].astype(np.int64)
-        for p, size in zip(parts[1:], sizes[1:], strict=True):
-            combined *= size
-            combined += p
+        if radix != g.radix:
+            g.rekey(radix)
+        combined = _mix([keys[d][0] for d in g.deps], radix)
         enc = pc.dictionary_encode(pa.array(combined))
         uniq = enc.dictionary.to_numpy()
-        backwards: list[np.ndarray] = []
-        for size in reversed(sizes):
-            uniq, digit = np.divmod(uniq, size)
-            backwards.append(digit.astype(np.uint32))
-        digits = {f"k{i}": d for i, d in enumerate(reversed(backwards))}
-        combos = pl.DataFrame(digits)
-        found = combos.join(g.combos, on=list(digits), how="left", maintain_order="left").get_column("at")
-        missing = np.flatnonzero(found.is_null().to_numpy())
-        at = found.fill_null(-1).to_numpy().copy()
+        at = g.lookup(uniq)
+        missing = np.flatnonzero(at < 0)
         if missing.size:
             if g.full(missing.size):
                 g.reset()
-                missing = np.arange(len(combos))
-            base = g.compute(self.con, {d: self._keyer(d).values(digits[f"k{i}"][missing])
-                                        for i, d in enumerate(g.deps)})
+                g.rekey(radix)
+                missing = np.arange(len(uniq))
+            digits = _unmix(uniq[missing], radix)
+            base = g.compute(self.con, {d: self._keyer(d).values(digit)
+                                        for d, digit in zip(g.deps, digits, strict=True)})
             at[missing] = base + np.arange(missing.size)
-            g.combos = pl.concat([g.combos, combos[missing].with_columns(at=pl.Series(at[missing]))],
-                                 rechunk=g.combos.height < len(missing))
+            g.add_tuples(digits, uniq[missing], at[missing])
         return enc.indices.to_numpy(), at
 
     def _partition_order(self, g: _Group, inner: np.ndarray, at: np.ndarray) -> np.ndarray | None:
