@@ -121,11 +121,11 @@ def test_many_batches_store_what_one_batch_stores(tmp_path: Path, sample, monkey
                                                   cache_limit: int | None) -> None:
     # values met in earlier batches are reused, dictionaries grow batch by batch, each
     # batch is reordered by period; with a small cache limit, caches start afresh
-    from skytally.costs import factored
+    from skytally.costs import distinct, factored
 
     monkeypatch.setattr(factored, "BATCH_ROWS", 317)
     if cache_limit:
-        monkeypatch.setattr(factored, "_CACHE_LIMIT", cache_limit)
+        monkeypatch.setattr(distinct, "CACHE_LIMIT", cache_limit)
     files = [sample(layout=layout, kind="actual", rows=3000, periods=["2024-01", "2024-02", "2024-03"],
                     billing_account_id="acc", seed=8).path for layout in ("mca", "ea_legacy_v3")]
     fast, exact, readers = import_both(tmp_path, files, billing_account_id="acc", currency="USD")

@@ -30,8 +30,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import duckdb
@@ -42,23 +40,26 @@ import pyarrow.compute as pc
 
 from . import udf
 from .detect import SourceFile
+from .distinct import (
+    KEY_PREFIX,
+    MAX_COMBINED,
+    NULL_CODE,
+    Group,
+    MoneyKeys,
+    TextKeys,
+    UseExactPath,
+    mix,
+    run_sql,
+    unmix,
+)
 from .engine import sql_text
 from .mapping import build_select, output_order, quote_ident, quote_literal, store_schema
 from .plan import dependencies
 
 BATCH_ROWS = 131_072
 _DENSE = 0.05  # a money column with more distinct values per row than this is computed per row
-_CACHE_LIMIT = 1_000_000  # distinct input combinations kept per group before starting afresh
-_MAX_COMBINED = 2**62  # keys of a group's inputs are combined into one int64
-_NULL = np.uint32(0xFFFFFFFF)  # dictionary code of a NULL text value
 PARTITION_KEYS = ("x_StoreAccount", "x_StorePeriod")
-_NO_KEYS = np.zeros(0, dtype=np.int64)
-_KEY = "\x00key:"  # the key column of a text column
 _DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)", re.IGNORECASE)
-
-
-class UseExactPath(Exception):
-    """This file must be imported by the exact (DuckDB reader) path; str() says why."""
 
 
 def refusal(src: SourceFile) -> str | None:
@@ -82,198 +83,6 @@ def arrow_type(sql: str) -> pa.DataType:
     return simple[t]
 
 
-def _grow(arr: np.ndarray, size: int, fill: Any) -> np.ndarray:
-    if size <= len(arr):
-        return arr
-    return np.concatenate([arr, np.full(max(size, 2 * len(arr)) - len(arr), fill, dtype=arr.dtype)])
-
-
-class _TextKeys:
-    """Keys of a text column's values: Polars' categorical codes plus one (0 is NULL),
-    the same in every batch; and the value of every key met so far."""
-
-    def __init__(self) -> None:
-        self.text: list[str | None] = [None]
-        self.known = np.zeros(1, dtype=bool)  # NULL too is met (and computed) once
-        self.solid = 0  # every key below this one is known
-
-    def keys(self, df: pl.DataFrame, h: str) -> tuple[np.ndarray, np.ndarray]:
-        """Each row's key, and the keys met for the first time in this batch."""
-        keys: np.ndarray = df.get_column(_KEY + h).to_numpy()
-        top = int(keys.max()) if len(keys) else 0
-        if top < self.solid or (top < len(self.known) and self.known[keys].all()):
-            return keys, _NO_KEYS  # the usual case once the file's values have all been met
-        if top >= len(self.known):
-            self.known = _grow(self.known, top + 1, False)
-            self.text.extend([None] * (len(self.known) - len(self.text)))
-        present = np.zeros(len(self.known), dtype=bool)
-        present[keys] = True
-        new = np.flatnonzero(present & ~self.known)
-        if new.size:
-            row = np.empty(len(self.known), dtype=np.int64)
-            row[keys] = np.arange(len(keys))
-            values = df.get_column(h).gather(row[new]).cast(pl.String).to_list()
-            for k, v in zip(new.tolist(), values, strict=True):
-                self.text[k] = v
-            self.known[new] = True
-            self.solid = len(self.known) if self.known.all() else int(np.argmin(self.known))
-        return keys, new
-
-    @property
-    def size(self) -> int:
-        return len(self.known)
-
-    def values(self, keys: np.ndarray) -> pa.Array:
-        return pa.array([self.text[k] for k in keys.tolist()], pa.string())
-
-
-class _MoneyKeys:
-    """Keys of a money column's values (NULL included), the same in every batch."""
-
-    def __init__(self, type_: pa.DataType) -> None:
-        self.type = type_
-        self.ids: dict[Decimal | None, int] = {}
-        self.by_key: list[Decimal | None] = []
-
-    def _id(self, v: Decimal | None) -> int:
-        k = self.ids.get(v)
-        if k is None:
-            k = self.ids[v] = len(self.by_key)
-            self.by_key.append(v)
-        return k
-
-    def keys(self, df: pl.DataFrame, h: str) -> tuple[np.ndarray, np.ndarray]:
-        """Each row's key, and the keys met for the first time in this batch."""
-        before = len(self.by_key)
-        enc = pc.dictionary_encode(df.get_column(h).to_arrow())
-        distinct = enc.dictionary.to_pylist()
-        remap = np.fromiter((self._id(v) for v in [*distinct, None]), dtype=np.uint32, count=len(distinct) + 1)
-        keys = remap[pc.fill_null(enc.indices, len(distinct)).to_numpy(zero_copy_only=False)]
-        return keys, np.arange(before, len(self.by_key))
-
-    @property
-    def size(self) -> int:
-        """Room for the keys met so far (grows in steps: it is the radix of key tuples)."""
-        return 1 << max(len(self.by_key), 1).bit_length()
-
-    def values(self, keys: np.ndarray) -> pa.Array:
-        return pa.array([self.by_key[k] for k in keys.tolist()], self.type)
-
-
-class _Dictionary:
-    """One text store column's dictionary: its values in the order first met, without
-    NULL or repeats; it only grows, so the writer sees the same dictionary batch after
-    batch."""
-
-    def __init__(self) -> None:
-        self.ids: dict[str, int] = {}
-        self.array: pa.Array = pa.array([], pa.string())
-
-    def codes(self, values: pa.Array) -> np.ndarray:
-        before = len(self.ids)
-        codes = np.fromiter((_NULL if v is None else self.ids.setdefault(v, len(self.ids))
-                             for v in values.cast(pa.string()).to_pylist()),
-                            dtype=np.uint32, count=len(values))
-        if len(self.ids) > before:
-            self.array = pa.concat_arrays([self.array, pa.array(list(self.ids)[before:], pa.string())])
-        return codes
-
-
-@dataclass
-class _Group:
-    """Store columns computed from the same header columns, once per distinct input.
-
-    With one input column, results are kept for every value of the file (as many as the
-    Polars categorical holds anyway) and looked up by key; with several, by the tuple of
-    their keys, up to _CACHE_LIMIT combinations."""
-
-    columns: list[str]
-    deps: tuple[str, ...]
-    sql: str
-    text: list[str]  # its dictionary-encoded store columns
-    results: pa.Table | None = None
-    codes: dict[str, np.ndarray] = field(default_factory=dict)  # text column: result -> code
-    dictionaries: dict[str, _Dictionary] = field(default_factory=dict)
-    at: np.ndarray = field(default_factory=lambda: np.full(1, -1, dtype=np.int64))  # key -> result
-    by_key: dict[str, np.ndarray] = field(default_factory=dict)  # text column: key -> code
-    # several input columns: the key tuple of each result, and those tuples as one int64
-    # each (mixed with radix `radix`), sorted, for lookups
-    tuples: list[np.ndarray] = field(default_factory=list)
-    radix: tuple[int, ...] = ()
-    combined: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    combined_at: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-
-    def reset(self) -> None:
-        self.results = None
-        self.codes = {c: np.zeros(0, dtype=np.uint32) for c in self.text}
-        # a fresh dictionary: the old one may have grown past any use
-        self.dictionaries = {c: _Dictionary() for c in self.text}
-        self.at = np.full(1, -1, dtype=np.int64)
-        self.by_key = {c: np.full(1, _NULL, dtype=np.uint32) for c in self.text}
-        self.tuples = [np.zeros(0, dtype=np.int64) for _ in self.deps]
-        self.radix = ()
-        self.combined = self.combined_at = np.zeros(0, dtype=np.int64)
-
-    def full(self, count: int) -> bool:
-        """Would `count` more results pass the cache limit?"""
-        return self.results is not None and self.results.num_rows + count > _CACHE_LIMIT
-
-    def compute(self, con: duckdb.DuckDBPyConnection, inputs: dict[str, pa.Array]) -> int:
-        """Append the results of new distinct inputs; returns the row the first is at."""
-        computed = _run(con, self.sql, pa.table(inputs) if inputs else pa.table({"_": [0]}))
-        base = 0 if self.results is None else self.results.num_rows
-        self.results = computed if self.results is None else \
-            pa.concat_tables([self.results, computed]).combine_chunks()
-        for c in self.text:
-            self.codes[c] = np.concatenate([self.codes[c], self.dictionaries[c].codes(computed.column(c))])
-        return base
-
-    def rekey(self, radix: tuple[int, ...]) -> None:
-        self.radix = radix
-        combined = _mix(self.tuples, radix)
-        order = np.argsort(combined)
-        self.combined, self.combined_at = combined[order], order
-
-    def lookup(self, combined: np.ndarray) -> np.ndarray:
-        """The result row of each combination (mixed with `radix`), -1 if not computed."""
-        if not len(self.combined):
-            return np.full(len(combined), -1, dtype=np.int64)
-        pos = np.minimum(np.searchsorted(self.combined, combined), len(self.combined) - 1)
-        return np.where(self.combined[pos] == combined, self.combined_at[pos], -1)
-
-    def add_tuples(self, digits: list[np.ndarray], combined: np.ndarray, at: np.ndarray) -> None:
-        self.tuples = [np.concatenate([t, d]) for t, d in zip(self.tuples, digits, strict=True)]
-        merged = np.concatenate([self.combined, combined])
-        order = np.argsort(merged, kind="stable")
-        self.combined, self.combined_at = merged[order], np.concatenate([self.combined_at, at])[order]
-
-    def add_keys(self, con: duckdb.DuckDBPyConnection, keyer: _TextKeys | _MoneyKeys, new: np.ndarray) -> None:
-        """Compute the results of keys met for the first time (one input column)."""
-        self.at = _grow(self.at, keyer.size, -1)
-        rows = self.compute(con, {self.deps[0]: keyer.values(new)}) + np.arange(new.size)
-        self.at[new] = rows
-        for c in self.text:
-            self.by_key[c] = _grow(self.by_key[c], keyer.size, _NULL)
-            self.by_key[c][new] = self.codes[c][rows]
-
-
-def _mix(keys: list[np.ndarray], radix: tuple[int, ...]) -> np.ndarray:
-    """Key tuples as one int64 each (keys[i] < radix[i])."""
-    mixed = np.zeros(len(keys[0]) if keys else 0, dtype=np.int64)
-    for k, size in zip(keys, radix, strict=True):
-        mixed *= size
-        mixed += k
-    return mixed
-
-
-def _unmix(mixed: np.ndarray, radix: tuple[int, ...]) -> list[np.ndarray]:
-    backwards: list[np.ndarray] = []
-    for size in reversed(radix):
-        mixed, digit = np.divmod(mixed, size)
-        backwards.append(digit)
-    return backwards[::-1]
-
-
 def _merge_by_money(grouped: dict[frozenset[str], list[str]],
                     money: set[str]) -> dict[frozenset[str], list[str]]:
     """Groups that share a money input (a quantity, a price) are computed together: their
@@ -285,17 +94,6 @@ def _merge_by_money(grouped: dict[frozenset[str], list[str]],
             deps = deps | other
         merged[deps] = list(cols) if deps not in merged else merged[deps] + cols
     return merged
-
-
-def _run(con: duckdb.DuckDBPyConnection, sql: str, table: pa.Table) -> pa.Table:
-    con.register("_in", table)
-    try:
-        result: pa.Table = con.sql(sql).to_arrow_table()
-    except duckdb.Error as exc:
-        raise UseExactPath(str(exc).splitlines()[0]) from exc
-    finally:
-        con.unregister("_in")
-    return result.combine_chunks()
 
 
 class FactoredMapper:
@@ -317,8 +115,8 @@ class FactoredMapper:
         # the last column tells a complete row from a short one (see _check_short_rows)
         self.last = header[-1]
         self.read_columns = list(self._ordered(frozenset().union(*deps.values()) | {self.last}))
-        self.keyers: dict[str, _TextKeys | _MoneyKeys] = {}
-        self.groups: list[_Group] = []
+        self.keyers: dict[str, TextKeys | MoneyKeys] = {}
+        self.groups: list[Group] = []
         self.partition_group = 0
         self.key_columns: list[str] = []  # the header columns groups are computed from
         self.row_columns: list[str] = []
@@ -335,10 +133,10 @@ class FactoredMapper:
     def _ordered(self, names: frozenset[str]) -> tuple[str, ...]:
         return tuple(sorted(names, key=lambda n: (self.order.get(n, len(self.order)), n)))
 
-    def _keyer(self, h: str) -> _TextKeys | _MoneyKeys:
+    def _keyer(self, h: str) -> TextKeys | MoneyKeys:
         if h not in self.keyers:
             m = _DECIMAL.fullmatch(self.read_types[h])
-            self.keyers[h] = _MoneyKeys(pa.decimal128(int(m.group(1)), int(m.group(2)))) if m else _TextKeys()
+            self.keyers[h] = MoneyKeys(pa.decimal128(int(m.group(1)), int(m.group(2)))) if m else TextKeys()
         return self.keyers[h]
 
     def _plan(self, first: pl.DataFrame) -> None:
@@ -364,7 +162,7 @@ class FactoredMapper:
         for key, cols in _merge_by_money(grouped, self.money).items():
             d = self._ordered(key)
             text = [c for c in cols if pa.types.is_dictionary(self.types.get(c, pa.null()))]
-            g = _Group(cols, d, self._sql(cols, set(d)), text)
+            g = Group(cols, d, self._sql(cols, set(d)), text)
             g.reset()
             self.groups.append(g)
         self.partition_group = next(i for i, g in enumerate(self.groups) if PARTITION_KEYS[0] in g.columns)
@@ -411,7 +209,7 @@ class FactoredMapper:
             schema[h] = (pl.Decimal(int(m.group(1)), int(m.group(2))) if m
                          else pl.Categorical(pl.Categories.random()))
         # each text value's key is computed by Polars' threads, next to the parsing
-        keys = [(pl.col(h).to_physical() + 1).fill_null(0).alias(_KEY + h)
+        keys = [(pl.col(h).to_physical() + 1).fill_null(0).alias(KEY_PREFIX + h)
                 for h in self.read_columns if h not in self.money]
         frame = pl.scan_csv(self.src.path, schema=schema, has_header=True, quote_char='"',
                             encoding="utf8", raise_if_empty=False).select(*self.read_columns, *keys)
@@ -447,7 +245,7 @@ class FactoredMapper:
                     small = self._codes(g, col, at)
                     codes = small[inner]
                     # NULL: a NULL index (the Parquet writer takes no NULL dictionary value)
-                    indices = pa.array(codes, mask=codes == _NULL) if (small == _NULL).any() else pa.array(codes)
+                    indices = pa.array(codes, mask=codes == NULL_CODE) if (small == NULL_CODE).any() else pa.array(codes)
                     out[col] = pa.DictionaryArray.from_arrays(indices, g.dictionaries[col].array, safe=False)
                 else:
                     rows = pa.array(at[inner]) if rows is None else rows
@@ -458,11 +256,11 @@ class FactoredMapper:
         return pa.RecordBatch.from_arrays([out[c] for c in self.output], names=self.output)
 
     @staticmethod
-    def _codes(g: _Group, col: str, at: np.ndarray) -> np.ndarray:
+    def _codes(g: Group, col: str, at: np.ndarray) -> np.ndarray:
         """A text column's dictionary code for each value `_locate` indexes."""
         return g.by_key[col] if len(g.deps) == 1 else g.codes[col][at]
 
-    def _locate(self, g: _Group, keys: dict[str, tuple[np.ndarray, np.ndarray]],
+    def _locate(self, g: Group, keys: dict[str, tuple[np.ndarray, np.ndarray]],
                 n: int) -> tuple[np.ndarray, np.ndarray]:
         """(inner, at): row r of the batch finds its values at row at[inner[r]] of the
         group's results. Computes the results of inputs not met before."""
@@ -480,11 +278,11 @@ class FactoredMapper:
         # the batch's distinct combinations are found by Arrow's hashing and looked up in
         # the group's sorted combinations
         radix = tuple(self._keyer(d).size for d in g.deps)
-        if np.prod(np.array(radix, dtype=np.float64)) >= _MAX_COMBINED:
+        if np.prod(np.array(radix, dtype=np.float64)) >= MAX_COMBINED:
             raise UseExactPath(f"too many distinct combinations of {', '.join(g.deps)}")
         if radix != g.radix:
             g.rekey(radix)
-        combined = _mix([keys[d][0] for d in g.deps], radix)
+        combined = mix([keys[d][0] for d in g.deps], radix)
         enc = pc.dictionary_encode(pa.array(combined))
         uniq = enc.dictionary.to_numpy()
         at = g.lookup(uniq)
@@ -494,14 +292,14 @@ class FactoredMapper:
                 g.reset()
                 g.rekey(radix)
                 missing = np.arange(len(uniq))
-            digits = _unmix(uniq[missing], radix)
+            digits = unmix(uniq[missing], radix)
             base = g.compute(self.con, {d: self._keyer(d).values(digit)
                                         for d, digit in zip(g.deps, digits, strict=True)})
             at[missing] = base + np.arange(missing.size)
             g.add_tuples(digits, uniq[missing], at[missing])
         return enc.indices.to_numpy(), at
 
-    def _partition_order(self, g: _Group, inner: np.ndarray, at: np.ndarray) -> np.ndarray | None:
+    def _partition_order(self, g: Group, inner: np.ndarray, at: np.ndarray) -> np.ndarray | None:
         """The order that sorts the batch by (billing account, billing period), None if
         the batch holds one partition."""
         account, period = (self._codes(g, c, at)[inner].astype(np.int64) for c in PARTITION_KEYS)
@@ -520,7 +318,7 @@ class FactoredMapper:
                 arr = df.get_column(h).to_arrow()
                 cols[h] = arr if order is None else arr.take(pa.array(order))
         table = pa.table(cols) if cols else pa.table({"_": np.zeros(n, dtype=np.int8)})
-        computed = _run(self.con, self.row_sql, table)
+        computed = run_sql(self.con, self.row_sql, table)
         result: dict[str, pa.Array] = {}
         for col in self.row_columns:
             arr = computed.column(col).chunk(0)

@@ -1,0 +1,234 @@
+"""Computing store columns once per distinct input, for the CSV fast path (factored.py).
+
+* `TextKeys` / `MoneyKeys` number a column's values (keys), the same in every batch of
+  a file;
+* a `Group` holds the results of a group of store columns for every input (key, or tuple
+  of keys) met so far, computed by DuckDB with the mapping's SQL (`run_sql`);
+* a `Dictionary` holds one text store column's distinct values, growing only at the end,
+  so that the Parquet writer keeps the codes it is given instead of hashing every value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+
+CACHE_LIMIT = 1_000_000  # input combinations kept per group before starting afresh
+MAX_COMBINED = 2**62  # keys of a group's inputs are combined into one int64
+NULL_CODE = np.uint32(0xFFFFFFFF)  # dictionary code of a NULL text value
+NO_KEYS = np.zeros(0, dtype=np.int64)
+KEY_PREFIX = "\x00key:"  # Polars computes the key column of text column h as KEY_PREFIX + h
+
+
+class UseExactPath(Exception):
+    """This file must be imported by the exact (DuckDB reader) path; str() says why."""
+
+
+def grow(arr: np.ndarray, size: int, fill: Any) -> np.ndarray:
+    if size <= len(arr):
+        return arr
+    return np.concatenate([arr, np.full(max(size, 2 * len(arr)) - len(arr), fill, dtype=arr.dtype)])
+
+
+class TextKeys:
+    """Keys of a text column's values: Polars' categorical codes plus one (0 is NULL),
+    the same in every batch; and the value of every key met so far."""
+
+    def __init__(self) -> None:
+        self.text: list[str | None] = [None]
+        self.known = np.zeros(1, dtype=bool)  # NULL too is met (and computed) once
+        self.solid = 0  # every key below this one is known
+
+    def keys(self, df: pl.DataFrame, h: str) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's key, and the keys met for the first time in this batch."""
+        keys: np.ndarray = df.get_column(KEY_PREFIX + h).to_numpy()
+        top = int(keys.max()) if len(keys) else 0
+        if top < self.solid or (top < len(self.known) and self.known[keys].all()):
+            return keys, NO_KEYS  # the usual case once the file's values have all been met
+        if top >= len(self.known):
+            self.known = grow(self.known, top + 1, False)
+            self.text.extend([None] * (len(self.known) - len(self.text)))
+        present = np.zeros(len(self.known), dtype=bool)
+        present[keys] = True
+        new = np.flatnonzero(present & ~self.known)
+        if new.size:
+            row = np.empty(len(self.known), dtype=np.int64)
+            row[keys] = np.arange(len(keys))
+            values = df.get_column(h).gather(row[new]).cast(pl.String).to_list()
+            for k, v in zip(new.tolist(), values, strict=True):
+                self.text[k] = v
+            self.known[new] = True
+            self.solid = len(self.known) if self.known.all() else int(np.argmin(self.known))
+        return keys, new
+
+    @property
+    def size(self) -> int:
+        return len(self.known)
+
+    def values(self, keys: np.ndarray) -> pa.Array:
+        return pa.array([self.text[k] for k in keys.tolist()], pa.string())
+
+
+class MoneyKeys:
+    """Keys of a money column's values (NULL included), the same in every batch."""
+
+    def __init__(self, type_: pa.DataType) -> None:
+        self.type = type_
+        self.ids: dict[Decimal | None, int] = {}
+        self.by_key: list[Decimal | None] = []
+
+    def _id(self, v: Decimal | None) -> int:
+        k = self.ids.get(v)
+        if k is None:
+            k = self.ids[v] = len(self.by_key)
+            self.by_key.append(v)
+        return k
+
+    def keys(self, df: pl.DataFrame, h: str) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's key, and the keys met for the first time in this batch."""
+        before = len(self.by_key)
+        enc = pc.dictionary_encode(df.get_column(h).to_arrow())
+        distinct = enc.dictionary.to_pylist()
+        remap = np.fromiter((self._id(v) for v in [*distinct, None]), dtype=np.uint32, count=len(distinct) + 1)
+        keys = remap[pc.fill_null(enc.indices, len(distinct)).to_numpy(zero_copy_only=False)]
+        return keys, np.arange(before, len(self.by_key))
+
+    @property
+    def size(self) -> int:
+        """Room for the keys met so far (grows in steps: it is the radix of key tuples)."""
+        return 1 << max(len(self.by_key), 1).bit_length()
+
+    def values(self, keys: np.ndarray) -> pa.Array:
+        return pa.array([self.by_key[k] for k in keys.tolist()], self.type)
+
+
+class Dictionary:
+    """One text store column's dictionary: its values in the order first met, without
+    NULL or repeats; it only grows, so the writer sees the same dictionary batch after
+    batch."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.array: pa.Array = pa.array([], pa.string())
+
+    def codes(self, values: pa.Array) -> np.ndarray:
+        before = len(self.ids)
+        codes = np.fromiter((NULL_CODE if v is None else self.ids.setdefault(v, len(self.ids))
+                             for v in values.cast(pa.string()).to_pylist()),
+                            dtype=np.uint32, count=len(values))
+        if len(self.ids) > before:
+            self.array = pa.concat_arrays([self.array, pa.array(list(self.ids)[before:], pa.string())])
+        return codes
+
+
+@dataclass
+class Group:
+    """Store columns computed from the same header columns, once per distinct input.
+
+    With one input column, results are kept for every value of the file (as many as the
+    Polars categorical holds anyway) and looked up by key; with several, by the tuple of
+    their keys, up to CACHE_LIMIT combinations."""
+
+    columns: list[str]
+    deps: tuple[str, ...]
+    sql: str
+    text: list[str]  # its dictionary-encoded store columns
+    results: pa.Table | None = None
+    codes: dict[str, np.ndarray] = field(default_factory=dict)  # text column: result -> code
+    dictionaries: dict[str, Dictionary] = field(default_factory=dict)
+    at: np.ndarray = field(default_factory=lambda: np.full(1, -1, dtype=np.int64))  # key -> result
+    by_key: dict[str, np.ndarray] = field(default_factory=dict)  # text column: key -> code
+    # several input columns: the key tuple of each result, and those tuples as one int64
+    # each (mixed with radix `radix`), sorted, for lookups
+    tuples: list[np.ndarray] = field(default_factory=list)
+    radix: tuple[int, ...] = ()
+    combined: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    combined_at: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def reset(self) -> None:
+        self.results = None
+        self.codes = {c: np.zeros(0, dtype=np.uint32) for c in self.text}
+        # a fresh dictionary: the old one may have grown past any use
+        self.dictionaries = {c: Dictionary() for c in self.text}
+        self.at = np.full(1, -1, dtype=np.int64)
+        self.by_key = {c: np.full(1, NULL_CODE, dtype=np.uint32) for c in self.text}
+        self.tuples = [np.zeros(0, dtype=np.int64) for _ in self.deps]
+        self.radix = ()
+        self.combined = self.combined_at = np.zeros(0, dtype=np.int64)
+
+    def full(self, count: int) -> bool:
+        """Would `count` more results pass the cache limit?"""
+        return self.results is not None and self.results.num_rows + count > CACHE_LIMIT
+
+    def compute(self, con: duckdb.DuckDBPyConnection, inputs: dict[str, pa.Array]) -> int:
+        """Append the results of new distinct inputs; returns the row the first is at."""
+        computed = run_sql(con, self.sql, pa.table(inputs) if inputs else pa.table({"_": [0]}))
+        base = 0 if self.results is None else self.results.num_rows
+        self.results = computed if self.results is None else \
+            pa.concat_tables([self.results, computed]).combine_chunks()
+        for c in self.text:
+            self.codes[c] = np.concatenate([self.codes[c], self.dictionaries[c].codes(computed.column(c))])
+        return base
+
+    def rekey(self, radix: tuple[int, ...]) -> None:
+        self.radix = radix
+        combined = mix(self.tuples, radix)
+        order = np.argsort(combined)
+        self.combined, self.combined_at = combined[order], order
+
+    def lookup(self, combined: np.ndarray) -> np.ndarray:
+        """The result row of each combination (mixed with `radix`), -1 if not computed."""
+        if not len(self.combined):
+            return np.full(len(combined), -1, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self.combined, combined), len(self.combined) - 1)
+        return np.where(self.combined[pos] == combined, self.combined_at[pos], -1)
+
+    def add_tuples(self, digits: list[np.ndarray], combined: np.ndarray, at: np.ndarray) -> None:
+        self.tuples = [np.concatenate([t, d]) for t, d in zip(self.tuples, digits, strict=True)]
+        merged = np.concatenate([self.combined, combined])
+        order = np.argsort(merged, kind="stable")
+        self.combined, self.combined_at = merged[order], np.concatenate([self.combined_at, at])[order]
+
+    def add_keys(self, con: duckdb.DuckDBPyConnection, keyer: TextKeys | MoneyKeys, new: np.ndarray) -> None:
+        """Compute the results of keys met for the first time (one input column)."""
+        self.at = grow(self.at, keyer.size, -1)
+        rows = self.compute(con, {self.deps[0]: keyer.values(new)}) + np.arange(new.size)
+        self.at[new] = rows
+        for c in self.text:
+            self.by_key[c] = grow(self.by_key[c], keyer.size, NULL_CODE)
+            self.by_key[c][new] = self.codes[c][rows]
+
+
+def mix(keys: list[np.ndarray], radix: tuple[int, ...]) -> np.ndarray:
+    """Key tuples as one int64 each (keys[i] < radix[i])."""
+    mixed = np.zeros(len(keys[0]) if keys else 0, dtype=np.int64)
+    for k, size in zip(keys, radix, strict=True):
+        mixed *= size
+        mixed += k
+    return mixed
+
+
+def unmix(mixed: np.ndarray, radix: tuple[int, ...]) -> list[np.ndarray]:
+    backwards: list[np.ndarray] = []
+    for size in reversed(radix):
+        mixed, digit = np.divmod(mixed, size)
+        backwards.append(digit)
+    return backwards[::-1]
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, sql: str, table: pa.Table) -> pa.Table:
+    con.register("_in", table)
+    try:
+        result: pa.Table = con.sql(sql).to_arrow_table()
+    except duckdb.Error as exc:
+        raise UseExactPath(str(exc).splitlines()[0]) from exc
+    finally:
+        con.unregister("_in")
+    return result.combine_chunks()
