@@ -6,10 +6,10 @@
 
 Prints: file size; wall time and peak RSS of (a) DuckDB `COPY (SELECT * FROM
 read_csv(...)) TO ... (FORMAT parquet)`, (b) Polars `scan_csv(...).sink_parquet(...)`,
-(c) `CostStore.import_files` — each in a fresh subprocess, peak RSS from wait4(); the
-ratio of (c) to the faster of (a) and (b); then a group-by tag key x month query over
-2x the rows (the file imported under two billing accounts). Big files are removed at
-the end unless --keep.
+(c) `CostStore.import_files` — each in a fresh subprocess, peak RSS from wait4(), the
+three taking turns `--repeat` times (median of each); the ratio of (c) to the faster
+of (a) and (b); then a group-by tag key x month query over 2x the rows (the file
+imported under two billing accounts). Big files are removed at the end unless --keep.
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, default=None, help="work directory (default: a temp dir under /work or /tmp)")
     ap.add_argument("--keep", action="store_true", help="keep the generated files")
     ap.add_argument("--skip-polars", action="store_true")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each step, taking turns (default 3)")
     args = ap.parse_args()
 
     base = args.dir or Path(tempfile.mkdtemp(prefix="skytally-bench-", dir="/work" if Path("/work").is_dir() else None))
@@ -90,22 +91,34 @@ def main() -> None:
         size = csv_path.stat().st_size
         print(f"CSV {csv_path.name}: {size / 1e9:.2f} GB")
 
-        results: dict[str, tuple[float, float]] = {}
-        w, rss, _ = run(PLAIN_DUCKDB, str(csv_path), str(base / "plain_duckdb.parquet"))
-        results["duckdb plain COPY"] = (w, rss)
+        # the steps take turns, `--repeat` times: on a shared VM a slow spell then hits
+        # every step alike instead of one of them; each step's median is compared
+        steps = [("duckdb plain COPY", PLAIN_DUCKDB, [str(base / "plain_duckdb.parquet")])]
         if not args.skip_polars:
-            w, rss, _ = run(PLAIN_POLARS, str(csv_path), str(base / "plain_polars.parquet"))
-            results["polars scan_csv.sink_parquet"] = (w, rss)
+            steps.append(("polars scan_csv.sink_parquet", PLAIN_POLARS, [str(base / "plain_polars.parquet")]))
         store = base / "store"
-        w, rss, out = run(SKYTALLY_IMPORT, str(csv_path), str(store), "bench-a")
-        results["skytally import"] = (w, rss)
+        steps.append(("skytally import", SKYTALLY_IMPORT, [str(store), "bench-a"]))
+        walls: dict[str, list[float]] = {name: [] for name, _, _ in steps}
+        peaks: dict[str, float] = dict.fromkeys(walls, 0.0)
+        out = ""
+        for _ in range(args.repeat):
+            for name, code, extra in steps:
+                if name == "skytally import":
+                    shutil.rmtree(store, ignore_errors=True)
+                w, rss, out_step = run(code, str(csv_path), *extra)
+                walls[name].append(w)
+                peaks[name] = max(peaks[name], rss)
+                out = out_step or out
         info = json.loads(out.strip().splitlines()[-1])
-        for name, (w, rss) in results.items():
-            print(f"{name:32s} {w:8.1f} s   peak RSS {rss:7.0f} MiB   {size / w / 1e6:6.0f} MB/s")
-        fastest = min(v[0] for k, v in results.items() if k != "skytally import")
-        print(f"import / fastest plain conversion: {results['skytally import'][0] / fastest:.2f}x"
-              f"  (rows {info['rows']:,}, BilledCost {info['BilledCost']}, rejected {info['rejected_rows']}, "
-              f"reader {info['reader']})")
+        median = {name: statistics.median(ws) for name, ws in walls.items()}
+        for name, ws in walls.items():
+            spread = f"  (runs: {', '.join(f'{w:.1f}' for w in ws)})" if len(ws) > 1 else ""
+            print(f"{name:32s} {median[name]:8.1f} s   peak RSS {peaks[name]:7.0f} MiB   "
+                  f"{size / median[name] / 1e6:6.0f} MB/s{spread}")
+        fastest = min(v for k, v in median.items() if k != "skytally import")
+        print(f"import / fastest plain conversion: {median['skytally import'] / fastest:.2f}x"
+              f"  (medians; rows {info['rows']:,}, BilledCost {info['BilledCost']}, "
+              f"rejected {info['rejected_rows']}, reader {info['reader']})")
         for p in base.glob("plain_*.parquet"):
             p.unlink()
 
