@@ -132,9 +132,10 @@ class Dictionary:
 class Group:
     """Store columns computed from the same header columns, once per distinct input.
 
-    With one input column, results are kept for every value of the file (as many as the
-    Polars categorical holds anyway) and looked up by key; with several, by the tuple of
-    their keys, up to CACHE_LIMIT combinations."""
+    With one input column, results are kept for every value of the file and looked up by
+    key (for text, Polars' categorical holds those values anyway; a money input is one
+    whose values repeat, see FactoredMapper._plan); with several, by the tuple of their
+    keys, up to CACHE_LIMIT tuples before starting afresh."""
 
     columns: list[str]
     deps: tuple[str, ...]
