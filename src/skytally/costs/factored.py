@@ -53,12 +53,18 @@ from .distinct import (
     unmix,
 )
 from .engine import sql_text
-from .mapping import build_select, output_order, quote_ident, quote_literal, store_schema
+from .mapping import (
+    STORE_KEY_COLUMNS,
+    build_select,
+    output_order,
+    quote_ident,
+    quote_literal,
+    store_schema,
+)
 from .plan import dependencies
 
 BATCH_ROWS = 131_072
 _DENSE = 0.05  # a money column with more distinct values per row than this is computed per row
-PARTITION_KEYS = ("x_StoreAccount", "x_StorePeriod")
 _DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)", re.IGNORECASE)
 
 
@@ -135,8 +141,7 @@ class FactoredMapper:
 
     def _keyer(self, h: str) -> TextKeys | MoneyKeys:
         if h not in self.keyers:
-            m = _DECIMAL.fullmatch(self.read_types[h])
-            self.keyers[h] = MoneyKeys(pa.decimal128(int(m.group(1)), int(m.group(2)))) if m else TextKeys()
+            self.keyers[h] = MoneyKeys(arrow_type(self.read_types[h])) if h in self.money else TextKeys()
         return self.keyers[h]
 
     def _plan(self, first: pl.DataFrame) -> None:
@@ -165,7 +170,7 @@ class FactoredMapper:
             g = Group(cols, d, self._sql(cols, set(d)), text)
             g.reset()
             self.groups.append(g)
-        self.partition_group = next(i for i, g in enumerate(self.groups) if PARTITION_KEYS[0] in g.columns)
+        self.partition_group = next(i for i, g in enumerate(self.groups) if STORE_KEY_COLUMNS[0] in g.columns)
         self.key_columns = sorted(frozenset().union(*(g.deps for g in self.groups)))
         self.row_sql = self._sql(self.row_columns, set(self.row_inputs),
                                  given=self.row_helpers & set(self.row_inputs))
@@ -302,8 +307,8 @@ class FactoredMapper:
     def _partition_order(self, g: Group, inner: np.ndarray, at: np.ndarray) -> np.ndarray | None:
         """The order that sorts the batch by (billing account, billing period), None if
         the batch holds one partition."""
-        account, period = (self._codes(g, c, at)[inner].astype(np.int64) for c in PARTITION_KEYS)
-        code = account * (len(g.dictionaries[PARTITION_KEYS[1]].ids) + 1) + period
+        account, period = (self._codes(g, c, at)[inner].astype(np.int64) for c in STORE_KEY_COLUMNS)
+        code = account * (len(g.dictionaries[STORE_KEY_COLUMNS[1]].ids) + 1) + period
         if not len(code) or not (code != code[0]).any():
             return None
         return np.argsort(code, kind="stable")
