@@ -34,17 +34,31 @@ def import_both(tmp_path: Path, files: list[Path], **kw: object) -> tuple[CostSt
     return fast, exact, [f.reader for f in res.files]
 
 
+def tag_daily(store: CostStore) -> str:
+    return f"read_parquet('{store.root}/**/_agg/tag_daily.parquet', hive_partitioning = true)"
+
+
+def assert_same_relation(con: duckdb.DuckDBPyConnection, fast: str, exact: str, what: str) -> None:
+    """`fast` and `exact` hold the same rows (and some)."""
+    cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {exact}").fetchall()]
+    assert cols == [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {fast}").fetchall()]
+    n = con.execute(f"SELECT count(*) FROM {exact}").fetchone()
+    assert n is not None and n[0] > 0
+    for name, a, b in (("fast", fast, exact), ("exact", exact, fast)):
+        diff = con.execute(f"SELECT * FROM (SELECT * FROM {a} EXCEPT ALL SELECT * FROM {b}) LIMIT 3").fetchall()
+        assert diff == [], f"{what} only in the {name} store: {diff}"
+
+
 def assert_same_rows(fast: CostStore, exact: CostStore) -> None:
     con = duckdb.connect()
-    cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {stored_rows(exact)}").fetchall()]
-    assert cols == [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {stored_rows(fast)}").fetchall()]
-    n = con.execute(f"SELECT count(*) FROM {stored_rows(exact)}").fetchone()
-    assert n is not None and n[0] > 0
-    for a, b in ((fast, exact), (exact, fast)):
-        diff = con.execute(
-            f"SELECT * FROM (SELECT * FROM {stored_rows(a)} EXCEPT ALL SELECT * FROM {stored_rows(b)}) LIMIT 3"
-        ).fetchall()
-        assert diff == [], f"rows only in {a.root.name}: {diff}"
+    assert_same_relation(con, stored_rows(fast), stored_rows(exact), "rows")
+    # the fast path sums its rows while they stream (tally.py), the exact path reads them
+    # back: the tag pre-aggregates and the period totals must not differ either
+    assert_same_relation(con, tag_daily(fast), tag_daily(exact), "tag pre-aggregate rows")
+    keys = exact.layout.periods()
+    assert keys == fast.layout.periods()
+    for key in keys:
+        assert (fast.layout.manifest(key) or {}).get("totals") == (exact.layout.manifest(key) or {}).get("totals")
 
 
 @pytest.mark.parametrize(("layout", "kind"), CASES)

@@ -62,6 +62,8 @@ from .mapping import (
     store_schema,
 )
 from .plan import dependencies
+from .storage import PeriodKey
+from .tally import TagSetTally
 
 BATCH_ROWS = 131_072
 _DENSE = 0.05  # a money column with more distinct values per row than this is computed per row
@@ -130,6 +132,10 @@ class FactoredMapper:
         self.row_helpers: frozenset[str] = frozenset()
         self.row_sql = ""
         self.planned = False
+        # the rows' sums per period, day and tag set (None: Tags is not computed per
+        # distinct input, and the importer sums the stored rows instead)
+        self.tally: TagSetTally | None = None
+        self.tag_group = -1
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET threads = 1")
         self.con.execute("SET preserve_insertion_order = true")  # results align with inputs
@@ -172,12 +178,20 @@ class FactoredMapper:
             self.groups.append(g)
         self.partition_group = next(i for i, g in enumerate(self.groups) if STORE_KEY_COLUMNS[0] in g.columns)
         self.key_columns = sorted(frozenset().union(*(g.deps for g in self.groups)))
+        self.tag_group = next((i for i, g in enumerate(self.groups)
+                               if "Tags" in g.columns and "x_TagKeys" in g.columns), -1)
+        self.tally = TagSetTally(self.con) if self.tag_group >= 0 else None
         self.row_sql = self._sql(self.row_columns, set(self.row_inputs),
                                  given=self.row_helpers & set(self.row_inputs))
         self.planned = True
 
     def close(self) -> None:
         self.con.close()
+
+    def tag_sets(self) -> dict[PeriodKey, pa.Table] | None:
+        """The file's rows summed per period, currency, day and tag set (tally.py), once
+        every batch is mapped; None if they must be read back from the stored rows."""
+        return None if self.tally is None else self.tally.tables()
 
     # -- SQL ---------------------------------------------------------------------
     def _source_expr(self, h: str, available: set[str]) -> str:
@@ -241,9 +255,12 @@ class FactoredMapper:
         if order is not None:
             keys = {h: (k[order], new) for h, (k, new) in keys.items()}
         out: dict[str, pa.Array] = {}
+        tag_sets: np.ndarray | None = None
         for i, g in enumerate(self.groups):
             inner, at = located[i] if i in located else self._locate(g, keys, n)
             assert g.results is not None
+            if i == self.tag_group:
+                tag_sets = at[inner]
             rows: pa.Array | None = None
             for col in g.columns:
                 if col in g.codes:
@@ -258,6 +275,10 @@ class FactoredMapper:
                     out[col] = arr.cast(self.types[col]) if col in self.types else arr
         if self.row_columns:
             out.update(self._per_row(df, out, order, n))
+        if self.tally is not None and tag_sets is not None:
+            results = self.groups[self.tag_group].results
+            assert results is not None
+            self.tally.add(out, tag_sets, results.column("Tags"), results.column("x_TagKeys"))
         return pa.RecordBatch.from_arrays([out[c] for c in self.output], names=self.output)
 
     @staticmethod

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from skytally.errors import InvalidInput
 
@@ -36,6 +37,7 @@ from .schemas import (
 )
 from .staging import COMMIT_PURCHASE, Staged, stage_file
 from .storage import MANIFEST, TAG_DAILY, PeriodKey, StoreLayout
+from .tally import tag_sets_of, totals
 
 log = logging.getLogger(__name__)
 MAX_REPORTED_REJECTS = 1000
@@ -127,9 +129,10 @@ class Importer:
                         "other rows and set these aside.",
                         rejected, rejected_rows, rejected_billed,
                     )
-                keys = self._assemble(con, staged, stage, import_id, warnings)
-                self._write_tag_daily(con, stage, keys)
-                periods = self._period_totals(con, stage, keys)
+                tag_sets = self._assemble(con, staged, stage, import_id, warnings)
+                keys = list(tag_sets)
+                self._write_tag_daily(con, stage, tag_sets)
+                periods = self._period_totals(con, tag_sets)
                 quarantine_path = None
                 if quarantine_rows:
                     quarantine_path = self._write_quarantine(import_id, sources, quarantine_rows)
@@ -144,7 +147,10 @@ class Importer:
 
     # -- assembling the new periods ---------------------------------------------------
     def _assemble(self, con: duckdb.DuckDBPyConnection, staged: list[Staged], stage: Path,
-                  import_id: str, warnings: list[str]) -> list[PeriodKey]:
+                  import_id: str, warnings: list[str]) -> dict[PeriodKey, list[pa.Table]]:
+        """Move each period's rows into place; returns, per period in order, the tag sets
+        (tally.py) of the rows it keeps."""
+        tag_sets: dict[PeriodKey, list[pa.Table]] = {}
         keys = sorted({k for s in staged for k in s.groups},
                       key=lambda k: (k.billing_account, k.billing_period))
         for key in keys:
@@ -179,53 +185,53 @@ class Importer:
                 warnings.append(msg)
             target = stage / "new" / key.relpath
             target.mkdir(parents=True, exist_ok=True)
+            sets = tag_sets[key] = []
             for s in keep:
                 only_actual_purchases = pair and s.kind == "actual"
                 out = target / f"part-{s.index}.parquet"
                 if not only_actual_purchases:
                     s.files[key].rename(out)  # the partition's rows, written in one pass
+                    sets.append(s.tag_sets[key] if s.tag_sets else tag_sets_of(con, [out]))
                     continue
                 # Microsoft's conversion: all amortized rows + the commitment purchases
                 # and refunds of the actual data
                 s.report.note = "paired with amortized data: only commitment purchases kept"
-                n = con.execute(
+                copied = con.execute(
                     f"COPY (SELECT * FROM read_parquet($f) WHERE {COMMIT_PURCHASE}) "
                     f"TO {quote_literal(str(out))} "
                     f"(FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE {ROW_GROUP_SIZE})",
                     {"f": str(s.files[key])},
-                ).fetchone()
-                if n is not None and int(n[0]) == 0:
+                ).fetchall()
+                if int(copied[0][0]) == 0:
                     out.unlink(missing_ok=True)
-        return keys
+                else:
+                    sets.append(tag_sets_of(con, [out]))
+        return tag_sets
 
     def _write_tag_daily(self, con: duckdb.DuckDBPyConnection, stage: Path,
-                         keys: list[PeriodKey]) -> None:
-        """The period's tag pre-aggregate (sql/tag_daily.sql), staged with its rows."""
-        for key in keys:
-            d = stage / "new" / key.relpath
-            files = [str(f) for f in sorted(d.glob("*.parquet"))]
-            if not files:
+                         tag_sets: dict[PeriodKey, list[pa.Table]]) -> None:
+        """Each period's tag pre-aggregate (sql/tag_daily.sql), staged with its rows."""
+        for key, sets in tag_sets.items():
+            if not sets:
                 continue
-            out = d / TAG_DAILY
+            out = stage / "new" / key.relpath / TAG_DAILY
             out.parent.mkdir(parents=True, exist_ok=True)
-            con.execute(f"COPY ({sql_text('tag_daily')}) TO {quote_literal(str(out))} "
-                        "(FORMAT parquet, COMPRESSION zstd)", {"files": files})
+            con.register("tag_sets", pa.concat_tables(sets))
+            try:
+                con.execute(f"COPY ({sql_text('tag_daily')}) TO {quote_literal(str(out))} "
+                            "(FORMAT parquet, COMPRESSION zstd)").fetchall()
+            finally:
+                con.unregister("tag_sets")
 
-    def _period_totals(self, con: duckdb.DuckDBPyConnection, stage: Path,
-                       keys: list[PeriodKey]) -> list[PeriodReport]:
+    def _period_totals(self, con: duckdb.DuckDBPyConnection,
+                       tag_sets: dict[PeriodKey, list[pa.Table]]) -> list[PeriodReport]:
         out: list[PeriodReport] = []
-        for key in keys:
-            files = [str(f) for f in sorted((stage / "new" / key.relpath).glob("*.parquet"))]
-            if not files:
+        for key, sets in tag_sets.items():
+            if not sets:
                 out.append(PeriodReport(key.billing_account, key.billing_period, None, 0, ZERO, ZERO))
                 continue
-            for cur, n, b, e in con.execute(
-                "SELECT BillingCurrency, count(*), coalesce(sum(BilledCost), 0), "
-                "coalesce(sum(EffectiveCost), 0) FROM read_parquet(?) GROUP BY ALL ORDER BY 1",
-                [files],
-            ).fetchall():
-                out.append(PeriodReport(key.billing_account, key.billing_period, cur, int(n),
-                                        Decimal(b), Decimal(e)))
+            for cur, n, b, e in totals(con, pa.concat_tables(sets)):
+                out.append(PeriodReport(key.billing_account, key.billing_period, cur, n, b, e))
         return out
 
     def _write_manifests(self, stage: Path, import_id: str, staged: list[Staged],

@@ -22,6 +22,7 @@ from .mapping import DECIMAL_TYPE, build_select, quote_ident
 from .reading import Progress, bytes_per_row, rejected_money, source_sql
 from .schemas import ZERO, FileReport, RejectedRow
 from .storage import PeriodKey
+from .tally import tag_sets_of, totals
 from .writer import write_batches, write_by_period
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,9 @@ class Staged:
     report: FileReport
     kind: Kind
     groups: dict[PeriodKey, tuple[int, Decimal, Decimal]]  # rows, billed, effective
+    # each partition's rows summed per currency, day and tag set (tally.py), when the
+    # reader summed them while they streamed
+    tag_sets: dict[PeriodKey, pa.Table] | None = None
 
 
 def stage_file(
@@ -46,12 +50,17 @@ def stage_file(
     # (billing account, billing period): see writer.py.
     out_dir = stage / "files" / str(i)
     bad: list[tuple[RejectedRow, str]] = []
-    files = _stage_fast(src, out_dir, params, progress, fast_path) if fast_path != "off" else None
+    fast = _stage_fast(src, out_dir, params, progress, fast_path) if fast_path != "off" else None
     reader = "fast"
-    if files is None:
+    tag_sets: dict[PeriodKey, pa.Table] | None = None
+    if fast is None:
         reader = "exact"
         files, bad = _stage_exact(con, src, i, out_dir, params)
-    groups = _file_groups(con, files)
+    else:
+        files, tag_sets = fast
+    if tag_sets is None or set(tag_sets) != set(files):
+        tag_sets = {key: tag_sets_of(con, [path]) for key, path in files.items()}
+    groups = {key: _sum(totals(con, tag_sets[key])) for key in files}
     report = FileReport(path=str(src.path), layout=src.layout.name, kind=src.kind,
                         format=src.format + ("+gzip" if src.compression == "gzip" else ""),
                         bytes=src.size, reader=reader)
@@ -62,12 +71,19 @@ def stage_file(
     if kind == "unknown" and groups:
         kind = _kind_from_data(con, files)
         report.kind = kind if kind != "unknown" else "actual or amortized (no commitments)"
-    return Staged(src, i, files, report, kind, groups), bad
+    return Staged(src, i, files, report, kind, groups, tag_sets), bad
 
 
-def _stage_fast(src: SourceFile, out_dir: Path, params: dict[str, str | None],
-                progress: Progress, fast_path: str) -> dict[PeriodKey, Path] | None:
-    """The CSV fast path (factored.py); None when the file needs the exact path."""
+def _sum(per_currency: list[tuple[str | None, int, Decimal, Decimal]]) -> tuple[int, Decimal, Decimal]:
+    return (sum(n for _, n, _, _ in per_currency), sum((b for _, _, b, _ in per_currency), ZERO),
+            sum((e for _, _, _, e in per_currency), ZERO))
+
+
+def _stage_fast(
+    src: SourceFile, out_dir: Path, params: dict[str, str | None], progress: Progress, fast_path: str,
+) -> tuple[dict[PeriodKey, Path], dict[PeriodKey, pa.Table] | None] | None:
+    """The CSV fast path (factored.py): the file of each partition and, if the mapper
+    summed them, the partitions' tag sets; None when the file needs the exact path."""
     why = refusal(src)
     if why is None:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -83,7 +99,8 @@ def _stage_fast(src: SourceFile, out_dir: Path, params: dict[str, str | None],
                 yield batch
 
         try:
-            return write_batches(counted(), out_dir)
+            files = write_batches(counted(), out_dir)
+            return files, mapper.tag_sets()
         except UseExactPath as exc:
             why = str(exc)
         except Exception as exc:  # a fast-path defect must not fail an import the exact path can do
@@ -154,18 +171,6 @@ def _parquet_rejects(con: duckdb.DuckDBPyConnection,
     return (bad_pred if bad else None), bad
 
 
-def _file_groups(con: duckdb.DuckDBPyConnection,
-                 files: dict[PeriodKey, Path]) -> dict[PeriodKey, tuple[int, Decimal, Decimal]]:
-    if not files:
-        return {}
-    rows = con.execute(
-        "SELECT x_StoreAccount, x_StorePeriod, count(*), coalesce(sum(BilledCost), 0), "
-        "coalesce(sum(EffectiveCost), 0) FROM read_parquet(?) GROUP BY ALL",
-        [[str(f) for f in files.values()]],
-    ).fetchall()
-    return {PeriodKey(str(a), str(p)): (int(n), Decimal(b), Decimal(e)) for a, p, n, b, e in rows}
-
-
 def _kind_from_data(con: duckdb.DuckDBPyConnection, files: dict[PeriodKey, Path]) -> Kind:
     row = con.execute(
         "SELECT count(*) FILTER (WHERE CommitmentDiscountStatus = 'Unused' OR "
@@ -173,8 +178,8 @@ def _kind_from_data(con: duckdb.DuckDBPyConnection, files: dict[PeriodKey, Path]
         f"count(*) FILTER (WHERE ({COMMIT_PURCHASE}) OR (PricingCategory = 'Committed' AND "
         "ChargeCategory = 'Usage' AND EffectiveCost = 0)) "
         "FROM read_parquet(?)", [[str(f) for f in files.values()]],
-    ).fetchone()
-    amortized, actual = (int(row[0]), int(row[1])) if row else (0, 0)
+    ).fetchall()[0]
+    amortized, actual = int(row[0]), int(row[1])
     if amortized and not actual:
         return "amortized"
     if actual and not amortized:

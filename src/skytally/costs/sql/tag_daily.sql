@@ -4,17 +4,9 @@
 -- totals of all rows of the day, so "rows without the key" = total - tagged.
 -- The value of a key is the one the detail query reads:
 -- map_values(Tags)[list_position(x_TagKeys, key)] (first spelling of a key wins).
--- $files: the period's Parquet files.
--- Rows are first summed per distinct tag set (a few thousand in millions of rows), so
--- the tag lists are split once per set, not once per row.
-WITH per_tag_set AS (
-    SELECT BillingCurrency AS currency,
-           CAST(date_trunc('day', ChargePeriodStart) AS DATE) AS day,
-           Tags, x_TagKeys,
-           count(*) AS rows, sum(BilledCost) AS billed, sum(EffectiveCost) AS effective
-    FROM read_parquet($files)
-    GROUP BY ALL
-)
+-- tag_sets: the period's rows summed per currency, day and tag set (tag_sets.sql, or
+-- tally.py while the rows stream; a tag set may appear more than once, the sums add
+-- up), so the tag lists are split once per set, not once per row.
 SELECT
     currency,
     day,
@@ -26,6 +18,6 @@ SELECT
 FROM (
     SELECT currency, day, Tags, x_TagKeys, rows, billed, effective,
            unnest(list_concat([NULL::VARCHAR], list_distinct(coalesce(x_TagKeys, [])))) AS k
-    FROM per_tag_set
+    FROM tag_sets
 )
 GROUP BY ALL
