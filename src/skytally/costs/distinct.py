@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import duckdb
@@ -44,14 +43,18 @@ class TextKeys:
     def __init__(self) -> None:
         self.text: list[str | None] = [None]
         self.known = np.zeros(1, dtype=bool)  # NULL too is met (and computed) once
-        self.solid = 0  # every key below this one is known
+        self.solid = 1  # every key from 1 up to this one is known (0, NULL, aside)
 
     def keys(self, df: pl.DataFrame, h: str) -> tuple[np.ndarray, np.ndarray]:
         """Each row's key, and the keys met for the first time in this batch."""
         keys: np.ndarray = df.get_column(KEY_PREFIX + h).to_numpy()
-        top = int(keys.max()) if len(keys) else 0
-        if top < self.solid or (top < len(self.known) and self.known[keys].all()):
-            return keys, NO_KEYS  # the usual case once the file's values have all been met
+        if not len(keys):
+            return keys, NO_KEYS
+        top = int(keys.max())
+        # the usual case once the file's values have all been met (checked without a
+        # gather per row: keys are numbered in the order Polars meets values)
+        if top < self.solid and (self.known[0] or int(keys.min()) > 0):
+            return keys, NO_KEYS
         if top >= len(self.known):
             self.known = grow(self.known, top + 1, False)
             self.text.extend([None] * (len(self.known) - len(self.text)))
@@ -65,7 +68,8 @@ class TextKeys:
             for k, v in zip(new.tolist(), values, strict=True):
                 self.text[k] = v
             self.known[new] = True
-            self.solid = len(self.known) if self.known.all() else int(np.argmin(self.known))
+            rest = self.known[1:]
+            self.solid = len(self.known) if rest.all() else 1 + int(np.argmin(rest))
         return keys, new
 
     @property
@@ -77,14 +81,18 @@ class TextKeys:
 
 
 class MoneyKeys:
-    """Keys of a money column's values (NULL included), the same in every batch."""
+    """Keys of a money column's values (NULL included), the same in every batch.
+
+    Values are told apart by their 16 bytes (a DECIMAL's unscaled integer): Arrow hashes
+    them as fixed-size binary, and the batch's distinct values reach Python as `bytes`,
+    which are far cheaper to make and to hash than `Decimal`s."""
 
     def __init__(self, type_: pa.DataType) -> None:
         self.type = type_
-        self.ids: dict[Decimal | None, int] = {}
-        self.by_key: list[Decimal | None] = []
+        self.ids: dict[bytes | None, int] = {}
+        self.by_key: list[bytes | None] = []
 
-    def _id(self, v: Decimal | None) -> int:
+    def _id(self, v: bytes | None) -> int:
         k = self.ids.get(v)
         if k is None:
             k = self.ids[v] = len(self.by_key)
@@ -94,10 +102,17 @@ class MoneyKeys:
     def keys(self, df: pl.DataFrame, h: str) -> tuple[np.ndarray, np.ndarray]:
         """Each row's key, and the keys met for the first time in this batch."""
         before = len(self.by_key)
-        enc = pc.dictionary_encode(df.get_column(h).to_arrow())
+        arr = df.get_column(h).to_arrow()
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        raw = pa.Array.from_buffers(pa.binary(16), len(arr), arr.buffers(), offset=arr.offset)
+        enc = pc.dictionary_encode(raw)
         distinct = enc.dictionary.to_pylist()
-        remap = np.fromiter((self._id(v) for v in [*distinct, None]), dtype=np.uint32, count=len(distinct) + 1)
-        keys = remap[pc.fill_null(enc.indices, len(distinct)).to_numpy(zero_copy_only=False)]
+        ids = self.ids
+        remap = np.fromiter((ids[v] if v in ids else self._id(v) for v in [*distinct, None]),
+                            dtype=np.uint32, count=len(distinct) + 1)
+        indices = enc.indices if not enc.null_count else pc.fill_null(enc.indices, len(distinct))
+        keys = remap[indices.to_numpy(zero_copy_only=False)]
         return keys, np.arange(before, len(self.by_key))
 
     @property
@@ -106,7 +121,7 @@ class MoneyKeys:
         return 1 << max(len(self.by_key), 1).bit_length()
 
     def values(self, keys: np.ndarray) -> pa.Array:
-        return pa.array([self.by_key[k] for k in keys.tolist()], self.type)
+        return pa.array([self.by_key[k] for k in keys.tolist()], pa.binary(16)).view(self.type)
 
 
 class Dictionary:
@@ -146,6 +161,8 @@ class Group:
     dictionaries: dict[str, Dictionary] = field(default_factory=dict)
     at: np.ndarray = field(default_factory=lambda: np.full(1, -1, dtype=np.int64))  # key -> result
     by_key: dict[str, np.ndarray] = field(default_factory=dict)  # text column: key -> code
+    # text column: does some key met so far give NULL (one input column)
+    null_by_key: dict[str, bool] = field(default_factory=dict)
     # several input columns: the key tuple of each result, and those tuples as one int64
     # each (mixed with radix `radix`), sorted, for lookups
     tuples: list[np.ndarray] = field(default_factory=list)
@@ -160,6 +177,7 @@ class Group:
         self.dictionaries = {c: Dictionary() for c in self.text}
         self.at = np.full(1, -1, dtype=np.int64)
         self.by_key = {c: np.full(1, NULL_CODE, dtype=np.uint32) for c in self.text}
+        self.null_by_key = dict.fromkeys(self.text, False)
         self.tuples = [np.zeros(0, dtype=np.int64) for _ in self.deps]
         self.radix = ()
         self.combined = self.combined_at = np.zeros(0, dtype=np.int64)
@@ -205,6 +223,7 @@ class Group:
         for c in self.text:
             self.by_key[c] = grow(self.by_key[c], keyer.size, NULL_CODE)
             self.by_key[c][new] = self.codes[c][rows]
+            self.null_by_key[c] = self.null_by_key[c] or bool((self.codes[c][rows] == NULL_CODE).any())
 
 
 def mix(keys: list[np.ndarray], radix: tuple[int, ...]) -> np.ndarray:

@@ -136,6 +136,7 @@ class FactoredMapper:
         # distinct input, and the importer sums the stored rows instead)
         self.tally: TagSetTally | None = None
         self.tag_group = -1
+        self.zeros: pa.Array = pa.array(np.zeros(0, dtype=np.uint32))
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET threads = 1")
         self.con.execute("SET preserve_insertion_order = true")  # results align with inputs
@@ -264,11 +265,7 @@ class FactoredMapper:
             rows: pa.Array | None = None
             for col in g.columns:
                 if col in g.codes:
-                    small = self._codes(g, col, at)
-                    codes = small[inner]
-                    # NULL: a NULL index (the Parquet writer takes no NULL dictionary value)
-                    indices = pa.array(codes, mask=codes == NULL_CODE) if (small == NULL_CODE).any() else pa.array(codes)
-                    out[col] = pa.DictionaryArray.from_arrays(indices, g.dictionaries[col].array, safe=False)
+                    out[col] = self._text_column(g, col, inner, at, n)
                 else:
                     rows = pa.array(at[inner]) if rows is None else rows
                     arr = g.results.column(col).chunk(0).take(rows)
@@ -280,6 +277,23 @@ class FactoredMapper:
             assert results is not None
             self.tally.add(out, tag_sets, results.column("Tags"), results.column("x_TagKeys"))
         return pa.RecordBatch.from_arrays([out[c] for c in self.output], names=self.output)
+
+    def _text_column(self, g: Group, col: str, inner: np.ndarray, at: np.ndarray, n: int) -> pa.Array:
+        small = self._codes(g, col, at)
+        has_null = g.null_by_key[col] if len(g.deps) == 1 else bool((small == NULL_CODE).any())
+        dictionary = g.dictionaries[col]
+        if not has_null and len(dictionary.ids) == 1:
+            indices = self._zeros(n)  # one value on every row (many FOCUS columns are constant)
+        else:
+            codes = small[inner]
+            # NULL: a NULL index (the Parquet writer takes no NULL dictionary value)
+            indices = pa.array(codes, mask=codes == NULL_CODE) if has_null else pa.array(codes)
+        return pa.DictionaryArray.from_arrays(indices, dictionary.array, safe=False)
+
+    def _zeros(self, n: int) -> pa.Array:
+        if len(self.zeros) != n:
+            self.zeros = pa.array(np.zeros(n, dtype=np.uint32))
+        return self.zeros
 
     @staticmethod
     def _codes(g: Group, col: str, at: np.ndarray) -> np.ndarray:
