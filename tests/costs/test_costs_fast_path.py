@@ -130,16 +130,21 @@ def test_a_fast_path_defect_falls_back_to_the_exact_path(tmp_path: Path, sample,
     assert (res.rows, res.BilledCost) == (exp.rows, exp.billed)
 
 
-@pytest.mark.parametrize("cache_limit", [None, 40])
+@pytest.mark.parametrize(("cache_limit", "dense_space"), [(None, None), (None, 64), (40, 0)])
 def test_many_batches_store_what_one_batch_stores(tmp_path: Path, sample, monkeypatch: pytest.MonkeyPatch,
-                                                  cache_limit: int | None) -> None:
+                                                  cache_limit: int | None, dense_space: int | None) -> None:
     # values met in earlier batches are reused, dictionaries grow batch by batch, each
-    # batch is reordered by period; with a small cache limit, caches start afresh
+    # batch is reordered by period; groups with several inputs find their results by key
+    # (lookup tables, rebuilt as key counts grow), by default, or, past a small
+    # dense_space, by hashing (switching from one to the other as keys grow), or always
+    # by hashing (0), there with caches that start afresh
     from skytally.costs import distinct, factored
 
     monkeypatch.setattr(factored, "BATCH_ROWS", 317)
     if cache_limit:
         monkeypatch.setattr(distinct, "CACHE_LIMIT", cache_limit)
+    if dense_space is not None:
+        monkeypatch.setattr(distinct, "DENSE_SPACE", dense_space)
     files = [sample(layout=layout, kind="actual", rows=3000, periods=["2024-01", "2024-02", "2024-03"],
                     billing_account_id="acc", seed=8).path for layout in ("mca", "ea_legacy_v3")]
     fast, exact, readers = import_both(tmp_path, files, billing_account_id="acc", currency="USD")

@@ -20,6 +20,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 CACHE_LIMIT = 1_000_000  # input combinations kept per group before starting afresh
+# a group with several inputs finds its results by key (one gather per row, no hashing)
+# while the product of its inputs' key counts is at most this
+DENSE_SPACE = 1 << 20
 MAX_COMBINED = 2**62  # keys of a group's inputs are combined into one int64
 NULL_CODE = np.uint32(0xFFFFFFFF)  # dictionary code of a NULL text value
 NO_KEYS = np.zeros(0, dtype=np.int64)
@@ -161,8 +164,11 @@ class Group:
     dictionaries: dict[str, Dictionary] = field(default_factory=dict)
     at: np.ndarray = field(default_factory=lambda: np.full(1, -1, dtype=np.int64))  # key -> result
     by_key: dict[str, np.ndarray] = field(default_factory=dict)  # text column: key -> code
-    # text column: does some key met so far give NULL (one input column)
+    # text column: does some key met so far give NULL
     null_by_key: dict[str, bool] = field(default_factory=dict)
+    # results are found by key (`at`, `by_key`): always with one input column; with
+    # several, while their keys mixed (with `radix`) fit in DENSE_SPACE
+    keyed: bool = False
     # several input columns: the key tuple of each result, and those tuples as one int64
     # each (mixed with radix `radix`), sorted, for lookups
     tuples: list[np.ndarray] = field(default_factory=list)
@@ -181,6 +187,7 @@ class Group:
         self.tuples = [np.zeros(0, dtype=np.int64) for _ in self.deps]
         self.radix = ()
         self.combined = self.combined_at = np.zeros(0, dtype=np.int64)
+        self.keyed = len(self.deps) == 1
 
     def full(self, count: int) -> bool:
         """Would `count` more results pass the cache limit?"""
@@ -197,8 +204,19 @@ class Group:
         return base
 
     def rekey(self, radix: tuple[int, ...]) -> None:
+        """Mix the key tuples met so far with `radix` (the inputs' key counts grew)."""
         self.radix = radix
         combined = mix(self.tuples, radix)
+        space = int(np.prod(np.array(radix, dtype=np.float64)))
+        self.keyed = space <= DENSE_SPACE
+        if self.keyed:
+            self.at = np.full(space, -1, dtype=np.int64)
+            self.at[combined] = np.arange(len(combined))
+            for c in self.text:
+                self.by_key[c] = np.full(space, NULL_CODE, dtype=np.uint32)
+                self.by_key[c][combined] = self.codes[c]
+                self.null_by_key[c] = bool((self.codes[c] == NULL_CODE).any())
+            return
         order = np.argsort(combined)
         self.combined, self.combined_at = combined[order], order
 
@@ -211,6 +229,13 @@ class Group:
 
     def add_tuples(self, digits: list[np.ndarray], combined: np.ndarray, at: np.ndarray) -> None:
         self.tuples = [np.concatenate([t, d]) for t, d in zip(self.tuples, digits, strict=True)]
+        if self.keyed:
+            self.at[combined] = at
+            for c in self.text:
+                codes = self.codes[c][at]
+                self.by_key[c][combined] = codes
+                self.null_by_key[c] = self.null_by_key[c] or bool((codes == NULL_CODE).any())
+            return
         merged = np.concatenate([self.combined, combined])
         order = np.argsort(merged, kind="stable")
         self.combined, self.combined_at = merged[order], np.concatenate([self.combined_at, at])[order]

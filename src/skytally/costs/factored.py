@@ -280,7 +280,7 @@ class FactoredMapper:
 
     def _text_column(self, g: Group, col: str, inner: np.ndarray, at: np.ndarray, n: int) -> pa.Array:
         small = self._codes(g, col, at)
-        has_null = g.null_by_key[col] if len(g.deps) == 1 else bool((small == NULL_CODE).any())
+        has_null = g.null_by_key[col] if g.keyed else bool((small == NULL_CODE).any())
         dictionary = g.dictionaries[col]
         if not has_null and len(dictionary.ids) == 1:
             indices = self._zeros(n)  # one value on every row (many FOCUS columns are constant)
@@ -298,7 +298,7 @@ class FactoredMapper:
     @staticmethod
     def _codes(g: Group, col: str, at: np.ndarray) -> np.ndarray:
         """A text column's dictionary code for each value `_locate` indexes."""
-        return g.by_key[col] if len(g.deps) == 1 else g.codes[col][at]
+        return g.by_key[col] if g.keyed else g.codes[col][at]
 
     def _locate(self, g: Group, keys: dict[str, tuple[np.ndarray, np.ndarray]],
                 n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -314,15 +314,21 @@ class FactoredMapper:
             if new.size:
                 g.add_keys(self.con, self._keyer(dep), new)
             return k, g.at
-        # several inputs: one int64 per row combines their keys (radix: the key counts),
-        # the batch's distinct combinations are found by Arrow's hashing and looked up in
-        # the group's sorted combinations
+        # several inputs: one int64 per row combines their keys (radix: the key counts);
+        # while they fit in DENSE_SPACE that is the key of a lookup table, beyond it the
+        # batch's distinct combinations are found by Arrow's hashing and looked up in the
+        # group's sorted combinations
         radix = tuple(self._keyer(d).size for d in g.deps)
         if np.prod(np.array(radix, dtype=np.float64)) >= MAX_COMBINED:
             raise UseExactPath(f"too many distinct combinations of {', '.join(g.deps)}")
         if radix != g.radix:
             g.rekey(radix)
         combined = mix([keys[d][0] for d in g.deps], radix)
+        if g.keyed:
+            unknown = combined[g.at[combined] < 0]
+            if unknown.size:
+                self._add_combinations(g, np.unique(unknown), radix)
+            return combined, g.at
         enc = pc.dictionary_encode(pa.array(combined))
         uniq = enc.dictionary.to_numpy()
         at = g.lookup(uniq)
@@ -332,12 +338,17 @@ class FactoredMapper:
                 g.reset()
                 g.rekey(radix)
                 missing = np.arange(len(uniq))
-            digits = unmix(uniq[missing], radix)
-            base = g.compute(self.con, {d: self._keyer(d).values(digit)
-                                        for d, digit in zip(g.deps, digits, strict=True)})
-            at[missing] = base + np.arange(missing.size)
-            g.add_tuples(digits, uniq[missing], at[missing])
+            at[missing] = self._add_combinations(g, uniq[missing], radix)
         return enc.indices.to_numpy(), at
+
+    def _add_combinations(self, g: Group, mixed: np.ndarray, radix: tuple[int, ...]) -> np.ndarray:
+        """Compute the results of key combinations not met before; their result rows."""
+        digits = unmix(mixed, radix)
+        base = g.compute(self.con, {d: self._keyer(d).values(digit)
+                                    for d, digit in zip(g.deps, digits, strict=True)})
+        rows = base + np.arange(len(mixed))
+        g.add_tuples(digits, mixed, rows)
+        return rows
 
     def _partition_order(self, g: Group, inner: np.ndarray, at: np.ndarray) -> np.ndarray | None:
         """The order that sorts the batch by (billing account, billing period), None if

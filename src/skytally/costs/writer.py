@@ -32,7 +32,10 @@ from .storage import PeriodKey, encode_value
 
 BATCH_ROWS = 20_480
 ROW_GROUP_ROWS = 122_880
-_MAX_BUFFERED = 245_760
+# a partition's rows are written when it has ROW_GROUP_ROWS of them, as one row group,
+# or, the largest first, when all partitions together hold more than this: small row
+# groups cost the writer (per column and row group) more than the memory they save
+_MAX_BUFFERED = 4 * ROW_GROUP_ROWS
 _QUEUE = 4
 _DONE = object()
 # min/max statistics only where queries filter (the period, the dates): computing them
@@ -99,9 +102,8 @@ class _PartitionWriter:
     def add(self, batch: pa.RecordBatch) -> None:
         for key, part in _split(batch):
             self._append(key, part)
-        if sum(self.buffered.values()) > _MAX_BUFFERED:
-            for key in list(self.buffers):
-                self._flush(key)
+        while sum(self.buffered.values()) > _MAX_BUFFERED:
+            self._flush(max(self.buffered, key=lambda k: self.buffered[k]))
 
     def _append(self, key: PeriodKey, batch: pa.RecordBatch) -> None:
         self.buffers.setdefault(key, []).append(batch)
@@ -123,7 +125,8 @@ class _PartitionWriter:
                 write_statistics=[c for c in STATISTICS if c in names],
                 use_dictionary=[c for c in names if c not in DENSE])
             self.paths[key] = path
-        w.write_table(pa.Table.from_batches(batches), row_group_size=ROW_GROUP_ROWS)
+        table = pa.Table.from_batches(batches)
+        w.write_table(table, row_group_size=max(table.num_rows, 1))
 
     def close(self) -> dict[PeriodKey, Path]:
         for key in list(self.buffers):
