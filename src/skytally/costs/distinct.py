@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -157,8 +158,9 @@ class Group:
 
     columns: list[str]
     deps: tuple[str, ...]
-    sql: str
+    make_sql: Callable[[], str]  # the group's query, built when first needed
     text: list[str]  # its dictionary-encoded store columns
+    sql: str = ""
     results: pa.Table | None = None
     codes: dict[str, np.ndarray] = field(default_factory=dict)  # text column: result -> code
     dictionaries: dict[str, Dictionary] = field(default_factory=dict)
@@ -193,9 +195,14 @@ class Group:
         """Would `count` more results pass the cache limit?"""
         return self.results is not None and self.results.num_rows + count > CACHE_LIMIT
 
-    def compute(self, con: duckdb.DuckDBPyConnection, inputs: dict[str, pa.Array]) -> int:
-        """Append the results of new distinct inputs; returns the row the first is at."""
-        computed = run_sql(con, self.sql, pa.table(inputs) if inputs else pa.table({"_": [0]}))
+    def compute(self, con: duckdb.DuckDBPyConnection, inputs: dict[str, pa.Array],
+                computed: pa.Table | None = None) -> int:
+        """Append the results of new distinct inputs (or the given results, computed
+        elsewhere); returns the row the first is at."""
+        if computed is None:
+            if not self.sql:
+                self.sql = self.make_sql()
+            computed = run_sql(con, self.sql, pa.table(inputs) if inputs else pa.table({"_": [0]}))
         base = 0 if self.results is None else self.results.num_rows
         self.results = computed if self.results is None else \
             pa.concat_tables([self.results, computed]).combine_chunks()
@@ -240,10 +247,12 @@ class Group:
         order = np.argsort(merged, kind="stable")
         self.combined, self.combined_at = merged[order], np.concatenate([self.combined_at, at])[order]
 
-    def add_keys(self, con: duckdb.DuckDBPyConnection, keyer: TextKeys | MoneyKeys, new: np.ndarray) -> None:
-        """Compute the results of keys met for the first time (one input column)."""
+    def add_keys(self, con: duckdb.DuckDBPyConnection, keyer: TextKeys | MoneyKeys, new: np.ndarray,
+                 computed: pa.Table | None = None) -> None:
+        """Compute (or take) the results of keys met for the first time (one input column)."""
         self.at = grow(self.at, keyer.size, -1)
-        rows = self.compute(con, {self.deps[0]: keyer.values(new)}) + np.arange(new.size)
+        inputs = {} if computed is not None else {self.deps[0]: keyer.values(new)}
+        rows = self.compute(con, inputs, computed) + np.arange(new.size)
         self.at[new] = rows
         for c in self.text:
             self.by_key[c] = grow(self.by_key[c], keyer.size, NULL_CODE)

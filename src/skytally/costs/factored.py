@@ -28,6 +28,7 @@ DuckDB's reader instead, which reports every bad line with its number.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -43,6 +44,7 @@ from .detect import SourceFile
 from .distinct import (
     KEY_PREFIX,
     MAX_COMBINED,
+    NO_KEYS,
     NULL_CODE,
     Group,
     MoneyKeys,
@@ -137,6 +139,7 @@ class FactoredMapper:
         self.tally: TagSetTally | None = None
         self.tag_group = -1
         self.zeros: pa.Array = pa.array(np.zeros(0, dtype=np.uint32))
+        self.together: dict[tuple[int, ...], str] = {}  # SQL of groups computed together
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET threads = 1")
         self.con.execute("SET preserve_insertion_order = true")  # results align with inputs
@@ -174,7 +177,7 @@ class FactoredMapper:
         for key, cols in _merge_by_money(grouped, self.money).items():
             d = self._ordered(key)
             text = [c for c in cols if pa.types.is_dictionary(self.types.get(c, pa.null()))]
-            g = Group(cols, d, self._sql(cols, set(d)), text)
+            g = Group(cols, d, functools.partial(self._sql, cols, set(d)), text)
             g.reset()
             self.groups.append(g)
         self.partition_group = next(i for i, g in enumerate(self.groups) if STORE_KEY_COLUMNS[0] in g.columns)
@@ -246,6 +249,7 @@ class FactoredMapper:
             self._plan(df)
         self._check_short_rows(df.get_column(self.last))
         keys = {h: self._keyer(h).keys(df, h) for h in self.key_columns}
+        keys = self._add_new_keys_together(keys)
         # rows ordered by (billing account, billing period): the writer then splits the
         # batch by slicing, and reordering keys here is cheaper than reordering the
         # finished columns there
@@ -277,6 +281,38 @@ class FactoredMapper:
             assert results is not None
             self.tally.add(out, tag_sets, results.column("Tags"), results.column("x_TagKeys"))
         return pa.RecordBatch.from_arrays([out[c] for c in self.output], names=self.output)
+
+    def _add_new_keys_together(self, keys: dict[str, tuple[np.ndarray, np.ndarray]],
+                               ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Compute the results of the new values of every group with one input column in
+        one query; returns `keys` with those values no longer new. On the first batch
+        nearly every such group meets all its values at once, and compiling ~50 queries
+        cost more than running them. Each row of the query's input holds the i-th new
+        value of every input column (NULL past a column's count): the mapping is row
+        by row, and each group's columns depend on its own input only."""
+        pending = [i for i, g in enumerate(self.groups) if len(g.deps) == 1 and keys[g.deps[0]][1].size]
+        if len(pending) < 2:
+            return keys
+        ids = tuple(pending)
+        if ids not in self.together:
+            cols = [c for i in ids for c in self.groups[i].columns]
+            self.together[ids] = self._sql(cols, {self.groups[i].deps[0] for i in ids})
+        longest = max(keys[self.groups[i].deps[0]][1].size for i in ids)
+        inputs: dict[str, pa.Array] = {}
+        for i in ids:
+            dep = self.groups[i].deps[0]
+            values = self._keyer(dep).values(keys[dep][1])
+            inputs[dep] = values if len(values) == longest else \
+                pa.concat_arrays([values, pa.nulls(longest - len(values), values.type)])
+        computed = run_sql(self.con, self.together[ids], pa.table(inputs))
+        keys = dict(keys)
+        for i in ids:
+            g = self.groups[i]
+            dep = g.deps[0]
+            k, new = keys[dep]
+            g.add_keys(self.con, self._keyer(dep), new, computed.select(g.columns).slice(0, new.size))
+            keys[dep] = (k, NO_KEYS)
+        return keys
 
     def _text_column(self, g: Group, col: str, inner: np.ndarray, at: np.ndarray, n: int) -> pa.Array:
         small = self._codes(g, col, at)
