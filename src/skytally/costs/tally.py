@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .distinct import run_sql
 from .engine import sql_text
@@ -32,20 +33,27 @@ SCHEMA = pa.schema([
 # a period's sums are summed again once they pass this many rows (many tag sets)
 COMPACT_ROWS = 500_000
 
+# a batch is summed over integers (the codes of account, period and currency, the day
+# number, the tag set's number): grouping by their text cost the stream twice as much
 _BATCH_SQL = """
-SELECT CAST(x_StoreAccount AS VARCHAR) AS account, CAST(x_StorePeriod AS VARCHAR) AS period,
-       CAST(BillingCurrency AS VARCHAR) AS currency,
-       CAST(date_trunc('day', ChargePeriodStart) AS DATE) AS day, _tag_set,
+SELECT account, period, currency, day, tag_set,
        count(*) AS rows, sum(BilledCost) AS billed, sum(EffectiveCost) AS effective
 FROM _in GROUP BY ALL
 """
+_NO_DAY = np.iinfo(np.int64).min
+_US_PER_DAY = 86_400_000_000
 _COMPACT_SQL = """
 SELECT currency, day, Tags, x_TagKeys, CAST(sum(rows) AS BIGINT) AS rows,
        sum(billed) AS billed, sum(effective) AS effective
 FROM _in GROUP BY ALL
 """
-BATCH_COLUMNS = ("x_StoreAccount", "x_StorePeriod", "BillingCurrency", "ChargePeriodStart",
-                 "BilledCost", "EffectiveCost")
+
+
+def _codes(arr: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """(code of each row, the values the codes number, NULL last) of a text column."""
+    enc = arr if isinstance(arr, pa.DictionaryArray) else pc.dictionary_encode(arr)
+    values = pa.concat_arrays([enc.dictionary.cast(pa.string()), pa.nulls(1, pa.string())])
+    return pc.fill_null(enc.indices, len(enc.dictionary)).to_numpy(zero_copy_only=False).astype(np.int64), values
 
 
 def conform(table: pa.Table) -> pa.Table:
@@ -63,23 +71,31 @@ class TagSetTally:
 
     def add(self, columns: dict[str, pa.Array], tag_set: np.ndarray, tags: pa.Array,
             tag_keys: pa.Array) -> None:
-        """Add a batch of store rows: `columns` holds BATCH_COLUMNS; row r has the tag set
+        """Add a batch of store rows: `columns` holds x_StoreAccount, x_StorePeriod,
+        BillingCurrency, ChargePeriodStart, BilledCost and EffectiveCost; row r has the tag set
         numbered tag_set[r], whose Tags and x_TagKeys are tags[n] and tag_keys[n]."""
-        table = pa.table({**{c: columns[c] for c in BATCH_COLUMNS}, "_tag_set": pa.array(tag_set)})
+        (account, accounts), (period, periods), (currency, currencies) = (
+            _codes(columns[c]) for c in ("x_StoreAccount", "x_StorePeriod", "BillingCurrency"))
+        start = columns["ChargePeriodStart"].cast(pa.timestamp("us")).cast(pa.int64())
+        micros = pc.fill_null(start, _NO_DAY).to_numpy()
+        day = np.where(micros == _NO_DAY, _NO_DAY, micros // _US_PER_DAY)
+        table = pa.table({"account": account, "period": period, "currency": currency, "day": day,
+                          "tag_set": tag_set, "BilledCost": columns["BilledCost"],
+                          "EffectiveCost": columns["EffectiveCost"]})
         sums = run_sql(self.con, _BATCH_SQL, table)
-        numbers = sums.column("_tag_set")
-        sums = sums.append_column("Tags", tags.take(numbers)).append_column("x_TagKeys", tag_keys.take(numbers))
-        accounts = sums.column("account").to_pylist()
-        periods = sums.column("period").to_pylist()
-        keys = sorted(set(zip(accounts, periods, strict=True)))
-        for account, period in keys:
-            if len(keys) == 1:
-                part = sums
-            else:
-                mine = np.flatnonzero((np.array(accounts, dtype=object) == account)
-                                      & (np.array(periods, dtype=object) == period))
-                part = sums.take(pa.array(mine))
-            self._append(PeriodKey(account, period), conform(part))
+        days = sums.column("day").to_numpy()
+        parts = pa.table({
+            "currency": currencies.take(sums.column("currency")),
+            "day": pa.array(days, mask=days == _NO_DAY).cast(pa.int32()).cast(pa.date32()),
+            "Tags": tags.take(sums.column("tag_set")), "x_TagKeys": tag_keys.take(sums.column("tag_set")),
+            "rows": sums.column("rows"), "billed": sums.column("billed"), "effective": sums.column("effective"),
+        })
+        partition = sums.column("account").to_numpy() * (len(periods) + 1) + sums.column("period").to_numpy()
+        for code in np.unique(partition).tolist():
+            a, p = divmod(code, len(periods) + 1)
+            mine = parts if len(parts) and (partition == code).all() else \
+                parts.take(pa.array(np.flatnonzero(partition == code)))
+            self._append(PeriodKey(str(accounts[a].as_py()), str(periods[p].as_py())), conform(mine))
 
     def _append(self, key: PeriodKey, part: pa.Table) -> None:
         self.parts.setdefault(key, []).append(part)
