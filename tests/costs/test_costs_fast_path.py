@@ -150,3 +150,19 @@ def test_many_batches_store_what_one_batch_stores(tmp_path: Path, sample, monkey
     fast, exact, readers = import_both(tmp_path, files, billing_account_id="acc", currency="USD")
     assert readers == ["fast", "fast"]
     assert_same_rows(fast, exact)
+
+
+def test_only_unchanged_copies_are_passed_through() -> None:
+    # the fast path hands these header columns over as they are, without the mapping's SQL
+    from skytally.costs.mapping import copied_column, layouts
+
+    mca = layouts()["mca"]
+    header = list(mca.header)
+    assert copied_column(mca, header, "ListCost") == "paygCostInBillingCurrency"
+    assert copied_column(mca, header, "x_ListCostInUsd") == "paygCostInUsd"
+    assert copied_column(mca, header, "BillingAccountId") == "billingProfileId"  # MCA's billing profile
+    # expressions, a column the file lacks
+    assert copied_column(mca, header, "BilledCost") is None
+    assert copied_column(mca, header, "PricingCurrency") is None
+    assert copied_column(mca, header, "x_AmortizationClass") is None
+    assert copied_column(mca, [h for h in header if h != "paygCostInUsd"], "x_ListCostInUsd") is None

@@ -58,6 +58,7 @@ from .engine import sql_text
 from .mapping import (
     STORE_KEY_COLUMNS,
     build_select,
+    copied_column,
     output_order,
     quote_ident,
     quote_literal,
@@ -130,6 +131,7 @@ class FactoredMapper:
         self.partition_group = 0
         self.key_columns: list[str] = []  # the header columns groups are computed from
         self.row_columns: list[str] = []
+        self.copied: dict[str, str] = {}  # per-row store column -> the header column it copies
         self.row_inputs: tuple[str, ...] = ()
         self.row_helpers: frozenset[str] = frozenset()
         self.row_sql = ""
@@ -163,11 +165,15 @@ class FactoredMapper:
         dense = {h for h in self.money if h in self.read_columns and first.get_column(h).n_unique() > n * _DENSE}
         deps = self.deps
         self.row_columns = [c for c in self.schema if deps[c] & dense]
+        # per-row columns that copy a header column unchanged are passed through (the
+        # query would only convert them to DuckDB's decimals and back)
+        self.copied = {c: h for c in self.row_columns if (h := copied_column(layout, header, c))}
+        computed = [c for c in self.row_columns if c not in self.copied]
         # the helpers those columns use that do not need dense money (_ct, _commit, _block,
         # ...) are computed per distinct input and handed to the per-row query
         self.row_helpers = frozenset(n for n in layout.derived if not deps[n] & dense)
         given = dependencies(layout, header, given=self.row_helpers)
-        self.row_inputs = self._ordered(frozenset().union(*(given[c] for c in self.row_columns)))
+        self.row_inputs = self._ordered(frozenset().union(*(given[c] for c in computed)))
         grouped: dict[frozenset[str], list[str]] = {}
         for c in self.schema:
             if c not in self.row_columns:
@@ -185,8 +191,8 @@ class FactoredMapper:
         self.tag_group = next((i for i, g in enumerate(self.groups)
                                if "Tags" in g.columns and "x_TagKeys" in g.columns), -1)
         self.tally = TagSetTally(self.con) if self.tag_group >= 0 else None
-        self.row_sql = self._sql(self.row_columns, set(self.row_inputs),
-                                 given=self.row_helpers & set(self.row_inputs))
+        self.row_sql = self._sql(computed, set(self.row_inputs),
+                                 given=self.row_helpers & set(self.row_inputs)) if computed else ""
         self.planned = True
 
     def close(self) -> None:
@@ -397,17 +403,19 @@ class FactoredMapper:
 
     def _per_row(self, df: pl.DataFrame, out: dict[str, pa.Array], order: np.ndarray | None,
                  n: int) -> dict[str, pa.Array]:
-        cols: dict[str, pa.Array] = {}
-        for h in self.row_inputs:
-            if h in self.row_helpers:
-                cols[h] = out[h]
-            else:
-                arr = df.get_column(h).to_arrow()
-                cols[h] = arr if order is None else arr.take(pa.array(order))
+        rows = None if order is None else pa.array(order)
+
+        def source(h: str) -> pa.Array:
+            arr = df.get_column(h).to_arrow()
+            return arr if rows is None else arr.take(rows)
+
+        result: dict[str, pa.Array] = {c: source(h) for c, h in self.copied.items()}
+        if not self.row_sql:
+            return result
+        cols = {h: out[h] if h in self.row_helpers else source(h) for h in self.row_inputs}
         table = pa.table(cols) if cols else pa.table({"_": np.zeros(n, dtype=np.int8)})
         computed = run_sql(self.con, self.row_sql, table)
-        result: dict[str, pa.Array] = {}
-        for col in self.row_columns:
+        for col in computed.column_names:
             arr = computed.column(col).chunk(0)
             t = self.types[col]
             result[col] = pc.dictionary_encode(arr).cast(t) if pa.types.is_dictionary(t) else arr.cast(t)

@@ -211,6 +211,23 @@ def _store_expr(layout: Layout, col: str) -> str:
     return "NULL"
 
 
+def copied_column(layout: Layout, header: list[str], col: str) -> str | None:
+    """The header column store column `col` is an unchanged copy of, or None: its
+    expression names a canonical column read straight from that header column (no
+    rename expression, no helper), and the read, canonical and store types are one."""
+    expr = _store_expr(layout, col)
+    if col in INTERNAL_COLUMNS or col == "Tags" or not _is_ident(expr):
+        return None
+    if any(norm(d) == norm(expr) for d in layout.derived):
+        return None
+    canon = next((c for c in layout.canonical_types if norm(c) == norm(expr)), None)
+    source = next((h for h in header if norm(h) == norm(expr)), None)
+    if canon is None or canon in layout.rename or source is None:
+        return None
+    ctype = layout.canonical_types[canon]
+    return source if ctype == store_schema()[col] == layout.read_type(source) else None
+
+
 def _needed_names(layout: Layout, columns: list[str], given: set[str]) -> set[str]:
     """Lower-cased helper and canonical names the given store columns (or helpers)
     refer to; `given` helpers are inputs, not followed."""
