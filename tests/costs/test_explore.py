@@ -170,3 +170,8 @@ def test_cli_shapes(tmp_path: Path) -> None:
     csv_out = cli("costs", "query", "--group-by", "ServiceName", "--csv")
     assert csv_out.stdout.splitlines()[0] == "ServiceName,BilledCost,EffectiveCost"
     assert json.loads(cli("costs", "periods", "--json").stdout)[0]["billing_account"] == "CLI-1"
+    # people read amounts rounded to the cent, with separators; --json above is exact
+    again = cli("costs", "import", str(sample.path))
+    assert again.returncode == 0, again.stderr
+    cents = f"{doc['BilledCost']:,.2f}"
+    assert f"BilledCost {cents}" in again.stdout and cents in cli("costs", "periods").stdout

@@ -104,14 +104,15 @@ def import_(
         _out({**result.to_dict(), "workspace": workspace, "billing_accounts": assigned})
         return
     data = result.to_dict()
-    console.print(f"Imported [bold]{data['rows']}[/bold] rows: BilledCost {data['BilledCost']} "
-                  f"EffectiveCost {data['EffectiveCost']} {data['currency'] or ''}")
+    # amounts rounded to the cent here; --json gives them exactly
+    console.print(f"Imported [bold]{data['rows']:,}[/bold] rows: BilledCost {_money(data['BilledCost'])} "
+                  f"EffectiveCost {_money(data['EffectiveCost'])} {data['currency'] or ''}")
     print_table("Periods", ["Billing account", "Period", "Currency", "Rows", "BilledCost", "EffectiveCost"],
-                [[p["billing_account"], p["billing_period"], p["currency"], p["rows"], p["BilledCost"],
-                  p["EffectiveCost"]] for p in data["periods"]])
+                [[p["billing_account"], p["billing_period"], p["currency"], f"{p['rows']:,}",
+                  _money(p["BilledCost"]), _money(p["EffectiveCost"])] for p in data["periods"]])
     if data["rejected_rows"]:
-        console.print(f"[yellow]{data['rejected_rows']} malformed rows set aside (BilledCost "
-                      f"{data['rejected_BilledCost']}) in {data['quarantine']}[/yellow]")
+        console.print(f"[yellow]{data['rejected_rows']:,} malformed rows set aside (BilledCost "
+                      f"{_money(data['rejected_BilledCost'])}) in {data['quarantine']}[/yellow]")
     if assigned:
         console.print(f"Visible to workspace {workspace}: {', '.join(assigned)}")
 
@@ -165,6 +166,11 @@ MONEY_COLUMNS = frozenset({"BilledCost", "EffectiveCost"})
 
 def _money(value: Any) -> str:
     """Amounts for people: two decimals and thousands separators (JSON/CSV stay exact)."""
+    if isinstance(value, str):  # as stored in a period's manifest
+        try:
+            value = Decimal(value)
+        except ArithmeticError:
+            return value
     return f"{value:,.2f}" if isinstance(value, int | float | Decimal) else _cell(value)
 
 
@@ -227,8 +233,9 @@ def periods(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> N
         _out(data)
         return
     print_table("Stored periods", ["Billing account", "Period", "Imported", "Totals"],
-                [[p["billing_account"], p["billing_period"], p["imported_at"],
-                  "; ".join(f"{t.get('currency')}: {t.get('BilledCost')}" for t in p["totals"])] for p in data])
+                [[p["billing_account"], p["billing_period"], str(p["imported_at"])[:16].replace("T", " "),
+                  "; ".join(f"{t.get('currency')}: {_money(t.get('BilledCost'))}" for t in p["totals"])]
+                 for p in data])
 
 
 @app.command("untagged")
@@ -253,9 +260,11 @@ def untagged(
         return
     for r in data:
         console.print(f"[bold]{r['currency']}[/bold]: {r['share']:.1%} untagged "
-                      f"(EffectiveCost {r['untagged']['EffectiveCost']} of {r['total']['EffectiveCost']})")
+                      f"(EffectiveCost {_money(r['untagged']['EffectiveCost'])} of "
+                      f"{_money(r['total']['EffectiveCost'])})")
         print_table("Why untagged", ["Reason", "Rows", "BilledCost", "EffectiveCost"],
-                    [[x["reason"], x["rows"], x["BilledCost"], x["EffectiveCost"]] for x in r["reasons"]])
+                    [[x["reason"], f"{x['rows']:,}", _money(x["BilledCost"]), _money(x["EffectiveCost"])]
+                     for x in r["reasons"]])
 
 
 @app.command("sync")
