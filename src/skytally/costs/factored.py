@@ -29,7 +29,6 @@ DuckDB's reader instead, which reports every bad line with its number.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -57,56 +56,16 @@ from .distinct import (
 from .engine import sql_text
 from .mapping import (
     STORE_KEY_COLUMNS,
-    build_select,
     copied_column,
     output_order,
-    quote_ident,
-    quote_literal,
     store_schema,
 )
-from .plan import dependencies
+from .plan import DECIMAL, arrow_type, dependencies, mapped_sql, merge_by_money
 from .storage import PeriodKey
 from .tally import TagSetTally
 
 BATCH_ROWS = 131_072
 _DENSE = 0.05  # a money column with more distinct values per row than this is computed per row
-_DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)", re.IGNORECASE)
-
-
-def refusal(src: SourceFile) -> str | None:
-    """Why the fast path will not take this file, or None if it may."""
-    if src.format != "csv" or src.compression != "none":
-        return "not an uncompressed CSV file"
-    if len({h.lower() for h in src.header}) != len(src.header) or any(not h for h in src.header):
-        return "the header has empty or repeated column names"
-    return None
-
-
-def arrow_type(sql: str) -> pa.DataType:
-    """The Arrow type a store column is written with (text: dictionary-encoded)."""
-    t = sql.upper()
-    if m := _DECIMAL.fullmatch(t):
-        return pa.decimal128(int(m.group(1)), int(m.group(2)))
-    simple = {"VARCHAR": pa.dictionary(pa.uint32(), pa.string()), "TIMESTAMP": pa.timestamp("us"),
-              "DATE": pa.date32(), "BOOLEAN": pa.bool_(), "DOUBLE": pa.float64(),
-              "BIGINT": pa.int64(), "VARCHAR[]": pa.list_(pa.string()),
-              "MAP(VARCHAR, VARCHAR)": pa.map_(pa.string(), pa.string())}
-    return simple[t]
-
-
-def _merge_by_money(grouped: dict[frozenset[str], list[str]],
-                    money: set[str]) -> dict[frozenset[str], list[str]]:
-    """Groups that share a money input (a quantity, a price) are computed together: their
-    inputs have many distinct values, and one query per batch beats one per column."""
-    merged: dict[frozenset[str], list[str]] = {}
-    for deps, cols in grouped.items():
-        for other in [k for k in merged if k & deps & money]:
-            cols = merged.pop(other) + cols
-            deps = deps | other
-        merged[deps] = list(cols) if deps not in merged else merged[deps] + cols
-    return merged
-
-
 class FactoredMapper:
     """Maps the rows of one CSV file to store columns, batch by batch."""
 
@@ -116,7 +75,7 @@ class FactoredMapper:
         self.trust_row_lengths = trust_row_lengths  # tests: files known to be well formed
         header = src.header
         self.read_types = {h: src.read_type(h) for h in header}
-        self.money = {h for h, t in self.read_types.items() if _DECIMAL.fullmatch(t)}
+        self.money = {h for h, t in self.read_types.items() if DECIMAL.fullmatch(t)}
         self.parameters = parameters
         self.schema = store_schema()
         self.output = output_order()
@@ -180,7 +139,7 @@ class FactoredMapper:
                 grouped.setdefault(deps[c], []).append(c)
         for name in sorted(self.row_helpers & set(self.row_inputs)):
             grouped.setdefault(deps[name], []).append(name)
-        for key, cols in _merge_by_money(grouped, self.money).items():
+        for key, cols in merge_by_money(grouped, self.money).items():
             d = self._ordered(key)
             text = [c for c in cols if pa.types.is_dictionary(self.types.get(c, pa.null()))]
             g = Group(cols, d, functools.partial(self._sql, cols, set(d)), text)
@@ -203,36 +162,15 @@ class FactoredMapper:
         every batch is mapped; None if they must be read back from the stored rows."""
         return None if self.tally is None else self.tally.tables()
 
-    # -- SQL ---------------------------------------------------------------------
-    def _source_expr(self, h: str, available: set[str]) -> str:
-        t = self.read_types[h]
-        q = quote_ident(h)
-        if h not in available:
-            return f"CAST(NULL AS {t}) AS {q}"
-        if h in self.money:
-            return f"CAST({q} AS {t}) AS {q}"
-        # DuckDB's reader reads an empty field (quoted or not) as NULL
-        text = f"nullif(CAST({q} AS VARCHAR), '')"
-        if t == "VARCHAR":
-            return f"{text} AS {q}"
-        if t in ("DATE", "TIMESTAMP") and self.src.date_format:
-            return f"CAST(strptime({text}, {quote_literal(self.src.date_format)}) AS {t}) AS {q}"
-        return f"CAST({text} AS {t}) AS {q}"
-
     def _sql(self, columns: list[str], available: set[str], given: frozenset[str] = frozenset()) -> str:
-        exprs = [self._source_expr(h, available) for h in self.src.header]
-        exprs += [quote_ident(n) for n in sorted(given)]
-        source = f"(SELECT {', '.join(exprs)} FROM _in)"
-        select = build_select(self.src.layout, self.src.header, source, parameters=self.parameters,
-                              columns=columns, given=given)
-        return f"SELECT {', '.join(quote_ident(c) for c in columns)} FROM ({select})"
+        return mapped_sql(self.src, self.parameters, columns, available, given)
 
     # -- reading -----------------------------------------------------------------
     def batches(self) -> Iterator[pa.RecordBatch]:
         """The file's rows as store rows (raises UseExactPath)."""
         schema: dict[str, Any] = {}
         for h in self.src.header:
-            m = _DECIMAL.fullmatch(self.read_types[h])
+            m = DECIMAL.fullmatch(self.read_types[h])
             # a Categories of its own per column and file: keys stay small and are
             # forgotten with the import
             schema[h] = (pl.Decimal(int(m.group(1)), int(m.group(2))) if m

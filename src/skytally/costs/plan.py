@@ -1,4 +1,6 @@
-"""Which source columns each store column is computed from.
+"""Which source columns each store column is computed from, and the rest of the CSV
+fast path's plan: which files it takes (`refusal`), the Arrow types it writes, how store
+columns are grouped and the SQL each group runs (`mapped_sql`).
 
 The mapping (mapping.py) is SQL over three layers: canonical columns renamed from the
 header, helper values (`derived`), then the store columns. Following identifiers
@@ -13,13 +15,21 @@ column is then computed over more distinct values, never wrongly).
 
 from __future__ import annotations
 
+import re
+
+import pyarrow as pa
+
+from .detect import SourceFile
 from .mapping import (
     INTERNAL_COLUMNS,
     PARTITION_INPUTS,
     STORE_KEY_COLUMNS,
     Layout,
+    build_select,
     identifiers,
     norm,
+    quote_ident,
+    quote_literal,
     store_schema,
 )
 
@@ -82,3 +92,70 @@ def dependencies(layout: Layout, header: list[str],
     for name in layout.derived:
         out[name] = names[name.lower()]
     return out
+
+
+# -- the CSV fast path's plan: which files it takes, its types, groups and queries -------
+DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)", re.IGNORECASE)
+
+
+def refusal(src: SourceFile) -> str | None:
+    """Why the fast path will not take this file, or None if it may."""
+    if src.format != "csv" or src.compression != "none":
+        return "not an uncompressed CSV file"
+    if len({h.lower() for h in src.header}) != len(src.header) or any(not h for h in src.header):
+        return "the header has empty or repeated column names"
+    return None
+
+
+def arrow_type(sql: str) -> pa.DataType:
+    """The Arrow type a store column is written with (text: dictionary-encoded)."""
+    t = sql.upper()
+    if m := DECIMAL.fullmatch(t):
+        return pa.decimal128(int(m.group(1)), int(m.group(2)))
+    simple = {"VARCHAR": pa.dictionary(pa.uint32(), pa.string()), "TIMESTAMP": pa.timestamp("us"),
+              "DATE": pa.date32(), "BOOLEAN": pa.bool_(), "DOUBLE": pa.float64(),
+              "BIGINT": pa.int64(), "VARCHAR[]": pa.list_(pa.string()),
+              "MAP(VARCHAR, VARCHAR)": pa.map_(pa.string(), pa.string())}
+    return simple[t]
+
+
+def merge_by_money(grouped: dict[frozenset[str], list[str]],
+                    money: set[str]) -> dict[frozenset[str], list[str]]:
+    """Groups that share a money input (a quantity, a price) are computed together: their
+    inputs have many distinct values, and one query per batch beats one per column."""
+    merged: dict[frozenset[str], list[str]] = {}
+    for deps, cols in grouped.items():
+        for other in [k for k in merged if k & deps & money]:
+            cols = merged.pop(other) + cols
+            deps = deps | other
+        merged[deps] = list(cols) if deps not in merged else merged[deps] + cols
+    return merged
+
+
+def _source_expr(src: SourceFile, h: str, available: set[str]) -> str:
+    """Header column h of the fast path's input (`_in`: Polars' values) as DuckDB's
+    reader would read it."""
+    t = src.read_type(h)
+    q = quote_ident(h)
+    if h not in available:
+        return f"CAST(NULL AS {t}) AS {q}"
+    if DECIMAL.fullmatch(t):
+        return f"CAST({q} AS {t}) AS {q}"
+    # DuckDB's reader reads an empty field (quoted or not) as NULL
+    text = f"nullif(CAST({q} AS VARCHAR), '')"
+    if t == "VARCHAR":
+        return f"{text} AS {q}"
+    if t in ("DATE", "TIMESTAMP") and src.date_format:
+        return f"CAST(strptime({text}, {quote_literal(src.date_format)}) AS {t}) AS {q}"
+    return f"CAST({text} AS {t}) AS {q}"
+
+
+def mapped_sql(src: SourceFile, parameters: dict[str, str | None], columns: list[str],
+               available: set[str], given: frozenset[str] = frozenset()) -> str:
+    """The mapping's SQL for just `columns`, over a table `_in` holding the `available`
+    header columns (and the `given` helpers)."""
+    exprs = [_source_expr(src, h, available) for h in src.header]
+    exprs += [quote_ident(n) for n in sorted(given)]
+    source = f"(SELECT {', '.join(exprs)} FROM _in)"
+    select = build_select(src.layout, src.header, source, parameters=parameters, columns=columns, given=given)
+    return f"SELECT {', '.join(quote_ident(c) for c in columns)} FROM ({select})"

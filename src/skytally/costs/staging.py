@@ -17,8 +17,9 @@ import pyarrow as pa
 from skytally.errors import InvalidInput
 
 from .detect import Kind, SourceFile
-from .factored import FactoredMapper, UseExactPath, refusal
+from .factored import FactoredMapper, UseExactPath
 from .mapping import DECIMAL_TYPE, build_select, quote_ident
+from .plan import refusal
 from .reading import Progress, bytes_per_row, rejected_money, source_sql
 from .schemas import ZERO, FileReport, RejectedRow
 from .storage import PeriodKey
