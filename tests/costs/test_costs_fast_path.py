@@ -137,12 +137,14 @@ def test_many_batches_store_what_one_batch_stores(tmp_path: Path, sample, monkey
     # batch is reordered by period; groups with several inputs find their results by key
     # (lookup tables, rebuilt as key counts grow), by default, or, past a small
     # dense_space, by hashing (switching from one to the other as keys grow), or always
-    # by hashing (0), there with caches that start afresh
-    from skytally.costs import distinct, factored
+    # by hashing (0), there with caches that start afresh and tag-set sums summed again
+    # every few batches
+    from skytally.costs import distinct, factored, tally
 
     monkeypatch.setattr(factored, "BATCH_ROWS", 317)
     if cache_limit:
         monkeypatch.setattr(distinct, "CACHE_LIMIT", cache_limit)
+        monkeypatch.setattr(tally, "COMPACT_ROWS", 60)
     if dense_space is not None:
         monkeypatch.setattr(distinct, "DENSE_SPACE", dense_space)
     files = [sample(layout=layout, kind="actual", rows=3000, periods=["2024-01", "2024-02", "2024-03"],

@@ -30,8 +30,10 @@ SCHEMA = pa.schema([
     ("Tags", pa.map_(pa.string(), pa.string())), ("x_TagKeys", pa.list_(pa.string())),
     ("rows", pa.int64()), ("billed", MONEY), ("effective", MONEY),
 ])
-# a period's sums are summed again once they pass this many rows (many tag sets)
-COMPACT_ROWS = 500_000
+# a period's partial sums (one table per batch) are summed again once they pass this many
+# rows, or twice what they were after the last time (many distinct days x tag sets), so
+# memory stays proportional to the distinct sums and re-summing to the rows added
+COMPACT_ROWS = 100_000
 
 # a batch is summed over integers (the codes of account, period and currency, the day
 # number, the tag set's number): grouping by their text cost the stream twice as much
@@ -68,6 +70,7 @@ class TagSetTally:
         self.con = con
         self.parts: dict[PeriodKey, list[pa.Table]] = {}
         self.rows: dict[PeriodKey, int] = {}
+        self.limit: dict[PeriodKey, int] = {}
 
     def add(self, columns: dict[str, pa.Array], tag_set: np.ndarray, tags: pa.Array,
             tag_keys: pa.Array) -> None:
@@ -100,10 +103,11 @@ class TagSetTally:
     def _append(self, key: PeriodKey, part: pa.Table) -> None:
         self.parts.setdefault(key, []).append(part)
         self.rows[key] = self.rows.get(key, 0) + part.num_rows
-        if self.rows[key] > COMPACT_ROWS:
+        if self.rows[key] > self.limit.get(key, COMPACT_ROWS):
             compacted = conform(run_sql(self.con, _COMPACT_SQL, pa.concat_tables(self.parts[key])))
             self.parts[key] = [compacted]
             self.rows[key] = compacted.num_rows
+            self.limit[key] = max(COMPACT_ROWS, 2 * compacted.num_rows)
 
     def tables(self) -> dict[PeriodKey, pa.Table]:
         return {k: pa.concat_tables(parts) if parts else SCHEMA.empty_table()
