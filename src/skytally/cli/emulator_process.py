@@ -44,10 +44,10 @@ class EmulatorProcess:
 
     def start(self, timeout: float = 60.0) -> EmulatorProcess:
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        log = (self.state_dir / "emulator.log").open("a")
         cmd = [sys.executable, "-m", "azure_emulator.cli", "serve", "--port", str(_free_port()),
                "--state-dir", str(self.state_dir), "--seed", str(self.seed), "--size", self.size]
-        self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True, bufsize=1)
+        with (self.state_dir / "emulator.log").open("a") as log:  # the child keeps its own handle
+            self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True, bufsize=1)
         deadline = time.monotonic() + timeout
         try:
             self._read_settings(deadline)

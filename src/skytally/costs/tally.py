@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from .distinct import run_sql
 from .engine import sql_text
 from .storage import PeriodKey
+from .writer import value_codes
 
 MONEY = pa.decimal128(38, 18)
 SCHEMA = pa.schema([
@@ -51,13 +52,6 @@ FROM _in GROUP BY ALL
 """
 
 
-def _codes(arr: pa.Array) -> tuple[np.ndarray, pa.Array]:
-    """(code of each row, the values the codes number, NULL last) of a text column."""
-    enc = arr if isinstance(arr, pa.DictionaryArray) else pc.dictionary_encode(arr)
-    values = pa.concat_arrays([enc.dictionary.cast(pa.string()), pa.nulls(1, pa.string())])
-    return pc.fill_null(enc.indices, len(enc.dictionary)).to_numpy(zero_copy_only=False).astype(np.int64), values
-
-
 def conform(table: pa.Table) -> pa.Table:
     """The table with SCHEMA's names and types (DuckDB names a map's fields its own way)."""
     return table.select(SCHEMA.names).cast(SCHEMA)
@@ -78,7 +72,7 @@ class TagSetTally:
         BillingCurrency, ChargePeriodStart, BilledCost and EffectiveCost; row r has the tag set
         numbered tag_set[r], whose Tags and x_TagKeys are tags[n] and tag_keys[n]."""
         (account, accounts), (period, periods), (currency, currencies) = (
-            _codes(columns[c]) for c in ("x_StoreAccount", "x_StorePeriod", "BillingCurrency"))
+            value_codes(columns[c]) for c in ("x_StoreAccount", "x_StorePeriod", "BillingCurrency"))
         start = columns["ChargePeriodStart"].cast(pa.timestamp("us")).cast(pa.int64())
         micros = pc.fill_null(start, _NO_DAY).to_numpy()
         day = np.where(micros == _NO_DAY, _NO_DAY, micros // _US_PER_DAY)
@@ -88,7 +82,7 @@ class TagSetTally:
         sums = run_sql(self.con, _BATCH_SQL, table)
         days = sums.column("day").to_numpy()
         parts = pa.table({
-            "currency": currencies.take(sums.column("currency")),
+            "currency": pa.array(currencies, pa.string()).take(sums.column("currency")),
             "day": pa.array(days, mask=days == _NO_DAY).cast(pa.int32()).cast(pa.date32()),
             "Tags": tags.take(sums.column("tag_set")), "x_TagKeys": tag_keys.take(sums.column("tag_set")),
             "rows": sums.column("rows"), "billed": sums.column("billed"), "effective": sums.column("effective"),
@@ -98,7 +92,7 @@ class TagSetTally:
             a, p = divmod(code, len(periods) + 1)
             mine = parts if len(parts) and (partition == code).all() else \
                 parts.take(pa.array(np.flatnonzero(partition == code)))
-            self._append(PeriodKey(str(accounts[a].as_py()), str(periods[p].as_py())), conform(mine))
+            self._append(PeriodKey(str(accounts[a]), str(periods[p])), conform(mine))
 
     def _append(self, key: PeriodKey, part: pa.Table) -> None:
         self.parts.setdefault(key, []).append(part)

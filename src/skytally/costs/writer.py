@@ -52,23 +52,24 @@ class _Failed:
         self.exc = exc
 
 
-def _codes(arr: pa.Array) -> tuple[np.ndarray, list[str | None]]:
-    """(per-row index, values) of a key column; NULL keys cannot occur (the mapping
-    coalesces them to 'unassigned' / 'unknown')."""
+def value_codes(arr: pa.Array) -> tuple[np.ndarray, list[str | None]]:
+    """(per-row code, the values the codes number) of a text column, plain or dictionary
+    encoded: each value, NULL included, has one code (a dictionary may repeat a value)."""
     if not isinstance(arr, pa.DictionaryArray):
         arr = pc.dictionary_encode(arr)
-    # a dictionary may repeat a value (factored.py computes keys per input combination)
     ids: dict[str | None, int] = {}
-    remap = np.array([ids.setdefault(v, len(ids)) for v in arr.dictionary.cast(pa.string()).to_pylist()],
+    remap = np.array([ids.setdefault(v, len(ids)) for v in [*arr.dictionary.cast(pa.string()).to_pylist(), None]],
                      dtype=np.int64)
-    return remap[arr.indices.to_numpy(zero_copy_only=False)], list(ids)
+    indices = arr.indices if not arr.null_count else pc.fill_null(arr.indices, len(arr.dictionary))
+    return remap[indices.to_numpy(zero_copy_only=False)], list(ids)
 
 
 def _split(batch: pa.RecordBatch) -> list[tuple[PeriodKey, pa.RecordBatch]]:
     """The batch's rows by (billing account, billing period): zero-copy slices of the
     batch, reordered first unless it comes ordered (cost files interleave their periods)."""
-    acc_idx, accs = _codes(batch.column(batch.schema.get_field_index("x_StoreAccount")))
-    per_idx, pers = _codes(batch.column(batch.schema.get_field_index("x_StorePeriod")))
+    # the mapping coalesces the keys ('unassigned' / 'unknown'): no NULL reaches here
+    acc_idx, accs = value_codes(batch.column(batch.schema.get_field_index("x_StoreAccount")))
+    per_idx, pers = value_codes(batch.column(batch.schema.get_field_index("x_StorePeriod")))
     width = max(len(pers), 1)
     code = acc_idx * width + per_idx
     first = code[0] if len(code) else 0
