@@ -116,3 +116,23 @@ def test_progress_reports_bytes(store: CostStore, sample) -> None:
     assert seen and all(t == total for _, t in seen)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
     assert seen[-1][0] == total
+
+
+def test_progress_never_goes_back() -> None:
+    """The DuckDB poller may read 0 % while the fast path has reported bytes (it runs no
+    DuckDB scan), and a file falling back to the exact path starts over: the bar holds."""
+    import time
+
+    from skytally.costs.reading import Progress
+
+    class IdleScan:
+        def query_progress(self) -> float:
+            return 0.0
+
+    seen: list[int] = []
+    with Progress(IdleScan(), lambda done, total: seen.append(done), 100, 1000, 2000) as prog:  # type: ignore[arg-type]
+        prog.bytes_read(600)
+        time.sleep(0.6)  # two polls at 0 %
+        prog.bytes_read(200)  # the exact path starting over
+        prog.bytes_read(900)
+    assert seen == [700, 1000, 1100]

@@ -20,7 +20,10 @@ ProgressCallback = Callable[[int, int], None]  # (bytes done, bytes total)
 
 
 class Progress:
-    """Polls DuckDB's query progress from a thread while a COPY runs."""
+    """Polls DuckDB's query progress from a thread while a COPY runs, and takes the
+    progress the CSV fast path reports. What it reports never goes back: the poller
+    may read 0 % while the fast path (which runs no DuckDB scan) has reported bytes, and
+    a file that falls back to the exact path is read again from its start."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, callback: ProgressCallback | None,
                  done_before: int, size: int, total: int) -> None:
@@ -28,6 +31,16 @@ class Progress:
         self.done_before, self.size, self.total = done_before, size, total
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._reported = -1
+
+    def _report(self, done: int) -> None:
+        assert self.callback is not None
+        with self._lock:
+            if done <= self._reported:
+                return
+            self._reported = done
+            self.callback(done, self.total)
 
     def __enter__(self) -> Progress:
         if self.callback is not None:
@@ -43,19 +56,19 @@ class Progress:
             except Exception:
                 pct = -1.0
             if pct >= 0:
-                self.callback(self.done_before + int(self.size * min(pct, 100.0) / 100), self.total)
+                self._report(self.done_before + int(self.size * min(pct, 100.0) / 100))
 
     def bytes_read(self, done: int) -> None:
         """Progress reported by a reader that knows how far it got (the CSV fast path)."""
         if self.callback is not None:
-            self.callback(self.done_before + min(done, self.size), self.total)
+            self._report(self.done_before + min(done, self.size))
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
         if self.callback is not None:
-            self.callback(self.done_before + self.size, self.total)
+            self._report(self.done_before + self.size)
 
 
 def source_sql(src: SourceFile, reject_table: str) -> str:
