@@ -40,7 +40,8 @@ def test_security_schemes_and_tags(world: World) -> None:
         "type": "http", "scheme": "bearer", "description": schemes["ApiToken"]["description"],
     }
     assert schemes["SessionCookie"]["in"] == "cookie"
-    assert {t["name"] for t in spec["tags"]} == {"me", "workspaces", "accounts", "tokens", "users", "jobs", "costs"}
+    assert {t["name"] for t in spec["tags"]} == {"me", "workspaces", "accounts", "tokens", "users", "jobs", "costs",
+                                              "inventory"}
     detail = spec["components"]["schemas"]["ErrorOut"]["properties"]["detail"]
     assert detail["type"] == "string"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from azure.core.credentials import TokenCredential
 from sqlalchemy.orm import Session
 
 from skytally.accounts import access, consent, ea_tokens, guard, office365, repo, roles
@@ -149,6 +150,19 @@ def change_access(
     return access.change_access(session, env, actor, account_id, subscription_id, level)
 
 
+# --- app-only identity ------------------------------------------------------------------
+def app_credential(session: Session, env: AccountsEnv, account: CloudAccount) -> TokenCredential | None:
+    """The app-only identity skytally reads the account's subscriptions with: skytally's own
+    application for a consented tenant, else the tenant's (first) service principal; None
+    when the account has neither."""
+    if account.connection == "consent":
+        return skytally_credential(env.connector, env.settings, account.tenant_id)
+    creds = repo.credentials_of(session, account.id)
+    if not creds:
+        return None
+    return sp.stored_model(session, env, account, creds[0]).build(env.connector, account.tenant_id)
+
+
 # --- activation (role propagation) ------------------------------------------------------
 def check_activation(session: Session, env: AccountsEnv, sub: CloudSubscription) -> bool:
     """Has skytally's role on this subscription taken effect? Updates the row; never raises."""
@@ -157,13 +171,9 @@ def check_activation(session: Session, env: AccountsEnv, sub: CloudSubscription)
     sub.activation_attempts += 1
     sub.checked_at = now
     try:
-        if account.connection == "consent":
-            credential = skytally_credential(env.connector, env.settings, account.tenant_id)
-        else:
-            creds = repo.credentials_of(session, account.id)
-            if not creds:
-                return False
-            credential = sp.stored_model(session, env, account, creds[0]).build(env.connector, account.tenant_id)
+        credential = app_credential(session, env, account)
+        if credential is None:
+            return False
         role = sub.role_name or AccessLevel(sub.access_level).role_name
         active = roles.role_effective(env.connector, credential, sub.subscription_id, role)
     except Exception as exc:  # outage: keep waiting, note why

@@ -87,7 +87,7 @@ def untagged(
     if not scope:
         return _json([])
     q = explore.build_query(scope, start=start, end=_end(to))
-    return _json([r.to_dict() for r in store.untagged(q, tag)])
+    return _json([r.to_dict() for r in explore.untagged(session, store, actor, q, tag)])
 
 
 @router.get("/periods", response_model=list[PeriodOut], summary="Stored billing periods and their last import")

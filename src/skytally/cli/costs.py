@@ -248,10 +248,10 @@ def untagged(
     """Untagged share of cost and why (untaggable type, purchase, marketplace, key missing…)."""
     store = _store()
     try:
+        lo, hi = _range(start, end)
         with session() as s:
             scope = explore.allowed(s, store, None)
-        lo, hi = _range(start, end)
-        results = store.untagged(explore.build_query(scope, start=lo, end=hi), tag) if scope else []
+            results = explore.untagged(s, store, None, explore.build_query(scope, start=lo, end=hi), tag)
     finally:
         store.close()
     data = [r.to_dict() for r in results]

@@ -22,10 +22,11 @@ from skytally.accounts import repo as accounts_repo
 from skytally.accounts.models import BillingAccount, CloudAccount
 from skytally.costs import ingest
 from skytally.costs.models import CostDatasetWorkspace, CostImport
-from skytally.costs.schemas import CostQuery
+from skytally.costs.schemas import CostQuery, UntaggedResult
 from skytally.costs.service import CostStore
 from skytally.costs.views import ImportStatusOut, ScopeOut
 from skytally.errors import InvalidInput, NotFound, PermissionDenied
+from skytally.inventory import service as inventory
 from skytally.jobs import service as jobs
 from skytally.jobs.schemas import JobRunOut
 from skytally.workspaces import repo as workspaces_repo
@@ -122,6 +123,20 @@ def query_for(session: Session, store: CostStore, actor: Actor | None, *, billin
             raise InvalidInput(f"the costs are in several currencies ({', '.join(found)}); amounts in different "
                                f"currencies are never added: choose one (currency {found[0]})")
     return q
+
+
+def untagged(session: Session, store: CostStore, actor: Actor | None, q: CostQuery,
+             tag_key: str | None = None) -> list[UntaggedResult]:
+    """The untagged share and why, with "resource gone" for rows whose resource the
+    caller's inventory no longer lists, in the subscriptions it has synced (rows of other
+    subscriptions keep their other reasons)."""
+    if not q.billing_accounts:
+        return []
+    live = inventory.live_inventory(session, actor)
+    if not live.subscriptions:
+        return store.untagged(q, tag_key)
+    return store.untagged(q, tag_key, existing_resource_ids=live.resource_ids,
+                          inventoried_subscriptions=live.subscriptions)
 
 
 def currencies(store: CostStore, q: CostQuery) -> list[str]:

@@ -256,7 +256,8 @@ class QueryService:
 
     # -- untagged -------------------------------------------------------------------
     def untagged(self, q: CostQuery, tag_key: str | None,
-                 existing_resource_ids: Iterable[str] | None = None) -> dict[str | None, UntaggedResult]:
+                 existing_resource_ids: Iterable[str] | None = None,
+                 inventoried_subscriptions: Iterable[str] | None = None) -> dict[str | None, UntaggedResult]:
         files = self.files(q)
         if not files:
             return {}
@@ -266,6 +267,7 @@ class QueryService:
             "tag_key": (tag_key or "").strip().lower(),
             "untaggable": untaggable_types(),
             "check_gone": existing_resource_ids is not None,
+            "all_subs": inventoried_subscriptions is None,
         })
         where = _where(q, params)
         sql = sql_text("untagged").format(where=where)
@@ -274,6 +276,10 @@ class QueryService:
             cur.execute("CREATE OR REPLACE TEMP TABLE live_ids (id VARCHAR)")
             if ids:
                 cur.execute("INSERT INTO live_ids SELECT unnest($ids)", {"ids": ids})
+            subs = sorted({s.strip().lower().removeprefix("/subscriptions/") for s in inventoried_subscriptions or []})
+            cur.execute("CREATE OR REPLACE TEMP TABLE covered_subs (id VARCHAR)")
+            if subs:
+                cur.execute("INSERT INTO covered_subs SELECT unnest($subs)", {"subs": subs})
             rows = cur.execute(sql, params.values).fetchall()
         out: dict[str | None, UntaggedResult] = {}
         order = ["purchase", "unused_commitment", "marketplace", "no_resource",

@@ -122,10 +122,14 @@ class CostStore:
         return next(iter(results.values()))
 
     def untagged(self, q: CostQuery, tag_key: str | None = None, *,
-                 existing_resource_ids: Iterable[str] | None = None) -> list[UntaggedResult]:
+                 existing_resource_ids: Iterable[str] | None = None,
+                 inventoried_subscriptions: Iterable[str] | None = None) -> list[UntaggedResult]:
         """Untagged share per currency and why. `tag_key` None = rows without any tag.
-        `existing_resource_ids` (from the inventory) enables the resource_gone reason."""
-        res = self._q.untagged(q, tag_key, existing_resource_ids)
+        `existing_resource_ids` (from the inventory) enables the resource_gone reason, for
+        rows whose ResourceId is in one of `inventoried_subscriptions` (subscription ids;
+        None: the ids cover every subscription). Rows of other subscriptions keep their
+        other reasons: their resources were never listed."""
+        res = self._q.untagged(q, tag_key, existing_resource_ids, inventoried_subscriptions)
         return [r for _, r in sorted(res.items(), key=lambda kv: str(kv[0]))]
 
     def export(self, dest: Path | str, *, billing_accounts: Sequence[str],

@@ -162,7 +162,7 @@ def costs_page(
             context["chart"] = jsonable(_chart(store, scope, p, metric_col))
             context["table"] = _table(store, scope, p, metric_col)
             tag_key = p.tag or (p.group[4:] if p.group.lower().startswith("tag:") else "")
-            un = store.untagged(_query(scope, p), tag_key or None)
+            un = explore.untagged(page.session, store, page.actor, _query(scope, p), tag_key or None)
             context["untagged"] = un[0] if un else None
         except UserError as exc:
             context["error"] = exc.message

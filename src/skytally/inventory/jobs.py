@@ -1,0 +1,62 @@
+"""Inventory jobs.
+
+- `inventory.sync`: list the resources of every Azure tenant — or of one (`account_id`) —
+  with Resource Graph and replace the stored inventory. Daily; idempotent (a second run
+  stores the same set). Per-subscription failures are collected (partial result, the
+  failing subscription keeps its previous resources); when nothing could be synced the
+  run fails with the reasons.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from huey import crontab
+
+from skytally.accounts.context import AccountsEnv
+from skytally.errors import InvalidInput, UserError
+from skytally.inventory import repo, service
+from skytally.inventory.schemas import SubscriptionOutcome
+from skytally.jobs.registry import job
+from skytally.jobs.runner import JobContext, PartialFailure
+
+SYNC = "inventory.sync"
+
+
+@job(SYNC, title="Sync resource inventory", schedule=crontab(minute="23", hour="2"),
+     schedule_text="daily at 02:23 UTC")
+def sync_inventory(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Sync every Azure account's resources (or one account's); collect failures."""
+    env = AccountsEnv(ctx.settings, ctx.vault)
+    try:
+        account_id = int(params["account_id"]) if params.get("account_id") else None
+    except (TypeError, ValueError):
+        raise InvalidInput(f"inventory.sync: account_id must be a number, not {params.get('account_id')!r}") from None
+    with ctx.db.session() as session:
+        ids = [account_id] if account_id is not None else repo.azure_account_ids(session)
+    accounts: list[dict[str, Any]] = []
+    failures: list[dict[str, Any]] = []
+    attempted = 0
+    for n, aid in enumerate(ids):
+        def report(done: float, total: float, msg: str, n: int = n) -> None:
+            ctx.progress(n + (done / total if total else 0), len(ids), msg)
+
+        try:
+            result = service.sync_account(ctx.db, env, aid, report)
+        except UserError as exc:
+            if account_id is not None:
+                raise
+            failures.append({"account_id": aid, **SubscriptionOutcome("", "", "failed", exc.message).to_dict()})
+            attempted += 1
+            continue
+        accounts.append(result.to_dict())
+        failures += [{"account_id": aid, **f.to_dict()} for f in result.failures]
+        attempted += sum(1 for s in result.subscriptions if s.status != "skipped")
+    ctx.progress(len(ids), len(ids), f"{len(ids)} account(s) synced")
+    out = {"accounts": accounts, "resources": sum(a["resources"] for a in accounts), "failures": failures}
+    if failures and len(failures) == attempted:
+        raise UserError("; ".join(f"{f['subscription_id'] or 'account ' + str(f['account_id'])}: {f['message']}"
+                                  for f in failures))
+    if failures:
+        raise PartialFailure(out)
+    return out
