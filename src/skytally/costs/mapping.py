@@ -29,7 +29,8 @@ PARTITION_INPUTS = ("x_BillingAccountId", "BillingAccountId", "BillingPeriodStar
 
 def _load_yaml(name: str) -> dict[str, Any]:
     text = resources.files("skytally.costs").joinpath("mappings", name).read_text("utf-8")
-    data = yaml.safe_load(text)
+    # libyaml's loader when present: the pure-Python one took ~0.13 s of every import
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     if not isinstance(data, dict):
         raise ValueError(f"mapping file {name} is not a mapping")
     return data

@@ -19,6 +19,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from pathlib import Path
 
@@ -115,23 +116,39 @@ class _PartitionWriter:
     def _flush(self, key: PeriodKey) -> None:
         batches = self.buffers.pop(key, [])
         self.buffered.pop(key, None)
-        if not batches:
-            return
+        if batches:
+            self._write(self._writer(key, batches[0].schema), batches)
+
+    def _writer(self, key: PeriodKey, schema: pa.Schema) -> pq.ParquetWriter:
         w = self.writers.get(key)
         if w is None:
             path = self.dest / f"{encode_value(key.billing_account)}__{encode_value(key.billing_period)}.parquet"
-            names = batches[0].schema.names
             w = self.writers[key] = pq.ParquetWriter(
-                path, batches[0].schema, compression="snappy", store_schema=False,
-                write_statistics=[c for c in STATISTICS if c in names],
-                use_dictionary=[c for c in names if c not in DENSE])
+                path, schema, compression="snappy", store_schema=False,
+                write_statistics=[c for c in STATISTICS if c in schema.names],
+                use_dictionary=[c for c in schema.names if c not in DENSE])
             self.paths[key] = path
+        return w
+
+    @staticmethod
+    def _write(w: pq.ParquetWriter, batches: list[pa.RecordBatch]) -> None:
         table = pa.Table.from_batches(batches)
         w.write_table(table, row_group_size=max(table.num_rows, 1))
 
     def close(self) -> dict[PeriodKey, Path]:
-        for key in list(self.buffers):
-            self._flush(key)
+        # the rows still buffered are all the import waits for: partitions are encoded
+        # side by side (each has its own file; pyarrow releases the GIL while encoding)
+        last = [(self._writer(key, batches[0].schema), batches)
+                for key, batches in self.buffers.items() if batches]
+        self.buffers.clear()
+        self.buffered.clear()
+        if len(last) > 1:
+            with ThreadPoolExecutor(max_workers=2, thread_name_prefix="parquet-flush") as pool:
+                for done in [pool.submit(self._write, w, batches) for w, batches in last]:
+                    done.result()
+        else:
+            for w, batches in last:
+                self._write(w, batches)
         for w in self.writers.values():
             w.close()
         return dict(self.paths)
