@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from conftest import backend_params
 from costs.ingest_support import Setup, _fresh_world, emu, month_range, rt, setup  # noqa: F401
 from inventory import support
+from skytally.accounts import service as accounts
 from skytally.costs import CostQuery, CostStore, explore
 from skytally.inventory import service
 from skytally.inventory.models import InventoryResource, InventorySubscription
@@ -69,6 +70,8 @@ def test_sync_lists_every_resource_page_by_page_and_is_idempotent(setup: Setup) 
     assert all(x["added"] == 0 and x["removed"] == 0 for x in acc["subscriptions"])
     assert _stored(setup, account_id) == truth
     with setup.rt.db.session() as s:
+        synced = {x.subscription_id: x.last_sync_at for x in accounts.list_subscriptions(s, None, account_id)}
+        assert set(synced) == set(subs) and all(synced.values())  # Cloud Tenant Setup's "last sync"
         assert dict(s.execute(select(InventoryResource.resource_id, InventoryResource.first_seen)).all()) == first_seen
         assert s.scalar(select(func.count()).select_from(JobRun).where(JobRun.kind == "inventory.sync")) == 1
 

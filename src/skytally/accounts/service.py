@@ -7,7 +7,7 @@ refuses what it may not do; interfaces stay thin and commit.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from azure.core.credentials import TokenCredential
 from sqlalchemy.orm import Session
@@ -161,6 +161,18 @@ def app_credential(session: Session, env: AccountsEnv, account: CloudAccount) ->
     if not creds:
         return None
     return sp.stored_model(session, env, account, creds[0]).build(env.connector, account.tenant_id)
+
+
+def record_sync(session: Session, account_id: int, subscription_ids: list[str], when: datetime) -> None:
+    """Note a complete sync (the inventory's) of these subscriptions: their "last sync"."""
+    account = session.get(CloudAccount, account_id)
+    if account is None or not subscription_ids:
+        return
+    wanted = {s.lower() for s in subscription_ids}
+    for sub in account.subscriptions:
+        if sub.subscription_id.lower() in wanted:
+            sub.last_sync_at = when
+    account.last_sync_at = when
 
 
 # --- activation (role propagation) ------------------------------------------------------

@@ -136,6 +136,8 @@ def _write(db: Database, account_id: int, listed: dict[str, list[LiveResource]],
                 state.status = SyncStatus.FAILED.value
                 outcome.resources = state.resources or 0
             state.message = outcome.message[:2000]
+        accounts.record_sync(session, account_id, [o.subscription_id for o in result.subscriptions
+                                                   if o.status == "ok"], now)
 
 
 # --- reading ------------------------------------------------------------------------------
