@@ -150,12 +150,19 @@ def _source_expr(src: SourceFile, h: str, available: set[str]) -> str:
     return f"CAST({text} AS {t}) AS {q}"
 
 
+_SOURCE = "_source_placeholder"
+
+
 def mapped_sql(src: SourceFile, parameters: dict[str, str | None], columns: list[str],
                available: set[str], given: frozenset[str] = frozenset()) -> str:
     """The mapping's SQL for just `columns`, over a table `_in` holding the `available`
     header columns (and the `given` helpers)."""
-    exprs = [_source_expr(src, h, available) for h in src.header]
+    # only the header columns the query names: DuckDB parses and binds a query at every
+    # batch, and ~65 unused NULL columns cost more than running it (6.1 vs 2.8 ms)
+    named = identifiers(build_select(src.layout, src.header, _SOURCE, parameters=parameters,
+                                     columns=columns, given=given))
+    exprs = [_source_expr(src, h, available) for h in src.header if h in available or h.lower() in named]
     exprs += [quote_ident(n) for n in sorted(given)]
-    source = f"(SELECT {', '.join(exprs)} FROM _in)"
+    source = f"(SELECT {', '.join(exprs) or 'NULL AS _none'} FROM _in)"
     select = build_select(src.layout, src.header, source, parameters=parameters, columns=columns, given=given)
     return f"SELECT {', '.join(quote_ident(c) for c in columns)} FROM ({select})"
