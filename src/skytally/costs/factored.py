@@ -199,27 +199,34 @@ class FactoredMapper:
         keys = {h: self._keyer(h).keys(df, h) for h in self.key_columns}
         keys = self._add_new_keys_together(keys)
         # rows ordered by (billing account, billing period): the writer then splits the
-        # batch by slicing, and reordering keys here is cheaper than reordering the
-        # finished columns there
+        # batch by slicing. A group's row indices are reordered (once per group, or per
+        # input column for groups of one), not its finished columns, and only when the
+        # group has a column that is not the same on every row
         part = self.groups[self.partition_group]
         inner, at = self._locate(part, keys, n)
         order = self._partition_order(part, inner, at)
-        located = {self.partition_group: (inner if order is None else inner[order], at)}
-        if order is not None:
-            keys = {h: (k[order], new) for h, (k, new) in keys.items()}
+        located = {self.partition_group: (inner if order is None else np.take(inner, order), at)}
+        reordered: dict[str, np.ndarray] = {}
         out: dict[str, pa.Array] = {}
         tag_sets: np.ndarray | None = None
         for i, g in enumerate(self.groups):
             inner, at = located[i] if i in located else self._locate(g, keys, n)
             assert g.results is not None
+            codes = {col: self._codes(g, col, at) for col in g.columns if col in g.codes}
+            nulls = {col: g.null_by_key[col] if g.keyed else bool((c == NULL_CODE).any())
+                     for col, c in codes.items()}
+            varying = [col for col in g.columns
+                       if col not in codes or nulls[col] or len(g.dictionaries[col].ids) != 1]
+            if order is not None and i not in located and g.deps and (varying or i == self.tag_group):
+                inner = self._reorder(g, inner, order, reordered)
             if i == self.tag_group:
-                tag_sets = at[inner]
+                tag_sets = np.take(at, inner)
             rows: pa.Array | None = None
             for col in g.columns:
-                if col in g.codes:
-                    out[col] = self._text_column(g, col, inner, at, n)
+                if col in codes:
+                    out[col] = self._text_column(g, col, codes[col], nulls[col], inner, n)
                 else:
-                    rows = pa.array(at[inner]) if rows is None else rows
+                    rows = pa.array(np.take(at, inner)) if rows is None else rows
                     arr = g.results.column(col).chunk(0).take(rows)
                     out[col] = arr.cast(self.types[col]) if col in self.types else arr
         if self.row_columns:
@@ -229,6 +236,18 @@ class FactoredMapper:
             assert results is not None
             self.tally.add(out, tag_sets, results.column("Tags"), results.column("x_TagKeys"))
         return pa.RecordBatch.from_arrays([out[c] for c in self.output], names=self.output)
+
+    @staticmethod
+    def _reorder(g: Group, inner: np.ndarray, order: np.ndarray,
+                 reordered: dict[str, np.ndarray]) -> np.ndarray:
+        """A group's row indices in the batch's partition order; the key column of a group
+        of one input is reordered once for every group that reads it."""
+        if len(g.deps) != 1:
+            return np.take(inner, order)
+        dep = g.deps[0]
+        if dep not in reordered:
+            reordered[dep] = np.take(inner, order)
+        return reordered[dep]
 
     def _add_new_keys_together(self, keys: dict[str, tuple[np.ndarray, np.ndarray]],
                                ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -262,14 +281,13 @@ class FactoredMapper:
             keys[dep] = (k, NO_KEYS)
         return keys
 
-    def _text_column(self, g: Group, col: str, inner: np.ndarray, at: np.ndarray, n: int) -> pa.Array:
-        small = self._codes(g, col, at)
-        has_null = g.null_by_key[col] if g.keyed else bool((small == NULL_CODE).any())
+    def _text_column(self, g: Group, col: str, small: np.ndarray, has_null: bool,
+                     inner: np.ndarray, n: int) -> pa.Array:
         dictionary = g.dictionaries[col]
         if not has_null and len(dictionary.ids) == 1:
             indices = self._zeros(n)  # one value on every row (many FOCUS columns are constant)
         else:
-            codes = small[inner]
+            codes = np.take(small, inner)
             # NULL: a NULL index (the Parquet writer takes no NULL dictionary value)
             indices = pa.array(codes, mask=codes == NULL_CODE) if has_null else pa.array(codes)
         return pa.DictionaryArray.from_arrays(indices, dictionary.array, safe=False)
