@@ -96,10 +96,10 @@ class Setup:
                 created=world.clock.now() - timedelta(days=1))
             world.touch()
 
-    def connect_ea_token(self, workspace_id: int | None = None) -> tuple[int, str]:
+    def connect_ea_token(self, workspace_id: int | None = None, tenant_id: str | None = None) -> tuple[int, str]:
         key = str(self.emu.control.post("/billing/ea-keys", json={}).json()["key"])
         with self.rt.db.session() as s:
-            row = CloudAccount(kind="azure", name="Contoso EA", tenant_id=self.fx["primary_tenant_id"],
+            row = CloudAccount(kind="azure", name="Contoso EA", tenant_id=tenant_id or self.fx["primary_tenant_id"],
                                connection="consent")
             s.add(row)
             s.flush()
@@ -113,10 +113,24 @@ class Setup:
             ea_tokens.add(s, self.env, None, account_id, key)
         return key
 
-    def import_now(self, account_id: int, period: str) -> JobRunOut:
-        run = jobs.submit(self.rt.db, self.rt.queue, IMPORT, params={"account_id": account_id, "periods": [period]})
+    def dispatch(self, account_id: int | None = None, periods: list[str] | None = None) -> JobRunOut:
+        """Run the `costs.import` dispatcher (its children run when queued: immediate queue)."""
+        params: dict[str, Any] = {"periods": periods} if periods else {}
+        if account_id is not None:
+            params["account_id"] = account_id
+        run = jobs.submit(self.rt.db, self.rt.queue, IMPORT, params=params)
+        return self.run(run.id)
+
+    def run(self, run_id: int) -> JobRunOut:
         with self.rt.db.session() as s:
-            return jobs.get_run(s, INSTALLATION, run.id)
+            return jobs.get_run(s, INSTALLATION, run_id)
+
+    def import_now(self, account_id: int, period: str) -> JobRunOut:
+        """"Import now" of one period of an account with one cost scope: its one child run."""
+        parent = self.dispatch(account_id, [period])
+        assert parent.status == "succeeded", parent.error
+        assert parent.result is not None and len(parent.result["submitted"]) == 1, parent.result
+        return self.run(parent.result["submitted"][0]["run_id"])
 
     def state(self, account_id: int, period: str) -> CostImport:
         with self.rt.db.session() as s:
@@ -135,6 +149,9 @@ class Setup:
     def previous_period(self) -> str:
         now = datetime.fromisoformat(self.emu.control.get("/clock").json()["now"]).date()
         return (now.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+
+    def current_period(self) -> str:
+        return datetime.fromisoformat(self.emu.control.get("/clock").json()["now"]).strftime("%Y-%m")
 
 
 @pytest.fixture

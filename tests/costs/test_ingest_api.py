@@ -70,7 +70,7 @@ def test_young_billing_account_is_waiting_not_failing(setup: Setup) -> None:  # 
     period = setup.previous_period()
     run = setup.import_now(account_id, period)
     assert run.status == "succeeded", run.error
-    assert run.result is not None and run.result["waiting"] and not run.result["failures"]
+    assert run.result is not None and run.result["status"] == "waiting"
     state = setup.state(account_id, period)
     assert state.status == "waiting" and state.message.startswith("waiting for first billing data")
 
@@ -105,9 +105,10 @@ def test_import_left_running_by_a_dead_worker_is_marked_failed_by_the_next_run(s
             s.add(CostImport(account_id=account_id, scope_id=scope, billing_period=period, source="billing_account",
                              scope_name=scope, status="running", message="importing…",
                              last_attempt_at=utcnow() - timedelta(minutes=minutes)))
-    run = setup.import_now(account_id, period)  # the daily job starts by cleaning up
+    run = setup.dispatch(account_id, [period])  # the daily job starts by cleaning up
     assert run.status == "succeeded", run.error
     assert run.result is not None and run.result["stale_imports_failed"] == 1
+    assert [setup.run(i["run_id"]).status for i in run.result["submitted"]] == ["succeeded"]
     with setup.rt.db.session() as s:
         rows = {r.scope_id: r for r in s.query(CostImport).filter(CostImport.account_id == account_id)}
         assert (rows["dead-worker"].status, rows["dead-worker"].message) == ("failed", INTERRUPTED)

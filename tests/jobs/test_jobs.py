@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +17,7 @@ from skytally.jobs.models import JobRun, JobStatus
 from skytally.jobs.registry import JOBS, job
 from skytally.jobs.runner import JobContext, PartialFailure
 from skytally.runtime import Runtime, build_runtime
+from skytally.store.base import utcnow
 from skytally.workspaces.models import WorkspaceRole
 from skytally.workspaces.schemas import Actor
 
@@ -120,4 +123,68 @@ def test_scheduled_ticks_with_nothing_due_record_no_run(runtime: Runtime) -> Non
 
 
 def test_test_jobs_registered() -> None:
-    assert {"test.explode", "test.partial", "maintenance.housekeeping"} <= set(JOBS)
+    assert {"test.explode", "test.partial", "test.unique", "maintenance.housekeeping"} <= set(JOBS)
+
+
+@job("test.unique", title="Test: one run per key at a time")
+def _unique(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    return {"ran": params}
+
+
+class _Holding:
+    """Queues nothing: runs stay `queued`, as behind busy workers."""
+
+    def dispatch(self, run_id: int) -> None:
+        pass
+
+
+@pytest.mark.parametrize("database_url", backend_params(), indirect=True)
+def test_submit_unique_submits_once_even_when_submitters_race(runtime: Runtime) -> None:
+    """Six submitters at once, ten times (without the lock, most rounds submit twice or more)."""
+    winners: dict[str, list[int]] = {}
+    for month in range(1, 11):
+        key = {"scope_id": "1234", "period": f"2024-{month:02d}"}
+        gate = threading.Barrier(6)
+        results: list[tuple[int, bool]] = []
+
+        def submit(n: int, key: dict[str, Any] = key, gate: threading.Barrier = gate,
+                   results: list[tuple[int, bool]] = results) -> None:
+            gate.wait()
+            run, new = service.submit_unique(runtime.db, _Holding(), "test.unique", key=key, params={"n": n})
+            results.append((run.id, new))
+
+        threads = [threading.Thread(target=submit, args=(n,)) for n in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(new for _, new in results) == [False] * 5 + [True], key
+        assert len({run_id for run_id, _ in results}) == 1
+        winners[key["period"]] = [run_id for run_id, new in results if new]
+    assert len({ids[0] for ids in winners.values()}) == 10  # one run per key
+
+    # finished, or queued so long ago that its queue was lost: no longer a duplicate
+    key = {"scope_id": "1234", "period": "2024-01"}
+    with runtime.db.session() as s:
+        row = s.get(JobRun, winners["2024-01"][0])
+        assert row is not None
+        row.created_at = row.created_at - service.QUEUED_WITHIN - timedelta(minutes=1)
+    again, new = service.submit_unique(runtime.db, runtime.queue, "test.unique", key=key)
+    assert new and again.status is JobStatus.SUCCEEDED and again.params == key
+    assert service.submit_unique(runtime.db, runtime.queue, "test.unique", key=key)[1]
+
+
+def test_a_running_run_that_stopped_reporting_is_no_duplicate(runtime: Runtime) -> None:
+    key = {"scope_id": "1234", "period": "2024-05"}
+    run, _ = service.submit_unique(runtime.db, _Holding(), "test.unique", key=key)
+    with runtime.db.session() as s:
+        row = s.get(JobRun, run.id)
+        assert row is not None
+        row.status, row.heartbeat_at = JobStatus.RUNNING.value, utcnow()
+    same, new = service.submit_unique(runtime.db, _Holding(), "test.unique", key=key)
+    assert not new and same.id == run.id
+    with runtime.db.session() as s:
+        row = s.get(JobRun, run.id)
+        assert row is not None
+        row.heartbeat_at = utcnow() - service.STALE_AFTER - timedelta(minutes=1)  # its worker died
+    assert service.submit_unique(runtime.db, _Holding(), "test.unique", key=key)[1]

@@ -1,4 +1,4 @@
-"""`skytally costs …`: import cost files, query, export, import from the billing APIs.
+"""`skytally costs …`: import cost files, query, export (`sync`, from the billing APIs: costs_sync.py).
 
 The CLI runs as the installation: it sees every billing account in the store.
 """
@@ -8,8 +8,6 @@ from __future__ import annotations
 import calendar
 import csv
 import sys
-import threading
-import time
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -27,15 +25,10 @@ from rich.progress import (
 
 from skytally.cli.common import JSON_HELP, console, err_console, print_table, runtime, session
 from skytally.costs import explore
-from skytally.costs.jobs import IMPORT
 from skytally.costs.schemas import CostQuery, QueryResult, money
 from skytally.costs.service import CostStore
 from skytally.costs.views import dumps
 from skytally.errors import InvalidInput
-from skytally.jobs import service as jobs
-from skytally.jobs.models import JobRun, JobStatus
-from skytally.jobs.runner import run_job
-from skytally.jobs.schemas import JobRunOut
 
 app = typer.Typer(help="Costs: import files or from the billing APIs, query, export.", no_args_is_help=True)
 
@@ -265,70 +258,3 @@ def untagged(
         print_table("Why untagged", ["Reason", "Rows", "BilledCost", "EffectiveCost"],
                     [[x["reason"], f"{x['rows']:,}", _money(x["BilledCost"]), _money(x["EffectiveCost"])]
                      for x in r["reasons"]])
-
-
-@app.command("sync")
-def sync(
-    account: str | None = typer.Argument(None, help="Cloud account (id, name or tenant id); default: all."),
-    periods: list[str] = typer.Option([], "--period", help="YYYY-MM (repeatable; default: previous and current)."),
-    queue: bool = typer.Option(False, "--queue", help="Hand the run to the workers instead of running it here."),
-    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
-) -> None:
-    """Import costs from the billing APIs now (EA token, service principal, pay-as-you-go)."""
-    rt = runtime()
-    dispatcher = rt.queue if queue else _Inline(rt)
-    with session() as s:
-        if account:
-            acc = explore.find_account(s, None, account)
-            run = explore.trigger_import(s, rt.db, dispatcher, None, acc.id, periods)
-        else:
-            params: dict[str, Any] = {"periods": periods} if periods else {}
-            run = jobs.submit(rt.db, dispatcher, IMPORT, target="cli", params=params, queued_by="cli")
-    if queue:
-        typer.echo(f"Queued job run #{run.id}; see `skytally jobs show {run.id}`")
-        return
-    final = _watch(rt, run.id, dispatcher, quiet=json_out)
-    if json_out:
-        _out(final.model_dump(mode="json"))
-    if final.status in (JobStatus.FAILED, JobStatus.INTERRUPTED):
-        raise typer.Exit(1)
-
-
-class _Inline:
-    """Runs a submitted job in a thread of this process (no worker needed)."""
-
-    def __init__(self, rt: Any) -> None:
-        self.rt = rt
-        self.thread: threading.Thread | None = None
-
-    def dispatch(self, run_id: int) -> None:
-        self.thread = threading.Thread(target=run_job, args=(run_id, self.rt.queue.env), daemon=True)
-        self.thread.start()
-
-
-def _watch(rt: Any, run_id: int, dispatcher: Any, *, quiet: bool) -> JobRunOut:
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                  TimeElapsedColumn(), console=err_console,
-                  disable=quiet or not err_console.is_terminal) as bar:
-        task = bar.add_task("importing costs", total=1.0)
-        while True:
-            with rt.db.session() as s:
-                row = s.get(JobRun, run_id)
-                assert row is not None
-                out = JobRunOut.model_validate(row)
-            bar.update(task, completed=out.progress, description=out.message or out.status.value)
-            if out.status.finished:
-                break
-            time.sleep(0.3)
-    if isinstance(dispatcher, _Inline) and dispatcher.thread is not None:
-        dispatcher.thread.join(timeout=5)
-    if not quiet:
-        style = {"succeeded": "green", "partial": "yellow", "failed": "red"}.get(out.status.value, "")
-        console.print(f"[{style}]{out.status.value}[/]" + (f": {out.error}" if out.error else ""))
-        for item in (out.result or {}).get("imported", []):
-            console.print(f"  {item['scope_id']} {item['period']}: {item['rows']} rows, BilledCost "
-                          f"{item['BilledCost']} EffectiveCost {item['EffectiveCost']} {item['currency']}")
-        for key in ("waiting", "failures"):
-            for item in (out.result or {}).get(key, []):
-                console.print(f"  {item['scope_id']} {item['period']}: {item['message']}")
-    return out

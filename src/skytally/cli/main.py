@@ -10,7 +10,16 @@ from pydantic import ValidationError
 from rich.text import Text
 
 from skytally import __version__
-from skytally.cli import accounts, costs, inventory, jobs, secrets_cmd, users, workspaces
+from skytally.cli import (
+    accounts,
+    costs,
+    costs_sync,
+    inventory,
+    jobs,
+    secrets_cmd,
+    users,
+    workspaces,
+)
 from skytally.cli.common import err_console, runtime, settings
 from skytally.errors import UserError
 
@@ -29,6 +38,7 @@ app.add_typer(secrets_cmd.app, name="secrets")
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(accounts.tokens_app, name="tokens")
 app.add_typer(accounts.subs_app, name="subscriptions")
+costs_sync.register(costs.app)
 app.add_typer(costs.app, name="costs")
 app.add_typer(inventory.app, name="inventory")
 

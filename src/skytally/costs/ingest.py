@@ -19,10 +19,14 @@ whole and a re-run never double-counts.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import logging
 import shutil
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -32,6 +36,8 @@ from typing import Any
 from azure.core.credentials import TokenCredential
 from pydantic import SecretStr
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from skytally.accounts import ea_tokens, identity
@@ -54,6 +60,7 @@ log = logging.getLogger(__name__)
 STALE = timedelta(minutes=30)  # a "running" import older than this lost its worker
 INTERRUPTED = "the import stopped before it finished (worker interrupted); import again"
 
+LOCK_POLL_SECONDS = 1.0
 Progress = Callable[[float, float, str], None]
 WAITING_TEXT = "waiting for first billing data"
 
@@ -147,23 +154,53 @@ def import_period(env: IngestEnv, source: Source, period: str, progress: Progres
     """Fetch and import one period of one scope; records and returns the outcome (never
     raises for a failure it can explain)."""
     report = progress or (lambda done, total, msg: None)
-    _mark_running(env.db, source, period)
-    work = env.settings.data_dir / "tmp" / f"cost-import-{uuid.uuid4().hex[:12]}"
-    work.mkdir(parents=True, exist_ok=True)
-    try:
-        outcome = _fetch_and_import(env, source, period, work, report)
-    except SourceFailed as exc:
-        outcome = Outcome(source.account_id, source.scope_id, period, ImportStatus.FAILED, exc.message)
-    except UserError as exc:
-        outcome = Outcome(source.account_id, source.scope_id, period, ImportStatus.FAILED, exc.message)
-    except Exception as exc:  # an outage or a bug: keep the type, log the trace
-        log.exception("cost import of %s %s failed", source.scope_id, period)
-        outcome = Outcome(source.account_id, source.scope_id, period, ImportStatus.FAILED,
-                          f"{type(exc).__name__}: {exc}")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    _record(env.db, source, outcome)
+    with _one_at_a_time(env, source, period, report):
+        _mark_running(env.db, source, period)
+        work = env.settings.data_dir / "tmp" / f"cost-import-{uuid.uuid4().hex[:12]}"
+        work.mkdir(parents=True, exist_ok=True)
+        try:
+            outcome = _fetch_and_import(env, source, period, work, report)
+        except SourceFailed as exc:
+            outcome = Outcome(source.account_id, source.scope_id, period, ImportStatus.FAILED, exc.message)
+        except UserError as exc:
+            outcome = Outcome(source.account_id, source.scope_id, period, ImportStatus.FAILED, exc.message)
+        except Exception as exc:  # an outage or a bug: keep the type, log the trace
+            log.exception("cost import of %s %s failed", source.scope_id, period)
+            outcome = Outcome(source.account_id, source.scope_id, period, ImportStatus.FAILED,
+                              f"{type(exc).__name__}: {exc}")
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        _record(env.db, source, outcome)
     return outcome
+
+
+@contextlib.contextmanager
+def _one_at_a_time(env: IngestEnv, source: Source, period: str, report: Progress) -> Iterator[None]:
+    """One import of a (scope, period) at a time among the processes sharing the cost store
+    (a flock next to it): a second one waits, saying so, then imports afresh. Its store swap
+    and its `cost_imports` row are thus never interleaved with another's. Different periods,
+    even of one billing account, import side by side. The lock files stay (one per scope and
+    period): removing them would race with the next import opening them."""
+    locks = env.settings.cost_store_dir / ".import-locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    name = hashlib.sha256(f"{source.scope_id}\n{period}".encode()).hexdigest()[:32]
+    with open(locks / f"{name}.lock", "a+") as f:
+        waited = 0
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if waited % 30 == 0:  # also the job's heartbeat while it waits
+                    report(0, 3, f"waiting for another run importing {source.name} {period} to finish")
+                time.sleep(LOCK_POLL_SECONDS)
+                waited += 1
+        if waited:
+            report(0, 3, f"importing {source.name} {period}")
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _fetch_and_import(env: IngestEnv, source: Source, period: str, work: Path, report: Progress) -> Outcome:
@@ -186,7 +223,9 @@ def _fetch_and_import(env: IngestEnv, source: Source, period: str, work: Path, r
     store = CostStore(env.settings.cost_store_dir)
     try:
         result = store.import_files(files, billing_account_id=source.scope_id, currency=currency,
-                                    dataset=dataset)  # type: ignore[arg-type]
+                                    dataset=dataset,  # type: ignore[arg-type]
+                                    progress=lambda done, size: report(2 + (done / size if size else 0), 3,
+                                                                       f"importing {len(files)} file(s)"))
     finally:
         store.close()
     mine = [p for p in result.periods if p.billing_period == period] or result.periods
@@ -241,6 +280,8 @@ def _no_token_reason(session: Session, source: Source) -> str:
     if newest.expires_at is not None and newest.expires_at <= now:
         return f"expired: the EA access token for enrollment {source.scope_id} expired on {newest.expires_at:%Y-%m-%d}; {fix}"
     if newest.status == "revoked":
+        if newest.reason.startswith("revoked:"):  # the EA API's refusal, as recorded when it happened
+            return newest.reason
         return f"revoked: the EA access token for enrollment {source.scope_id} was revoked ({newest.reason}); {fix}"
     return f"no valid EA access token for enrollment {source.scope_id} ({newest.status}: {newest.reason}); {fix}"
 
@@ -270,13 +311,19 @@ def _credential(env: IngestEnv, source: Source) -> TokenCredential:
 
 # --- bookkeeping -------------------------------------------------------------------------
 def _row(session: Session, source: Source, period: str) -> CostImport:
+    """The period's row, created if missing (INSERT … ON CONFLICT DO NOTHING: two imports
+    creating it at once do not clash on the unique key)."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(CostImport).values(
+        account_id=source.account_id, scope_id=source.scope_id, billing_period=period,
+        source=source.kind, scope_name=source.name, status=ImportStatus.RUNNING.value, message="",
+        rows=0, billed_cost="", effective_cost="", import_id="", created_at=utcnow(),
+    ).on_conflict_do_nothing(index_elements=["account_id", "scope_id", "billing_period"]))
     row = session.scalar(select(CostImport).where(
         CostImport.account_id == source.account_id, CostImport.scope_id == source.scope_id,
         CostImport.billing_period == period))
-    if row is None:
-        row = CostImport(account_id=source.account_id, scope_id=source.scope_id, billing_period=period,
-                         source=source.kind, scope_name=source.name)
-        session.add(row)
+    assert row is not None
     return row
 
 

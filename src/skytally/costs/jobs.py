@@ -1,72 +1,49 @@
 """Cost import jobs.
 
-- `costs.import`: every cost scope (EA enrollment, MCA billing account, pay-as-you-go
-  subscription) of every Azure tenant — or of one (`account_id`) — for the previous and
-  the current billing period (late restatements), or the given `periods`. Daily; also the
-  "Import costs now" of the Costs page, API and CLI. Per-period failures are collected
-  (partial result); when every period failed the run fails with their reasons.
-- `costs.import_period`: one scope (`account_id`, `scope_id`) and one `period`.
+- `costs.import`: the dispatcher. For every cost scope (EA enrollment via a legacy API
+  key or a service principal, MCA billing account, pay-as-you-go subscription) of every
+  Azure tenant — or of one (`account_id`) — and for the previous and the current billing
+  period (late restatements), or the given `periods`, it submits one `costs.import_period`
+  run (dispatch.py), skipping those already queued or running, and ends at once with the
+  list. Daily; also "Import now" on the Costs page and `POST /api/v1/costs/imports`.
+- `costs.import_period`: one scope (`account_id`, `scope_id`) and one `period`: its own
+  run, progress and outcome (failed with the reason, or succeeded: imported, or "waiting
+  for first billing data", which is a state, not a failure).
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from huey import crontab
 
-from skytally.costs import ingest
-from skytally.costs.models import ImportStatus
+from skytally.costs import dispatch, ingest
+from skytally.costs.dispatch import IMPORT_PERIOD
 from skytally.errors import InvalidInput, UserError
+from skytally.jobs.models import JobRun
 from skytally.jobs.registry import job
 from skytally.jobs.runner import JobContext, PartialFailure
 
 IMPORT = "costs.import"
-IMPORT_PERIOD = "costs.import_period"
-
-
-def _env(ctx: JobContext) -> ingest.IngestEnv:
-    return ingest.IngestEnv(ctx.settings, ctx.db, ctx.vault)
-
-
-def _periods(params: dict[str, Any]) -> list[str]:
-    given = params.get("periods") or ([params["period"]] if params.get("period") else [])
-    return [ingest.parse_period(str(p)) for p in given] or ingest.recent_periods()
+__all__ = ["IMPORT", "IMPORT_PERIOD"]
 
 
 @job(IMPORT, title="Import costs", schedule=crontab(minute="17", hour="3"),
      schedule_text="daily at 03:17 UTC (previous and current billing period)")
 def import_costs(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
-    """Import the billing periods of every cost scope of the tenant(s); collect failures."""
-    env = _env(ctx)
-    periods = _periods(params)
-    with ctx.db.session() as session:
-        stale = ingest.mark_stale_imports(session)
-    with ctx.db.session() as session:
-        ids = [int(params["account_id"])] if params.get("account_id") else ingest.azure_account_ids(session)
-        work = [(src, period) for account_id in ids for src in ingest.sources(session, account_id)
-                for period in periods]
-    outcomes: list[ingest.Outcome] = []
-    for n, (src, period) in enumerate(work):
-        def report(done: float, total: float, msg: str, n: int = n, src: ingest.Source = src,
-                   period: str = period) -> None:
-            fraction = n + (done / total if total else 0)
-            ctx.progress(fraction, len(work), f"{src.name} {period}: {msg}")
-
-        report(0, 1, "starting")
-        outcomes.append(ingest.import_period(env, src, period, report))
-    ctx.progress(len(work), len(work), f"{len(work)} period(s) processed")
-    failures = [o.to_dict() for o in outcomes if o.failed]
-    result = {
-        "periods": periods,
-        "imported": [o.to_dict() for o in outcomes if o.status is ImportStatus.OK],
-        "waiting": [o.to_dict() for o in outcomes if o.status is ImportStatus.WAITING],
-        "failures": failures,
-        "rows": sum(o.rows for o in outcomes),
-        "stale_imports_failed": stale,
-    }
-    if failures and len(failures) == len(outcomes):
-        raise UserError("; ".join(f"{f['scope_id']} {f['period']}: {f['message']}" for f in failures))
-    if failures:
+    """Submit one import run per (cost scope, billing period); returns what it submitted."""
+    account_id = int(params["account_id"]) if params.get("account_id") else None
+    given = params.get("periods") or ([params["period"]] if params.get("period") else [])
+    with ctx.db.session() as session:  # the children are shown where their dispatcher is
+        run = session.get(JobRun, ctx.run_id)
+        workspace_id, queued_by = (run.workspace_id, run.queued_by) if run is not None else (None, "system")
+    done = dispatch.submit_imports(ctx.db, ctx.dispatcher, account_id=account_id, periods=given,
+                                   queued_by=queued_by, workspace_id=workspace_id, progress=ctx.progress)
+    result = done.to_dict()
+    if done.failures and not (done.submitted or done.skipped):
+        raise UserError("; ".join(f"{f['scope_id']} {f['period']}: {f['message']}" for f in done.failures))
+    if done.failures:
         raise PartialFailure(result)
     return result
 
@@ -78,12 +55,29 @@ def import_one_period(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]
         account_id, scope_id = int(params["account_id"]), str(params["scope_id"])
     except (KeyError, ValueError):
         raise InvalidInput("costs.import_period needs account_id and scope_id") from None
-    period = _periods(params)[-1]
+    given = params.get("period") or (params.get("periods") or [None])[-1]
+    period = ingest.parse_period(str(given)) if given else ingest.recent_periods()[-1]
     with ctx.db.session() as session:
         src = next((s for s in ingest.sources(session, account_id) if s.scope_id == scope_id), None)
     if src is None:
-        raise InvalidInput(f"cloud account {account_id} has no cost scope {scope_id}")
-    outcome = ingest.import_period(_env(ctx), src, period, lambda d, t, m: ctx.progress(d, t, m))
+        raise InvalidInput(f"cloud account {account_id} has no cost scope {scope_id} (any more): "
+                           "see its billing accounts and EA access tokens in Cloud Tenant Setup")
+    env = ingest.IngestEnv(ctx.settings, ctx.db, ctx.vault)
+    outcome = ingest.import_period(env, src, period, _throttled(ctx))
     if outcome.failed:
         raise UserError(outcome.message)
     return outcome.to_dict()
+
+
+def _throttled(ctx: JobContext, every: float = 1.0) -> ingest.Progress:
+    """Progress for the run's record, written at most once a second (the import reports
+    per batch) and whenever the step's message changes."""
+    last: dict[str, Any] = {"at": 0.0, "message": None}
+
+    def report(done: float, total: float, message: str) -> None:
+        now = time.monotonic()
+        if message != last["message"] or now - last["at"] >= every:
+            last.update(at=now, message=message)
+            ctx.progress(done, total, message)
+
+    return report

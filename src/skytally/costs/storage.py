@@ -25,6 +25,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 from urllib.parse import quote, unquote
 
 COMMITTED = "COMMITTED"
@@ -53,6 +54,29 @@ def _fsync_dir(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def _held_lock_file(path: Path) -> Iterator[IO[str]]:
+    """Open and flock `path`, making sure the file locked is still the one at `path`: a
+    concurrent recovery may delete a lock file it finds unheld between our open and our
+    flock (before the staging directory exists), and a lock on a deleted file guards nothing."""
+    while True:
+        f = open(path, "a+")  # noqa: SIM115 - closed below or handed to the caller
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                same = os.fstat(f.fileno()).st_ino == os.stat(path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+        except BaseException:
+            f.close()
+            raise
+        f.close()
+    with f:
+        yield f
 
 
 @dataclass(frozen=True)
@@ -93,8 +117,7 @@ class StoreLayout:
     def staging_dir(self, import_id: str) -> Iterator[Path]:
         """A staging directory held (flock) for the life of the import."""
         lock_path = self.staging / f"{import_id}.lock"
-        with open(lock_path, "a+") as f:
-            fcntl.flock(f, fcntl.LOCK_EX)
+        with _held_lock_file(lock_path) as f:
             d = self.staging / import_id
             d.mkdir(parents=True, exist_ok=True)
             try:

@@ -32,6 +32,8 @@ class JobQueue:
         self.huey = huey
         self.env = env
         self.specs = load_all()
+        if env.dispatcher is None:
+            env.dispatcher = self  # fan-out jobs submit their children here
         bind_environment(env)
 
         @huey.task(name=RUN_TASK)

@@ -17,6 +17,7 @@ from skytally.config import Settings
 from skytally.errors import UserError
 from skytally.jobs.models import JobRun, JobStatus
 from skytally.jobs.registry import JOBS
+from skytally.jobs.service import Dispatcher
 from skytally.security.vault import Vault
 from skytally.store.base import utcnow
 from skytally.store.db import Database
@@ -31,6 +32,8 @@ class JobEnvironment:
     settings: Settings
     db: Database
     vault: Vault
+    # Where jobs submit further runs (fan-out): the process's job queue, set by JobQueue.
+    dispatcher: Dispatcher | None = None
 
 
 _environment: JobEnvironment | None = None
@@ -65,6 +68,13 @@ class JobContext:
     @property
     def vault(self) -> Vault:
         return self.env.vault
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        """The queue this process submits further runs to (a fan-out job's children)."""
+        if self.env.dispatcher is None:
+            raise RuntimeError("no job queue bound in this process; start it with `skytally worker`")
+        return self.env.dispatcher
 
     def progress(self, done: float, total: float, message: str = "") -> None:
         """Record progress in its own short transaction so pages see it live."""

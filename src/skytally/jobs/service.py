@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, false, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from skytally.errors import InvalidInput, NotFound, PermissionDenied
@@ -18,6 +19,9 @@ from skytally.workspaces.schemas import Actor
 
 # A running job that has not reported for this long lost its worker.
 STALE_AFTER = timedelta(minutes=15)
+# A queued run older than this is not waiting for a worker any more (its queue was lost):
+# `submit_unique` no longer counts it as a duplicate.
+QUEUED_WITHIN = timedelta(hours=24)
 
 
 class Dispatcher(Protocol):
@@ -35,20 +39,94 @@ def submit(
     queued_by: str = "system",
 ) -> JobRunOut:
     """Record a run (committed first, so the worker finds it), then queue it."""
+    _known(kind)
+    with db.session() as session:
+        run_id = _record(session, kind, target, workspace_id, params, queued_by)
+    return _queue(db, dispatcher, run_id)
+
+
+def submit_unique(
+    db: Database,
+    dispatcher: Dispatcher,
+    kind: str,
+    *,
+    key: dict[str, Any],
+    target: str = "",
+    workspace_id: int | None = None,
+    params: dict[str, Any] | None = None,
+    queued_by: str = "system",
+) -> tuple[JobRunOut, bool]:
+    """Submit unless a run of `kind` whose params hold `key` is already queued (in the
+    last QUEUED_WITHIN) or running. Returns (the new or the active run, whether it is new).
+
+    The check and the insert happen in one transaction that first takes a lock (SQLite:
+    its write lock; PostgreSQL: an advisory lock per kind), so two submitters (the
+    schedule and a user, two workers) never both submit the same work."""
+    _known(kind)
+    params = {**(params or {}), **key}
+    with db.session() as session:
+        _serialise(session, kind)
+        active = active_run(session, kind, key)
+        if active is not None:
+            return JobRunOut.model_validate(active), False
+        run_id = _record(session, kind, target, workspace_id, params, queued_by)
+    return _queue(db, dispatcher, run_id), True
+
+
+def active_run(session: Session, kind: str, key: dict[str, Any]) -> JobRun | None:
+    """The newest run of `kind` whose params hold `key` that is queued (recently) or
+    running (and reporting: one silent for STALE_AFTER lost its worker)."""
+    now = utcnow()
+    rows = session.scalars(
+        select(JobRun)
+        .where(
+            JobRun.kind == kind,
+            or_(
+                and_(JobRun.status == JobStatus.RUNNING.value, JobRun.heartbeat_at >= now - STALE_AFTER),
+                and_(JobRun.status == JobStatus.QUEUED.value, JobRun.created_at >= now - QUEUED_WITHIN),
+            ),
+        )
+        .order_by(JobRun.id.desc())
+    )
+    return next((r for r in rows if all((r.params or {}).get(k) == v for k, v in key.items())), None)
+
+
+def _known(kind: str) -> None:
     if kind not in JOBS:
         raise InvalidInput(f"unknown job kind {kind!r}; known: {', '.join(sorted(JOBS))}")
-    with db.session() as session:
-        run = JobRun(
-            kind=kind,
-            target=target,
-            workspace_id=workspace_id,
-            params=params or {},
-            queued_by=queued_by,
-            message="waiting for a worker",
-        )
-        session.add(run)
-        session.flush()
-        run_id = run.id
+
+
+def _serialise(session: Session, kind: str) -> None:
+    """Make concurrent `submit_unique` transactions of `kind` take turns."""
+    if session.get_bind().dialect.name == "postgresql":
+        lock = int.from_bytes(hashlib.sha256(f"skytally.jobs:{kind}".encode()).digest()[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock})
+    else:  # a write first: SQLite's write lock, held to the commit; later reads see every commit
+        session.execute(update(JobRun).where(false()).values(kind=JobRun.kind))
+
+
+def _record(
+    session: Session,
+    kind: str,
+    target: str,
+    workspace_id: int | None,
+    params: dict[str, Any] | None,
+    queued_by: str,
+) -> int:
+    run = JobRun(
+        kind=kind,
+        target=target,
+        workspace_id=workspace_id,
+        params=params or {},
+        queued_by=queued_by,
+        message="waiting for a worker",
+    )
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def _queue(db: Database, dispatcher: Dispatcher, run_id: int) -> JobRunOut:
     try:
         dispatcher.dispatch(run_id)
     except Exception as exc:
