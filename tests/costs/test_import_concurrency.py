@@ -132,7 +132,7 @@ def real_queue(s: Setup, request: pytest.FixtureRequest, backend: str) -> Iterat
         runtime.close()
 
 
-def wait(runtime: Runtime, run_id: int, seconds: float = 120) -> JobRunOut:
+def wait(runtime: Runtime, run_id: int, seconds: float = 240) -> JobRunOut:
     deadline = time.monotonic() + seconds
     while True:
         with runtime.db.session() as session:
