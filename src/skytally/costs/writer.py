@@ -38,6 +38,9 @@ ROW_GROUP_ROWS = 122_880
 # groups cost the writer (per column and row group) more than the memory they save
 _MAX_BUFFERED = 4 * ROW_GROUP_ROWS
 _QUEUE = 4
+# values the column writers take at a time (pyarrow's default: 1024): fewer rounds of
+# level encoding and page checks, -3 % of the encoding time, the same files
+WRITE_BATCH = 65_536
 _DONE = object()
 # min/max statistics only where queries filter (the period, the dates): computing them
 # for all ~110 columns cost a third of the encoding time
@@ -126,7 +129,8 @@ class _PartitionWriter:
             w = self.writers[key] = pq.ParquetWriter(
                 path, schema, compression="snappy", store_schema=False,
                 write_statistics=[c for c in STATISTICS if c in schema.names],
-                use_dictionary=[c for c in schema.names if c not in DENSE])
+                use_dictionary=[c for c in schema.names if c not in DENSE],
+                write_batch_size=WRITE_BATCH)
             self.paths[key] = path
         return w
 
