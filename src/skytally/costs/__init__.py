@@ -4,6 +4,15 @@ Parquet store, query it, export it. See docs/costs.md.
 Public API: `CostStore` (service.py), `CostQuery` and the result types (schemas.py).
 """
 
+import os
+
+# Polars' allocator (jemalloc) hands freed pages back to the OS after 0.5 s (Polars'
+# own setting); an import frees and allocates ~100 MB per batch, and faulting the pages in
+# again costs CPU. Kept 5 s, a 5M-row import took 0.3 s less in each of four paired runs
+# (12.34 -> 12.04 s), with the same peak memory. Read once, when Polars loads (Polars
+# appends this variable to its own setting); a value the user sets wins.
+os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:5000,muzzy_decay_ms:5000")
+
 from .importer import MalformedRows
 from .schemas import CostQuery, ImportResult, QueryResult, RejectedRow, UntaggedResult
 from .service import CostStore
