@@ -72,15 +72,20 @@ def connect_sample_tenant(rt: Runtime, emulator: EmulatorProcess) -> str:
         return account.name
 
 
-def queue_cost_import(rt: Runtime, emulator: EmulatorProcess) -> None:
-    """Import the sample tenant's costs (previous and current month) in the demo's worker."""
+def queue_first_sync(rt: Runtime, emulator: EmulatorProcess) -> None:
+    """Import the sample tenant's costs (previous and current month) and list its resources
+    (the inventory, which tells the Costs page which untagged costs belong to resources
+    that are gone) in the demo's worker."""
     from skytally.costs.jobs import IMPORT
+    from skytally.inventory.jobs import SYNC
 
     with rt.db.session() as s:
         account = accounts_repo.account_by_tenant(s, "azure", emulator.fixtures["primary_tenant_id"])
         account_id = account.id if account else None
     if account_id is not None:
-        jobs.submit(rt.db, rt.queue, IMPORT, target="demo start", params={"account_id": account_id}, queued_by="demo")
+        for kind in (SYNC, IMPORT):
+            jobs.submit(rt.db, rt.queue, kind, target="demo start", params={"account_id": account_id},
+                        queued_by="demo")
 
 
 def demo_settings(host: str, port: int) -> Settings:
@@ -147,7 +152,7 @@ def run_demo(host: str, port: int) -> None:
         consumer = rt.queue.consumer(workers=2)
         consumer.start()
         jobs.submit(rt.db, rt.queue, "maintenance.housekeeping", target="demo start", queued_by="demo")
-        queue_cost_import(rt, emulator)
+        queue_first_sync(rt, emulator)
     console.print(
         Panel.fit(
             f"[bold]skytally demo is running[/bold]\n\n"
