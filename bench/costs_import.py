@@ -3,6 +3,7 @@
     python bench/costs_import.py                 # 5M-row MCA actual-cost CSV (~4-5 GB)
     python bench/costs_import.py --rows 500000   # quicker
     python bench/costs_import.py --csv big.csv   # an existing MCA/EA/FOCUS file
+    python bench/costs_import.py --layout ea_exports --rows 1000000   # another generated layout
 
 Prints: file size; wall time and peak RSS of (a) DuckDB `COPY (SELECT * FROM
 read_csv(...)) TO ... (FORMAT parquet)`, (b) Polars `scan_csv(...).sink_parquet(...)`,
@@ -62,6 +63,7 @@ def run(code: str, *args: str) -> tuple[float, float, str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=5_000_000, help="rows to generate (default 5M)")
+    ap.add_argument("--layout", default="mca", help="layout to generate: mca (default), ea_exports, ea_c360, focus_1.2, ...")
     ap.add_argument("--csv", type=Path, help="use this file instead of generating one")
     ap.add_argument("--dir", type=Path, default=None, help="work directory (default: a temp dir under /work or /tmp)")
     ap.add_argument("--keep", action="store_true", help="keep the generated files")
@@ -82,9 +84,9 @@ def main() -> None:
                 raise SystemExit(f"not enough disk: need ~{need:.0f} GiB")
             from skytally.costs.samples import write_sample
 
-            csv_path = base / "mca_actual.csv"
+            csv_path = base / f"{args.layout}_actual.csv"
             t0 = time.perf_counter()
-            write_sample(csv_path, layout="mca", kind="actual", rows=args.rows,
+            write_sample(csv_path, layout=args.layout, kind="actual", rows=args.rows,
                          periods=["2024-01", "2024-02", "2024-03"], billing_account_id="bench",
                          subscriptions=10, resources_per_subscription=300, seed=1)
             print(f"generated {args.rows:,} rows in {time.perf_counter() - t0:.1f} s")

@@ -22,7 +22,8 @@ columns from DuckDB to Arrow) cost the import three times that. Here:
 
 The fast path only takes files it can vouch for. Anything it cannot parse exactly as the
 exact path would (a value that is not a number or a date, a row with too many fields,
-a row that may be short) raises `UseExactPath`, and the importer imports that file with
+a row with too few, found by counting the fields of each line when some row's last
+field is empty: rowcheck.py) raises `UseExactPath`, and the importer imports that file with
 DuckDB's reader instead, which reports every bad line with its number.
 """
 
@@ -61,6 +62,7 @@ from .mapping import (
     store_schema,
 )
 from .plan import DECIMAL, arrow_type, dependencies, mapped_sql, merge_by_money
+from .rowcheck import unequal_rows
 from .storage import PeriodKey
 from .tally import TagSetTally
 
@@ -73,6 +75,7 @@ class FactoredMapper:
                  trust_row_lengths: bool = False) -> None:
         self.src = src
         self.trust_row_lengths = trust_row_lengths  # tests: files known to be well formed
+        self.verify_rows = False  # some row's last field is empty: count the fields per line
         header = src.header
         self.read_types = {h: src.read_type(h) for h in header}
         self.money = {h for h, t in self.read_types.items() if DECIMAL.fullmatch(t)}
@@ -191,6 +194,8 @@ class FactoredMapper:
                     yield self.map_batch(df.rechunk())
         except pl.exceptions.PolarsError as exc:
             raise UseExactPath(str(exc).splitlines()[0]) from exc
+        if self.verify_rows:
+            self._verify_row_lengths()  # before the writer finishes: a failure discards the file
 
     def map_batch(self, df: pl.DataFrame) -> pa.RecordBatch:
         n = df.height
@@ -384,7 +389,14 @@ class FactoredMapper:
 
     def _check_short_rows(self, last: pl.Series) -> None:
         # Polars pads a row with too few fields with NULLs where DuckDB's reader rejects
-        # it; a row whose last field is empty may be such a row, so let the exact path
-        # (which tells them apart and reports the line) read the file.
+        # it; a row whose last field is empty may be such a row, so the file's lines are
+        # counted once it is read (rowcheck.py)
         if last.null_count() and not self.trust_row_lengths:
-            raise UseExactPath(f"a row has no value in the last column ({self.last}): it may be short")
+            self.verify_rows = True
+
+    def _verify_row_lengths(self) -> None:
+        """Raise UseExactPath unless every line has as many fields as the header (the
+        exact path then tells short rows apart and reports their lines)."""
+        why = unequal_rows(self.src.path, len(self.src.header))
+        if why is not None:
+            raise UseExactPath(f"a row has no value in the last column ({self.last}) and {why}")
