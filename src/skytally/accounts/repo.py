@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from skytally.accounts.models import (
     AccountCredential,
+    AccountKind,
     AccountWorkspace,
     BillingAccount,
     CloudAccount,
@@ -32,6 +33,12 @@ def visible_accounts(session: Session, workspace_ids: Iterable[int] | None) -> l
             )
         )
     return list(session.scalars(stmt))
+
+
+def azure_account_ids(session: Session) -> list[int]:
+    """Every Azure cloud account (the Office 365 tenants have no costs or resources)."""
+    return list(session.scalars(select(CloudAccount.id).where(CloudAccount.kind == AccountKind.AZURE.value)
+                                .order_by(CloudAccount.id)))
 
 
 def account_by_tenant(session: Session, kind: str, tenant_id: str) -> CloudAccount | None:

@@ -58,7 +58,7 @@ def plan(db: Database, account_id: int | None, periods: Sequence[str]) -> list[t
                 raise InvalidInput(
                     f"{account.name} has no cost scope to import: it needs an EA access token, a service "
                     "principal with a billing account ID, or subscriptions skytally can read")
-        ids = [account_id] if account_id is not None else ingest.azure_account_ids(session)
+        ids = [account_id] if account_id is not None else accounts_repo.azure_account_ids(session)
         work = []
         for aid in ids:
             workspaces = accounts_repo.workspace_ids_of(session, aid)

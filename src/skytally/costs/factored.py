@@ -194,8 +194,10 @@ class FactoredMapper:
                     yield self.map_batch(df.rechunk())
         except pl.exceptions.PolarsError as exc:
             raise UseExactPath(str(exc).splitlines()[0]) from exc
-        if self.verify_rows:
-            self._verify_row_lengths()  # before the writer finishes: a failure discards the file
+        # before the writer finishes: a failure discards the file, and the exact path tells
+        # short rows apart and reports their lines
+        if self.verify_rows and (why := unequal_rows(self.src.path, len(self.src.header))):
+            raise UseExactPath(f"a row has no value in the last column ({self.last}) and {why}")
 
     def map_batch(self, df: pl.DataFrame) -> pa.RecordBatch:
         n = df.height
@@ -393,10 +395,3 @@ class FactoredMapper:
         # counted once it is read (rowcheck.py)
         if last.null_count() and not self.trust_row_lengths:
             self.verify_rows = True
-
-    def _verify_row_lengths(self) -> None:
-        """Raise UseExactPath unless every line has as many fields as the header (the
-        exact path then tells short rows apart and reports their lines)."""
-        why = unequal_rows(self.src.path, len(self.src.header))
-        if why is not None:
-            raise UseExactPath(f"a row has no value in the last column ({self.last}) and {why}")

@@ -124,11 +124,6 @@ def sources(session: Session, account_id: int) -> list[Source]:
     return out
 
 
-def azure_account_ids(session: Session) -> list[int]:
-    return list(session.scalars(select(CloudAccount.id).where(CloudAccount.kind == AccountKind.AZURE.value)
-                                .order_by(CloudAccount.id)))
-
-
 def recent_periods(today: date | None = None) -> list[str]:
     """The previous and the current billing period (late restatements land in the previous)."""
     today = today or utcnow().date()

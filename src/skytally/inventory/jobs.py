@@ -13,9 +13,10 @@ from typing import Any
 
 from huey import crontab
 
+from skytally.accounts import repo as accounts_repo
 from skytally.accounts.context import AccountsEnv
 from skytally.errors import InvalidInput, UserError
-from skytally.inventory import repo, service
+from skytally.inventory import service
 from skytally.inventory.schemas import SubscriptionOutcome
 from skytally.jobs.registry import job
 from skytally.jobs.runner import JobContext, PartialFailure
@@ -33,7 +34,7 @@ def sync_inventory(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     except (TypeError, ValueError):
         raise InvalidInput(f"inventory.sync: account_id must be a number, not {params.get('account_id')!r}") from None
     with ctx.db.session() as session:
-        ids = [account_id] if account_id is not None else repo.azure_account_ids(session)
+        ids = [account_id] if account_id is not None else accounts_repo.azure_account_ids(session)
     accounts: list[dict[str, Any]] = []
     failures: list[dict[str, Any]] = []
     attempted = 0

@@ -8,16 +8,10 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from skytally.accounts.models import AccountKind, CloudAccount
 from skytally.inventory.models import InventoryResource, InventorySubscription
 from skytally.inventory.schemas import LiveResource
 
 _CHUNK = 500
-
-
-def azure_account_ids(session: Session) -> list[int]:
-    return list(session.scalars(select(CloudAccount.id).where(CloudAccount.kind == AccountKind.AZURE.value)
-                                .order_by(CloudAccount.id)))
 
 
 def replace_subscription(session: Session, account_id: int, subscription_id: str,
