@@ -171,6 +171,8 @@ class ResourceGroup:
     subscription_id: str
     location: str
     tags: dict[str, str] = field(default_factory=dict)
+    # True once a write has carried ``tags`` (even ``{}``): ARM then echoes ``tags`` though empty.
+    tags_written: bool = False
     # lowercased resource name/type key → resource, insertion-ordered for stable paging
     resources: dict[str, Resource] = field(default_factory=dict)
 
