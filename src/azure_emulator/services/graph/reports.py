@@ -26,7 +26,7 @@ from azure_emulator.core.context import base_urls, get_runtime, get_world
 from azure_emulator.core.http import GraphJsonResponse
 from azure_emulator.services.graph import licensing as L
 from azure_emulator.services.graph import report_csv
-from azure_emulator.services.graph.collection import bad_request, collection
+from azure_emulator.services.graph.collection import bad_request, collection, not_found
 from azure_emulator.services.graph.permissions import require
 from azure_emulator.world.model import Tenant
 
@@ -70,8 +70,7 @@ async def subscribed_sku(request: Request) -> Response:
             body = L.subscribed_sku(tenant, s, consumed.get(s.sku_id, 0))
             graph = base_urls(request).graph
             return GraphJsonResponse({"@odata.context": f"{graph}/v1.0/$metadata#subscribedSkus/$entity", **body})
-    raise bad_request(request, f"Resource '{request.path_params['id']}' does not exist or one of its queried "
-                      "reference-property objects are not present.", "Request_ResourceNotFound")
+    raise not_found(request, request.path_params["id"])
 
 
 # --- report settings -------------------------------------------------------------------
