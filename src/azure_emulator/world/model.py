@@ -190,6 +190,8 @@ class Subscription:
     tags: dict[str, str] = field(default_factory=dict)
     # lowercased group name → group
     resource_groups: dict[str, ResourceGroup] = field(default_factory=dict)
+    # Predefined tag names and their predefined values (Tags_CreateOrUpdate[Value]).
+    predefined_tags: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -22,6 +22,13 @@ def bad_request(request: Request, message: str, code: str = "BadRequest") -> Api
                        now=get_world(request).clock.now())
 
 
+def not_found(request: Request, key: str) -> ApiError:
+    """Graph's 404 for a missing directory object (user, group, application, service principal...)."""
+    return graph_error(404, "Request_ResourceNotFound",
+                       f"Resource '{key}' does not exist or one of its queried reference-property objects are not present.",
+                       client_request_id=request.headers.get("client-request-id"), now=get_world(request).clock.now())
+
+
 def _advanced(request: Request) -> bool:
     return request.headers.get("consistencylevel", "").lower() == "eventual"
 

@@ -17,7 +17,13 @@ from starlette.routing import BaseRoute, Route, Router
 from azure_emulator.core.auth import Principal, require_principal
 from azure_emulator.core.context import get_world
 from azure_emulator.services.graph import responses as R
-from azure_emulator.services.graph.collection import bad_request, by_id, collection, entity
+from azure_emulator.services.graph.collection import (
+    bad_request,
+    by_id,
+    collection,
+    entity,
+    not_found,
+)
 from azure_emulator.services.graph.permissions import require
 from azure_emulator.world.model import Tenant
 
@@ -31,7 +37,7 @@ def _caller(request: Request, operation: str) -> tuple[Principal, Tenant]:
 
 
 def _not_found(request: Request, key: str) -> Any:
-    return bad_request(request, f"Resource '{key}' does not exist or one of its queried reference-property objects are not present.", "Request_ResourceNotFound")
+    return not_found(request, key)
 
 
 # --- organization & domains -----------------------------------------------------------
