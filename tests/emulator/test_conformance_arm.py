@@ -104,6 +104,21 @@ def test_tags_at_scope(arm: Arm, fx: dict[str, str]) -> None:
     check(RES, "TagsResource", arm.call("GET", sub_path, "2025-04-01").json(), EX_RES + "GetTagsSubscription.json")
 
 
+
+def test_tag_names(arm: Arm, fx: dict[str, str]) -> None:
+    base = f"/subscriptions/{fx['owned_subscription_id']}/tagNames"
+    resp = arm.call("PUT", f"{base}/ConformanceDept", "2025-04-01")
+    assert resp.status_code == 201
+    check(RES, "TagDetails", resp.json())
+    resp = arm.call("PUT", f"{base}/ConformanceDept/tagValues/Finance", "2025-04-01")
+    assert resp.status_code == 201
+    check(RES, "TagValue", resp.json())
+    body = arm.call("GET", base, "2025-04-01").json()
+    check(RES, "TagsListResult", body)
+    assert any(d["tagName"] == "ConformanceDept" for d in body["value"])
+    assert arm.call("DELETE", f"{base}/ConformanceDept/tagValues/Finance", "2025-04-01").status_code == 200
+    assert arm.call("DELETE", f"{base}/ConformanceDept", "2025-04-01").status_code == 200
+
 def test_role_assignments(arm: Arm, fx: dict[str, str]) -> None:
     sid = fx["owned_subscription_id"]
     name = str(uuid.uuid4())

@@ -29,7 +29,12 @@ from azure_emulator.services.arm.common import (
     require_api_version,
 )
 from azure_emulator.services.arm.filters import compile_filter
-from azure_emulator.services.arm.tags_routes import tags_at_scope
+from azure_emulator.services.arm.tags_routes import (
+    tag_name,
+    tag_names_list,
+    tag_value,
+    tags_at_scope,
+)
 from azure_emulator.services.authorization import rbac
 from azure_emulator.world.model import Subscription
 
@@ -281,6 +286,9 @@ router = Router(
         ArmRoute(r"/subscriptions", list_subscriptions, ["GET"]),
         ArmRoute(r"(?P<scope>(?:/.*)?)/providers/Microsoft\.Resources/tags/default", tags_at_scope,
                  ["GET", "PUT", "PATCH", "DELETE"]),
+        ArmRoute(_SUB + r"/tagNames", tag_names_list, ["GET"]),
+        ArmRoute(_SUB + r"/tagNames/(?P<name>[^/]+)", tag_name, ["PUT", "DELETE"]),
+        ArmRoute(_SUB + r"/tagNames/(?P<name>[^/]+)/tagValues/(?P<value>[^/]+)", tag_value, ["PUT", "DELETE"]),
         ArmRoute(_SUB, get_subscription, ["GET"]),
         ArmRoute(_SUB + r"/locations", list_locations, ["GET"]),
         ArmRoute(_SUB + r"/resourcegroups", list_resource_groups, ["GET"]),

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from azure_emulator.core.auth import require_principal
 from azure_emulator.core.context import get_world
 from azure_emulator.core.errors import arm_error
-from azure_emulator.services.arm import backend
+from azure_emulator.services.arm import backend, tagnames
 from azure_emulator.services.arm import tags as rules
 from azure_emulator.services.arm.common import (
     ParsedScope,
@@ -119,3 +119,44 @@ async def tags_at_scope(request: Request) -> Response:
             new = rules.apply(current, operation, incoming, target.type)
         target.write(world, new)
     return json_response(tags_json(target.scope_id, target.tags or {}))
+
+
+# --- predefined tag names: /subscriptions/{id}/tagNames[/{name}[/tagValues/{value}]] -------------
+
+
+def _tag_names_begin(request: Request) -> tuple[World, Any, Any]:
+    require_api_version(request)
+    principal = require_principal(request, api="arm")
+    world = get_world(request)
+    sub = backend.get_subscription(world, principal, request.path_params["sub"])
+    rbac.authorize(world, principal, _ACTIONS[request.method], f"/subscriptions/{sub.subscription_id}")
+    return world, principal, sub
+
+
+async def tag_names_list(request: Request) -> Response:
+    """Tags_List (one page: the summary is computed on each call)."""
+    world, _, sub = _tag_names_begin(request)
+    with world.lock:
+        return json_response({"value": tagnames.summary(sub)})
+
+
+async def tag_name(request: Request) -> Response:
+    """Tags_CreateOrUpdate (PUT: 201 created, 200 existing) and Tags_Delete (200, 204 absent)."""
+    world, _, sub = _tag_names_begin(request)
+    name = request.path_params["name"]
+    with world.lock:
+        if request.method == "DELETE":
+            return empty_response(200 if tagnames.delete_name(sub, name) else 204)
+        body, created = tagnames.create_name(sub, name)
+    return json_response(body, 201 if created else 200)
+
+
+async def tag_value(request: Request) -> Response:
+    """Tags_CreateOrUpdateValue (PUT: 201 / 200) and Tags_DeleteValue (200, 204 absent)."""
+    world, _, sub = _tag_names_begin(request)
+    name, value = request.path_params["name"], request.path_params["value"]
+    with world.lock:
+        if request.method == "DELETE":
+            return empty_response(200 if tagnames.delete_value(sub, name, value) else 204)
+        body, created = tagnames.create_value(sub, name, value)
+    return json_response(body, 201 if created else 200)
