@@ -59,6 +59,8 @@ def check(spec: str, definition: str, body: Any, example: str | None = None, sta
 
 def test_subscriptions_and_tenants(arm: Arm, fx: dict[str, str]) -> None:
     body = arm.call("GET", "/subscriptions", "2022-12-01").json()
+    # Azure sends the total next to the page, though the 2022-12-01 spec does not declare it
+    assert body.pop("count") == {"type": "Total", "value": len(body["value"])}
     check(SUBS, "SubscriptionListResult", body, "Microsoft.Resources/subscriptions/examples/2022-12-01/GetSubscriptions.json")
     tagged = next(s for s in body["value"] if "tags" in s)  # the example carries tags
     check(SUBS, "Subscription", tagged)

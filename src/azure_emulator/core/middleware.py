@@ -110,7 +110,7 @@ class EmulatorMiddleware:
                     if k not in present:
                         headers.append((k, value.encode("latin-1")))
                         present.add(k)
-                for k, v in _standard_headers(api, request_id, req_headers, world):
+                for k, v in _standard_headers(api, request_id, req_headers, world, method, message["status"]):
                     if k not in present:
                         headers.append((k, v))
                 message = {**message, "headers": headers}
@@ -166,12 +166,19 @@ class EmulatorMiddleware:
                 )
 
 
-def _standard_headers(api: str, request_id: str, req: dict[bytes, bytes], world: Any) -> list[tuple[bytes, bytes]]:
+# What ARM reports as left of the subscription's read budget (Azure counts down from 16000 per
+# 5 minutes per principal; the emulator shows a constant: it does not throttle reads here).
+GLOBAL_READS_REMAINING = b"15999"
+
+
+def _standard_headers(
+    api: str, request_id: str, req: dict[bytes, bytes], world: Any, method: str, status: int
+) -> list[tuple[bytes, bytes]]:
     rid = request_id.encode()
     if api == "arm":
         corr = req.get(b"x-ms-correlation-request-id") or rid
         stamp = world.clock.now().strftime("%Y%m%dT%H%M%SZ").encode()
-        return [
+        headers = [
             (b"x-ms-request-id", rid),
             (b"x-ms-correlation-request-id", corr),
             (b"x-ms-routing-request-id", b"EMULATOR:" + stamp + b":" + rid),
@@ -179,8 +186,17 @@ def _standard_headers(api: str, request_id: str, req: dict[bytes, bytes], world:
             (b"pragma", b"no-cache"),
             (b"expires", b"-1"),
         ]
+        if method in ("GET", "HEAD"):
+            headers.append((b"x-ms-ratelimit-remaining-subscription-global-reads", GLOBAL_READS_REMAINING))
+        if status == 404:
+            # A route ARM itself does not know sets "gateway" (server.py); here: the provider said 404.
+            headers.append((b"x-ms-failure-cause", b"service"))
+        return headers
     if api == "graph":
         return [(b"request-id", rid), (b"client-request-id", req.get(b"client-request-id") or rid)]
     if api == "entra":
-        return [(b"x-ms-request-id", rid), (b"x-ms-ests-server", b"2.1.emulator")]
+        headers = [(b"x-ms-request-id", rid), (b"x-ms-ests-server", b"2.1.emulator")]
+        if b"client-request-id" in req:
+            headers.append((b"client-request-id", req[b"client-request-id"]))
+        return headers
     return [(b"x-ms-request-id", rid)]
