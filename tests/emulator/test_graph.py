@@ -160,3 +160,18 @@ def test_unknown_segment(emulator: RunningEmulator, http: httpx.Client, app_head
     resp = _get(http, emulator, "/nothingHere", app_headers)
     assert resp.status_code == 400
     assert resp.json()["error"]["message"] == "Resource not found for the segment 'nothingHere'."
+
+
+@pytest.mark.parametrize("path", ["/users/{missing}", "/groups/{missing}", "/servicePrincipals/{missing}",
+                                  "/applications/{missing}", "/servicePrincipals(appId='{missing}')"])
+def test_missing_directory_object_is_404(emulator: RunningEmulator, http: httpx.Client, app_headers: dict[str, str], path: str) -> None:
+    missing = "00000000-0000-0000-0000-00000000dead"
+    resp = _get(http, emulator, path.format(missing=missing), app_headers)
+    assert resp.status_code == 404
+    error = resp.json()["error"]
+    assert error["code"] == "Request_ResourceNotFound"
+    assert missing in error["message"]
+
+
+def test_odata_version_header(emulator: RunningEmulator, http: httpx.Client, app_headers: dict[str, str]) -> None:
+    assert _get(http, emulator, "/users", app_headers).headers["OData-Version"] == "4.0"
