@@ -67,9 +67,25 @@ def _fault_error(api: str, status: int, retry_after: int, now: Any) -> tuple[dic
 
 
 class EmulatorMiddleware:
+    """Request ids, faults and latency, standard headers, the request log."""
+
     def __init__(self, app: ASGIApp, runtime_getter: Any) -> None:
         self.app = app
         self.runtime_getter = runtime_getter  # () -> (Runtime, World)
+
+    async def _drop_after_apply(self, scope: Scope, receive: Receive, send: Send, status_holder: list[int]) -> None:
+        """Let the service handle the request (the write is applied), then lose the answer:
+        a partial response and a dropped connection, as when a response times out in transit."""
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder[0] = message["status"]
+
+        await self.app(scope, receive, capture)
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-length", b"1000"), (b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": b'{"id": "', "more_body": True})
+        raise InjectedConnectionReset(scope["path"])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -109,9 +125,13 @@ class EmulatorMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
+        fault: str | None = None
+        decision = None
         try:
             if api != "control":
                 decision = runtime.faults.decide(method, path)
+                if decision is not None and decision.fault not in (None, "drop"):
+                    fault = decision.fault
                 if decision is not None:
                     if decision.latency_s:
                         await asyncio.sleep(decision.latency_s)
@@ -130,6 +150,10 @@ class EmulatorMiddleware:
                         await send_wrapper({"type": "http.response.start", "status": int(decision.fault), "headers": hdrs})
                         await send({"type": "http.response.body", "body": raw})
                         return
+            if decision is not None and decision.fault == "drop":
+                fault = "drop"
+                await self._drop_after_apply(scope, receive, send, status_holder)
+                return
             await self.app(scope, receive, send_wrapper)
         finally:
             if api != "control":
@@ -142,6 +166,7 @@ class EmulatorMiddleware:
                         "query": scope.get("query_string", b"").decode("latin-1"),
                         "api": api,
                         "status": status_holder[0],
+                        "fault": fault,
                         "principal": principal.object_id if principal else None,
                         "app_id": principal.app_id if principal else None,
                         "tenant_id": principal.tenant_id if principal else None,

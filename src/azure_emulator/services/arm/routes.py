@@ -36,6 +36,7 @@ from azure_emulator.services.arm.tags_routes import (
     tags_at_scope,
 )
 from azure_emulator.services.authorization import rbac
+from azure_emulator.services.locks import backend as locks
 from azure_emulator.world.model import Subscription
 
 _GUIDISH = r"[^/]+"
@@ -131,10 +132,15 @@ async def resource_group(request: Request) -> Response:
         rg = sub.resource_groups.get(name.lower())
         if rg is None:
             raise backend.resource_group_not_found(name)
+        locks.check(world, rg.id, "delete", include_below=True)
         backend.delete_group(world, sub, rg)
         op = _start_operation(request, sub.subscription_id)
         return empty_response(202, _pending_headers(request, sub.subscription_id, op, version))
     rbac.authorize(world, principal, "Microsoft.Resources/subscriptions/resourceGroups/write", scope)
+    if name.lower() in sub.resource_groups:
+        locks.check(world, sub.resource_groups[name.lower()].id, "write")
+    else:
+        locks.check(world, scope, "write")
     body = await read_json(request)
     tags = body.get("tags")
     if tags is not None:
