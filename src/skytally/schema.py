@@ -5,6 +5,7 @@ from __future__ import annotations
 import skytally.accounts.models
 import skytally.costs.models
 import skytally.inventory.models
+import skytally.inventory.tag_models
 import skytally.jobs.models
 import skytally.security.models
 import skytally.workspaces.models  # noqa: F401
