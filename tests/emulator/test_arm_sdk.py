@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.mgmt.core.polling.arm_polling import ARMPolling
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 
@@ -157,7 +158,17 @@ def test_resource_group_create_and_delete_lro(emulator: RunningEmulator, fx: dic
     with pytest.raises(HttpResponseError) as err:
         client.resource_groups.create_or_update("rg-sdk-lro", {"location": "eastus"})
     assert err.value.error.code == "InvalidResourceGroupLocation"
-    client.resource_groups.begin_delete("rg-sdk-lro").result()
+    waits: list[float] = []
+
+    class RecordingPolling(ARMPolling):
+        """Azure's polling, recording what the service asked it to wait instead of sleeping."""
+
+        def _sleep(self, delay: float) -> None:
+            waits.append(delay)
+
+    client.resource_groups.begin_delete("rg-sdk-lro", polling=RecordingPolling()).result()
+    # Azure answers 202 with Retry-After: 15 several times before the delete is done
+    assert waits == [15, 15, 15]
     assert client.resource_groups.check_existence("rg-sdk-lro") is False
     with pytest.raises(ResourceNotFoundError) as nf:
         client.resource_groups.get("rg-sdk-lro")

@@ -225,6 +225,8 @@ class ResourceGroup:
     subscription_id: str
     location: str
     tags: dict[str, str] = field(default_factory=dict)
+    # True once a write has carried ``tags`` (even ``{}``): ARM then echoes ``tags`` though empty.
+    tags_written: bool = False
     # lowercased resource name/type key → resource, insertion-ordered for stable paging
     resources: dict[str, Resource] = field(default_factory=dict)
 
@@ -274,6 +276,42 @@ class RoleAssignment:
     created_by: str | None = None
     # RBAC honours an assignment only from this instant (propagation delay).
     effective_from: datetime | None = None
+
+
+LockLevel = Literal["CanNotDelete", "ReadOnly", "NotSpecified"]
+
+
+@dataclass(slots=True)
+class ManagementLock:
+    """A management lock (Microsoft.Authorization/locks) on a subscription, group or resource.
+    ReadOnly blocks writes and deletes at and below its scope; CanNotDelete blocks deletes."""
+
+    name: str
+    scope: str  # "/subscriptions/…[/resourceGroups/…[/providers/…]]", casing as given
+    level: LockLevel
+    notes: str | None = None
+    owners: list[str] = field(default_factory=list)  # application ids
+    created: datetime | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.scope}/providers/Microsoft.Authorization/locks/{self.name}"
+
+
+@dataclass(slots=True)
+class PolicyDenial:
+    """A policy assignment with a deny effect, configured through the control API: tag writes
+    at or below ``scope`` get 403 RequestDisallowedByPolicy naming the assignment.
+    ``resource_types`` (empty: all) limits it; with ``require_tag`` it denies only writes
+    whose resulting tags lack that name (like the built-in "Require a tag on resources")."""
+
+    scope: str
+    assignment_name: str
+    assignment_display_name: str = "Deny tag changes"
+    definition_name: str = "deny-tag-changes"
+    definition_display_name: str = "Deny tag changes"
+    resource_types: list[str] = field(default_factory=list)
+    require_tag: str | None = None
 
 
 @dataclass(slots=True)
@@ -334,6 +372,9 @@ class World:
     # Bumped by `touch()` whenever subscriptions, resource groups, resources or role
     # assignments are added or removed; derived indexes (ARM, Resource Graph) rebuild on it.
     revision: int = 0
+    # Management locks keyed by lowercased lock id; deny policy assignments (control API).
+    locks: dict[str, ManagementLock] = field(default_factory=dict)
+    policy_denials: list[PolicyDenial] = field(default_factory=list)
     # Resource Graph per-user quota: queries per window (0 disables the quota).
     arg_quota: int = 15
     arg_quota_window: timedelta = timedelta(seconds=5)
