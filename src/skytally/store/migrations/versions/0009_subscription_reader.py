@@ -1,7 +1,7 @@
 """accounts: which identity reads each subscription; each subscription's last sync result
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-07 15:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import skytally.store.base
 
 revision = '0009'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
