@@ -14,7 +14,14 @@ from sqlalchemy.orm import Session
 from skytally.inventory import rules
 from skytally.inventory.filters import Filter, like_pattern
 from skytally.inventory.models import InventoryResource
-from skytally.inventory.tag_models import InventoryContainer, InventoryTag, TagAudit, TagState
+from skytally.inventory.tag_models import (
+    InventoryContainer,
+    InventoryTag,
+    TagAudit,
+    TagState,
+    TagWrite,
+    WriteStatus,
+)
 
 _CHUNK = 500
 SORTS = {"name": InventoryResource.name, "type": InventoryResource.type,
@@ -110,16 +117,6 @@ def count_states(session: Session, account_ids: Sequence[int]) -> dict[str, int]
         .where(InventoryResource.account_id.in_(account_ids)).group_by(InventoryTag.state))}
 
 
-def pending_resources(session: Session, account_id: int, subscription_id: str) -> list[int]:
-    """Resources of a subscription with tags waiting to be written."""
-    return list(session.scalars(
-        select(InventoryResource.id).where(InventoryResource.account_id == account_id,
-                                           InventoryResource.subscription_id == subscription_id,
-                                           exists().where(InventoryTag.resource_pk == InventoryResource.id,
-                                                          InventoryTag.state == TagState.PENDING.value))
-        .order_by(InventoryResource.id)))
-
-
 def delete_tags(session: Session, ids: Sequence[int]) -> None:
     for start in range(0, len(ids), _CHUNK):
         session.execute(delete(InventoryTag).where(InventoryTag.id.in_(ids[start:start + _CHUNK])))
@@ -147,3 +144,17 @@ def audit(session: Session, account_ids: Sequence[int], *, resource_id: str | No
     total = session.scalar(select(func.count()).select_from(TagAudit).where(and_(*where))) or 0
     rows = list(session.scalars(select(TagAudit).where(*where).order_by(TagAudit.id.desc()).limit(limit).offset(offset)))
     return rows, total
+
+
+def push_candidates(session: Session, account_id: int, subscription_id: str) -> list[int]:
+    """Resources of a subscription with changes to write (pending or failed) or a journalled
+    write left open by a push that was killed."""
+    pushed = (TagState.PENDING.value, TagState.FAILED.value)
+    with_changes = select(InventoryResource.id).where(
+        InventoryResource.account_id == account_id, InventoryResource.subscription_id == subscription_id,
+        exists().where(InventoryTag.resource_pk == InventoryResource.id, InventoryTag.state.in_(pushed)))
+    open_writes = select(TagWrite.resource_pk).where(
+        TagWrite.account_id == account_id, TagWrite.subscription_id == subscription_id,
+        TagWrite.status == WriteStatus.INTENT.value, TagWrite.resource_pk.is_not(None))
+    ids = set(session.scalars(with_changes)) | {pk for pk in session.scalars(open_writes) if pk is not None}
+    return sorted(ids)
