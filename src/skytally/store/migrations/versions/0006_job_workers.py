@@ -1,7 +1,7 @@
 """jobs: the worker running each job run (crash recovery, jobs/recovery.py)
 
 Revision ID: 0006
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-07 14:50:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0006'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
