@@ -48,6 +48,7 @@ SERVICE_MODULES: list[tuple[str, str]] = [
     ("/arm", "azure_emulator.services.costmanagement.routes"),
     ("/arm", "azure_emulator.services.consumption.routes"),
     ("/arm", "azure_emulator.services.arm.routes"),
+    ("/graph", "azure_emulator.services.graph.directory"),
     ("/graph", "azure_emulator.services.graph.routes"),
     ("/ea", "azure_emulator.services.ea.usage"),
     ("/ea", "azure_emulator.services.ea.routes"),

@@ -129,3 +129,22 @@ def azure_tags(emu: RunningEmulator, resource_id: str) -> dict[str, str]:
     res = arm.find_resource(world, resource_id)
     assert res is not None and res.tags is not None
     return dict(res.tags)
+
+
+def delete_resource(emu: RunningEmulator, resource_id: str) -> None:
+    """Delete one resource as Azure would (someone removed it after the last sync)."""
+    world = emu.world
+    assert world is not None
+    res = arm.find_resource(world, resource_id)
+    assert res is not None
+    with world.lock:
+        for rg in subscription(emu, res.subscription_id).resource_groups.values():
+            for key in [k for k, r in rg.resources.items() if r is res]:
+                del rg.resources[key]
+        arm.structural_change(world)
+
+
+def tag_writes(emu: RunningEmulator, resource_id: str) -> list[tuple[str, dict[str, str]]]:
+    """The tag writes ARM applied on one scope, in order (the emulator's journal)."""
+    entries = emu.control.get("/tag-writes").json()["value"]
+    return [(e["operation"], e["tags"]) for e in entries if e["scope"].lower() == resource_id.lower()]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 import uuid
 from typing import Any
@@ -32,6 +33,9 @@ class _DropInjectedReset(logging.Filter):
 
 for _name in ("uvicorn.error", "uvicorn"):
     logging.getLogger(_name).addFilter(_DropInjectedReset())
+
+
+_SLASHES = re.compile(r"/{2,}")
 
 
 def api_of(path: str) -> str:
@@ -93,6 +97,11 @@ class EmulatorMiddleware:
         path: str = scope["path"]
         method: str = scope["method"]
         api = api_of(path)
+        if api == "graph" and "//" in path:
+            # Graph accepts a doubled slash (``/v1.0//users``), as clients joining URLs send it
+            path = _SLASHES.sub("/", path)
+            scope["path"] = path
+            scope["raw_path"] = path.encode()
         state: dict[str, Any] = scope.setdefault("state", {})
         request_id = str(uuid.uuid4())
         state["request_id"] = request_id

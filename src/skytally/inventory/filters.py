@@ -5,7 +5,7 @@ same field (`type=a,type=b`) mean either. Values may be quoted ("..." or '...') 
 comma. Fields are case-insensitive, and so are values except tag values (Azure's values are
 case-sensitive):
 
-    subscription=<id>   account=<id>   type=microsoft.compute/virtualmachines
+    subscription=<id>   account=<id>   id=<resource id>   type=microsoft.compute/virtualmachines
     rg=<resource group>  location=westeurope   name~web-*  (glob; no wildcard: contains)
     tag:env=prod  (the key's wanted value)   has:env   lacks:costcenter
     state=pending|conflict|failed|local|in_sync  (a tag of the resource is in that state)
@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 
 from skytally.errors import InvalidInput
 
-FIELDS = {"subscription": "subscription_id", "sub": "subscription_id", "account": "account_id",
+FIELDS = {"subscription": "subscription_id", "sub": "subscription_id", "account": "account_id", "id": "resource_id",
           "type": "type", "rg": "resource_group", "resourcegroup": "resource_group", "location": "location"}
 STATES = ("in_sync", "local", "pending", "conflict", "failed")
-HELP = ("subscription=<id>, account=<id>, type=<type>, rg=<group>, location=<region>, name~<pattern>, "
+HELP = ("subscription=<id>, account=<id>, id=<resource id>, type=<type>, rg=<group>, location=<region>, name~<pattern>, "
         "tag:<key>=<value>, has:<key>, lacks:<key>, state=<tag state>, taggable")
 
 
