@@ -294,6 +294,15 @@ def _credential(env: IngestEnv, source: Source) -> TokenCredential:
         account = session.get(CloudAccount, source.account_id)
         if account is None:
             raise SourceFailed(f"cloud account {source.account_id} no longer exists")
+        if source.kind == "subscription":
+            # the identity that reads this subscription (accounts' one rule: inventory uses it too)
+            from skytally.accounts import service as accounts_service
+
+            credential = accounts_service.reader_credential(session, aenv, account, source.scope_id)
+            if credential is not None:
+                return credential
+            raise SourceFailed(f"{source.name}: no identity in this tenant can read the subscription; "
+                               "add a service principal or consent as an owner in Cloud Tenant Setup")
         creds = accounts_repo.credentials_of(session, account.id)
         row = next((c for c in creds if c.id == source.credential_id), creds[0] if creds else None)
         if row is not None:
