@@ -39,12 +39,16 @@ SERVICE_MODULES: list[tuple[str, str]] = [
     ("/_emulator", "azure_emulator.services.control.routes"),
     ("/_emulator", "azure_emulator.services.billing.control"),
     ("/_emulator", "azure_emulator.services.costmanagement.control"),
+    ("/_emulator", "azure_emulator.services.policy.control"),
+    ("/arm", "azure_emulator.services.arm.metadata"),
     ("/arm", "azure_emulator.services.authorization.routes"),
+    ("/arm", "azure_emulator.services.locks.routes"),
     ("/arm", "azure_emulator.services.resourcegraph.routes"),
     ("/arm", "azure_emulator.services.billing.routes"),
     ("/arm", "azure_emulator.services.costmanagement.routes"),
     ("/arm", "azure_emulator.services.consumption.routes"),
     ("/arm", "azure_emulator.services.arm.routes"),
+    ("/graph", "azure_emulator.services.graph.directory"),
     ("/graph", "azure_emulator.services.graph.routes"),
     ("/ea", "azure_emulator.services.ea.usage"),
     ("/ea", "azure_emulator.services.ea.routes"),
@@ -103,7 +107,9 @@ async def _http_error_handler(request: Request, exc: Exception) -> Response:
         segment = request.url.path.rstrip("/").rsplit("/", 1)[-1]
         err = graph_error(400, "BadRequest", f"Resource not found for the segment '{segment}'.")
     elif status == 404 and api == "arm":
-        err = arm_error(404, "NotFound", f"The requested path '{request.url.path}' was not found.")
+        # The path as the client sent it to ARM: without the emulator's /arm mount.
+        path = request.url.path.removeprefix("/arm") or "/"
+        err = arm_error(404, "NotFound", f"The requested path '{path}' was not found.", {"x-ms-failure-cause": "gateway"})
     elif status == 405 and api in ("arm", "graph"):
         err = arm_error(405, "MethodNotAllowed", f"The requested method '{request.method}' is not allowed.")
     else:

@@ -118,6 +118,14 @@ class Settings(BaseSettings):
             return self.cookie_secure
         return self.base_url.startswith("https://")
 
+    def check_queue_url(self) -> None:
+        """Refuse a queue URL Huey cannot use (checked at start, before the queue is built)."""
+        url = self.queue_url
+        if url and not url.startswith(("redis://", "rediss://", "unix://")):
+            from skytally.errors import ConfigurationError
+
+            raise ConfigurationError(f"SKYTALLY_QUEUE_URL must be a redis:// URL, got {url.split('://')[0]}://…")
+
     def prepare(self) -> None:
         """Create the data directory (owner-only) if needed."""
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -2,20 +2,26 @@
 
 Interfaces (web, API, CLI, worker, demo) build a Runtime once and hand its parts to
 services; services never build these themselves.
+
+The job queue (Huey, and every job module it registers: costs, inventory…) is heavy to
+import; a CLI command that never submits a job should not pay for it, so with
+`lazy_queue=True` it is built on first use of `runtime.queue`.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from skytally.config import Settings
-from skytally.jobs.queue import JobQueue, build_huey
-from skytally.jobs.runner import JobEnvironment
 from skytally.security.secretbox import SecretBox, load_keys
 from skytally.security.vault import Vault
 from skytally.store import migrate
 from skytally.store.db import Database
+
+if TYPE_CHECKING:
+    from skytally.jobs.queue import JobQueue
 
 
 @dataclass
@@ -23,19 +29,33 @@ class Runtime:
     settings: Settings
     db: Database
     vault: Vault
-    queue: JobQueue
+    immediate_jobs: bool = False
+    built_queue: JobQueue | None = field(default=None, repr=False)
+
+    @property
+    def queue(self) -> JobQueue:
+        if self.built_queue is None:
+            from skytally.jobs.queue import JobQueue, build_huey
+            from skytally.jobs.runner import JobEnvironment
+
+            env = JobEnvironment(settings=self.settings, db=self.db, vault=self.vault)
+            self.built_queue = JobQueue(build_huey(self.settings, immediate=self.immediate_jobs), env)
+        return self.built_queue
 
     def close(self) -> None:
         self.db.dispose()
 
 
-def build_runtime(settings: Settings, *, migrate_db: bool = True, immediate_jobs: bool = False) -> Runtime:
+def build_runtime(settings: Settings, *, migrate_db: bool = True, immediate_jobs: bool = False,
+                  lazy_queue: bool = False) -> Runtime:
     settings.prepare()
+    settings.check_queue_url()
     logging.getLogger("skytally").setLevel(settings.log_level.upper())
     db = Database(settings.resolved_database_url)
     if migrate_db:
         migrate.upgrade(db)
     vault = Vault(SecretBox(load_keys(settings.secret_key, settings.data_dir)))
-    env = JobEnvironment(settings=settings, db=db, vault=vault)
-    queue = JobQueue(build_huey(settings, immediate=immediate_jobs), env)
-    return Runtime(settings=settings, db=db, vault=vault, queue=queue)
+    rt = Runtime(settings, db, vault, immediate_jobs=immediate_jobs)
+    if not lazy_queue:
+        _ = rt.queue  # servers and workers: built now, once, before any thread asks for it
+    return rt

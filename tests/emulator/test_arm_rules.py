@@ -16,9 +16,16 @@ def _res(name: str, rtype: str, tag_map: dict[str, str] | None) -> Resource:
 
 
 def test_merge_is_case_insensitive_on_names_and_delete_honours_values() -> None:
-    assert tags.merge({"Env": "prod", "a": "1"}, {"env": "test"}) == {"a": "1", "env": "test"}
+    assert tags.merge({"Env": "prod", "a": "1"}, {"env": "test"}) == {"Env": "test", "a": "1"}
     assert tags.delete({"Env": "prod", "a": "1"}, {"env": "dev"}) == {"Env": "prod", "a": "1"}
     assert tags.delete({"Env": "prod", "a": "1"}, {"env": ""}) == {"a": "1"}
+
+
+
+def test_a_provider_that_lower_cases_tag_names() -> None:
+    got = tags.apply({"team": "a"}, "Merge", {"CostCenter": "CC-1"}, "Microsoft.NotificationHubs/namespaces")
+    assert got == {"team": "a", "costcenter": "CC-1"}
+    assert tags.apply({}, "Merge", {"CostCenter": "CC-1"}, "Microsoft.Web/sites") == {"CostCenter": "CC-1"}
 
 
 def test_limits() -> None:

@@ -76,6 +76,22 @@ def test_sdk_usage_details_modern_mca(emulator: RunningEmulator, http: httpx.Cli
     assert denied.status_code == 403
 
 
+def test_usage_details_filter_honours_each_operator(emulator: RunningEmulator) -> None:
+    """usageStart/usageEnd both bound the row's day, whatever the operator and property."""
+    fx = emulator.fixtures
+    start, end, period = previous_month(emulator)
+    scope = f"/providers/Microsoft.Billing/billingAccounts/{fx['ea_enrollment_number']}"
+    client = _client(emulator, customer_credential(emulator))
+    expected = truth(emulator, fx["ea_enrollment_number"], period=period)
+    by_end = list(client.usage_details.list(scope, filter=f"properties/usageEnd ge '{start}' and properties/usageEnd le '{end}'"))
+    assert len(by_end) == expected["rows"]
+    week_end = start.replace(day=7)
+    week = list(client.usage_details.list(scope, filter=f"properties/usageStart ge '{start}' and properties/usageStart le '{week_end}'"))
+    assert week and all(start <= i.date.date() <= week_end for i in week)
+    strict = list(client.usage_details.list(scope, filter=f"properties/usageStart gt '{start}' and properties/usageEnd lt '{week_end}'"))
+    assert strict and all(start < i.date.date() < week_end for i in strict)
+
+
 def _ea_get(emu: RunningEmulator, http: httpx.Client, key: str, path: str, **params: str) -> httpx.Response:
     enrollment = emu.fixtures["ea_enrollment_number"]
     return http.get(f"{emu.base_url}/ea/v3/enrollments/{enrollment}{path}", params=params,

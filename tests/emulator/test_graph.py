@@ -160,3 +160,55 @@ def test_unknown_segment(emulator: RunningEmulator, http: httpx.Client, app_head
     resp = _get(http, emulator, "/nothingHere", app_headers)
     assert resp.status_code == 400
     assert resp.json()["error"]["message"] == "Resource not found for the segment 'nothingHere'."
+
+
+@pytest.mark.parametrize("path", ["/users/{missing}", "/groups/{missing}", "/servicePrincipals/{missing}",
+                                  "/applications/{missing}", "/servicePrincipals(appId='{missing}')"])
+def test_missing_directory_object_is_404(emulator: RunningEmulator, http: httpx.Client, app_headers: dict[str, str], path: str) -> None:
+    missing = "00000000-0000-0000-0000-00000000dead"
+    resp = _get(http, emulator, path.format(missing=missing), app_headers)
+    assert resp.status_code == 404
+    error = resp.json()["error"]
+    assert error["code"] == "Request_ResourceNotFound"
+    assert missing in error["message"]
+
+
+def test_odata_version_header(emulator: RunningEmulator, http: httpx.Client, app_headers: dict[str, str]) -> None:
+    assert _get(http, emulator, "/users", app_headers).headers["OData-Version"] == "4.0"
+
+
+def test_get_by_ids_types_and_missing(emulator: RunningEmulator, http: httpx.Client, app_headers: dict[str, str], fx: dict[str, str]) -> None:
+    ids = [fx["owner_object_id"], fx["reader_group_object_id"], fx["customer_sp_object_id"], "00000000-0000-0000-0000-00000000dead"]
+    resp = http.post(f"{emulator.graph_url}/v1.0/directoryObjects/getByIds", headers=app_headers, json={"ids": ids})
+    assert resp.status_code == 200
+    body = resp.json()
+    assert body["@odata.context"].endswith("/v1.0/$metadata#directoryObjects")
+    kinds = {o["id"]: o["@odata.type"] for o in body["value"]}
+    assert kinds == {fx["owner_object_id"]: "#microsoft.graph.user", fx["reader_group_object_id"]: "#microsoft.graph.group",
+                     fx["customer_sp_object_id"]: "#microsoft.graph.servicePrincipal"}
+    only_users = http.post(f"{emulator.graph_url}/v1.0/directoryObjects/getByIds", headers=app_headers,
+                           json={"ids": ids, "types": ["user"]}).json()["value"]
+    assert [o["id"] for o in only_users] == [fx["owner_object_id"]]
+
+
+def test_member_groups(emulator: RunningEmulator, http: httpx.Client, app_headers: dict[str, str], fx: dict[str, str]) -> None:
+    group = fx["reader_group_object_id"]
+    members = _get(http, emulator, f"/groups/{group}/members", app_headers).json()["value"]
+    assert members
+    member = members[0]["id"]
+    base = f"{emulator.graph_url}/v1.0/users/{member}"
+    got = http.post(f"{base}/getMemberGroups", headers=app_headers, json={"securityEnabledOnly": False}).json()
+    assert got["@odata.context"].endswith("$metadata#Collection(Edm.String)") and group in got["value"]
+    other = "00000000-0000-0000-0000-00000000beef"
+    checked = http.post(f"{base}/checkMemberGroups", headers=app_headers, json={"groupIds": [group, other]}).json()
+    assert checked["value"] == [group]
+    missing = http.post(f"{emulator.graph_url}/v1.0/users/{other}/getMemberGroups", headers=app_headers,
+                        json={"securityEnabledOnly": True})
+    assert missing.status_code == 404
+
+
+def test_key_in_parentheses_and_doubled_slash(emulator: RunningEmulator, http: httpx.Client, app_headers: dict[str, str], fx: dict[str, str]) -> None:
+    by_upn = http.get(f"{emulator.graph_url}/v1.0/users('{fx['owner_upn']}')", headers=app_headers)
+    assert by_upn.status_code == 200 and by_upn.json()["id"] == fx["owner_object_id"]
+    doubled = http.get(f"{emulator.graph_url}/v1.0//users/{fx['owner_object_id']}", headers=app_headers)
+    assert doubled.status_code == 200 and doubled.json()["userPrincipalName"] == fx["owner_upn"]

@@ -11,7 +11,7 @@ from azure_emulator.services.arm import backend as arm
 from azure_emulator.services.authorization import rbac
 from azure_emulator.testing import RunningEmulator
 from azure_emulator.world import builtin_roles as roles
-from azure_emulator.world.model import ResourceGroup, RoleAssignment, Subscription
+from azure_emulator.world.model import Resource, ResourceGroup, RoleAssignment, Subscription
 from skytally.inventory.jobs import SYNC
 from skytally.jobs import service as jobs
 from skytally.jobs.schemas import JobRunOut
@@ -91,3 +91,60 @@ def sync_now(rt: Runtime, account_id: int | None = None) -> JobRunOut:
         row = s.get(JobRun, run.id)
         assert row is not None
         return JobRunOut.model_validate(row)
+
+
+def grant(emu: RunningEmulator, subscription_id: str, role_definition_id: str) -> str:
+    """A role on a subscription for the customer's service principal; returns the assignment name."""
+    world = emu.world
+    assert world is not None
+    name = str(uuid.uuid4())
+    with world.lock:
+        world.role_assignments[name] = RoleAssignment(
+            name=name, scope=f"/subscriptions/{subscription_id}", role_definition_id=role_definition_id,
+            principal_id=emu.fixtures["customer_sp_object_id"], principal_type="ServicePrincipal",
+            tenant_id=emu.fixtures["primary_tenant_id"], created=world.clock.now() - timedelta(days=1))
+        world.touch()
+        rbac.assignments_changed(world)
+    return name
+
+
+def resources_of(emu: RunningEmulator, subscription_id: str) -> list[Resource]:
+    return sorted((r for rg in subscription(emu, subscription_id).resource_groups.values()
+                   for r in rg.resources.values()), key=lambda r: r.id.lower())
+
+
+def set_tags(emu: RunningEmulator, holder: Resource | ResourceGroup | Subscription, tags: dict[str, str]) -> None:
+    """Replace the tags of a resource, group or subscription as someone in Azure would."""
+    world = emu.world
+    assert world is not None and holder.tags is not None
+    with world.lock:
+        holder.tags.clear()
+        holder.tags.update(tags)
+        arm.bump_tags_version(world)
+
+
+def azure_tags(emu: RunningEmulator, resource_id: str) -> dict[str, str]:
+    world = emu.world
+    assert world is not None
+    res = arm.find_resource(world, resource_id)
+    assert res is not None and res.tags is not None
+    return dict(res.tags)
+
+
+def delete_resource(emu: RunningEmulator, resource_id: str) -> None:
+    """Delete one resource as Azure would (someone removed it after the last sync)."""
+    world = emu.world
+    assert world is not None
+    res = arm.find_resource(world, resource_id)
+    assert res is not None
+    with world.lock:
+        for rg in subscription(emu, res.subscription_id).resource_groups.values():
+            for key in [k for k, r in rg.resources.items() if r is res]:
+                del rg.resources[key]
+        arm.structural_change(world)
+
+
+def tag_writes(emu: RunningEmulator, resource_id: str) -> list[tuple[str, dict[str, str]]]:
+    """The tag writes ARM applied on one scope, in order (the emulator's journal)."""
+    entries = emu.control.get("/tag-writes").json()["value"]
+    return [(e["operation"], e["tags"]) for e in entries if e["scope"].lower() == resource_id.lower()]

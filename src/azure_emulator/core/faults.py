@@ -8,7 +8,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-FaultKind = Literal["429", "500", "503", "slow", "reset"]
+FaultKind = Literal["429", "500", "503", "slow", "reset", "drop"]
 
 
 @dataclass(slots=True)
@@ -19,7 +19,9 @@ class FaultRule:
     limits how many requests this rule may still fault (deterministic tests use
     ``{"rates": {"500": 1}, "count": 2}``). ``latency_ms`` is added to every matching
     request; ``slow_seconds`` is the delay of a "slow" fault; ``retry_after`` is the
-    Retry-After of an injected 429/503.
+    Retry-After of an injected 429/503. ``reset`` drops the connection before the request
+    reaches the service (nothing applied); ``drop`` lets the service apply the request, then
+    drops the connection mid-response (the client sees a reset; Azure kept the write).
     """
 
     path: str = ".*"
@@ -51,7 +53,7 @@ class FaultRule:
             raise ValueError(f"unknown fault rule fields: {sorted(unknown)}")
         rule = cls(**data)
         for kind in rule.rates:
-            if kind not in ("429", "500", "503", "slow", "reset"):
+            if kind not in ("429", "500", "503", "slow", "reset", "drop"):
                 raise ValueError(f"unknown fault kind {kind!r}")
         re.compile(rule.path)
         return rule

@@ -20,7 +20,12 @@ class JsonResponse(Response):
 
 
 class GraphJsonResponse(JsonResponse):
+    """Graph JSON: the OData content type and the ``OData-Version: 4.0`` header Graph sends."""
+
     media_type = GRAPH_CONTENT_TYPE
+
+    def __init__(self, content: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> None:
+        super().__init__(content, status_code=status_code, headers={"OData-Version": "4.0", **(headers or {})})
 
 
 async def read_form(request: Any) -> dict[str, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 import uuid
 from typing import Any
@@ -32,6 +33,9 @@ class _DropInjectedReset(logging.Filter):
 
 for _name in ("uvicorn.error", "uvicorn"):
     logging.getLogger(_name).addFilter(_DropInjectedReset())
+
+
+_SLASHES = re.compile(r"/{2,}")
 
 
 def api_of(path: str) -> str:
@@ -63,9 +67,25 @@ def _fault_error(api: str, status: int, retry_after: int, now: Any) -> tuple[dic
 
 
 class EmulatorMiddleware:
+    """Request ids, faults and latency, standard headers, the request log."""
+
     def __init__(self, app: ASGIApp, runtime_getter: Any) -> None:
         self.app = app
         self.runtime_getter = runtime_getter  # () -> (Runtime, World)
+
+    async def _drop_after_apply(self, scope: Scope, receive: Receive, send: Send, status_holder: list[int]) -> None:
+        """Let the service handle the request (the write is applied), then lose the answer:
+        a partial response and a dropped connection, as when a response times out in transit."""
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder[0] = message["status"]
+
+        await self.app(scope, receive, capture)
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-length", b"1000"), (b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": b'{"id": "', "more_body": True})
+        raise InjectedConnectionReset(scope["path"])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -77,6 +97,11 @@ class EmulatorMiddleware:
         path: str = scope["path"]
         method: str = scope["method"]
         api = api_of(path)
+        if api == "graph" and "//" in path:
+            # Graph accepts a doubled slash (``/v1.0//users``), as clients joining URLs send it
+            path = _SLASHES.sub("/", path)
+            scope["path"] = path
+            scope["raw_path"] = path.encode()
         state: dict[str, Any] = scope.setdefault("state", {})
         request_id = str(uuid.uuid4())
         state["request_id"] = request_id
@@ -94,15 +119,19 @@ class EmulatorMiddleware:
                     if k not in present:
                         headers.append((k, value.encode("latin-1")))
                         present.add(k)
-                for k, v in _standard_headers(api, request_id, req_headers, world):
+                for k, v in _standard_headers(api, request_id, req_headers, world, method, message["status"]):
                     if k not in present:
                         headers.append((k, v))
                 message = {**message, "headers": headers}
             await send(message)
 
+        fault: str | None = None
+        decision = None
         try:
             if api != "control":
                 decision = runtime.faults.decide(method, path)
+                if decision is not None and decision.fault not in (None, "drop"):
+                    fault = decision.fault
                 if decision is not None:
                     if decision.latency_s:
                         await asyncio.sleep(decision.latency_s)
@@ -121,6 +150,10 @@ class EmulatorMiddleware:
                         await send_wrapper({"type": "http.response.start", "status": int(decision.fault), "headers": hdrs})
                         await send({"type": "http.response.body", "body": raw})
                         return
+            if decision is not None and decision.fault == "drop":
+                fault = "drop"
+                await self._drop_after_apply(scope, receive, send, status_holder)
+                return
             await self.app(scope, receive, send_wrapper)
         finally:
             if api != "control":
@@ -133,6 +166,7 @@ class EmulatorMiddleware:
                         "query": scope.get("query_string", b"").decode("latin-1"),
                         "api": api,
                         "status": status_holder[0],
+                        "fault": fault,
                         "principal": principal.object_id if principal else None,
                         "app_id": principal.app_id if principal else None,
                         "tenant_id": principal.tenant_id if principal else None,
@@ -141,12 +175,19 @@ class EmulatorMiddleware:
                 )
 
 
-def _standard_headers(api: str, request_id: str, req: dict[bytes, bytes], world: Any) -> list[tuple[bytes, bytes]]:
+# What ARM reports as left of the subscription's read budget (Azure counts down from 16000 per
+# 5 minutes per principal; the emulator shows a constant: it does not throttle reads here).
+GLOBAL_READS_REMAINING = b"15999"
+
+
+def _standard_headers(
+    api: str, request_id: str, req: dict[bytes, bytes], world: Any, method: str, status: int
+) -> list[tuple[bytes, bytes]]:
     rid = request_id.encode()
     if api == "arm":
         corr = req.get(b"x-ms-correlation-request-id") or rid
         stamp = world.clock.now().strftime("%Y%m%dT%H%M%SZ").encode()
-        return [
+        headers = [
             (b"x-ms-request-id", rid),
             (b"x-ms-correlation-request-id", corr),
             (b"x-ms-routing-request-id", b"EMULATOR:" + stamp + b":" + rid),
@@ -154,8 +195,17 @@ def _standard_headers(api: str, request_id: str, req: dict[bytes, bytes], world:
             (b"pragma", b"no-cache"),
             (b"expires", b"-1"),
         ]
+        if method in ("GET", "HEAD"):
+            headers.append((b"x-ms-ratelimit-remaining-subscription-global-reads", GLOBAL_READS_REMAINING))
+        if status == 404:
+            # A route ARM itself does not know sets "gateway" (server.py); here: the provider said 404.
+            headers.append((b"x-ms-failure-cause", b"service"))
+        return headers
     if api == "graph":
         return [(b"request-id", rid), (b"client-request-id", req.get(b"client-request-id") or rid)]
     if api == "entra":
-        return [(b"x-ms-request-id", rid), (b"x-ms-ests-server", b"2.1.emulator")]
+        headers = [(b"x-ms-request-id", rid), (b"x-ms-ests-server", b"2.1.emulator")]
+        if b"client-request-id" in req:
+            headers.append((b"client-request-id", req[b"client-request-id"]))
+        return headers
     return [(b"x-ms-request-id", rid)]

@@ -59,6 +59,29 @@ class RequestLog:
         self.entries.clear()
 
 
+class WriteJournal:
+    """Every tag write ARM applied (Tags at scope PUT / PATCH / DELETE), in order: what tests use
+    to count applied writes exactly, even when the response was dropped (``seq`` increases)."""
+
+    def __init__(self, maxlen: int = 500_000) -> None:
+        self.entries: collections.deque[dict[str, Any]] = collections.deque(maxlen=maxlen)
+        self._lock = threading.Lock()
+        self._seq = 0
+
+    def add(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self._seq += 1
+            self.entries.append({"seq": self._seq, **entry})
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.entries.clear()
+
+
 @dataclass
 class Runtime:
     base: BaseUrls
@@ -67,6 +90,7 @@ class Runtime:
     buckets: TokenBuckets = field(default_factory=TokenBuckets)
     faults: Faults = field(default_factory=Faults)
     log: RequestLog = field(default_factory=RequestLog)
+    tag_writes: WriteJournal = field(default_factory=WriteJournal)
     # token → (claims, principal); cleared when it grows too large
     auth_cache: dict[str, Any] = field(default_factory=dict)
     # service-private state (Entra flows, codes, refresh tokens, ...) keyed by service name
@@ -76,4 +100,5 @@ class Runtime:
         self.buckets.reset()
         self.faults.clear()
         self.log.clear()
+        self.tag_writes.clear()
         self.auth_cache.clear()

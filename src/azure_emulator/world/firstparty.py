@@ -43,6 +43,7 @@ GRAPH_APP_ROLES: dict[str, Permission] = {
         Permission("Reports.Read.All", "230c1aed-a721-4c5d-9cb4-a90514e508ef", True, "Read all usage reports"),
         Permission("AuditLog.Read.All", "b0afded3-3588-46d8-8b3d-9842eff778da", True, "Read all audit log data"),
         Permission("LicenseAssignment.Read.All", _derived("LicenseAssignment.Read.All"), True, "Read all license assignments"),
+        Permission("ReportSettings.Read.All", _derived("ReportSettings.Read.All"), True, "Read all admin report settings"),
     ]
 }
 

@@ -41,6 +41,7 @@ from azure_emulator.world.firstparty import (
     GRAPH_SCOPES,
     M365_SKUS,
 )
+from azure_emulator.world.generate_m365 import generate_m365
 from azure_emulator.world.model import (
     Application,
     AppRoleAssignment,
@@ -82,7 +83,8 @@ SKYTALLY_REDIRECT_URIS = [
     "http://127.0.0.1/accounts/consent/callback",
     "https://localhost/auth/callback",
 ]
-SKYTALLY_APP_ROLES = ["Application.Read.All", "Directory.Read.All", "User.Read.All", "Group.Read.All", "Reports.Read.All", "Organization.Read.All"]
+SKYTALLY_APP_ROLES = ["Application.Read.All", "Directory.Read.All", "User.Read.All", "Group.Read.All", "Reports.Read.All",
+                      "Organization.Read.All", "LicenseAssignment.Read.All", "AuditLog.Read.All"]
 SKYTALLY_GRAPH_SCOPES = ["User.Read", "openid", "profile", "offline_access", "email"]
 
 
@@ -289,6 +291,7 @@ def generate_world(seed: int, size: Size | str = "small") -> World:
     })
     _generate_arm(world, seed, size)
     _generate_billing(world, seed)
+    generate_m365(world, seed, g.anchor)
     return world
 
 

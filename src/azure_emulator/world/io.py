@@ -28,6 +28,8 @@ KEYED: dict[tuple[str, str], typing.Callable[[Any], str]] = {
     ("World", "tenants"): lambda o: o.tenant_id.lower(),
     ("World", "role_definitions"): lambda o: o.id,
     ("World", "role_assignments"): lambda o: o.name,
+    ("World", "locks"): lambda o: o.id.lower(),
+    ("World", "billing_accounts"): lambda o: o.name.lower(),
     ("Tenant", "users"): lambda o: o.object_id,
     ("Tenant", "groups"): lambda o: o.object_id,
     ("Tenant", "applications"): lambda o: o.app_id,

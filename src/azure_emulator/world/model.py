@@ -16,6 +16,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+# Billing types live in their own module; imported here so world files (io.py) resolve them.
+from azure_emulator.world.billing import (  # noqa: F401
+    AgreementType,
+    BillingAccount,
+    BillingProfile,
+    EnrollmentAccount,
+    InvoiceSection,
+)
+
 PrincipalType = Literal["User", "ServicePrincipal", "Group"]
 
 
@@ -117,6 +126,51 @@ class ServicePrincipal:
 
 
 @dataclass(slots=True)
+class ServicePlan:
+    service_plan_id: str
+    service_plan_name: str
+    applies_to: str = "User"
+
+
+@dataclass(slots=True)
+class SubscribedSku:
+    """A Microsoft 365 product the tenant bought (Graph ``subscribedSku``)."""
+
+    sku_id: str
+    sku_part_number: str
+    service_plans: list[ServicePlan] = field(default_factory=list)
+    enabled: int = 0
+    suspended: int = 0
+    warning: int = 0
+    locked_out: int = 0
+    capability_status: str = "Enabled"
+    applies_to: str = "User"
+    subscription_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class M365Usage:
+    """What Microsoft 365 knows of one user's activity (sign-ins, workloads, mailbox).
+
+    Dates are the last day of activity; None means never. ``mailbox`` is the recipient
+    type ("User", "Shared", "Room", "Equipment") or None for no mailbox."""
+
+    last_sign_in: datetime | None = None
+    last_non_interactive_sign_in: datetime | None = None
+    exchange: datetime | None = None
+    onedrive: datetime | None = None
+    sharepoint: datetime | None = None
+    teams: datetime | None = None
+    yammer: datetime | None = None
+    apps: datetime | None = None  # Microsoft 365 Apps (desktop/web/mobile) last activity
+    app_platforms: list[str] = field(default_factory=list)  # "Windows", "Mac", "Mobile", "Web"
+    mailbox: str | None = None
+    mailbox_bytes: int = 0
+    mailbox_items: int = 0
+    has_archive: bool = False
+
+
+@dataclass(slots=True)
 class User:
     object_id: str
     tenant_id: str
@@ -131,8 +185,16 @@ class User:
     usage_location: str | None = None
     account_enabled: bool = True
     directory_roles: list[str] = field(default_factory=list)  # "Global Administrator", ...
-    assigned_licenses: list[str] = field(default_factory=list)  # skuId values
+    assigned_licenses: list[str] = field(default_factory=list)  # skuId values assigned directly
     created: datetime | None = None
+    user_type: str = "Member"
+    # skuId → servicePlanIds disabled on the direct assignment
+    disabled_plans: dict[str, list[str]] = field(default_factory=dict)
+    # skuId → when the licence was assigned (direct or through a group)
+    licence_assigned: dict[str, datetime] = field(default_factory=dict)
+    # skuId → error of a group-based assignment ("CountViolation", "MutuallyExclusiveViolation", …)
+    licence_errors: dict[str, str] = field(default_factory=dict)
+    usage: M365Usage | None = None
 
 
 @dataclass(slots=True)
@@ -147,6 +209,7 @@ class Group:
     group_types: list[str] = field(default_factory=list)
     member_ids: list[str] = field(default_factory=list)
     created: datetime | None = None
+    assigned_licenses: list[str] = field(default_factory=list)  # group-based licensing: skuIds
 
 
 @dataclass(slots=True)
@@ -171,6 +234,8 @@ class ResourceGroup:
     subscription_id: str
     location: str
     tags: dict[str, str] = field(default_factory=dict)
+    # True once a write has carried ``tags`` (even ``{}``): ARM then echoes ``tags`` though empty.
+    tags_written: bool = False
     # lowercased resource name/type key → resource, insertion-ordered for stable paging
     resources: dict[str, Resource] = field(default_factory=dict)
 
@@ -190,6 +255,8 @@ class Subscription:
     tags: dict[str, str] = field(default_factory=dict)
     # lowercased group name → group
     resource_groups: dict[str, ResourceGroup] = field(default_factory=dict)
+    # Predefined tag names and their predefined values (Tags_CreateOrUpdate[Value]).
+    predefined_tags: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -220,6 +287,42 @@ class RoleAssignment:
     effective_from: datetime | None = None
 
 
+LockLevel = Literal["CanNotDelete", "ReadOnly", "NotSpecified"]
+
+
+@dataclass(slots=True)
+class ManagementLock:
+    """A management lock (Microsoft.Authorization/locks) on a subscription, group or resource.
+    ReadOnly blocks writes and deletes at and below its scope; CanNotDelete blocks deletes."""
+
+    name: str
+    scope: str  # "/subscriptions/…[/resourceGroups/…[/providers/…]]", casing as given
+    level: LockLevel
+    notes: str | None = None
+    owners: list[str] = field(default_factory=list)  # application ids
+    created: datetime | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.scope}/providers/Microsoft.Authorization/locks/{self.name}"
+
+
+@dataclass(slots=True)
+class PolicyDenial:
+    """A policy assignment with a deny effect, configured through the control API: tag writes
+    at or below ``scope`` get 403 RequestDisallowedByPolicy naming the assignment.
+    ``resource_types`` (empty: all) limits it; with ``require_tag`` it denies only writes
+    whose resulting tags lack that name (like the built-in "Require a tag on resources")."""
+
+    scope: str
+    assignment_name: str
+    assignment_display_name: str = "Deny tag changes"
+    definition_name: str = "deny-tag-changes"
+    definition_display_name: str = "Deny tag changes"
+    resource_types: list[str] = field(default_factory=list)
+    require_tag: str | None = None
+
+
 @dataclass(slots=True)
 class Tenant:
     tenant_id: str
@@ -235,6 +338,9 @@ class Tenant:
     app_role_assignments: list[AppRoleAssignment] = field(default_factory=list)
     delegated_grants: list[DelegatedGrant] = field(default_factory=list)
     subscriptions: dict[str, Subscription] = field(default_factory=dict)  # subscription_id → sub
+    skus: list[SubscribedSku] = field(default_factory=list)  # Microsoft 365 products bought
+    # admin/reportSettings.displayConcealedNames (on by default in real tenants since 2021)
+    display_concealed_names: bool = True
 
     # --- helpers (added by the Entra/Graph work; additive) ------------------------
     def service_principal_by_app_id(self, app_id: str) -> ServicePrincipal | None:
@@ -270,16 +376,24 @@ class World:
     # tenant_id → object ids of users who should own subscriptions (set by generate.py,
     # used by generate_arm to create Owner role assignments).
     owners: dict[str, list[str]] = field(default_factory=dict)
+    # Billing accounts (EA enrollments, MCA accounts) keyed by lowercased name.
+    billing_accounts: dict[str, BillingAccount] = field(default_factory=dict)
     # Legacy EA API keys the control API revoked (the EA service rejects them).
     revoked_ea_keys: list[str] = field(default_factory=list)
     # Bumped by `touch()` whenever subscriptions, resource groups, resources or role
     # assignments are added or removed; derived indexes (ARM, Resource Graph) rebuild on it.
     revision: int = 0
+    # Management locks keyed by lowercased lock id; deny policy assignments (control API).
+    locks: dict[str, ManagementLock] = field(default_factory=dict)
+    policy_denials: list[PolicyDenial] = field(default_factory=list)
     # Resource Graph per-user quota: queries per window (0 disables the quota).
     arg_quota: int = 15
     arg_quota_window: timedelta = timedelta(seconds=5)
     # Derived, rebuildable state (indexes, caches) keyed by service; never serialised.
     derived: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+
+    def billing_account(self, name: str) -> BillingAccount | None:
+        return self.billing_accounts.get(name.lower())
 
     def touch(self) -> None:
         """Note a structural change (see `revision`)."""

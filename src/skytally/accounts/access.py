@@ -20,6 +20,7 @@ from skytally.accounts.models import (
     AccessLevel,
     AccountKind,
     CloudAccount,
+    CloudSubscription,
     ConsentRequest,
     RoleStatus,
 )
@@ -52,15 +53,42 @@ def change_access(
         session.flush()
         return SubscriptionOut.model_validate(sub)
     if account.connection != "consent":
-        raise InvalidInput(
-            f"this tenant is connected with your own service principal: assign it the {level.role_name} "
-            f"role on subscription {sub.subscription_id} in Azure (and remove {current.role_name}), then "
-            "set the level again"
-        )
+        return _check_own_principal(session, env, account, sub, level)
     return consent.begin_azure(
         session, env, actor, purpose="access", tenant_id=account.tenant_id, account_id=account.id,
         params={"subscription_id": sub.subscription_id, "level": level.value},
     )
+
+
+def _check_own_principal(session: Session, env: AccountsEnv, account: CloudAccount, sub: CloudSubscription,
+                         level: AccessLevel) -> SubscriptionOut:
+    """The customer's own service principal: no consent round trip. The level is set when the
+    principal's effective permissions on the subscription allow it (ARM's permissions API),
+    else refused naming the missing role."""
+    from skytally.accounts import service as accounts_service
+
+    credential = accounts_service.app_credential(session, env, account)
+    if credential is None:
+        raise InvalidInput(f"{account.name} has no service principal credential; add one in Cloud Tenant Setup")
+    try:
+        perms = roles.permissions_at(env.connector, credential, sub.subscription_id)
+    except roles.RoleError as exc:
+        raise InvalidInput(f"Azure could not tell skytally's permissions on {sub.subscription_id}: {exc.message}; "
+                           "try again") from None
+    action = roles.PROOF_ACTION[level.role_name]
+    if not roles.allows(perms, action):
+        raise InvalidInput(
+            f"your service principal lacks {action} on subscription {sub.display_name or sub.subscription_id} "
+            f"({sub.subscription_id}): assign it the {level.role_name} role there in Azure (Access control "
+            f"(IAM) → Add role assignment), then set the level {level.value} again")
+    sub.access_level = level.value
+    sub.role_name = level.role_name
+    sub.role_status = RoleStatus.ACTIVE.value
+    sub.access_degraded = ""
+    sub.checked_at = utcnow()
+    sub.status_message = f"{level.role_name} confirmed through Azure's permissions API"
+    session.flush()
+    return SubscriptionOut.model_validate(sub)
 
 
 def finish(

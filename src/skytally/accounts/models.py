@@ -97,6 +97,9 @@ class CloudSubscription(Base):
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     activation_attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Set when Azure refused what the access level needs (e.g. a tag write-back answered 403
+    # for a missing role): the reason, shown on Cloud Tenant Setup. "" = fine.
+    access_degraded: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     account: Mapped[CloudAccount] = relationship(back_populates="subscriptions")

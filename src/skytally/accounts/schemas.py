@@ -74,6 +74,7 @@ class SubscriptionOut(BaseModel):
     consented_at: datetime | None
     checked_at: datetime | None
     last_sync_at: datetime | None
+    access_degraded: str = ""  # why Azure refused what the level needs ("" = fine)
 
     @property
     def role_label(self) -> str:

@@ -175,6 +175,14 @@ def record_sync(session: Session, account_id: int, subscription_ids: list[str], 
     account.last_sync_at = when
 
 
+def mark_access_degraded(session: Session, account_id: int, subscription_id: str, reason: str) -> None:
+    """Azure refused what the subscription's access level needs (e.g. a tag write-back got
+    403 for a missing role): shown on Cloud Tenant Setup until the level is set again."""
+    sub = repo.subscription(session, account_id, subscription_id.lower())
+    if sub is not None:
+        sub.access_degraded = reason[:2000]
+
+
 # --- activation (role propagation) ------------------------------------------------------
 def check_activation(session: Session, env: AccountsEnv, sub: CloudSubscription) -> bool:
     """Has skytally's role on this subscription taken effect? Updates the row; never raises."""

@@ -93,6 +93,17 @@ def _store(
     return row
 
 
+def store_credential(
+    session: Session, env: AccountsEnv, actor: Actor | None, account: CloudAccount, data: CredentialIn,
+) -> AccountCredential:
+    """Store an already validated credential (Office 365: checked against Graph, not ARM);
+    its expiry is what the user declared, if anything."""
+    declared = data.declared_expiry()
+    result = ProbeResult(ok=True, tenant_id=account.tenant_id, secret_expires_at=declared,
+                         expiry_source="user" if declared else "unknown")
+    return _store(session, env, actor, account, data, result)
+
+
 def record_probe(
     session: Session, env: AccountsEnv, account: CloudAccount, credential: AccountCredential, data: CredentialIn,
     result: ProbeResult,

@@ -10,18 +10,9 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
-import requests.adapters
 from azure.core.credentials import TokenCredential
-from azure.identity import CertificateCredential, ClientSecretCredential
-from azure.mgmt.authorization import AuthorizationManagementClient
-from azure.mgmt.costmanagement import CostManagementClient
-from azure.mgmt.resource.resources import ResourceManagementClient
-from azure.mgmt.resource.subscriptions import SubscriptionClient
-from azure.mgmt.resourcegraph import ResourceGraphClient
-from msal import ConfidentialClientApplication
 from pydantic import SecretStr
 
 from skytally.azure.rest import (
@@ -34,6 +25,19 @@ from skytally.azure.rest import (
     StaticTokenCredential,
 )
 from skytally.clouds import CloudEndpoints
+
+# The SDK packages (azure-identity, azure-mgmt-*, msal, requests) take ~1 s to import; they
+# are imported by the method that builds their client, so a process that never calls Azure
+# (`skytally accounts list`, `--help`) does not pay for them.
+if TYPE_CHECKING:
+    import requests
+    from azure.identity import CertificateCredential, ClientSecretCredential
+    from azure.mgmt.authorization import AuthorizationManagementClient
+    from azure.mgmt.costmanagement import CostManagementClient
+    from azure.mgmt.resource.resources import ResourceManagementClient
+    from azure.mgmt.resource.subscriptions import SubscriptionClient
+    from azure.mgmt.resourcegraph import ResourceGraphClient
+    from msal import ConfidentialClientApplication
 
 
 class AzureConnector:
@@ -63,6 +67,8 @@ class AzureConnector:
     def client_secret_credential(
         self, tenant_id: str, client_id: str, secret: SecretStr
     ) -> ClientSecretCredential:
+        from azure.identity import ClientSecretCredential
+
         return ClientSecretCredential(
             tenant_id, client_id, secret.get_secret_value(), **self._identity_kwargs()
         )
@@ -70,6 +76,8 @@ class AzureConnector:
     def certificate_credential(
         self, tenant_id: str, client_id: str, certificate_pem: SecretStr
     ) -> CertificateCredential:
+        from azure.identity import CertificateCredential
+
         return CertificateCredential(
             tenant_id,
             client_id,
@@ -86,25 +94,37 @@ class AzureConnector:
         }
 
     def subscriptions(self, credential: TokenCredential) -> SubscriptionClient:
+        from azure.mgmt.resource.subscriptions import SubscriptionClient
+
         return SubscriptionClient(credential, **self._arm_kwargs())
 
     def resources(self, credential: TokenCredential, subscription_id: str) -> ResourceManagementClient:
+        from azure.mgmt.resource.resources import ResourceManagementClient
+
         return ResourceManagementClient(credential, subscription_id, **self._arm_kwargs())
 
     def resource_graph(self, credential: TokenCredential) -> ResourceGraphClient:
+        from azure.mgmt.resourcegraph import ResourceGraphClient
+
         return ResourceGraphClient(credential, **self._arm_kwargs())
 
     def authorization(
         self, credential: TokenCredential, subscription_id: str
     ) -> AuthorizationManagementClient:
+        from azure.mgmt.authorization import AuthorizationManagementClient
+
         return AuthorizationManagementClient(credential, subscription_id, **self._arm_kwargs())
 
     def cost_management(self, credential: TokenCredential) -> CostManagementClient:
+        from azure.mgmt.costmanagement import CostManagementClient
+
         return CostManagementClient(credential, **self._arm_kwargs())
 
     def download_blob(self, url: str, dest: Path, *, chunk: int = 1 << 20) -> int:
         """Download a report blob (a SAS URL: no credential) into `dest`, streamed.
         Raises AzureHttpError / AzureUnreachable like the REST clients."""
+        import requests
+
         verify: str | bool = str(self.endpoints.ca_bundle) if self.endpoints.ca_bundle else True
         try:
             # `verify` per request: REQUESTS_CA_BUNDLE would override a session-level one.
@@ -145,6 +165,8 @@ class AzureConnector:
     # --- interactive sign-in (consent) -------------------------------------------------
     def msal_app(self, tenant_id: str, client_id: str, secret: SecretStr) -> ConfidentialClientApplication:
         """A confidential MSAL client for one tenant, with no persistent token cache."""
+        from msal import ConfidentialClientApplication
+
         return ConfidentialClientApplication(
             client_id,
             client_credential=secret.get_secret_value(),
@@ -155,14 +177,18 @@ class AzureConnector:
             exclude_scopes=["offline_access"],
         )
 
-    def admin_consent_url(self, tenant_id: str, client_id: str, redirect_uri: str, state: str) -> str:
-        """Entra ID's admin consent endpoint (v2.0) for the app's static permissions."""
+    def admin_consent_url(self, tenant_id: str, client_id: str, redirect_uri: str, state: str,
+                          graph_permissions: list[str] | None = None) -> str:
+        """Entra ID's admin consent endpoint (v2.0): for the named Microsoft Graph
+        permissions (only those are granted), or for all the app's static permissions."""
         from urllib.parse import urlencode
 
+        audience = self.endpoints.microsoft_graph_audience.rstrip("/")
+        scope = " ".join(f"{audience}/{p}" for p in graph_permissions) if graph_permissions else self.endpoints.graph_scope()
         query = urlencode(
             {
                 "client_id": client_id,
-                "scope": self.endpoints.graph_scope(),
+                "scope": scope,
                 "redirect_uri": redirect_uri,
                 "state": state,
             }
@@ -172,6 +198,9 @@ class AzureConnector:
     def _msal_http(self) -> requests.Session:
         """A requests session for MSAL that trusts the configured CA bundle. Passed per
         request, because requests lets REQUESTS_CA_BUNDLE override a session's `verify`."""
+        import requests
+        import requests.adapters
+
         session = requests.Session()
         verify: str | bool = str(self.endpoints.ca_bundle) if self.endpoints.ca_bundle else True
         session.request = functools.partial(session.request, verify=verify, timeout=30)  # type: ignore[method-assign]

@@ -32,7 +32,7 @@ def runtime(*, migrate: bool = True) -> Runtime:
     """The command's runtime (built once; migrates the database on first use)."""
     global _runtime
     if _runtime is None:
-        _runtime = build_runtime(settings(), migrate_db=migrate)
+        _runtime = build_runtime(settings(), migrate_db=migrate, lazy_queue=True)
     return _runtime
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from skytally.cli import costs
 from skytally.cli.common import JSON_HELP, console, err_console, print_table, runtime, session
 from skytally.cli.costs import _money
 from skytally.costs import dispatch, explore
@@ -148,3 +149,7 @@ def _report(done: dispatch.Dispatched, finals: list[JobRunOut], *, queued: bool)
     if not (done.submitted or done.skipped or done.failures):
         console.print("No cost scopes to import: connect an EA enrollment, an MCA billing account or "
                       "subscriptions under Cloud Tenant Setup.")
+
+
+costs_app = costs.app  # `skytally costs` (cli.main SUB_APPS): the costs commands plus `sync`
+register(costs_app)

@@ -1,29 +1,84 @@
-"""Entry point of the `skytally` command."""
+"""Entry point of the `skytally` command.
+
+Start-up speed: a command loads only what it needs, when it runs. `skytally --help` and
+`skytally accounts list` must not pay for the Azure SDK, pyarrow, DuckDB or alembic.
+
+HOW TO ADD A COMMAND GROUP (read before adding one):
+  1. write `src/skytally/cli/<yours>.py` with `app = typer.Typer(help="…", no_args_is_help=True)`;
+     import heavy modules (services, SDKs, pyarrow…) inside the command functions when
+     they are heavy, or at the top of that module (it is only imported when its group runs);
+  2. add ONE line to `SUB_APPS` below: name → ("module", "attribute", "help shown in --help");
+  3. never `import skytally.cli.<yours>` from this file: the table is the only link.
+`tests/cli/test_cli_startup.py` checks each help line matches its sub-app and that
+`skytally --help` imports none of them; `python bench/cli_startup.py` prints the times.
+"""
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
+from typing import Any
 
 import typer
-from pydantic import ValidationError
-from rich.text import Text
+from typer import _click as click
+from typer.core import TyperGroup
 
 from skytally import __version__
-from skytally.cli import (
-    accounts,
-    costs,
-    costs_sync,
-    inventory,
-    jobs,
-    secrets_cmd,
-    users,
-    workspaces,
-)
-from skytally.cli.common import err_console, runtime, settings
-from skytally.errors import UserError
+
+# name → (module, attribute holding the typer.Typer, one-line help for `skytally --help`).
+# The module is imported only when the group is run (or its own --help is asked for).
+SUB_APPS: dict[str, tuple[str, str, str]] = {
+    "users": ("skytally.cli.users", "app", "Create and manage users (runs as the installation: full rights)."),
+    "workspaces": ("skytally.cli.workspaces", "app", "Create workspaces and manage who is in them."),
+    "jobs": ("skytally.cli.jobs", "app", "Background jobs: list runs, run a job, watch it."),
+    "secrets": ("skytally.cli.secrets_cmd", "app", "Manage the key that encrypts stored secrets."),
+    "accounts": ("skytally.cli.accounts", "app", "Cloud accounts: Azure and Office 365 tenants."),
+    "tokens": ("skytally.cli.accounts", "tokens_app", "EA access tokens (legacy EA reporting API keys)."),
+    "subscriptions": ("skytally.cli.accounts", "subs_app", "Azure subscriptions and their access levels."),
+    "costs": ("skytally.cli.costs_sync", "costs_app", "Costs: import files or from the billing APIs, query, export."),
+    "inventory": ("skytally.cli.inventory", "app", "Inventory: the live Azure resources of your tenants."),
+}
+
+
+def load_sub_app(name: str) -> click.Command:
+    """Import the group `name` from SUB_APPS and build its click command."""
+    module, attribute, _help = SUB_APPS[name]
+    sub: typer.Typer = getattr(importlib.import_module(module), attribute)
+    sub._add_completion = False  # completion is off for the whole command (see `app` below)
+    command = typer.main.get_command(sub)
+    command.name = name
+    return command
+
+
+class LazyGroup(TyperGroup):
+    """The root group: commands of SUB_APPS are imported on first use, not at start-up."""
+
+    _listing = False  # True while `skytally --help` is being written
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *SUB_APPS})
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        if cmd_name not in SUB_APPS:
+            return None
+        if self._listing:  # `skytally --help` lists the groups: their help line is enough
+            return TyperGroup(name=cmd_name, help=SUB_APPS[cmd_name][2])
+        self.commands[cmd_name] = load_sub_app(cmd_name)
+        return self.commands[cmd_name]
+
 
 app = typer.Typer(
+    cls=LazyGroup,
     help="skytally — self-hosted FinOps for Microsoft clouds.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -31,30 +86,26 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="The app database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-app.add_typer(users.app, name="users")
-app.add_typer(workspaces.app, name="workspaces")
-app.add_typer(jobs.app, name="jobs")
-app.add_typer(secrets_cmd.app, name="secrets")
-app.add_typer(accounts.app, name="accounts")
-app.add_typer(accounts.tokens_app, name="tokens")
-app.add_typer(accounts.subs_app, name="subscriptions")
-costs_sync.register(costs.app)
-app.add_typer(costs.app, name="costs")
-app.add_typer(inventory.app, name="inventory")
+
+
+def _print_version(value: bool) -> None:
+    if value:  # runs while the options are parsed, before a command is required
+        typer.echo(f"skytally {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
+    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True,
+                                 callback=_print_version, expose_value=False),
 ) -> None:
-    if version:
-        typer.echo(f"skytally {__version__}")
-        raise typer.Exit()
+    """skytally — self-hosted FinOps for Microsoft clouds."""
 
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply database migrations (serve, worker and demo do this on start)."""
+    from skytally.cli.common import runtime
     from skytally.store import migrate
 
     rt = runtime(migrate=False)
@@ -71,6 +122,7 @@ def db_upgrade() -> None:
 @db_app.command("current")
 def db_current() -> None:
     """Print the database's migration revision."""
+    from skytally.cli.common import runtime
     from skytally.store import migrate
 
     rt = runtime(migrate=False)
@@ -85,6 +137,7 @@ def serve(
     """Run the web server and REST API (run `skytally worker` for background jobs)."""
     import uvicorn
 
+    from skytally.cli.common import runtime, settings
     from skytally.web.app import create_app
 
     cfg = settings()
@@ -97,6 +150,7 @@ def worker(
     workers: int = typer.Option(2, "--workers", min=1, max=32, help="Worker threads."),
 ) -> None:
     """Run a job worker (SQLite queue by default; Redis with SKYTALLY_QUEUE_URL)."""
+    from skytally.cli.common import err_console, runtime
     from skytally.jobs.queue import describe_queue
 
     rt = runtime()
@@ -120,22 +174,40 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         app()
-    except UserError as exc:
-        print_error(exc.message)
-        sys.exit(1)
-    except ValidationError as exc:
-        print_error(format_validation_error(exc))
-        sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:
+        message = error_message(exc)
+        if message is None:
+            raise
+        print_error(message)
+        sys.exit(1)
+
+
+def error_message(exc: BaseException) -> str | None:
+    """The one line to print for an error a user can fix; None for a bug (traceback)."""
+    from skytally.errors import UserError
+
+    if isinstance(exc, UserError):
+        return exc.message
+    if "pydantic" in sys.modules:  # only then can it be a ValidationError
+        from pydantic import ValidationError
+
+        if isinstance(exc, ValidationError):
+            return format_validation_error(exc)
+    return None
 
 
 def print_error(message: str) -> None:
     """One red `error:` prefix; the message itself is printed verbatim (no Rich markup)."""
+    from rich.text import Text
+
+    from skytally.cli.common import err_console
+
     err_console.print(Text.assemble(("error: ", "red"), message), highlight=False, soft_wrap=True)
 
 
-def format_validation_error(exc: ValidationError) -> str:
+def format_validation_error(exc: Any) -> str:
     parts = []
     for err in exc.errors():
         loc = ".".join(str(x) for x in err.get("loc", ()) if x != "__root__")

@@ -7,7 +7,9 @@ import csv
 import gzip
 import io
 import re
+import zlib
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -23,6 +25,13 @@ _US_DATETIME = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}[ T]\d{1,2}:\d{2}(:\d{2})?( ?[
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_TS = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 _SAMPLE_ROWS = 50
+# Amounts are read as DECIMAL(34, 18): a value that is not a finite number below 10^16
+# (inf, nan, 1e30, 1e400) is not an amount, and its row is refused by either reader with
+# its line and column, like any value that is not a number (stored as DECIMAL(38, 18),
+# totals keep room to add up)
+READ_DECIMAL = "DECIMAL(34, 18)"
+MAX_AMOUNT = Decimal(10) ** 16
+_DECIMAL = re.compile(r"DECIMAL(\(\s*\d+\s*,\s*\d+\s*\))?", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,8 @@ class SourceFile:
     def read_type(self, column: str) -> str:
         """The type a column of this file is read with (its dates as sniffed)."""
         t = self.layout.read_type(column)
+        if _DECIMAL.fullmatch(t):
+            return READ_DECIMAL
         return "TIMESTAMP" if t == "DATE" and self.date_type == "TIMESTAMP" else t
 
 
@@ -70,7 +81,10 @@ def read_header_and_sample(path: Path, compression: str) -> tuple[list[str], lis
                 sample.append(row)
                 if len(sample) >= _SAMPLE_ROWS:
                     break
-    except (UnicodeDecodeError, csv.Error, OSError, EOFError) as exc:
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:  # a gzip stream damaged within its first rows
+        raise InvalidInput(f"{path}: the gzip file is damaged ({exc}); it cannot be read, "
+                           "so nothing was imported. Download or export it again.") from exc
+    except (UnicodeDecodeError, csv.Error, OSError) as exc:
         raise InvalidInput(f"{path}: not a readable CSV file ({exc}).") from exc
     if not header:
         raise InvalidInput(f"{path}: the file is empty; a cost file starts with a header row.")

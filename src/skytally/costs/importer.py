@@ -27,7 +27,7 @@ from .engine import connect, sql_text
 from .mapping import (
     quote_literal,
 )
-from .reading import Progress, ProgressCallback
+from .reading import Progress, ProgressCallback, WholeFiles
 from .schemas import (
     ZERO,
     BadRowPolicy,
@@ -102,18 +102,23 @@ class Importer:
         import_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         total_bytes = sum(s.size for s in sources)
         warnings: list[str] = []
+        whole = WholeFiles(sources)  # gzip files read to their end (CRC) meanwhile
         with self.store.staging_dir(import_id) as stage:
             con = connect(memory_limit=self.memory_limit, threads=self.threads,
                           temp_directory=stage / "tmp")
             try:
                 staged: list[Staged] = []
                 rejected: list[RejectedRow] = []
-                rejected_rows, rejected_billed = 0, ZERO
+                rejected_rows, rejected_billed, unreadable = 0, ZERO, 0
                 quarantine_rows: dict[int, list[tuple[int, str, str]]] = {}
                 done = 0
                 for i, src in enumerate(sources):
                     with Progress(con, progress, done, src.size, total_bytes) as prog:
-                        st, bad = stage_file(con, src, i, stage, params, prog, self.fast_path)
+                        try:
+                            st, bad = stage_file(con, src, i, stage, params, prog, self.fast_path)
+                        except Exception:
+                            whole.check()  # a damaged file is the cause to report
+                            raise
                     done += src.size
                     staged.append(st)
                     if bad:
@@ -122,12 +127,17 @@ class Importer:
                             rejected_rows += 1
                             if b.BilledCost is not None:
                                 rejected_billed += b.BilledCost
+                            else:
+                                unreadable += 1
                             if len(rejected) < MAX_REPORTED_REJECTS:
                                 rejected.append(b)
+                whole.check()  # before any row is judged or anything replaced
                 if rejected_rows and on_bad_rows == "reject":
                     where = ", ".join(f"{r.file}:{r.line} ({r.error})" for r in rejected[:5])
+                    amounts = f"BilledCost {money(rejected_billed)}" + (
+                        f", {unreadable} of them without a readable amount" if unreadable else "")
                     raise MalformedRows(
-                        f"{rejected_rows} malformed row(s) (BilledCost {money(rejected_billed)}), "
+                        f"{rejected_rows} malformed row(s) ({amounts}), "
                         f"nothing imported: {where}"
                         + (" ..." if rejected_rows > 5 else "")
                         + ". Fix the file, or import with on_bad_rows='quarantine' to import the "

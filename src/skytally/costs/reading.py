@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import csv
 import threading
+import zlib
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import duckdb
 
-from .detect import SourceFile
+from skytally.errors import InvalidInput
+
+from .detect import MAX_AMOUNT, SourceFile
 from .mapping import norm, quote_literal
 from .schemas import ZERO
 
@@ -117,7 +120,79 @@ def rejected_money(src: SourceFile, raw: str) -> Decimal | None:
         amount = Decimal(get(cost_col) or "0")
     except InvalidOperation:
         return None
+    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+        return None  # not an amount: refused, and counted as unreadable
     commitment = get("PricingModel").replace(" ", "").lower() in ("reservation", "savingsplan")
     if commitment and get("ChargeType").lower() in ("usage", "unusedreservation", "unusedsavingsplan"):
         return ZERO
     return amount
+
+
+# --- the whole file -------------------------------------------------------------------
+_CHUNK = 1 << 20
+_GZIP = 16 + zlib.MAX_WBITS  # a gzip header and trailer around a deflate stream
+
+
+def gzip_damage(path: Path) -> str | None:
+    """What is wrong with a gzip file's compressed stream, None if it is whole: every
+    member is read to its end (zlib checks each one's CRC-32 and length), and nothing
+    but another member or zero padding follows one."""
+    d = zlib.decompressobj(_GZIP)
+    try:
+        with open(path, "rb") as f:
+            buf = b""
+            while True:
+                if len(buf) < 2:
+                    more = f.read(_CHUNK)
+                    if not more and not buf:
+                        break
+                    buf += more
+                if d.eof:  # a member ended: another one, zero padding, or garbage
+                    if buf[:2] == b"\x1f\x8b":
+                        d = zlib.decompressobj(_GZIP)
+                    elif not buf.strip(b"\0"):
+                        buf = b""
+                        continue
+                    else:
+                        return "bytes that are not gzip data follow its end"
+                d.decompress(buf, _CHUNK)  # output dropped; the limit bounds memory
+                buf = d.unused_data if d.eof else d.unconsumed_tail
+    except zlib.error as exc:
+        text = str(exc)
+        if "incorrect data check" in text or "incorrect length check" in text:
+            return "its checksum does not match its content (gzip CRC check failed)"
+        return f"its compressed data is corrupt ({text.split(': ', 1)[-1]})"
+    except OSError as exc:
+        return f"it cannot be read ({exc})"
+    if not d.eof:
+        return "it is truncated (the compressed stream ends before its end marker)"
+    return None
+
+
+class WholeFiles:
+    """Checks, in a thread while the import reads them, that the gzip sources can be
+    read whole. A damaged file must fail the import with what is wrong with it, not
+    with the rows its corruption garbled (nor import the rows before the damage)."""
+
+    def __init__(self, sources: list[SourceFile]) -> None:
+        self.paths = [s.path for s in sources if s.compression == "gzip"]
+        self._damage: list[tuple[Path, str]] = []
+        self._thread: threading.Thread | None = None
+        if self.paths:
+            self._thread = threading.Thread(target=self._run, name="gzip-check", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        for path in self.paths:
+            if why := gzip_damage(path):
+                self._damage.append((path, why))
+
+    def check(self) -> None:
+        """Waits for the check; raises InvalidInput naming each damaged file."""
+        if self._thread is not None:
+            self._thread.join()
+        if self._damage:
+            raise InvalidInput(" ".join(
+                f"{path}: the file is damaged: {why}; it cannot be read whole, so nothing was "
+                "imported (the stored data is unchanged). Download or export it again."
+                for path, why in self._damage))

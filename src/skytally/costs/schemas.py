@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any, Literal
 
 BadRowPolicy = Literal["reject", "quarantine"]
@@ -13,14 +13,15 @@ Granularity = Literal["day", "month"]
 Metric = Literal["BilledCost", "EffectiveCost"]
 
 ZERO = Decimal(0)
+_EXACT = Context(prec=80)
 
 
 def money(v: Decimal | None) -> Decimal | None:
     """Normalise a DECIMAL(38,18) value for display (trailing zeros removed, exact)."""
-    if v is None:
-        return None
-    q = v.normalize()
-    return q.quantize(Decimal(1)) if q == q.to_integral_value() else q
+    if v is None or not v.is_finite():
+        return v
+    q = v.normalize(_EXACT)  # the default context (28 digits) would round
+    return q.quantize(Decimal(1), context=_EXACT) if q == q.to_integral_value(context=_EXACT) else q
 
 
 @dataclass

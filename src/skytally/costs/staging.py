@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from skytally.errors import InvalidInput
 
-from .detect import Kind, SourceFile
+from .detect import READ_DECIMAL, Kind, SourceFile
 from .factored import FactoredMapper, UseExactPath
 from .mapping import DECIMAL_TYPE, build_select, quote_ident
 from .plan import refusal
@@ -142,12 +142,14 @@ def _csv_rejects(con: duckdb.DuckDBPyConnection, src: SourceFile,
                  table: str) -> list[tuple[RejectedRow, str]]:
     rows = con.execute(
         f"SELECT line, first(error_type ORDER BY column_idx), first(error_message ORDER BY column_idx), "
-        f"first(csv_line) FROM {table} GROUP BY line ORDER BY line"
+        f"first(column_name ORDER BY column_idx), first(csv_line) FROM {table} GROUP BY line ORDER BY line"
     ).fetchall()
     out = []
-    for line, etype, msg, raw in rows:
+    for line, etype, msg, column, raw in rows:
         raw = raw or ""
         err = f"{etype}: {msg}".splitlines()[0]
+        if etype == "CAST" and column in src.header and src.read_type(column) == READ_DECIMAL:
+            err += f" ({column} must be a finite number below 10^16 in size)"
         out.append((RejectedRow(str(src.path), int(line), err, rejected_money(src, raw)), raw))
     return out
 

@@ -7,7 +7,7 @@ rounding), which is what the CLI and the API answer with.
 from __future__ import annotations
 
 import json
-import re
+import math
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -20,14 +20,8 @@ from skytally.costs.models import CostImport
 from skytally.costs.schemas import money
 from skytally.store.base import utcnow
 
-_MARK = "\u0000dec:"
-_MARKED = re.compile(r'"\\u0000dec:(-?[0-9.]+(?:[eE][-+]?[0-9]+)?)"')
 
-
-def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        normal = money(value)
-        return _MARK + format(normal, "f") if normal is not None else None
+def _plain(value: Any) -> Any:
     if isinstance(value, BaseModel):
         return value.model_dump(mode="python")
     if isinstance(value, datetime):
@@ -35,10 +29,48 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
+def _encode(value: Any, indent: int | None, level: int, out: list[str]) -> None:
+    """JSON of `value` into `out`: Decimals as numbers with every digit, non-finite
+    numbers (no JSON for them) as null, anything else as json.dumps would with
+    `default=_plain`."""
+    if isinstance(value, Decimal):
+        out.append(format(money(value), "f") if value.is_finite() else "null")
+    elif isinstance(value, float):
+        out.append(json.dumps(value) if math.isfinite(value) else "null")
+    elif value is None or isinstance(value, (str, int, bool)):
+        out.append(json.dumps(value))
+    elif isinstance(value, dict | list | tuple):
+        items = list(value.items()) if isinstance(value, dict) else list(value)
+        opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
+        if not items:
+            out.append(opening + closing)
+            return
+        inner = "" if indent is None else "\n" + " " * (indent * (level + 1))
+        sep = ", " if indent is None else "," + inner
+        out.append(opening + inner)
+        for i, item in enumerate(items):
+            if i:
+                out.append(sep)
+            if isinstance(value, dict):
+                key, item = item
+                out.append(json.dumps(key if isinstance(key, str) else _key(key)) + ": ")
+            _encode(item, indent, level + 1, out)
+        out.append(("" if indent is None else "\n" + " " * (indent * level)) + closing)
+    else:
+        _encode(_plain(value), indent, level, out)
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, Decimal):
+        return format(money(key), "f") if key.is_finite() else str(key)
+    return json.dumps(key) if isinstance(key, (int, float, bool)) or key is None else str(key)
+
+
 def dumps(value: Any, indent: int | None = None) -> str:
     """JSON with Decimals as exact numbers."""
-    text = json.dumps(value, default=_default, indent=indent)
-    return _MARKED.sub(r"\1", text)
+    out: list[str] = []
+    _encode(value, indent, 0, out)
+    return "".join(out)
 
 
 def jsonable(value: Any) -> Any:

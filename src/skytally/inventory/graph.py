@@ -17,37 +17,57 @@ from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, 
 from azure.mgmt.resourcegraph import ResourceGraphClient
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions, ResultFormat
 
-from skytally.inventory.schemas import LiveResource
+from skytally.inventory.schemas import Container, LiveResource
 
 PAGE_SIZE = 1000  # Resource Graph's largest page
-# Ordered by id so that pages are stable while following $skipToken. Tags will be added
-# to this projection by the tag sync (access levels `tags` / `tags-writeback`).
-RESOURCES_QUERY = ("Resources | project id, name, type, resourceGroup, location, subscriptionId "
+# Ordered by id so that pages are stable while following $skipToken. The tags are stored
+# only for subscriptions at access level `tags` / `tags-writeback`.
+RESOURCES_QUERY = ("Resources | project id, name, type, resourceGroup, location, subscriptionId, tags "
                    "| order by id asc")
 SUBSCRIPTIONS_QUERY = ("ResourceContainers | where type =~ 'microsoft.resources/subscriptions' "
                        "| project id, subscriptionId | order by id asc")
+# The subscriptions and resource groups with their tags (and which subscriptions are readable).
+CONTAINERS_QUERY = ("ResourceContainers | project id, name, type, resourceGroup, subscriptionId, tags "
+                    "| order by id asc")
+SUBSCRIPTION_TYPE = "microsoft.resources/subscriptions"
 
 
 class GraphIncomplete(Exception):
     """Resource Graph did not give the whole result (truncated without a skip token)."""
 
 
-def rows(client: ResourceGraphClient, query: str, subscriptions: Sequence[str], *,
-         page_size: int = PAGE_SIZE) -> Iterator[dict[str, Any]]:
-    """Every row of a query over these subscriptions, page after page."""
+def pages(client: ResourceGraphClient, query: str, subscriptions: Sequence[str], *,
+          page_size: int = PAGE_SIZE) -> Iterator[list[dict[str, Any]]]:
+    """Every page of a query over these subscriptions, one after the other (only one page is
+    held at a time). A result that ends short of the total Resource Graph announced, or is
+    truncated without a skip token, raises `GraphIncomplete`: never a silent truncation."""
     token: str | None = None
+    total: int | None = None
+    seen = 0
     while True:
         options = QueryRequestOptions(top=page_size, skip_token=token, result_format=ResultFormat.OBJECT_ARRAY)
         response = client.resources(QueryRequest(subscriptions=list(subscriptions), query=query, options=options))
         data: Any = response.data or []
         if not isinstance(data, list):
             raise GraphIncomplete("Resource Graph answered in table format; expected an object array")
-        yield from data
+        if total is None and response.total_records is not None:
+            total = int(response.total_records)
+        seen += len(data)
+        yield data
         token = response.skip_token
         if not token:
             if str(response.result_truncated or "false").lower() == "true":
                 raise GraphIncomplete("Resource Graph truncated the result without a skip token")
+            if total is not None and seen != total:
+                raise GraphIncomplete(f"Resource Graph announced {total} rows but its pages held {seen}")
             return
+
+
+def rows(client: ResourceGraphClient, query: str, subscriptions: Sequence[str], *,
+         page_size: int = PAGE_SIZE) -> Iterator[dict[str, Any]]:
+    """Every row of a query over these subscriptions, page after page."""
+    for page in pages(client, query, subscriptions, page_size=page_size):
+        yield from page
 
 
 def readable_subscriptions(client: ResourceGraphClient, subscriptions: Sequence[str]) -> set[str]:
@@ -57,8 +77,20 @@ def readable_subscriptions(client: ResourceGraphClient, subscriptions: Sequence[
 
 def list_resources(client: ResourceGraphClient, subscription_id: str, *,
                    page_size: int = PAGE_SIZE) -> list[LiveResource]:
-    """Every resource of one subscription."""
+    """Every resource of one subscription (small listings; the sync streams `resource_pages`)."""
     return [LiveResource.from_row(r) for r in rows(client, RESOURCES_QUERY, [subscription_id], page_size=page_size)]
+
+
+def resource_pages(client: ResourceGraphClient, subscriptions: Sequence[str], *,
+                   page_size: int = PAGE_SIZE) -> Iterator[list[LiveResource]]:
+    """The resources of these subscriptions, one page at a time."""
+    for page in pages(client, RESOURCES_QUERY, subscriptions, page_size=page_size):
+        yield [LiveResource.from_row(r) for r in page]
+
+
+def containers(client: ResourceGraphClient, subscriptions: Sequence[str]) -> list[Container]:
+    """The readable subscriptions and resource groups among these, with their tags."""
+    return [Container.from_row(r) for r in rows(client, CONTAINERS_QUERY, subscriptions)]
 
 
 # Failures `describe` words precisely (others are logged with their trace as well).

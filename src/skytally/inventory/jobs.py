@@ -1,5 +1,6 @@
 """Inventory jobs.
 
+- `tags.push`: write one account's pending tag changes to Azure (`push`); resumable.
 - `inventory.sync`: list the resources of every Azure tenant — or of one (`account_id`) —
   with Resource Graph and replace the stored inventory. Daily; idempotent (a second run
   stores the same set). Per-subscription failures are collected (partial result, the
@@ -16,12 +17,14 @@ from huey import crontab
 from skytally.accounts import repo as accounts_repo
 from skytally.accounts.context import AccountsEnv
 from skytally.errors import InvalidInput, UserError
-from skytally.inventory import service
+from skytally.inventory import push, service
 from skytally.inventory.schemas import SubscriptionOutcome
+from skytally.jobs.models import JobRun
 from skytally.jobs.registry import job
 from skytally.jobs.runner import JobContext, PartialFailure
 
 SYNC = "inventory.sync"
+PUSH = push.PUSH
 
 
 @job(SYNC, title="Sync resource inventory", schedule=crontab(minute="23", hour="2"),
@@ -61,3 +64,23 @@ def sync_inventory(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     if failures:
         raise PartialFailure(out)
     return out
+
+
+@job(PUSH, title="Push tag changes to Azure", scope="workspace")
+def push_tags(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Write one account's pending tag changes to its tags-writeback subscriptions.
+    Partial when a change failed or a subscription's access was lost."""
+    env = AccountsEnv(ctx.settings, ctx.vault)
+    try:
+        account_id = int(params["account_id"])
+    except (KeyError, TypeError, ValueError):
+        raise InvalidInput("tags.push needs the account_id to push") from None
+    with ctx.db.session() as session:
+        run = session.get(JobRun, ctx.run_id)
+        pushed_by = run.queued_by if run is not None else "installation"
+    result = push.push_account(ctx.db, env, account_id, subscription_id=params.get("subscription_id"),
+                               pushed_by=pushed_by, run_id=ctx.run_id, progress=ctx.progress)
+    stopped = [f"{sid}: {r['stopped']}" for sid, r in result["subscriptions"].items() if r["stopped"]]
+    if result["failed"] or stopped:
+        raise PartialFailure({**result, "stopped": stopped})
+    return result

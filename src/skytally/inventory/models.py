@@ -8,8 +8,8 @@
   success, status and message. A subscription "is inventoried" once `last_success_at` is
   set; only then may its cost rows be called `resource_gone`.
 
-Tags are not here yet: the tag tables (Azure value at the last sync, wanted value, source)
-will hang off `InventoryResource.id` when the tag part of the inventory is built.
+The tags (Azure's value at the last sync, the wanted value, source, state) are in
+`tag_models`, one row per resource and key.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from skytally.store.base import Base, UTCDateTime, utcnow
@@ -30,7 +30,8 @@ class SyncStatus(StrEnum):
 
 class InventoryResource(Base):
     __tablename__ = "inventory_resources"
-    __table_args__ = (UniqueConstraint("account_id", "resource_id"),)
+    __table_args__ = (UniqueConstraint("account_id", "resource_id"),
+                      Index("ix_inventory_resources_name", "name"), Index("ix_inventory_resources_type", "type"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("cloud_accounts.id", ondelete="CASCADE"), index=True)
@@ -38,7 +39,7 @@ class InventoryResource(Base):
     resource_id: Mapped[str] = mapped_column(Text)  # lower-cased ARM id
     name: Mapped[str] = mapped_column(String(400), default="")
     type: Mapped[str] = mapped_column(String(200), default="")  # lower-case, as Resource Graph gives it
-    resource_group: Mapped[str] = mapped_column(String(200), default="")
+    resource_group: Mapped[str] = mapped_column(String(200), default="")  # lower case
     location: Mapped[str] = mapped_column(String(64), default="")
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

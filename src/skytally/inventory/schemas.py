@@ -19,13 +19,38 @@ class LiveResource:
     resource_group: str
     location: str
     subscription_id: str
+    tags: dict[str, str] | None = None  # as Azure has them (exact key casing); None: no tags
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> LiveResource:
         return cls(resource_id=str(row.get("id") or ""), name=str(row.get("name") or ""),
                    type=str(row.get("type") or "").lower(), resource_group=str(row.get("resourceGroup") or ""),
                    location=str(row.get("location") or ""),
-                   subscription_id=str(row.get("subscriptionId") or "").lower())
+                   subscription_id=str(row.get("subscriptionId") or "").lower(), tags=tag_map(row.get("tags")))
+
+
+def tag_map(raw: Any) -> dict[str, str] | None:
+    """Azure's tags as a {name: value} dict (names as Azure spells them)."""
+    if not isinstance(raw, dict) or not raw:
+        return None
+    return {str(k): "" if v is None else str(v) for k, v in raw.items()}
+
+
+@dataclass(frozen=True)
+class Container:
+    """A subscription (resource_group "") or a resource group, with its tags."""
+
+    subscription_id: str
+    resource_group: str
+    name: str
+    tags: dict[str, str] | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Container:
+        is_sub = str(row.get("type") or "").lower() == "microsoft.resources/subscriptions"
+        return cls(subscription_id=str(row.get("subscriptionId") or "").lower(),
+                   resource_group="" if is_sub else str(row.get("resourceGroup") or row.get("name") or "").lower(),
+                   name=str(row.get("name") or ""), tags=tag_map(row.get("tags")))
 
 
 @dataclass

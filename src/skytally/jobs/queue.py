@@ -14,7 +14,6 @@ from huey import Huey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
 from skytally.config import Settings
-from skytally.errors import ConfigurationError
 from skytally.jobs import service
 from skytally.jobs.registry import JobSpec, load_all
 from skytally.jobs.runner import JobEnvironment, bind_environment, run_job
@@ -78,10 +77,7 @@ def build_huey(settings: Settings, *, immediate: bool = False) -> Huey:
         return Huey("skytally", immediate=True)
     url = settings.queue_url
     if url:
-        if not url.startswith(("redis://", "rediss://", "unix://")):
-            raise ConfigurationError(
-                f"SKYTALLY_QUEUE_URL must be a redis:// URL, got {url.split('://')[0]}://…"
-            )
+        settings.check_queue_url()
         return RedisHuey("skytally", url=url)
     settings.prepare()
     return SqliteHuey("skytally", filename=str(settings.data_dir / "jobs.db"))

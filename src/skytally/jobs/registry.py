@@ -70,4 +70,4 @@ def load_all() -> dict[str, JobSpec]:
 
 # Modules that declare jobs. Each capability adds its own `jobs` module here.
 JOB_MODULES: list[str] = ["skytally.jobs.maintenance", "skytally.accounts.jobs", "skytally.costs.jobs",
-                         "skytally.inventory.jobs"]
+                         "skytally.inventory.jobs", "skytally.licences.jobs"]

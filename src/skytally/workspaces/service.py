@@ -7,6 +7,8 @@ the actor cannot see is reported as not found, so its existence does not leak.
 
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,9 +27,14 @@ from skytally.workspaces.schemas import (
     WorkspaceOut,
 )
 
-# A verifiable hash to compare against when the email is unknown, so a wrong email
-# costs the same time as a wrong password and does not reveal which accounts exist.
-_DUMMY_HASH = hash_password("not-a-real-password-for-timing")
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A verifiable hash to compare against when the email is unknown, so a wrong email
+    costs the same time as a wrong password and does not reveal which accounts exist.
+    Made on first use: an argon2 hash costs ~0.1-0.7 s, which no CLI command should pay
+    at import."""
+    return hash_password("not-a-real-password-for-timing")
 
 
 def ensure_organisation(session: Session, name: str = "My organisation") -> Organisation:
@@ -73,7 +80,7 @@ def create_user(session: Session, actor: Actor | None, data: UserCreate) -> User
 def authenticate(session: Session, email: str, password: str) -> Actor:
     user = repo.user_by_email(session, email)
     if user is None or not user.is_active:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy_hash(), password)
         raise NotAuthenticated("wrong email or password")
     if not verify_password(user.password_hash, password):
         raise NotAuthenticated("wrong email or password")

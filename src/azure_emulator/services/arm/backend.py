@@ -181,12 +181,13 @@ def create_or_update_group(
             if tags is not None:
                 existing.tags.clear()
                 existing.tags.update(tags)
+                existing.tags_written = True
                 bump_tags_version(world)
             return existing, False
         if not location:
             raise arm_error(400, "LocationRequired", "The location property is required for this definition.")
         rg = ResourceGroup(name=name, subscription_id=sub.subscription_id, location=location.replace(" ", "").lower(),
-                           tags=dict(tags or {}))
+                           tags=dict(tags or {}), tags_written=tags is not None)
         sub.resource_groups[name.lower()] = rg
         structural_change(world)
         return rg, True

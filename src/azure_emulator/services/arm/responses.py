@@ -56,7 +56,7 @@ def resource_group_json(rg: ResourceGroup) -> dict[str, Any]:
         "type": "Microsoft.Resources/resourceGroups",
         "location": rg.location,
     }
-    if rg.tags:
+    if rg.tags or rg.tags_written:
         body["tags"] = dict(rg.tags)
     body["properties"] = {"provisioningState": "Succeeded"}
     return body

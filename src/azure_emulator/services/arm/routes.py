@@ -8,6 +8,8 @@ Every handler: api-version first (``MissingApiVersionParameter``), then the bear
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -27,8 +29,14 @@ from azure_emulator.services.arm.common import (
     require_api_version,
 )
 from azure_emulator.services.arm.filters import compile_filter
-from azure_emulator.services.arm.tags_routes import tags_at_scope
+from azure_emulator.services.arm.tags_routes import (
+    tag_name,
+    tag_names_list,
+    tag_value,
+    tags_at_scope,
+)
 from azure_emulator.services.authorization import rbac
+from azure_emulator.services.locks import backend as locks
 from azure_emulator.world.model import Subscription
 
 _GUIDISH = r"[^/]+"
@@ -54,7 +62,10 @@ async def list_tenants(request: Request) -> Response:
 async def list_subscriptions(request: Request) -> Response:
     principal, _ = _caller(request)
     subs = backend.visible_subscriptions(get_world(request), principal)
-    return json_response(paged(request, subs, R.subscription_json, base_urls(request).arm))
+    body = paged(request, subs, R.subscription_json, base_urls(request).arm)
+    # Azure's answer carries the total (not in the 2022-12-01 spec; seen on the wire).
+    body["count"] = {"type": "Total", "value": len(subs)}
+    return json_response(body)
 
 
 async def get_subscription(request: Request) -> Response:
@@ -121,11 +132,15 @@ async def resource_group(request: Request) -> Response:
         rg = sub.resource_groups.get(name.lower())
         if rg is None:
             raise backend.resource_group_not_found(name)
+        locks.check(world, rg.id, "delete", include_below=True)
         backend.delete_group(world, sub, rg)
         op = _start_operation(request, sub.subscription_id)
-        location = f"{base_urls(request).arm}/subscriptions/{sub.subscription_id}/operationresults/{op}?api-version={version}"
-        return empty_response(202, {"Location": location, "Retry-After": "0"})
+        return empty_response(202, _pending_headers(request, sub.subscription_id, op, version))
     rbac.authorize(world, principal, "Microsoft.Resources/subscriptions/resourceGroups/write", scope)
+    if name.lower() in sub.resource_groups:
+        locks.check(world, sub.resource_groups[name.lower()].id, "write")
+    else:
+        locks.check(world, scope, "write")
     body = await read_json(request)
     tags = body.get("tags")
     if tags is not None:
@@ -141,22 +156,51 @@ async def resource_group(request: Request) -> Response:
     return json_response(R.resource_group_json(rg), 201 if created else 200)
 
 
-def _start_operation(request: Request, subscription_id: str) -> str:
-    world = get_world(request)
-    ops = world.derived.setdefault("arm_operations", {})
+# A long-running delete as Azure runs it: 202 with Retry-After 15 at the start and on each poll
+# until it has run LRO_SECONDS. Time is the emulator's clock, and each poll answered 202 counts
+# as the Retry-After the client was told to wait: a client that polls at once still sees 202
+# LRO_SECONDS / LRO_RETRY_AFTER times, and a test may advance the clock instead of sleeping.
+LRO_RETRY_AFTER = 15
+LRO_SECONDS = 45
+
+
+@dataclass(slots=True)
+class ArmOperation:
+    subscription_id: str
+    started: datetime
+    polls: int = 0
+
+    def done(self, now: datetime) -> bool:
+        waited = max((now - self.started).total_seconds(), self.polls * LRO_RETRY_AFTER)
+        return waited >= LRO_SECONDS
+
+
+def _operations(request: Request) -> dict[str, ArmOperation]:
+    ops = get_world(request).derived.setdefault("arm_operations", {})
     assert isinstance(ops, dict)
+    return ops
+
+
+def _start_operation(request: Request, subscription_id: str) -> str:
     op = uuid.uuid4().hex.upper()
-    ops[op] = {"subscription": subscription_id.lower(), "status": "Succeeded"}
+    _operations(request)[op] = ArmOperation(subscription_id.lower(), get_world(request).clock.now())
     return op
 
 
+def _pending_headers(request: Request, subscription_id: str, op: str, version: str) -> dict[str, str]:
+    location = f"{base_urls(request).arm}/subscriptions/{subscription_id}/operationresults/{op}?api-version={version}"
+    return {"Location": location, "Retry-After": str(LRO_RETRY_AFTER)}
+
+
 async def operation_result(request: Request) -> Response:
-    principal, _ = _caller(request)
-    _sub(request, principal)
-    ops = get_world(request).derived.get("arm_operations") or {}
-    assert isinstance(ops, dict)
-    if request.path_params["op"].upper() not in ops:
+    principal, version = _caller(request)
+    sub = _sub(request, principal)
+    op = _operations(request).get(request.path_params["op"].upper())
+    if op is None or op.subscription_id != sub.subscription_id.lower():
         raise arm_error(404, "OperationNotFound", "The operation could not be found.")
+    if not op.done(get_world(request).clock.now()):
+        op.polls += 1
+        return empty_response(202, _pending_headers(request, sub.subscription_id, request.path_params["op"], version))
     return empty_response(200)
 
 
@@ -248,6 +292,9 @@ router = Router(
         ArmRoute(r"/subscriptions", list_subscriptions, ["GET"]),
         ArmRoute(r"(?P<scope>(?:/.*)?)/providers/Microsoft\.Resources/tags/default", tags_at_scope,
                  ["GET", "PUT", "PATCH", "DELETE"]),
+        ArmRoute(_SUB + r"/tagNames", tag_names_list, ["GET"]),
+        ArmRoute(_SUB + r"/tagNames/(?P<name>[^/]+)", tag_name, ["PUT", "DELETE"]),
+        ArmRoute(_SUB + r"/tagNames/(?P<name>[^/]+)/tagValues/(?P<value>[^/]+)", tag_value, ["PUT", "DELETE"]),
         ArmRoute(_SUB, get_subscription, ["GET"]),
         ArmRoute(_SUB + r"/locations", list_locations, ["GET"]),
         ArmRoute(_SUB + r"/resourcegroups", list_resource_groups, ["GET"]),

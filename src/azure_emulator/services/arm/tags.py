@@ -47,6 +47,22 @@ UNTAGGABLE_TYPES = frozenset(
 )
 
 
+# Providers that store tag names lower-cased whatever the casing sent (Notification Hubs:
+# Azure/azure-powershell#6367, "Confirmed that behavior is only found on NotificationHubs").
+LOWERCASE_NAME_TYPES = frozenset(
+    t.lower() for t in ("Microsoft.NotificationHubs/namespaces", "Microsoft.NotificationHubs/namespaces/notificationHubs")
+)
+# Predefined tag names (Tags_CreateOrUpdate) may not start with these (resources.json).
+RESERVED_PREFIXES = ("microsoft", "azure", "windows")
+
+
+def provider_normalise(tags: dict[str, str], resource_type: str) -> dict[str, str]:
+    """What the resource provider stores: some providers lower-case tag names."""
+    if resource_type.lower() in LOWERCASE_NAME_TYPES:
+        return {k.lower(): v for k, v in tags.items()}
+    return tags
+
+
 def supports_tags(resource_type: str) -> bool:
     return resource_type.lower() not in UNTAGGABLE_TYPES
 
@@ -115,15 +131,18 @@ def check_count(tags: dict[str, str], resource_type: str) -> None:
 
 
 def merge(current: dict[str, str], incoming: dict[str, str]) -> dict[str, str]:
-    """Add new names and update existing ones (case-insensitively; the incoming casing wins)."""
+    """Add new names and update existing ones case-insensitively. An existing name keeps the
+    casing it was first written with (``Env`` merged as ``ENV`` stays ``Env``, with the new
+    value): changing a name's casing takes a Delete, then a Merge."""
     result = dict(current)
     lower_map = {k.lower(): k for k in result}
     for name, value in incoming.items():
         old = lower_map.get(name.lower())
         if old is not None:
-            del result[old]
-        result[name] = value
-        lower_map[name.lower()] = name
+            result[old] = value
+        else:
+            result[name] = value
+            lower_map[name.lower()] = name
     return result
 
 
@@ -153,6 +172,7 @@ def apply(current: dict[str, str], operation: str, incoming: dict[str, str], res
             "InvalidTagOperation",
             f"The tag operation '{operation}' is invalid. Allowed operations are 'Merge', 'Replace' and 'Delete'.",
         )
+    result = provider_normalise(result, resource_type)
     check_count(result, resource_type)
     return result
 

@@ -14,9 +14,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from azure_emulator.core.auth import require_principal
-from azure_emulator.core.context import get_world
+from azure_emulator.core.context import get_runtime, get_world
 from azure_emulator.core.errors import arm_error
-from azure_emulator.services.arm import backend
+from azure_emulator.services.arm import backend, tagnames
 from azure_emulator.services.arm import tags as rules
 from azure_emulator.services.arm.common import (
     ParsedScope,
@@ -29,6 +29,8 @@ from azure_emulator.services.arm.common import (
 )
 from azure_emulator.services.arm.responses import tags_json
 from azure_emulator.services.authorization import rbac
+from azure_emulator.services.locks import backend as locks
+from azure_emulator.services.policy import backend as policy
 from azure_emulator.world.model import World
 
 _ACTIONS = {
@@ -95,27 +97,84 @@ async def tags_at_scope(request: Request) -> Response:
         return json_response(tags_json(target.scope_id, tags or {}))
     if target.tags is None:
         raise rules.untaggable(target.type)
+    tags_path = f"{target.scope_id}/providers/Microsoft.Resources/tags/default"
     if method == "DELETE":
         with world.lock:
+            locks.check(world, target.scope_id, "delete", message_scope=tags_path)
+            policy.check(world, target.scope_id, target.type, {})
             target.write(world, {})
+            _journal(request, principal, target, "DeleteAll", {})
         return empty_response(200)
+    locks.check(world, target.scope_id, "write", message_scope=tags_path)
     body = await read_json(request)
     props = body.get("properties")
     if not isinstance(props, dict) or "tags" not in props:
         raise arm_error(400, "InvalidRequestContent", "The request content was invalid: 'properties.tags' is required.")
     incoming = rules.validate(props["tags"] or {}, target.type)
+    operation = "Replace"
+    if method == "PATCH":
+        operation = body.get("operation")  # type: ignore[assignment]
+        if not isinstance(operation, str):
+            raise arm_error(
+                400,
+                "InvalidRequestContent",
+                "The request content was invalid: 'operation' is required (Merge, Replace or Delete).",
+            )
     with world.lock:
-        current = dict(target.tags or {})
-        if method == "PUT":
-            new = rules.apply(current, "Replace", incoming, target.type)
-        else:
-            operation = body.get("operation")
-            if not isinstance(operation, str):
-                raise arm_error(
-                    400,
-                    "InvalidRequestContent",
-                    "The request content was invalid: 'operation' is required (Merge, Replace or Delete).",
-                )
-            new = rules.apply(current, operation, incoming, target.type)
+        locks.check(world, target.scope_id, "write", message_scope=tags_path)
+        new = rules.apply(dict(target.tags or {}), operation, incoming, target.type)
+        policy.check(world, target.scope_id, target.type, new)
         target.write(world, new)
+        _journal(request, principal, target, operation.capitalize(), incoming)
     return json_response(tags_json(target.scope_id, target.tags or {}))
+
+
+def _journal(request: Request, principal: Any, target: _Target, operation: str, tags: dict[str, str]) -> None:
+    get_runtime(request).tag_writes.add({
+        "time": get_world(request).clock.now().isoformat(), "method": request.method, "operation": operation,
+        "scope": target.scope_id, "tags": dict(tags), "result": dict(target.tags or {}),
+        "principal": getattr(principal, "object_id", None),
+    })
+
+
+# --- predefined tag names: /subscriptions/{id}/tagNames[/{name}[/tagValues/{value}]] -------------
+
+
+def _tag_names_begin(request: Request) -> tuple[World, Any, Any]:
+    require_api_version(request)
+    principal = require_principal(request, api="arm")
+    world = get_world(request)
+    sub = backend.get_subscription(world, principal, request.path_params["sub"])
+    rbac.authorize(world, principal, _ACTIONS[request.method], f"/subscriptions/{sub.subscription_id}")
+    return world, principal, sub
+
+
+async def tag_names_list(request: Request) -> Response:
+    """Tags_List (one page: the summary is computed on each call)."""
+    world, _, sub = _tag_names_begin(request)
+    with world.lock:
+        return json_response({"value": tagnames.summary(sub)})
+
+
+async def tag_name(request: Request) -> Response:
+    """Tags_CreateOrUpdate (PUT: 201 created, 200 existing) and Tags_Delete (200, 204 absent)."""
+    world, _, sub = _tag_names_begin(request)
+    name = request.path_params["name"]
+    locks.check(world, f"/subscriptions/{sub.subscription_id}", "write" if request.method == "PUT" else "delete")
+    with world.lock:
+        if request.method == "DELETE":
+            return empty_response(200 if tagnames.delete_name(sub, name) else 204)
+        body, created = tagnames.create_name(sub, name)
+    return json_response(body, 201 if created else 200)
+
+
+async def tag_value(request: Request) -> Response:
+    """Tags_CreateOrUpdateValue (PUT: 201 / 200) and Tags_DeleteValue (200, 204 absent)."""
+    world, _, sub = _tag_names_begin(request)
+    name, value = request.path_params["name"], request.path_params["value"]
+    locks.check(world, f"/subscriptions/{sub.subscription_id}", "write" if request.method == "PUT" else "delete")
+    with world.lock:
+        if request.method == "DELETE":
+            return empty_response(200 if tagnames.delete_value(sub, name, value) else 204)
+        body, created = tagnames.create_value(sub, name, value)
+    return json_response(body, 201 if created else 200)

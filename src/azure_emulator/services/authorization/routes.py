@@ -14,7 +14,9 @@ from starlette.routing import Router
 
 from azure_emulator.core.auth import Principal, require_principal
 from azure_emulator.core.context import base_urls, get_world
+from azure_emulator.core.errors import arm_error
 from azure_emulator.services.arm.common import (
+    GUID_RE,
     ArmRoute,
     ParsedScope,
     empty_response,
@@ -88,10 +90,12 @@ async def list_role_definitions(request: Request) -> Response:
 async def get_role_definition(request: Request) -> Response:
     principal, scope, _ = _begin(request)
     _require_any_access(request, principal, scope, "Microsoft.Authorization/roleDefinitions/read")
-    role_id = request.path_params["role"].lower()
-    role = get_world(request).role_definitions.get(role_id)
+    given = request.path_params["role"]
+    if not GUID_RE.match(given):
+        raise arm_error(400, "InvalidRoleDefinitionId", f"The role definition ID '{given}' is not valid.")
+    role = get_world(request).role_definitions.get(given.lower())
     if role is None:
-        raise backend.role_definition_not_found(role_id)
+        raise backend.role_definition_not_found(given)
     return json_response(R.role_definition_json(scope.path, role))
 
 

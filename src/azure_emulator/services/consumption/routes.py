@@ -4,8 +4,8 @@
 ``GET /{scope}/providers/Microsoft.Billing/billingPeriods/{YYYYMM}/providers/Microsoft.Consumption/usageDetails``
 
 - scope: subscription, billing account, billing profile / invoice section (MCA), department (EA)
-- ``$filter=properties/usageStart ge 'YYYY-MM-DD' and properties/usageEnd le 'YYYY-MM-DD'``
-  (also ``properties/chargeType eq '…'``); default: the open billing period
+- ``$filter`` on ``properties/usageStart`` / ``properties/usageEnd`` with ge, gt, le, lt, eq
+  (both bound the row's day), ``properties/chargeType eq '…'``; default: the open billing period
 - ``metric=actualcost|amortizedcost|usage``, ``$top`` (1–1000, default 1000), ``nextLink`` with an
   opaque ``$skiptoken``
 - EA accounts answer ``kind: legacy`` items, MCA ``kind: modern``. No data: 200 ``{"value": []}``.
@@ -41,29 +41,39 @@ from azure_emulator.world.costs.model import RESERVED
 from azure_emulator.world.costs.report import invoice_for
 
 READ = "Microsoft.Consumption/usageDetails/read"
-_COND = re.compile(r"^\s*properties/(usageStart|usageEnd|chargeType)\s+(ge|le|eq)\s+'([^']*)'\s*$", re.I)
+_COND = re.compile(r"^\s*properties/(usageStart|usageEnd|chargeType)\s+(ge|gt|le|lt|eq)\s+'([^']*)'\s*$", re.I)
 
 
 def _filter(text: str) -> tuple[date | None, date | None, str | None]:
-    start = end = None
+    """The first and last day a ``$filter`` admits, and its charge type.
+
+    A usage detail is one day's charge, so its usageStart and its usageEnd are that day:
+    every date condition, on either property and with any operator, bounds the same day.
+    """
+    start: date | None = None
+    end: date | None = None
     charge = None
     for cond in re.split(r"\s+and\s+", text.strip(), flags=re.I) if text.strip() else []:
         m = _COND.match(cond)
         if m is None:
-            raise arm_error(400, "BadRequest", f"Invalid $filter '{text}'. Supported: properties/usageStart ge, "
-                            "properties/usageEnd le, properties/chargeType eq, combined with 'and'.")
-        field, value = m.group(1).lower(), m.group(3)
+            raise arm_error(400, "BadRequest", f"Invalid $filter '{text}'. Supported: properties/usageStart and "
+                            "properties/usageEnd with ge, gt, le, lt or eq, properties/chargeType eq, combined with 'and'.")
+        field, op, value = m.group(1).lower(), m.group(2).lower(), m.group(3)
         if field == "chargetype":
+            if op != "eq":
+                raise arm_error(400, "BadRequest", f"Invalid $filter '{text}': properties/chargeType supports only eq.")
             charge = value
             continue
         try:
             day = date.fromisoformat(value[:10])
         except ValueError:
             raise arm_error(400, "BadRequest", f"Invalid date '{value}' in $filter.") from None
-        if field == "usagestart":
-            start = day
-        else:
-            end = day
+        low = {"ge": day, "gt": day + timedelta(days=1), "eq": day}.get(op)
+        high = {"le": day, "lt": day - timedelta(days=1), "eq": day}.get(op)
+        if low is not None:
+            start = low if start is None else max(start, low)
+        if high is not None:
+            end = high if end is None else min(end, high)
     return start, end, charge
 
 
@@ -83,7 +93,7 @@ async def usage_details(request: Request) -> Response:
             raise arm_error(400, "BadRequest", f"Invalid billing period '{period}'.")
         p0 = date(int(period[:4]), int(period[4:]), 1)
         start, end = max(start or p0, p0), min(end or next_month(p0) - timedelta(days=1), next_month(p0) - timedelta(days=1))
-    start = start or month_start(current.date())
+    start = start or month_start(end or current.date())
     end = end or current.date()
     metric = {"actualcost": "ActualCost", "usage": "ActualCost", "amortizedcost": "AmortizedCost"}.get(
         q.get("metric", "actualcost").lower())

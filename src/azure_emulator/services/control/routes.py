@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -207,16 +208,58 @@ async def consents(request: Request) -> Response:
 
 
 async def requests_get(request: Request) -> Response:
+    """The request log, filtered by ``path_contains``, ``method``, ``status`` and ``fault``
+    (``none`` for requests without an injected fault); ``count=true`` answers only the count."""
     entries = get_runtime(request).log.snapshot()
-    path = request.query_params.get("path_contains")
+    q = request.query_params
+    path = q.get("path_contains")
     if path:
-        entries = [e for e in entries if path in e["path"]]
+        entries = [e for e in entries if path.lower() in e["path"].lower()]
+    if q.get("method"):
+        entries = [e for e in entries if e["method"] == q["method"].upper()]
+    if q.get("status"):
+        entries = [e for e in entries if str(e["status"]) == q["status"]]
+    if q.get("fault"):
+        want = None if q["fault"] == "none" else q["fault"]
+        entries = [e for e in entries if e.get("fault") == want]
+    if q.get("count") == "true":
+        return JsonResponse({"count": len(entries)})
     return JsonResponse({"value": entries})
 
 
 async def requests_delete(request: Request) -> Response:
     get_runtime(request).log.clear()
     return JsonResponse({"value": []})
+
+
+async def requests_config(request: Request) -> Response:
+    """``{"maxlen": N}``: how many requests the log keeps (default 20 000; the log is emptied)."""
+    data = await _json(request)
+    log = get_runtime(request).log
+    maxlen = int(data.get("maxlen", log.entries.maxlen or 20000))
+    if maxlen < 1:
+        raise backend.ControlError(400, "maxlen must be positive")
+    log.entries = collections.deque(maxlen=maxlen)
+    return JsonResponse({"maxlen": maxlen})
+
+
+async def tag_writes(request: Request) -> Response:
+    """Tag writes ARM applied, in order (``seq``): ``scope_contains``, ``since_seq``, ``count=true``.
+    DELETE empties the journal."""
+    journal = get_runtime(request).tag_writes
+    if request.method == "DELETE":
+        journal.clear()
+        return JsonResponse({"value": []})
+    entries = journal.snapshot()
+    q = request.query_params
+    if q.get("scope_contains"):
+        needle = q["scope_contains"].lower()
+        entries = [e for e in entries if needle in e["scope"].lower()]
+    if q.get("since_seq"):
+        entries = [e for e in entries if e["seq"] > int(q["since_seq"])]
+    if q.get("count") == "true":
+        return JsonResponse({"count": len(entries)})
+    return JsonResponse({"value": entries})
 
 
 async def entra_settings(request: Request) -> Response:
@@ -253,6 +296,8 @@ _R = [
     ("/consents", consents, ["GET"]),
     ("/requests", requests_get, ["GET"]),
     ("/requests", requests_delete, ["DELETE"]),
+    ("/requests/config", requests_config, ["POST"]),
+    ("/tag-writes", tag_writes, ["GET", "DELETE"]),
     ("/entra", entra_settings, ["GET", "POST"]),
 ]
 router = Router(routes=[Route(path, _handler(fn), methods=methods) for path, fn, methods in _R])

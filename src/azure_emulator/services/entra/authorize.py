@@ -18,6 +18,7 @@ from azure_emulator.services.entra.clients import is_alias, redirect_uri_allowed
 from azure_emulator.services.entra.scopes import (
     ScopeRequest,
     admin_consent,
+    admin_consent_only,
     ensure_service_principal,
     grant_delegated,
     is_admin,
@@ -191,7 +192,7 @@ def _scopes(request: Request, flow: Flow, user: User, now: datetime) -> ScopeReq
 def _admin_consent_screen(request: Request, flow: Flow, app: Application, user: User) -> Response:
     world = get_world(request)
     publisher = world.tenants[app.home_tenant_id].display_name
-    lines = permission_lines(app, None, [], application=True)
+    lines = permission_lines(app, None, [], application=True, only=admin_consent_only(flow.params.get("scope")))
     return _html(pages.consent_page(request.url.path, flow.id, app.display_name, publisher, user.user_principal_name,
                                     lines, org_option=False, for_org=True, need_admin=not is_admin(user)))
 
@@ -210,7 +211,7 @@ def _consent_decision(request: Request, flow: Flow, app: Application, user: User
             if "state" in flow.params:
                 params["state"] = flow.params["state"]
             return _redirect(flow.params["redirect_uri"], params)
-        admin_consent(world, tenant, app, now)
+        admin_consent(world, tenant, app, now, admin_consent_only(flow.params.get("scope")))
         params = {"admin_consent": "True", "tenant": tenant.tenant_id}
         if "state" in flow.params:
             params["state"] = flow.params["state"]

@@ -144,12 +144,23 @@ def app_roles_for(tenant: Tenant, sp: ServicePrincipal, resource_app_id: str) ->
     )
 
 
-def admin_consent(world: World, tenant: Tenant, app: Application, now: datetime) -> ServicePrincipal:
-    """Grant everything the app statically requires in ``tenant`` (tenant-wide)."""
+def admin_consent_only(scope: str | None) -> set[str] | None:
+    """The permissions a v2.0 admin consent names in ``scope`` (``…/User.Read.All …``), or
+    None for ``/.default`` (everything the app statically requires)."""
+    names = {s.rsplit("/", 1)[-1] for s in (scope or "").split() if s}
+    names.discard(".default")
+    return names or None
+
+
+def admin_consent(world: World, tenant: Tenant, app: Application, now: datetime, only: set[str] | None = None) -> ServicePrincipal:
+    """Grant what the app statically requires in ``tenant`` (tenant-wide): all of it, or
+    only the permissions named in the consent request (``only``)."""
     with world.lock:
         sp = ensure_service_principal(tenant, app, now)
         by_resource: dict[tuple[str, str], list[str]] = {}
         for perm in app.required_permissions:
+            if only is not None and perm.value not in only:
+                continue
             by_resource.setdefault((perm.resource_app_id, perm.kind), []).append(perm.value)
         for (resource_app_id, kind), values in by_resource.items():
             if kind == "Application":
@@ -160,11 +171,14 @@ def admin_consent(world: World, tenant: Tenant, app: Application, now: datetime)
         return sp
 
 
-def permission_lines(app: Application, req: ScopeRequest | None, scopes: list[str], *, application: bool) -> list[tuple[str, str]]:
+def permission_lines(app: Application, req: ScopeRequest | None, scopes: list[str], *, application: bool,
+                     only: set[str] | None = None) -> list[tuple[str, str]]:
     """(value, description) pairs for the consent screen."""
     lines: list[tuple[str, str]] = []
     if application:
         for perm in app.required_permissions:
+            if only is not None and perm.value not in only:
+                continue
             roles = app_roles_of(perm.resource_app_id) if perm.kind == "Application" else scopes_of(perm.resource_app_id)
             desc = roles[perm.value].display_name if perm.value in roles else perm.value
             suffix = " (application)" if perm.kind == "Application" else ""

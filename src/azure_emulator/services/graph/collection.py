@@ -22,6 +22,13 @@ def bad_request(request: Request, message: str, code: str = "BadRequest") -> Api
                        now=get_world(request).clock.now())
 
 
+def not_found(request: Request, key: str) -> ApiError:
+    """Graph's 404 for a missing directory object (user, group, application, service principal...)."""
+    return graph_error(404, "Request_ResourceNotFound",
+                       f"Resource '{key}' does not exist or one of its queried reference-property objects are not present.",
+                       client_request_id=request.headers.get("client-request-id"), now=get_world(request).clock.now())
+
+
 def _advanced(request: Request) -> bool:
     return request.headers.get("consistencylevel", "").lower() == "eventual"
 
@@ -72,13 +79,21 @@ def collection(
     max_page: int = 999,
     count_only: bool = False,
     hidden: dict[str, Any] | None = None,
+    build: Callable[[Any], dict[str, Any]] | None = None,
+    cap: int | None = None,
 ) -> Response:
-    """A Graph collection page. ``items`` are full objects; ``default`` the default property set."""
+    """A Graph collection page. ``items`` are full objects; ``default`` the default property set.
+
+    With ``build``, ``items`` are model objects turned into Graph objects only when needed
+    (every item to filter or sort, else only the page's): large directories page fast."""
     q = request.query_params
-    all_items = list(items)
-    if hidden:
-        all_items = [{**hidden, **o} for o in all_items]
     flt = q.get("$filter")
+    lazy = build is not None and not flt and not q.get("$orderby") and not count_only
+    if build is not None and not lazy:
+        items = [build(o) for o in items]
+    all_items = list(items)
+    if hidden and not lazy:
+        all_items = [{**hidden, **o} for o in all_items]
     if flt:
         try:
             pred = compile_filter(flt, advanced=_advanced(request))
@@ -94,7 +109,8 @@ def collection(
     if orderby:
         prop, _, direction = orderby.strip().partition(" ")
         all_items.sort(key=lambda o: (str(lookup(o, prop) or "")).lower(), reverse=direction.strip().lower() == "desc")
-    sample = all_items[0] if all_items else {**(hidden or {})}
+    first = (build(all_items[0]) if lazy and build else all_items[0]) if all_items else None
+    sample = {**(hidden or {}), **first} if first is not None else {**(hidden or {})}
     props = _select(request, type_name, sample) if all_items else None
     top = page_size
     if "$top" in q:
@@ -104,8 +120,12 @@ def collection(
             raise bad_request(request, f"Invalid page size specified: '{q['$top']}'.") from None
         if top < 1 or top > max_page:
             raise bad_request(request, f"Invalid page size specified: '{top}'. Must be between 1 and {max_page} inclusive.", "Request_UnsupportedQuery")
+    if cap is not None:
+        top = min(top, cap)
     offset = _offset(request, q["$skiptoken"]) if "$skiptoken" in q else 0
     page = all_items[offset: offset + top]
+    if lazy and build:
+        page = [{**(hidden or {}), **build(o)} for o in page]
     graph = base_urls(request).graph
     body: dict[str, Any] = {
         "@odata.context": f"{graph}/v1.0/$metadata#{entity_set}" + (f"({','.join(props)})" if props else ""),

@@ -24,6 +24,12 @@ REQUIRED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                      ("User.Read", "Organization.Read.All", "Organization.ReadWrite.All", *_DIR_DELEGATED)),
     "domains": (("Domain.Read.All", "Domain.ReadWrite.All", *_DIR_READ),
                 ("Domain.Read.All", "Domain.ReadWrite.All", *_DIR_DELEGATED)),
+    # subscribedSkus: least privileged LicenseAssignment.Read.All (subscribedsku-list.md)
+    "skus": (("LicenseAssignment.Read.All", "Organization.Read.All", "Organization.ReadWrite.All", *_DIR_READ),
+             ("LicenseAssignment.Read.All", "Organization.Read.All", "Organization.ReadWrite.All", *_DIR_DELEGATED)),
+    "reports": (("Reports.Read.All",), ("Reports.Read.All",)),
+    "reportSettings": (("ReportSettings.Read.All", "ReportSettings.ReadWrite.All"),
+                       ("ReportSettings.Read.All", "ReportSettings.ReadWrite.All")),
     "grants": (("DelegatedPermissionGrant.Read.All", *_DIR_READ),
                ("DelegatedPermissionGrant.Read.All", *_DIR_DELEGATED)),
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from azure_emulator.services.graph import licensing
 from azure_emulator.world.firstparty import (
     ARM_APP_ID,
     GRAPH_APP_ID,
@@ -33,18 +34,23 @@ def ts(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
 
-def user(u: User) -> dict[str, Any]:
-    return {
+def user(u: User, via_groups: list[tuple[str, str]] | None = None, *, sign_in: bool = False) -> dict[str, Any]:
+    """A user; ``via_groups`` are the (skuId, group id) pairs it is licensed through."""
+    assigned, states = licensing.licences(u, via_groups or [])
+    out = {
         "businessPhones": [], "displayName": u.display_name, "givenName": u.given_name, "jobTitle": u.job_title,
         "mail": u.mail, "mobilePhone": None, "officeLocation": None, "preferredLanguage": "en-US",
         "surname": u.surname, "userPrincipalName": u.user_principal_name, "id": u.object_id,
         "accountEnabled": u.account_enabled,
-        "assignedLicenses": [{"disabledPlans": [], "skuId": s} for s in u.assigned_licenses],
+        "assignedLicenses": assigned, "licenseAssignmentStates": states,
         "city": None, "companyName": None, "country": None, "createdDateTime": ts(u.created),
         "creationType": None, "department": u.department, "employeeId": None, "mailNickname": u.user_principal_name.split("@")[0],
         "onPremisesSyncEnabled": None, "otherMails": [],
-        "proxyAddresses": [f"SMTP:{u.mail}"] if u.mail else [], "usageLocation": u.usage_location, "userType": "Member",
+        "proxyAddresses": [f"SMTP:{u.mail}"] if u.mail else [], "usageLocation": u.usage_location, "userType": u.user_type,
     }
+    if sign_in:
+        out["signInActivity"] = licensing.sign_in_activity(u)
+    return out
 
 
 def group(g: Group, tenant: Tenant) -> dict[str, Any]:
@@ -61,9 +67,6 @@ def group(g: Group, tenant: Tenant) -> dict[str, Any]:
         "theme": None, "visibility": "Private" if "Unified" in g.group_types else None,
         "onPremisesProvisioningErrors": [],
     }
-
-
-GROUP_HIDDEN: dict[str, Any] = {"assignedLicenses": []}  # selectable but not in the default set
 
 
 def password_credential(c: Any) -> dict[str, Any]:

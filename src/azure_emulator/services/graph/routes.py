@@ -16,8 +16,15 @@ from starlette.routing import BaseRoute, Route, Router
 
 from azure_emulator.core.auth import Principal, require_principal
 from azure_emulator.core.context import get_world
+from azure_emulator.services.graph import licensing as L
 from azure_emulator.services.graph import responses as R
-from azure_emulator.services.graph.collection import bad_request, by_id, collection, entity
+from azure_emulator.services.graph.collection import (
+    bad_request,
+    by_id,
+    collection,
+    entity,
+    not_found,
+)
 from azure_emulator.services.graph.permissions import require
 from azure_emulator.world.model import Tenant
 
@@ -31,7 +38,7 @@ def _caller(request: Request, operation: str) -> tuple[Principal, Tenant]:
 
 
 def _not_found(request: Request, key: str) -> Any:
-    return bad_request(request, f"Resource '{key}' does not exist or one of its queried reference-property objects are not present.", "Request_ResourceNotFound")
+    return not_found(request, key)
 
 
 # --- organization & domains -----------------------------------------------------------
@@ -60,24 +67,38 @@ async def domain_item(request: Request) -> Response:
     return entity(request, "domains", R.domain(name, tenant), "domain")
 
 
-# --- users -------------------------------------------------------------------------
+# --- users ------------------------------------------------------------------------
+def _user_builder(request: Request, principal: Principal, tenant: Tenant) -> tuple[Any, bool]:
+    """How to render this tenant's users for this request (licences through groups,
+    signInActivity when asked for and allowed)."""
+    sign_in = L.wants_sign_in(request)
+    if sign_in:
+        L.check_sign_in(request, principal, tenant)
+    index = L.group_index(tenant)
+    return (lambda u: R.user(u, index.get(u.object_id), sign_in=sign_in)), sign_in
+
+
 async def users(request: Request) -> Response:
-    _, tenant = _caller(request, "users")
-    return collection(request, "users", "user", [R.user(u) for u in tenant.users.values()], default=R.USER_DEFAULT)
+    principal, tenant = _caller(request, "users")
+    build, sign_in = _user_builder(request, principal, tenant)
+    return collection(request, "users", "user", tenant.users.values(), default=R.USER_DEFAULT, build=build,
+                      cap=120 if sign_in else None)
 
 
 async def users_count(request: Request) -> Response:
-    _, tenant = _caller(request, "users")
-    return collection(request, "users", "user", [R.user(u) for u in tenant.users.values()], count_only=True)
+    principal, tenant = _caller(request, "users")
+    build, _ = _user_builder(request, principal, tenant)
+    return collection(request, "users", "user", tenant.users.values(), count_only=True, build=build)
 
 
 async def user_item(request: Request) -> Response:
-    _, tenant = _caller(request, "users")
+    principal, tenant = _caller(request, "users")
     key = request.path_params["id"]
     u = tenant.users.get(key) or tenant.user_by_upn(key)
     if u is None:
         raise _not_found(request, key)
-    return entity(request, "users", R.user(u), "user", R.USER_DEFAULT)
+    build, _ = _user_builder(request, principal, tenant)
+    return entity(request, "users", build(u), "user", R.USER_DEFAULT)
 
 
 async def me(request: Request) -> Response:
@@ -92,15 +113,24 @@ async def me(request: Request) -> Response:
 
 
 # --- groups ------------------------------------------------------------------------
+def _group(tenant: Tenant) -> Any:
+    return lambda g: {**R.group(g, tenant), "assignedLicenses": [{"disabledPlans": [], "skuId": s} for s in g.assigned_licenses]}
+
+
+def _group_default(tenant: Tenant) -> list[str] | None:
+    """The default property set: everything but assignedLicenses (selectable, not default)."""
+    first = next(iter(tenant.groups.values()), None)
+    return [k for k in R.group(first, tenant) if k != "assignedLicenses"] if first else None
+
+
 async def groups(request: Request) -> Response:
     _, tenant = _caller(request, "groups")
-    items = [R.group(g, tenant) for g in tenant.groups.values()]
-    return collection(request, "groups", "group", items, default=list(items[0]) if items else None, hidden=R.GROUP_HIDDEN)
+    return collection(request, "groups", "group", tenant.groups.values(), default=_group_default(tenant), build=_group(tenant))
 
 
 async def groups_count(request: Request) -> Response:
     _, tenant = _caller(request, "groups")
-    return collection(request, "groups", "group", [R.group(g, tenant) for g in tenant.groups.values()], count_only=True)
+    return collection(request, "groups", "group", tenant.groups.values(), count_only=True, build=_group(tenant))
 
 
 async def group_item(request: Request) -> Response:
@@ -108,7 +138,7 @@ async def group_item(request: Request) -> Response:
     g = tenant.groups.get(request.path_params["id"])
     if g is None:
         raise _not_found(request, request.path_params["id"])
-    return entity(request, "groups", R.group(g, tenant), "group")
+    return entity(request, "groups", _group(tenant)(g), "group", _group_default(tenant))
 
 
 async def group_members(request: Request) -> Response:
@@ -116,8 +146,13 @@ async def group_members(request: Request) -> Response:
     g = tenant.groups.get(request.path_params["id"])
     if g is None:
         raise _not_found(request, request.path_params["id"])
-    members = [{"@odata.type": "#microsoft.graph.user", **R.user(tenant.users[m])} for m in g.member_ids if m in tenant.users]
-    return collection(request, "directoryObjects", "user", members, default=["@odata.type", *R.USER_DEFAULT])
+    index = L.group_index(tenant)
+    members = [tenant.users[m] for m in g.member_ids if m in tenant.users]
+
+    def build(u: Any) -> dict[str, Any]:
+        return {"@odata.type": "#microsoft.graph.user", **R.user(u, index.get(u.object_id))}
+
+    return collection(request, "directoryObjects", "user", members, default=["@odata.type", *R.USER_DEFAULT], build=build)
 
 
 # --- applications & service principals ---------------------------------------------

@@ -1,0 +1,1 @@
+"""Deny policy assignments (configured through the control API): RequestDisallowedByPolicy."""

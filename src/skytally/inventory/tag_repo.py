@@ -1,0 +1,160 @@
+"""SQL of the tag part of the inventory: resources matching a filter (listing, sorting,
+paging), their tags, containers' tags, pending changes, the journal and the audit log.
+Never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from skytally.inventory import rules
+from skytally.inventory.filters import Filter, like_pattern
+from skytally.inventory.models import InventoryResource
+from skytally.inventory.tag_models import (
+    InventoryContainer,
+    InventoryTag,
+    TagAudit,
+    TagState,
+    TagWrite,
+    WriteStatus,
+)
+
+_CHUNK = 500
+SORTS = {"name": InventoryResource.name, "type": InventoryResource.type,
+         "rg": InventoryResource.resource_group, "location": InventoryResource.location,
+         "subscription": InventoryResource.subscription_id, "last_seen": InventoryResource.last_seen}
+
+
+def _has_tag(*conds: ColumnElement[bool]) -> ColumnElement[bool]:
+    return exists().where(InventoryTag.resource_pk == InventoryResource.id, InventoryTag.local_value.is_not(None),
+                          *conds)
+
+
+def conditions(flt: Filter, account_ids: Sequence[int]) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of a filter over the resources of these accounts."""
+    out: list[ColumnElement[bool]] = [InventoryResource.account_id.in_(account_ids)]
+    for column, values in flt.fields.items():
+        if column == "account_id":
+            out.append(InventoryResource.account_id.in_([int(v) for v in values]))
+        else:
+            col = getattr(InventoryResource, column)
+            out.append(col.in_(values) if column != "location" else func.lower(col).in_(values))
+    if flt.names:
+        out.append(or_(*(func.lower(InventoryResource.name).like(like_pattern(p), escape="\\") for p in flt.names)))
+    for key, value in flt.tags:
+        out.append(_has_tag(InventoryTag.key_lower == key, InventoryTag.local_value == value))
+    for key in flt.has:
+        out.append(_has_tag(InventoryTag.key_lower == key))
+    for key in flt.lacks:
+        out.append(~_has_tag(InventoryTag.key_lower == key))
+    if flt.states:
+        out.append(exists().where(InventoryTag.resource_pk == InventoryResource.id, InventoryTag.state.in_(flt.states)))
+    if flt.taggable_only:
+        out.append(InventoryResource.type.not_in(sorted(rules.UNTAGGABLE_TYPES)))
+    return out
+
+
+def page(session: Session, account_ids: Sequence[int], flt: Filter, *, sort: str = "name", descending: bool = False,
+         limit: int = 50, offset: int = 0) -> tuple[list[InventoryResource], int]:
+    """One page of matching resources and the number of matches."""
+    where = conditions(flt, account_ids)
+    total = session.scalar(select(func.count()).select_from(InventoryResource).where(*where)) or 0
+    col: Any = SORTS.get(sort, InventoryResource.name)
+    first = col.desc() if descending else col.asc()
+    tie = InventoryResource.id.desc() if descending else InventoryResource.id.asc()
+    rows = list(session.scalars(select(InventoryResource).where(*where).order_by(first, tie).limit(limit).offset(offset)))
+    return rows, total
+
+
+def iter_matching(session: Session, account_ids: Sequence[int], flt: Filter) -> Iterator[list[InventoryResource]]:
+    """Every matching resource, in chunks (keyset paging on id)."""
+    where = conditions(flt, account_ids)
+    last = 0
+    while True:
+        chunk = list(session.scalars(select(InventoryResource).where(*where, InventoryResource.id > last)
+                                     .order_by(InventoryResource.id).limit(_CHUNK)))
+        if not chunk:
+            return
+        yield chunk
+        last = chunk[-1].id
+
+
+def tags_of(session: Session, pks: Sequence[int]) -> dict[int, dict[str, InventoryTag]]:
+    out: dict[int, dict[str, InventoryTag]] = {pk: {} for pk in pks}
+    for start in range(0, len(pks), _CHUNK):
+        for tag in session.scalars(select(InventoryTag).where(InventoryTag.resource_pk.in_(pks[start:start + _CHUNK]))):
+            out[tag.resource_pk][tag.key_lower] = tag
+    return out
+
+
+def container_tags(session: Session, account_id: int, subscription_id: str,
+                   resource_group: str) -> dict[str, str] | None:
+    return session.scalar(select(InventoryContainer.tags).where(
+        InventoryContainer.account_id == account_id, InventoryContainer.subscription_id == subscription_id,
+        InventoryContainer.resource_group == resource_group.lower()))
+
+
+def tag_rows(session: Session, account_ids: Sequence[int], flt: Filter, states: Sequence[str],
+             key: str | None = None, limit: int | None = None) -> list[tuple[InventoryTag, InventoryResource]]:
+    """Tags in these states on matching resources (pending changes, conflicts...)."""
+    stmt = (select(InventoryTag, InventoryResource).join(InventoryResource, InventoryResource.id == InventoryTag.resource_pk)
+            .where(*conditions(flt, account_ids), InventoryTag.state.in_(states)))
+    if key:
+        stmt = stmt.where(InventoryTag.key_lower == key.lower())
+    stmt = stmt.order_by(InventoryResource.subscription_id, InventoryResource.resource_id, InventoryTag.key_lower)
+    if limit:
+        stmt = stmt.limit(limit)
+    return [(t, r) for t, r in session.execute(stmt)]
+
+
+def count_states(session: Session, account_ids: Sequence[int]) -> dict[str, int]:
+    return {state: n for state, n in session.execute(
+        select(InventoryTag.state, func.count()).join(InventoryResource, InventoryResource.id == InventoryTag.resource_pk)
+        .where(InventoryResource.account_id.in_(account_ids)).group_by(InventoryTag.state))}
+
+
+def delete_tags(session: Session, ids: Sequence[int]) -> None:
+    for start in range(0, len(ids), _CHUNK):
+        session.execute(delete(InventoryTag).where(InventoryTag.id.in_(ids[start:start + _CHUNK])))
+
+
+def add_audit(session: Session, entries: list[dict[str, Any]]) -> None:
+    if entries:
+        session.add_all(TagAudit(**e) for e in entries)
+
+
+def audit(session: Session, account_ids: Sequence[int], *, resource_id: str | None = None, key: str | None = None,
+          actor: str | None = None, result: str | None = None, since: datetime | None = None,
+          limit: int = 200, offset: int = 0) -> tuple[list[TagAudit], int]:
+    where: list[ColumnElement[bool]] = [TagAudit.account_id.in_(account_ids)]
+    if resource_id:
+        where.append(TagAudit.resource_id == resource_id.lower())
+    if key:
+        where.append(func.lower(TagAudit.key) == key.lower())
+    if actor:
+        where.append(TagAudit.actor == actor)
+    if result:
+        where.append(TagAudit.result == result)
+    if since:
+        where.append(TagAudit.at >= since)
+    total = session.scalar(select(func.count()).select_from(TagAudit).where(and_(*where))) or 0
+    rows = list(session.scalars(select(TagAudit).where(*where).order_by(TagAudit.id.desc()).limit(limit).offset(offset)))
+    return rows, total
+
+
+def push_candidates(session: Session, account_id: int, subscription_id: str) -> list[int]:
+    """Resources of a subscription with changes to write (pending or failed) or a journalled
+    write left open by a push that was killed."""
+    pushed = (TagState.PENDING.value, TagState.FAILED.value)
+    with_changes = select(InventoryResource.id).where(
+        InventoryResource.account_id == account_id, InventoryResource.subscription_id == subscription_id,
+        exists().where(InventoryTag.resource_pk == InventoryResource.id, InventoryTag.state.in_(pushed)))
+    open_writes = select(TagWrite.resource_pk).where(
+        TagWrite.account_id == account_id, TagWrite.subscription_id == subscription_id,
+        TagWrite.status == WriteStatus.INTENT.value, TagWrite.resource_pk.is_not(None))
+    ids = set(session.scalars(with_changes)) | {pk for pk in session.scalars(open_writes) if pk is not None}
+    return sorted(ids)
