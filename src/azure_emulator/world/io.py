@@ -30,6 +30,8 @@ KEYED: dict[tuple[str, str], typing.Callable[[Any], str]] = {
     ("World", "role_assignments"): lambda o: o.name,
     ("World", "locks"): lambda o: o.id.lower(),
     ("World", "billing_accounts"): lambda o: o.name.lower(),
+    ("World", "budgets"): lambda o: o.id.lower(),
+    ("World", "cost_exports"): lambda o: o.id.lower(),
     ("Tenant", "users"): lambda o: o.object_id,
     ("Tenant", "groups"): lambda o: o.object_id,
     ("Tenant", "applications"): lambda o: o.app_id,
