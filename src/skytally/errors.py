@@ -11,9 +11,11 @@ class UserError(Exception):
 
     status_code = 400
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, field: str | None = None, cause: str = "") -> None:
         super().__init__(message)
         self.message = message
+        self.field = field  # the form field it is about, when one is (pages show it there)
+        self.cause = cause  # a machine-readable cause for tests and the API ("wrong_secret")
 
 
 class InvalidInput(UserError):
@@ -40,3 +42,12 @@ class ConfigurationError(UserError):
     """The installation's settings are wrong (bad key, placeholder secret, bad URL)."""
 
     status_code = 500
+
+
+class AlreadyConnected(Conflict):
+    """What the user tried to add is already connected: the message says what can be done
+    instead; `account_id` names the existing cloud account (the web page links to it)."""
+
+    def __init__(self, message: str, account_id: int) -> None:
+        super().__init__(message)
+        self.account_id = account_id

@@ -16,6 +16,7 @@ from skytally.accounts.context import AccountsEnv
 from skytally.accounts.models import AccessLevel, AccountKind, ConsentRequest
 from skytally.accounts.roles import READER, TAG_CONTRIBUTOR
 from skytally.accounts.schemas import AccountCreate, ConsentStart
+from skytally.errors import AlreadyConnected
 from skytally.runtime import Runtime
 from skytally.store.base import utcnow
 
@@ -66,8 +67,15 @@ def test_owner_consents_by_domain_and_gets_reader(emu: RunningEmulator, rt: Runt
     assert subs[fx["not_owned_subscription_id"]].role_label == "needs an owner to consent"
     assert subs[owned[0]].role_name == "Reader"
 
-    # Re-consent is idempotent: same assignments, same records.
-    again = sign_in(emu, _start(rt, env, people, fx["primary_tenant_id"]).url, fx["owner_upn"], fx["owner_password"])
+    # Adding the tenant again says so and changes nothing (never merges silently).
+    with pytest.raises(AlreadyConnected, match="already connected by consent as “Contoso”") as err:
+        _start(rt, env, people, fx["primary_tenant_id"])
+    assert err.value.account_id == accounts[0].id and "Add Existing Subscriptions" in err.value.message
+
+    # Re-consent (Add Existing Subscriptions by the same owner) is idempotent: same assignments, same records.
+    with rt.db.session() as s:
+        again_start = service.start_add_subscriptions(s, env, people.admin, accounts[0].id)
+    again = sign_in(emu, again_start.url, fx["owner_upn"], fx["owner_password"])
     assert again.query is not None
     second = _complete(rt, env, people, again.query)
     assert second.ok and all(r.outcome in ("already", "needs_owner") for r in second.subscriptions)

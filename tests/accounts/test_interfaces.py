@@ -31,7 +31,8 @@ def test_rest_api(emu: RunningEmulator, rt: Runtime, people: People, fx: dict[st
     wrong = client.post("/api/v1/accounts/service-principal", json={"credential": {
         "kind": "client_secret", "tenant_id": fx["primary_tenant_id"], "client_id": fx["customer_sp_client_id"],
         "client_secret": "definitely-wrong"}})
-    assert wrong.status_code == 422 and "(cause: wrong_secret)" in wrong.json()["detail"]
+    assert wrong.status_code == 422 and "client secret is wrong" in wrong.json()["detail"]
+    assert "cause:" not in wrong.json()["detail"]
     made = client.post("/api/v1/accounts/service-principal", json={"name": "Contoso", "workspace_ids": [people.ws_id],
         "credential": {"kind": "client_secret", "tenant_id": "contoso.com", "client_id": fx["customer_sp_client_id"],
                        "client_secret": fx["customer_sp_secret"], "billing_account_id": fx["ea_enrollment_number"]}})
@@ -72,7 +73,7 @@ def test_cli(emu: RunningEmulator, rt: Runtime, fx: dict[str, str], tmp_path: Pa
     assert consent.returncode == 0 and "Open this URL" in consent.stdout and "authorize?" in consent.stdout
     bad = run("accounts", "connect-sp", fx["primary_tenant_id"], "--client-id", fx["expired_sp_client_id"],
               "--secret", fx["expired_sp_secret"])
-    assert bad.returncode == 1 and "has expired" in bad.stderr and "(cause: expired_secret)" in bad.stderr
+    assert bad.returncode == 1 and "has expired" in bad.stderr and "cause:" not in bad.stderr
     ok = run("accounts", "connect-sp", "contoso.com", "--client-id", fx["customer_sp_client_id"], "--json")
     assert ok.returncode == 0, ok.stderr
     listed = json.loads(run("accounts", "list", "--json").stdout)

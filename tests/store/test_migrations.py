@@ -31,3 +31,12 @@ def test_unsupported_database_url_is_explained() -> None:
 
     with pytest.raises(ConfigurationError, match="postgresql\\+psycopg"):
         Database("mysql://root@localhost/x")
+
+
+def test_fast_head_check_agrees_with_alembic(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`migrate.upgrade` skips alembic when the database is at `file_head()`: it must be alembic's head."""
+    db = Database(f"sqlite:///{tmp_path / 'app.db'}")
+    try:
+        assert migrate.file_head() == migrate.head_revision(db)
+    finally:
+        db.dispose()

@@ -55,13 +55,15 @@ from azure_emulator.world.model import (
     World,
 )
 
-Size = Literal["small", "medium", "large"]
+Size = Literal["small", "medium", "large", "bench"]
 
 # (primary, second, o365) random users per size, groups per tenant, extra apps per tenant
 SIZES: dict[str, tuple[tuple[int, int, int], int, int]] = {
     "small": ((25, 12, 40), 6, 4),
     "medium": ((600, 200, 800), 14, 12),
     "large": ((3000, 1000, 4000), 14, 30),
+    # the product's sync benchmark: ≈100k resources in 200 subscriptions of the primary tenant
+    "bench": ((600, 200, 800), 14, 12),
 }
 
 FIXTURE_KEYS = [
@@ -218,8 +220,9 @@ class _Gen:
                 self.grant_app_roles(tenant, sp, [self.rng.choice(["User.Read.All", "Directory.Read.All", "Group.Read.All"])])
 
 
-def generate_world(seed: int, size: Size | str = "small") -> World:
-    """A deterministic world for ``seed`` and ``size`` ("small", "medium" or "large")."""
+def generate_world(seed: int, size: Size | str = "small", *, tag_demo: bool = False) -> World:
+    """A deterministic world for ``seed`` and ``size`` ("small", "medium" or "large");
+    ``tag_demo`` adds the tag-governance scenario (``world/generate_tag_demo.py``)."""
     if size not in SIZES:
         raise ValueError(f"size must be one of {sorted(SIZES)}, not {size!r}")
     g = _Gen(seed, size)
@@ -292,6 +295,10 @@ def generate_world(seed: int, size: Size | str = "small") -> World:
     _generate_arm(world, seed, size)
     _generate_billing(world, seed)
     generate_m365(world, seed, g.anchor)
+    if tag_demo:
+        from azure_emulator.world.generate_tag_demo import apply_tag_demo
+
+        apply_tag_demo(world)
     return world
 
 

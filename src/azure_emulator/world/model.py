@@ -16,6 +16,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+# Billing types live in their own module; imported here so world files (io.py) resolve them.
+from azure_emulator.world.billing import (  # noqa: F401
+    AgreementType,
+    BillingAccount,
+    BillingProfile,
+    Budget,
+    CostExport,
+    EnrollmentAccount,
+    ExportRun,
+    InvoiceSection,
+)
+
 PrincipalType = Literal["User", "ServicePrincipal", "Group"]
 
 
@@ -367,6 +379,11 @@ class World:
     # tenant_id → object ids of users who should own subscriptions (set by generate.py,
     # used by generate_arm to create Owner role assignments).
     owners: dict[str, list[str]] = field(default_factory=dict)
+    # Billing accounts (EA enrollments, MCA accounts) keyed by lowercased name.
+    billing_accounts: dict[str, BillingAccount] = field(default_factory=dict)
+    # Budgets and cost exports customers define, keyed by lowercased resource id.
+    budgets: dict[str, Budget] = field(default_factory=dict)
+    cost_exports: dict[str, CostExport] = field(default_factory=dict)
     # Legacy EA API keys the control API revoked (the EA service rejects them).
     revoked_ea_keys: list[str] = field(default_factory=list)
     # Bumped by `touch()` whenever subscriptions, resource groups, resources or role
@@ -380,6 +397,9 @@ class World:
     arg_quota_window: timedelta = timedelta(seconds=5)
     # Derived, rebuildable state (indexes, caches) keyed by service; never serialised.
     derived: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+
+    def billing_account(self, name: str) -> BillingAccount | None:
+        return self.billing_accounts.get(name.lower())
 
     def touch(self) -> None:
         """Note a structural change (see `revision`)."""

@@ -21,7 +21,7 @@ from azure.core.exceptions import HttpResponseError
 from sqlalchemy.orm import Session
 
 from skytally.accounts import consent_state as cs
-from skytally.accounts import guard, repo, roles, tenants
+from skytally.accounts import guard, readers, repo, roles, tenants
 from skytally.accounts.context import AccountsEnv
 from skytally.accounts.identity import skytally_app, skytally_credential, try_app_token
 from skytally.accounts.models import (
@@ -40,7 +40,7 @@ from skytally.accounts.schemas import (
 )
 from skytally.accounts.tenants import state_text
 from skytally.azure.rest import StaticTokenCredential
-from skytally.errors import Conflict, InvalidInput
+from skytally.errors import AlreadyConnected, Conflict, InvalidInput
 from skytally.store.base import utcnow
 from skytally.workspaces.schemas import Actor
 
@@ -79,10 +79,20 @@ def start_add_azure(session: Session, env: AccountsEnv, actor: Actor | None, dat
             f"tenant {tenant.tenant_id} is already connected in skytally; ask an admin of its "
             "workspaces to add you, or to add existing subscriptions"
         )
+    if existing is not None:  # never merge silently: say so, and what can be done instead
+        raise already_connected(existing)
     params = {"name": data.name or tenant.domain or tenant.tenant_id, "domain": tenant.domain,
               "workspace_ids": workspace_ids}
     return begin_azure(session, env, actor, purpose="add_azure", tenant_id=tenant.tenant_id,
                        account_id=existing.id if existing else None, params=params)
+
+
+def already_connected(account: CloudAccount) -> AlreadyConnected:
+    how = "by consent" if account.connection == "consent" else "with a service principal"
+    return AlreadyConnected(
+        f"tenant {account.tenant_id} is already connected {how} as “{account.name}” (account {account.id}); "
+        "nothing was changed. Open it to add subscriptions (Add Existing Subscriptions), add a service principal "
+        "credential, or assign it to more workspaces.", account.id)
 
 
 def start_add_subscriptions(session: Session, env: AccountsEnv, actor: Actor | None, account_id: int) -> ConsentStart:
@@ -284,6 +294,7 @@ def record_subscription(
         row.role_assignment_id = assignment_id or row.role_assignment_id
         row.consented_by, row.consented_at = upn, now
         row.activation_attempts = 0
+        readers.mark_read_by_app(row)
     return row
 
 

@@ -100,6 +100,19 @@ class CloudSubscription(Base):
     # Set when Azure refused what the access level needs (e.g. a tag write-back answered 403
     # for a missing role): the reason, shown on Cloud Tenant Setup. "" = fine.
     access_degraded: Mapped[str] = mapped_column(Text, default="")
+    # Which identity reads this subscription (accounts.service.subscription_reader decides
+    # from these): "skytally_app" once an owner consented for it (skytally's role is on
+    # skytally's service principal), "service_principal" when the customer's own principal
+    # (read_by_credential_id) listed it; "" for rows older than this column.
+    read_by: Mapped[str] = mapped_column(String(32), default="")
+    read_by_credential_id: Mapped[int | None] = mapped_column(
+        ForeignKey("account_credentials.id", ondelete="SET NULL"), nullable=True
+    )
+    # The last sync attempt (inventory), whatever its result: ok | failed | skipped, and
+    # the cause in full when it was not ok.
+    last_sync_status: Mapped[str] = mapped_column(String(16), default="")
+    last_sync_error: Mapped[str] = mapped_column(Text, default="")
+    last_sync_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     account: Mapped[CloudAccount] = relationship(back_populates="subscriptions")

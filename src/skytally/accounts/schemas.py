@@ -75,6 +75,22 @@ class SubscriptionOut(BaseModel):
     checked_at: datetime | None
     last_sync_at: datetime | None
     access_degraded: str = ""  # why Azure refused what the level needs ("" = fine)
+    read_by: str = ""  # skytally_app | service_principal | "" (accounts/readers.py)
+    read_by_label: str = ""  # the identity in words: "skytally's app (consent)", "your service principal …"
+    last_sync_status: str = ""  # ok | failed | "" (never tried)
+    last_sync_error: str = ""  # the cause in full, with the next step that exists for it
+    last_sync_attempt_at: datetime | None = None
+
+    @property
+    def problem(self) -> str:
+        """Why this subscription is not fine, in full ("" when it is)."""
+        if self.last_sync_status == "failed":
+            return f"{self.display_name}: last sync failed: {self.last_sync_error}"
+        if self.role_status in (RoleStatus.MISSING, RoleStatus.ERROR):
+            return f"{self.display_name}: {self.status_message or self.role_label}"
+        if self.access_degraded:
+            return f"{self.display_name}: {self.access_degraded}"
+        return ""
 
     @property
     def role_label(self) -> str:

@@ -12,12 +12,13 @@ from datetime import datetime, timedelta
 from azure.core.credentials import TokenCredential
 from sqlalchemy.orm import Session
 
-from skytally.accounts import access, consent, ea_tokens, guard, office365, repo, roles
+from skytally.accounts import access, consent, ea_tokens, guard, office365, readers, repo, roles
 from skytally.accounts import service_principals as sp
 from skytally.accounts.context import AccountsEnv
 from skytally.accounts.identity import skytally_credential
 from skytally.accounts.models import (
     AccessLevel,
+    AccountCredential,
     AccountKind,
     CloudAccount,
     CloudSubscription,
@@ -40,11 +41,21 @@ ACTIVATION_PATIENCE = timedelta(minutes=30)
 
 
 # --- reading ----------------------------------------------------------------------------
+def subscription_out(session: Session, account: CloudAccount, sub: CloudSubscription,
+                     credentials: list[AccountCredential] | None = None) -> SubscriptionOut:
+    out = SubscriptionOut.model_validate(sub)
+    reader = readers.subscription_reader(session, account, sub, credentials)
+    out.read_by, out.read_by_label = reader.kind, reader.label
+    return out
+
+
 def to_out(session: Session, account: CloudAccount, *, with_secrets_meta: bool = True) -> AccountOut:
-    subs = [SubscriptionOut.model_validate(s) for s in account.subscriptions]
-    creds = [sp.credential_out(c) for c in repo.credentials_of(session, account.id)] if with_secrets_meta else []
+    cred_rows = repo.credentials_of(session, account.id)
+    subs = [subscription_out(session, account, s, cred_rows) for s in account.subscriptions]
+    creds = [sp.credential_out(c) for c in cred_rows] if with_secrets_meta else []
     tokens = ea_tokens.listing(session, None, account.id, _account_checked=True) if with_secrets_meta else []
-    warnings = [w for w in (c.warning for c in creds) if w]
+    warnings = [p for p in (s.problem for s in subs) if p]
+    warnings += [w for w in (c.warning for c in creds) if w]
     warnings += [f"Credential {c.client_id} is failing: {c.last_error}" for c in creds if c.status == "failing"]
     warnings += [w for w in (t.warning for t in tokens if t.in_use) if w]
     if account.kind == AccountKind.AZURE.value and tokens and not any(t.in_use for t in tokens):
@@ -134,7 +145,7 @@ def list_subscriptions(session: Session, actor: Actor | None, account_id: int | 
         accounts = [guard.visible_account(session, actor, account_id)]
     else:
         accounts = repo.visible_accounts(session, guard.visible_workspace_filter(actor))
-    return [SubscriptionOut.model_validate(s) for a in accounts for s in a.subscriptions]
+    return [subscription_out(session, a, s) for a in accounts for s in a.subscriptions]
 
 
 def find_subscription(session: Session, actor: Actor | None, subscription_id: str) -> SubscriptionOut:
@@ -151,10 +162,18 @@ def change_access(
 
 
 # --- app-only identity ------------------------------------------------------------------
+# Which identity reads a subscription: ONE rule (accounts/readers.py), used by inventory,
+# tags, costs and licences alike. `reader_credential(session, env, account, sub_id)` for one
+# subscription; `readers_of(session, env, account)` groups them for a fan-out.
+subscription_reader = readers.subscription_reader
+reader_credential = readers.reader_credential
+readers_of = readers.readers_of
+
+
 def app_credential(session: Session, env: AccountsEnv, account: CloudAccount) -> TokenCredential | None:
-    """The app-only identity skytally reads the account's subscriptions with: skytally's own
-    application for a consented tenant, else the tenant's (first) service principal; None
-    when the account has neither."""
+    """The tenant-level app-only identity (for calls not about one subscription): skytally's
+    own application for a tenant connected by consent, else the tenant's first service
+    principal; None when the account has neither. For a subscription use `reader_credential`."""
     if account.connection == "consent":
         return skytally_credential(env.connector, env.settings, account.tenant_id)
     creds = repo.credentials_of(session, account.id)
@@ -175,6 +194,32 @@ def record_sync(session: Session, account_id: int, subscription_ids: list[str], 
     account.last_sync_at = when
 
 
+def record_sync_outcome(session: Session, account_id: int, outcomes: dict[str, tuple[str, str]],
+                        when: datetime) -> None:
+    """Note each subscription's last sync attempt: {subscription id: (ok | failed, cause in full)}.
+    Cloud Tenant Setup and `skytally accounts list` show it and count failures as warnings."""
+    account = session.get(CloudAccount, account_id)
+    if account is None:
+        return
+    wanted = {k.lower(): v for k, v in outcomes.items()}
+    for sub in account.subscriptions:
+        if sub.subscription_id.lower() in wanted:
+            sub.last_sync_status, sub.last_sync_error = wanted[sub.subscription_id.lower()]
+            sub.last_sync_attempt_at = when
+
+
+def next_step(account: CloudAccount, reader: readers.Reader) -> str:
+    """What the user can do when `reader` cannot read a subscription of `account` — only
+    actions that exist for that kind of identity."""
+    if reader.kind == readers.SERVICE_PRINCIPAL:
+        return (f"Give your service principal {reader.client_id} the Reader role on the subscription (Azure portal, "
+                "Access control), or have an owner consent with Add Existing Subscriptions to let skytally's app "
+                "read it instead.")
+    if reader.kind == readers.SKYTALLY_APP:
+        return "Ask an owner of the subscription to run Add Existing Subscriptions for it in Cloud Tenant Setup."
+    return "Add a service principal credential that can read it, or consent as an owner (Add Existing Subscriptions)."
+
+
 def mark_access_degraded(session: Session, account_id: int, subscription_id: str, reason: str) -> None:
     """Azure refused what the subscription's access level needs (e.g. a tag write-back got
     403 for a missing role): shown on Cloud Tenant Setup until the level is set again."""
@@ -191,7 +236,7 @@ def check_activation(session: Session, env: AccountsEnv, sub: CloudSubscription)
     sub.activation_attempts += 1
     sub.checked_at = now
     try:
-        credential = app_credential(session, env, account)
+        credential = reader_credential(session, env, account, sub.subscription_id)
         if credential is None:
             return False
         role = sub.role_name or AccessLevel(sub.access_level).role_name

@@ -11,7 +11,7 @@ from datetime import datetime
 from pydantic import SecretStr
 from sqlalchemy.orm import Session
 
-from skytally.accounts import billing, guard, repo
+from skytally.accounts import billing, guard, readers, repo
 from skytally.accounts.context import AccountsEnv
 from skytally.accounts.credentials import (
     CertificateCredentialIn,
@@ -34,23 +34,40 @@ from skytally.errors import Conflict, InvalidInput, NotFound
 from skytally.store.base import utcnow
 from skytally.workspaces.schemas import Actor
 
+# The form field each probe failure is about (the page shows the message next to it).
+PROBLEM_FIELDS = {"tenant_not_found": "tenant_id", "app_not_in_tenant": "client_id", "wrong_secret": "client_secret",
+                  "expired_secret": "client_secret", "bad_certificate": "certificate",
+                  "billing_role_missing": "billing_account_id", "subscription_role_missing": "client_id"}
+
 
 def _refuse(result: ProbeResult) -> InvalidInput:
-    return InvalidInput(f"{result.message} (cause: {result.problem})")
+    return InvalidInput(result.message, field=PROBLEM_FIELDS.get(result.problem), cause=result.problem)
 
 
 def connect(
     session: Session, env: AccountsEnv, actor: Actor | None, name: str, data: CredentialIn,
-    workspace_ids: list[int] | None = None,
+    workspace_ids: list[int] | None = None, *, into_account_id: int | None = None,
 ) -> tuple[CloudAccount, AccountCredential, ProbeResult]:
-    """Add an Azure tenant by service-principal credentials (or a credential to a tenant already there)."""
+    """Add an Azure tenant by service-principal credentials, or (`into_account_id`) add a
+    credential to that account. A tenant already connected is never joined silently: without
+    `into_account_id` naming it, AlreadyConnected says so (the name and workspaces typed are
+    the caller's to keep)."""
     ws_ids = guard.check_assignable(session, actor, workspace_ids or [])
+    if into_account_id is not None:
+        guard.managed_account(session, actor, into_account_id)
     result = data.probe(env.connector)
     if not result.ok:
         raise _refuse(result)
     account = repo.account_by_tenant(session, AccountKind.AZURE.value, result.tenant_id)
     if account is not None and not guard.can_manage(session, actor, account):
         raise Conflict(f"tenant {result.tenant_id} is already connected in skytally by another workspace")
+    if into_account_id is not None and (account is None or account.id != into_account_id):
+        raise InvalidInput(f"this service principal signs in to tenant {result.tenant_id}, not to the tenant of "
+                           f"account {into_account_id}; check the tenant ID")
+    if account is not None and into_account_id is None:
+        from skytally.accounts.consent import already_connected
+
+        raise already_connected(account)
     if account is None:
         account = CloudAccount(
             kind=AccountKind.AZURE.value, name=name.strip() or result.tenant_id, tenant_id=result.tenant_id,
@@ -59,8 +76,8 @@ def connect(
         )
         session.add(account)
         session.flush()
-    if ws_ids:
-        repo.set_workspaces(session, account.id, set(ws_ids) | set(repo.workspace_ids_of(session, account.id)))
+    if ws_ids and into_account_id is None:  # a new account: the workspaces ticked
+        repo.set_workspaces(session, account.id, set(ws_ids))
     for existing in repo.credentials_of(session, account.id):
         if existing.client_id == data.client_id:
             raise Conflict(
@@ -93,6 +110,17 @@ def _store(
     return row
 
 
+def store_credential(
+    session: Session, env: AccountsEnv, actor: Actor | None, account: CloudAccount, data: CredentialIn,
+) -> AccountCredential:
+    """Store an already validated credential (Office 365: checked against Graph, not ARM);
+    its expiry is what the user declared, if anything."""
+    declared = data.declared_expiry()
+    result = ProbeResult(ok=True, tenant_id=account.tenant_id, secret_expires_at=declared,
+                         expiry_source="user" if declared else "unknown")
+    return _store(session, env, actor, account, data, result)
+
+
 def record_probe(
     session: Session, env: AccountsEnv, account: CloudAccount, credential: AccountCredential, data: CredentialIn,
     result: ProbeResult,
@@ -114,6 +142,7 @@ def record_probe(
         row.role_status = (RoleStatus.ACTIVE if role else RoleStatus.ACTIVATING).value
         row.status_message = f"{role} via application {data.client_id}" if role else "waiting for the role to apply"
         row.checked_at = now
+        readers.mark_read_by_credential(row, credential.id)
     session.flush()
 
 
@@ -194,7 +223,7 @@ def check(session: Session, env: AccountsEnv, row: AccountCredential) -> ProbeRe
         if result.expiry_source in ("graph", "certificate"):
             row.expires_at, row.expiry_source = result.secret_expires_at, result.expiry_source
     else:
-        row.status, row.last_error = "failing", f"{result.message} (cause: {result.problem})"
+        row.status, row.last_error = "failing", result.message
     session.flush()
     return result
 

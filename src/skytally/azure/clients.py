@@ -177,14 +177,18 @@ class AzureConnector:
             exclude_scopes=["offline_access"],
         )
 
-    def admin_consent_url(self, tenant_id: str, client_id: str, redirect_uri: str, state: str) -> str:
-        """Entra ID's admin consent endpoint (v2.0) for the app's static permissions."""
+    def admin_consent_url(self, tenant_id: str, client_id: str, redirect_uri: str, state: str,
+                          graph_permissions: list[str] | None = None) -> str:
+        """Entra ID's admin consent endpoint (v2.0): for the named Microsoft Graph
+        permissions (only those are granted), or for all the app's static permissions."""
         from urllib.parse import urlencode
 
+        audience = self.endpoints.microsoft_graph_audience.rstrip("/")
+        scope = " ".join(f"{audience}/{p}" for p in graph_permissions) if graph_permissions else self.endpoints.graph_scope()
         query = urlencode(
             {
                 "client_id": client_id,
-                "scope": self.endpoints.graph_scope(),
+                "scope": scope,
                 "redirect_uri": redirect_uri,
                 "state": state,
             }

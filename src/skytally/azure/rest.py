@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,7 +86,8 @@ class _Pipeline:
     client: PipelineClient[HttpRequest, Any]
 
     def _url(self, path: str, params: dict[str, str] | None) -> str:
-        url = self.base_url + path
+        # An absolute URL (an @odata.nextLink) is used as it is.
+        url = path if path.startswith(("https://", "http://")) else self.base_url + path
         if params:
             url += ("&" if "?" in url else "?") + "&".join(
                 f"{quote(k, safe='$')}={quote(v, safe='')}" for k, v in params.items()
@@ -110,6 +112,21 @@ class _Pipeline:
             return written
         finally:
             response.close()
+
+    def location(self, path: str, params: dict[str, str] | None = None) -> str:
+        """The Location of a redirect answer (Graph reports: a short-lived download URL)."""
+        request = HttpRequest("GET", self._url(path, params))
+        try:
+            response = self.client.send_request(request)
+        except (ServiceRequestError, ServiceResponseError) as exc:
+            raise AzureUnreachable(f"{self.base_url} could not be reached: {exc}") from exc
+        body = response.read()
+        if response.status_code >= 400:
+            raise _error_of(response.status_code, body)
+        location = response.headers.get("Location")
+        if response.status_code not in (301, 302, 303, 307, 308) or not location:
+            raise AzureHttpError(response.status_code, "NoRedirect", "expected a redirect to a download URL")
+        return str(location)
 
     def get(self, path: str, params: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> Any:
         request = HttpRequest("GET", self._url(path, params), headers=headers or {})
@@ -163,6 +180,20 @@ class GraphClient:
 
     def get(self, path: str, **params: str) -> Any:
         return self._p.get(path, params or None)
+
+    def pages(self, path: str, params: dict[str, str] | None = None,
+              headers: dict[str, str] | None = None) -> Iterator[list[dict[str, Any]]]:
+        """Each page's ``value`` of a collection, following ``@odata.nextLink`` to the end."""
+        url: str | None = path
+        query = params
+        while url:
+            body = self._p.get(url, query, headers)
+            yield list(body.get("value", []))
+            url, query = body.get("@odata.nextLink"), None
+
+    def redirect(self, path: str) -> str:
+        """Where a function answering 302 (a usage report) sends its caller."""
+        return self._p.location(path)
 
 
 class EaReportingClient:

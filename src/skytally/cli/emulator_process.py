@@ -31,9 +31,9 @@ def _free_port() -> int:
 
 
 class EmulatorProcess:
-    def __init__(self, state_dir: Path, *, seed: int = 1, size: str = "small") -> None:
+    def __init__(self, state_dir: Path, *, seed: int = 1, size: str = "small", tag_demo: bool = False) -> None:
         self.state_dir = state_dir
-        self.seed, self.size = seed, size
+        self.seed, self.size, self.tag_demo = seed, size, tag_demo
         self.settings: dict[str, str] = {}
         self.fixtures: dict[str, str] = {}
         self._proc: subprocess.Popen[str] | None = None
@@ -46,6 +46,8 @@ class EmulatorProcess:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, "-m", "azure_emulator.cli", "serve", "--port", str(_free_port()),
                "--state-dir", str(self.state_dir), "--seed", str(self.seed), "--size", self.size]
+        if self.tag_demo:
+            cmd.append("--tag-demo")  # the sample tenant's tag-governance scenario (docs/emulator.md)
         with (self.state_dir / "emulator.log").open("a") as log:  # the child keeps its own handle
             self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True, bufsize=1)
         deadline = time.monotonic() + timeout

@@ -50,6 +50,7 @@ class _Sub:
     name: str
     role_status: str
     level: str
+    next_step: str = ""  # what the user can do when skytally cannot read it (per identity)
 
 
 def sync_account(db: Database, env: AccountsEnv, account_id: int, progress: Progress | None = None, *,
@@ -64,20 +65,28 @@ def sync_account(db: Database, env: AccountsEnv, account_id: int, progress: Prog
         if account.kind != AccountKind.AZURE.value:
             raise InvalidInput(f"{account.name} is an Office 365 tenant: it has no Azure resources to inventory")
         result = SyncResult(account.id, account.name)
-        subs = [_Sub(s.subscription_id.lower(), s.display_name or s.subscription_id, s.role_status,
-                     s.access_level) for s in account.subscriptions]
-        credential = accounts.app_credential(session, env, account)
+        # Each subscription is read by the identity accounts' rule names (skytally's app
+        # after consent, or the customer's principal): one listing per identity.
+        groups = [(g.reader, g.credential, [_Sub(s.subscription_id.lower(), s.display_name or s.subscription_id,
+                                                 s.role_status, s.access_level, accounts.next_step(account, g.reader))
+                                            for s in g.subscriptions])
+                  for g in accounts.readers_of(session, env, account)]
+    if groups and all(credential is None for _r, credential, _s in groups):
+        raise InvalidInput(f"{result.account_name} has no credential to read its subscriptions with: add a service "
+                           "principal credential in Cloud Tenant Setup")
+    total = 0
+    for reader, credential, subs in groups:
+        active = [s for s in subs if s.role_status == RoleStatus.ACTIVE.value]
+        total += len(active)
+        result.subscriptions += [
+            SubscriptionOutcome(s.subscription_id, s.name, "skipped", f"not readable yet (role {s.role_status})")
+            for s in subs if s.role_status != RoleStatus.ACTIVE.value]
         if credential is None:
-            raise InvalidInput(f"{account.name} has no credential to read its subscriptions with: add a service "
-                               "principal credential in Cloud Tenant Setup")
-    active = [s for s in subs if s.role_status == RoleStatus.ACTIVE.value]
-    result.subscriptions += [
-        SubscriptionOutcome(s.subscription_id, s.name, "skipped", f"not readable yet (role {s.role_status})")
-        for s in subs if s.role_status != RoleStatus.ACTIVE.value]
-    if active:
-        _sync(db, env, credential, account_id, active, result, report, page_size)
+            _fail(db, account_id, active, result, f"no identity can read this subscription: {reader.label}")
+        elif active:
+            _sync(db, env, credential, account_id, active, result, report, page_size)
     done = sum(1 for o in result.subscriptions if o.status == "ok")
-    report(1, 1, f"{result.account_name}: {done} of {len(active)} subscription(s) synced")
+    report(1, 1, f"{result.account_name}: {done} of {total} subscription(s) synced")
     return result
 
 
@@ -97,8 +106,9 @@ def _sync(db: Database, env: AccountsEnv, credential: TokenCredential, account_i
         return
     readable = {c.subscription_id for c in found if not c.resource_group}
     lost = [s for s in active if s.subscription_id not in readable]
-    _fail(db, account_id, lost, result, "skytally cannot read this subscription any more (its role was removed, "
-          "or it was moved or cancelled); its previous resources are kept. Run Add Existing Subscriptions again")
+    for sub in lost:
+        _fail(db, account_id, [sub], result, "skytally cannot read this subscription any more (its role was removed, "
+              f"or it was moved or cancelled); its previous resources are kept. {sub.next_step}")
     ok = [s for s in active if s.subscription_id in readable]
     if ok:
         pages = graph.resource_pages(client, [s.subscription_id for s in ok], page_size=page_size)
@@ -141,6 +151,7 @@ def _store(db: Database, account_id: int, subs: list[_Sub], pages: Iterator[list
                 state.last_attempt_at = state.last_success_at = now
                 state.status, state.resources, state.message = SyncStatus.OK.value, count, message[:2000]
             accounts.record_sync(session, account_id, [s.subscription_id for s in subs], now)
+            accounts.record_sync_outcome(session, account_id, {s.subscription_id: ("ok", "") for s in subs}, now)
     except Exception as exc:
         _fail(db, account_id, subs, result, _reason(exc, "listing resources"))
 
@@ -155,6 +166,7 @@ def _fail(db: Database, account_id: int, subs: list[_Sub], result: SyncResult, r
             state.last_attempt_at, state.status, state.message = now, SyncStatus.FAILED.value, reason[:2000]
             result.subscriptions.append(SubscriptionOutcome(sub.subscription_id, sub.name, "failed", reason,
                                                             state.resources or 0))
+        accounts.record_sync_outcome(session, account_id, {s.subscription_id: ("failed", reason) for s in subs}, now)
 
 
 def _reason(exc: Exception, doing: str) -> str:

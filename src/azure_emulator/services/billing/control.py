@@ -17,13 +17,15 @@ from starlette.routing import Route, Router
 from azure_emulator.core.context import get_runtime, get_world
 from azure_emulator.core.http import JsonResponse
 from azure_emulator.services.billing import backend, ea_keys
+from azure_emulator.services.billing import responses as R
 
 
 async def mint_key(request: Request) -> Response:
     raw = await request.body()
     data = json.loads(raw) if raw.strip() else {}
     world = get_world(request)
-    enrollment = str(data.get("enrollment") or world.fixtures.get("ea_enrollment_number", ""))
+    first_ea = next((a.name for a in backend.accounts(world) if not a.is_mca), "")
+    enrollment = str(data.get("enrollment") or first_ea)
     now = world.clock.now()
     days = float(data.get("days", ea_keys.KEY_LIFETIME.days))
     if data.get("expired"):
@@ -33,7 +35,7 @@ async def mint_key(request: Request) -> Response:
 
 
 async def list_accounts(request: Request) -> Response:
-    return JsonResponse({"value": [backend.account_json(a) for a in backend.accounts(get_world(request))]})
+    return JsonResponse({"value": [R.account_json(a) for a in backend.accounts(get_world(request))]})
 
 
 router = Router(

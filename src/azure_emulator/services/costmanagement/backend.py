@@ -1,9 +1,9 @@
 """Cost state of a running emulator: settings, billing accounts as cost accounts, charge
 units (cached per world revision), report operations, rate-limit windows.
 
-Billing accounts come from the billing service (``services/billing/backend.accounts``);
-this module adds what cost data needs (currency, creation time, billing profile and
-invoice sections / EA departments, subscriptions).
+Billing accounts, their profiles, invoice sections and departments are the world's
+(``world.billing_accounts``); this module adds what cost data needs (control-API currency and
+creation-time overrides, exchange rates, the subscriptions billed to each account).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 from azure_emulator.core.runtime import Runtime
 from azure_emulator.services.billing import backend as billing
-from azure_emulator.world.costs.catalog import hash_unit
+from azure_emulator.world.billing import BillingAccount
 from azure_emulator.world.costs.generate import build_units
 from azure_emulator.world.costs.model import QTY, CostAccount, CostSettings, Section, Unit
 from azure_emulator.world.model import World
@@ -81,18 +81,6 @@ def state(runtime: Runtime) -> CostState:
     return found
 
 
-def _profile_id(*parts: str) -> str:
-    """An MCA-style id: ``XXXX-XXXX-XXX-XXX``."""
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    n = hash_unit(*parts) * 2654435761 + hash_unit(*reversed(parts))
-    chars = []
-    for _ in range(14):
-        n, r = divmod(n, len(alphabet))
-        chars.append(alphabet[r])
-    s = "".join(chars)
-    return f"{s[:4]}-{s[4:8]}-{s[8:11]}-{s[11:14]}"
-
-
 def _parse_time(value: str, fallback: datetime) -> datetime:
     try:
         ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -101,28 +89,27 @@ def _parse_time(value: str, fallback: datetime) -> datetime:
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
-def cost_account(world: World, account: billing.BillingAccount, settings: CostSettings) -> CostAccount:
+def cost_account(world: World, account: BillingAccount, settings: CostSettings) -> CostAccount:
+    """The world's billing account as cost generation sees it (control-API overrides applied)."""
     override = settings.accounts.get(account.name.lower(), {})
-    tenant = world.tenants.get(account.tenant_id)
-    domain = tenant.default_domain if tenant else "example.com"
-    mca = account.agreement_type == "MicrosoftCustomerAgreement"
-    currency = override.get("currency") or getattr(account, "currency", None) or ("EUR" if mca else "USD")
-    created = getattr(account, "created", None) or DEFAULT_CREATED
+    currency = override.get("currency") or account.currency
+    created = account.created or DEFAULT_CREATED
     created = _parse_time(override["created"], created) if "created" in override else created
     subs = sorted(s.subscription_id for t in world.tenants.values() for s in t.subscriptions.values()
                   if (s.billing_account_id or "").lower() == account.name.lower())
-    if mca:
-        profile = world.fixtures.get("mca_billing_profile_id") or _profile_id(account.name, "profile")
-        sections = [Section(_profile_id(account.name, name), name) for name in ("Engineering", "Marketing")]
+    sections = [Section(s.id, s.display_name) for s in account.sections()]
+    if account.is_mca:
+        profile = account.billing_profiles[0]
         return CostAccount(id=account.name, agreement="MCA", display_name=account.display_name, currency=currency,
-                           created=created, profile_id=profile, profile_name=f"{account.display_name} Billing Profile",
+                           created=created, profile_id=profile.id, profile_name=profile.display_name,
                            sections=sections, exchange_rate=RATES.get(currency, QTY), discount=100,
                            subscription_ids=subs)
-    departments = [Section(str(100000 + hash_unit(account.name, name) % 900000), name) for name in ("IT", "Finance")]
+    owner = account.enrollment_accounts[0] if account.enrollment_accounts else None
     return CostAccount(id=account.name, agreement="EA", display_name=account.display_name, currency=currency,
                        created=created, profile_id=account.name, profile_name=account.display_name,
-                       sections=departments, exchange_rate=QTY, discount=90,
-                       enrollment_account=("Cloud Platform Team", f"cloudteam@{domain}"), subscription_ids=subs)
+                       sections=sections, exchange_rate=QTY, discount=90,
+                       enrollment_account=(owner.account_name, owner.owner) if owner else ("", ""),
+                       subscription_ids=subs)
 
 
 def accounts(world: World, settings: CostSettings) -> list[CostAccount]:

@@ -25,7 +25,8 @@ def _authorize(request: Request) -> tuple[str, datetime]:
     world = get_world(request)
     enrollment = request.path_params["enrollment"]
     ea_keys.check(world, get_runtime(request).signer, request.headers.get("authorization"), enrollment)
-    if enrollment != world.fixtures.get("ea_enrollment_number"):
+    account = world.billing_account(enrollment)
+    if account is None or account.is_mca:
         raise ApiError(404, {"error": {"code": "404", "message": f"Enrollment {enrollment} not found."}})
     return enrollment, world.clock.now()
 

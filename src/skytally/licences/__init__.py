@@ -1,0 +1,1 @@
+"""Microsoft 365 licences: SKUs, users, groups and activity through Microsoft Graph."""

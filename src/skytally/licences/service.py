@@ -1,0 +1,151 @@
+"""Use cases of the licences capability: what a caller may see and change, scoped to the
+workspaces of the Office 365 accounts. Never commits (the caller does)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from skytally.accounts import guard
+from skytally.accounts import repo as accounts_repo
+from skytally.accounts.models import AccountKind, CloudAccount
+from skytally.errors import InvalidInput, NotFound, PermissionDenied
+from skytally.jobs import service as jobs
+from skytally.jobs.schemas import JobRunOut
+from skytally.jobs.service import Dispatcher
+from skytally.licences import analysis, repo
+from skytally.licences.models import LicencePrice
+from skytally.licences.schemas import ImportOut, LicenceReport, PriceIn, PriceOut, UserLicenceOut
+from skytally.store.base import utcnow
+from skytally.store.db import Database
+from skytally.workspaces.schemas import Actor
+
+MAX_DAYS = 365
+
+
+def office365_account(session: Session, actor: Actor | None, account_id: int) -> CloudAccount:
+    account = guard.visible_account(session, actor, account_id)
+    if account.kind != AccountKind.OFFICE365.value:
+        raise InvalidInput(f"account {account.name} is an Azure tenant; licences are read from Office 365 accounts")
+    return account
+
+
+def accounts(session: Session, actor: Actor | None, workspace_id: int | None = None) -> list[CloudAccount]:
+    """The Office 365 accounts the caller sees (in one workspace, if given)."""
+    if workspace_id is not None:
+        if actor is not None and not actor.is_admin and not actor.can_view(workspace_id):
+            raise NotFound(f"workspace {workspace_id} does not exist or you are not a member")
+        return repo.office365_accounts_in(session, [workspace_id])
+    return repo.office365_accounts_in(session, guard.visible_workspace_filter(actor))
+
+
+def find_account(session: Session, actor: Actor | None, key: str | None) -> CloudAccount:
+    """An Office 365 account by id or name; the only one when `key` is None."""
+    visible = accounts(session, actor)
+    if key is None:
+        if len(visible) == 1:
+            return visible[0]
+        names = ", ".join(a.name for a in visible) or "none"
+        raise InvalidInput(f"name the Office 365 account (one of: {names})")
+    for a in visible:
+        if str(a.id) == key or a.name.lower() == key.lower() or a.tenant_id == key.lower():
+            return a
+    raise NotFound(f"no Office 365 account {key!r} among yours; `skytally accounts list` shows them")
+
+
+def check_can_sync(session: Session, actor: Actor | None, account_id: int) -> CloudAccount:
+    account = office365_account(session, actor, account_id)
+    if actor is not None and not actor.is_admin and not any(
+            actor.can_edit(ws) for ws in accounts_repo.workspace_ids_of(session, account.id)):
+        raise PermissionDenied("only editors and admins of the account's workspaces can sync it")
+    return account
+
+
+def last_import(session: Session, actor: Actor | None, account_id: int) -> ImportOut | None:
+    office365_account(session, actor, account_id)
+    row = repo.import_row(session, account_id)
+    return ImportOut.of(row) if row else None
+
+
+def _days(value: int, what: str) -> int:
+    if not 1 <= value <= MAX_DAYS:
+        raise InvalidInput(f"{what} must be between 1 and {MAX_DAYS} days, not {value}")
+    return value
+
+
+def report(session: Session, actor: Actor | None, account_id: int, *, inactive_days: int = 90,
+           active_days: int = 60) -> LicenceReport:
+    account = office365_account(session, actor, account_id)
+    groups = {g.object_id: g.display_name for g in repo.groups(session, account_id)}
+    return analysis.build(account.id, account.name, repo.import_row(session, account_id), repo.skus(session, account_id),
+                          repo.user_tuples(session, account_id), groups, repo.prices(session, account_id),
+                          inactive_days=_days(inactive_days, "inactive days"), active_days=_days(active_days, "active days"))
+
+
+def users(session: Session, actor: Actor | None, account_id: int, *, licensed_only: bool = True) -> list[UserLicenceOut]:
+    office365_account(session, actor, account_id)
+    out = []
+    for r in repo.user_tuples(session, account_id):
+        skus = [lic["sku"] for lic in r.licences or [] if lic.get("direct") or lic.get("groups")]
+        if licensed_only and not skus:
+            continue
+        out.append(UserLicenceOut(object_id=r.object_id, upn=r.upn, display_name=r.display_name, department=r.department,
+                                  account_enabled=r.account_enabled, user_type=r.user_type, skus=skus,
+                                  last_sign_in=r.last_sign_in, last_activity=r.last_activity, mailbox_type=r.mailbox_type))
+    return out
+
+
+def prices(session: Session, actor: Actor | None, account_id: int) -> list[PriceOut]:
+    office365_account(session, actor, account_id)
+    return [analysis.price_out(p) for p in repo.prices(session, account_id)]
+
+
+def set_price(session: Session, actor: Actor | None, account_id: int, data: PriceIn) -> PriceOut:
+    check_can_sync(session, actor, account_id)
+    known = {s.sku_id for s in repo.skus(session, account_id)}
+    sku = data.sku_id.lower()
+    if sku not in known:
+        raise InvalidInput(f"SKU {data.sku_id} is not one this tenant bought; `skytally licences skus` lists them")
+    row = repo.price(session, account_id, sku) or LicencePrice(account_id=account_id, sku_id=sku)
+    row.amount, row.currency, row.term = Decimal(data.amount), data.currency, data.term
+    row.entered_by, row.entered_at = actor.email if actor else "cli", utcnow()
+    session.add(row)
+    session.flush()
+    return analysis.price_out(row)
+
+
+def delete_price(session: Session, actor: Actor | None, account_id: int, sku_id: str) -> None:
+    check_can_sync(session, actor, account_id)
+    repo.delete_price(session, account_id, sku_id.lower())
+
+
+FINDING_COLUMNS = ["rule", "upn", "display_name", "department", "object_id", "sku_name", "sku_id", "units", "detail",
+                   "monthly_waste", "currency"]
+
+
+def findings_csv(rep: LicenceReport, rule: str | None = None) -> str:
+    """The users (and units) behind each waste rule, as CSV."""
+    if rule is not None and rule not in {r.id for r in rep.rules}:
+        raise InvalidInput(f"unknown rule {rule!r}; rules: {', '.join(r.id for r in rep.rules)}")
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(FINDING_COLUMNS)
+    for f in rep.findings:
+        if rule is None or f.rule == rule:
+            w.writerow([f.rule, f.upn, f.display_name, f.department, f.object_id, f.sku_name, f.sku_id, f.units, f.detail,
+                        "" if f.monthly_waste is None else f"{f.monthly_waste:.2f}", f.currency or ""])
+    return out.getvalue()
+
+
+def request_sync(session: Session, db: Database, dispatcher: Dispatcher, actor: Actor | None, account_id: int) -> JobRunOut:
+    """"Sync now": one `licences.import` run for the account, unless one is queued or running."""
+    from skytally.licences.jobs import IMPORT
+
+    account = check_can_sync(session, actor, account_id)
+    ws = accounts_repo.workspace_ids_of(session, account.id)
+    run, _new = jobs.submit_unique(db, dispatcher, IMPORT, key={"account_id": account.id}, target=f"account {account.name}",
+                                   workspace_id=ws[0] if ws else None, queued_by=actor.email if actor else "cli")
+    return run
