@@ -126,3 +126,17 @@ def test_the_bench_world_gives_the_demo_principal_every_subscription(monkeypatch
     for sid in tenant.subscriptions:
         allowed = rbac.is_authorized(world, sp, "Microsoft.Resources/tags/write", f"/subscriptions/{sid}")
         assert allowed == (sid in writeback)
+
+
+def test_locks_and_policy_denials_survive_a_world_file() -> None:
+    from azure_emulator.world.generate import generate_world
+    from azure_emulator.world.io import world_from_dict, world_to_dict
+    from azure_emulator.world.model import PolicyDenial
+
+    world = generate_world(1, "small", tag_demo=True)
+    world.policy_denials.append(PolicyDenial(scope="/subscriptions/x", assignment_name="deny-1", require_tag="CostCenter"))
+    data = world_to_dict(world)
+    again = world_from_dict(data)
+    assert world_to_dict(again) == data
+    assert [lk.id for lk in again.locks.values()] == [world.fixtures["lock_id"]]
+    assert again.policy_denials[0].require_tag == "CostCenter"
