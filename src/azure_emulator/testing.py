@@ -46,13 +46,15 @@ class RunningEmulator:
         world: World | None = None,
         *,
         seed: int = 1,
-        size: Literal["small", "medium", "large"] = "small",
+        size: Literal["small", "medium", "large", "bench"] = "small",
         host: str = "127.0.0.1",
         port: int = 0,
         state_dir: str | Path | None = None,
         in_process: bool = True,
+        tag_demo: bool = False,
     ) -> None:
         self._world_arg = world
+        self.tag_demo = tag_demo
         self.seed, self.size, self.host, self.port = seed, size, host, port
         self.in_process = in_process
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -86,8 +88,8 @@ class RunningEmulator:
         from azure_emulator.server import create_app
         from azure_emulator.world.generate import generate_world
 
-        self._first_world = self._world_arg or generate_world(self.seed, self.size)
-        factory = None if self._world_arg is not None else (lambda: generate_world(self.seed, self.size))
+        self._first_world = self._world_arg or generate_world(self.seed, self.size, tag_demo=self.tag_demo)
+        factory = None if self._world_arg is not None else (lambda: generate_world(self.seed, self.size, tag_demo=self.tag_demo))
         self.app = create_app(self._first_world, base_url=self.base_url, state_dir=self.state_dir, world_factory=factory)
         config = uvicorn.Config(
             self.app, ssl_certfile=str(self.certs.cert), ssl_keyfile=str(self.certs.key),
@@ -114,7 +116,7 @@ class RunningEmulator:
             save_world(self._world_arg, path)
             cmd += ["--world", str(path)]
         else:
-            cmd += ["--seed", str(self.seed), "--size", self.size]
+            cmd += ["--seed", str(self.seed), "--size", self.size] + (["--tag-demo"] if self.tag_demo else [])
         self._proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         deadline = time.monotonic() + 60
         while True:

@@ -2,7 +2,7 @@
 
 Called by ``generate_world`` after identities exist (``world.owners[tenant_id]`` lists the
 users who own subscriptions there). Sizes: small ≈ 6 subscriptions / 600 resources,
-medium ≈ 50 / 20k, large ≈ 200 / 100k. Tag habits are realistic: env/Env/ENV casing
+medium ≈ 50 / 20k, large ≈ 200 / 100k, bench ≈ 200 / 100k all in the primary tenant. Tag habits are realistic: env/Env/ENV casing
 variants, values like prod/Prod/Production, cost-centre codes (CC-1234), owner e-mails,
 resources without tags, and classic resources that take no tags at all (``tags=None``).
 
@@ -41,7 +41,7 @@ from azure_emulator.world.model import (
 )
 
 # (subscriptions in the first owner tenant, in the second, resources in total)
-SIZES = {"small": (4, 2, 600), "medium": (35, 15, 20_000), "large": (140, 60, 100_000)}
+SIZES = {"small": (4, 2, 600), "medium": (35, 15, 20_000), "large": (140, 60, 100_000), "bench": (200, 0, 100_000)}
 _EA, _MCA = "MS-AZR-0017P", "MS-AZR-0017G"
 
 

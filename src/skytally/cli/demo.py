@@ -50,7 +50,7 @@ def start_emulator(data_dir: Path) -> EmulatorProcess:
     """The Azure emulator on a free port, its settings applied to this process."""
     state = data_dir / "emulator"
     state.mkdir(parents=True, exist_ok=True)
-    emulator = EmulatorProcess(state, seed=1, size="small").start()
+    emulator = EmulatorProcess(state, seed=1, size="small", tag_demo=True).start()
     emulator.apply_settings()
     return emulator
 

@@ -44,9 +44,9 @@ class EmulatorProcess:
     kept in `world.json` there by `save_world()`; a restart loads it, on the same port when
     that port is free (so a browser that accepted its certificate once keeps working)."""
 
-    def __init__(self, state_dir: Path, *, seed: int = 1, size: str = "small") -> None:
+    def __init__(self, state_dir: Path, *, seed: int = 1, size: str = "small", tag_demo: bool = False) -> None:
         self.state_dir = state_dir
-        self.seed, self.size = seed, size
+        self.seed, self.size, self.tag_demo = seed, size, tag_demo
         self.settings: dict[str, str] = {}
         self.fixtures: dict[str, str] = {}
         self._proc: subprocess.Popen[str] | None = None
@@ -79,7 +79,12 @@ class EmulatorProcess:
         cmd = [sys.executable, "-m", "azure_emulator.cli", "serve", "--port", str(self._port()),
                "--state-dir", str(self.state_dir)]
         self._restored = self.world_file.exists()
-        cmd += ["--world", str(self.world_file)] if self._restored else ["--seed", str(self.seed), "--size", self.size]
+        if self._restored:  # the saved world already holds whatever the first run generated
+            cmd += ["--world", str(self.world_file)]
+        else:
+            cmd += ["--seed", str(self.seed), "--size", self.size]
+            if self.tag_demo:
+                cmd.append("--tag-demo")  # the sample tenant's tag-governance scenario (docs/emulator.md)
         with (self.state_dir / "emulator.log").open("a") as log:  # the child keeps its own handle
             self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True, bufsize=1)
         deadline = time.monotonic() + timeout

@@ -39,6 +39,9 @@ SUB_APPS: dict[str, tuple[str, str, str]] = {
     "subscriptions": ("skytally.cli.accounts", "subs_app", "Azure subscriptions and their access levels."),
     "costs": ("skytally.cli.costs_sync", "costs_app", "Costs: import files or from the billing APIs, query, export."),
     "inventory": ("skytally.cli.inventory", "app", "Inventory: the live Azure resources of your tenants."),
+    "resources": ("skytally.cli.tags", "resources_app", "Resources with their tags (Resources & Tags)."),
+    "tags": ("skytally.cli.tags", "app", "Tags: bulk edits with a dry-run diff, pending changes, push to Azure, conflicts, audit."),
+    "licences": ("skytally.cli.licences", "app", "Microsoft 365 licences: products, users, waste, costs."),
 }
 
 

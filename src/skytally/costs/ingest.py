@@ -25,7 +25,6 @@ import hashlib
 import logging
 import shutil
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -52,6 +51,7 @@ from skytally.costs.models import CostImport, ImportStatus
 from skytally.costs.schemas import money
 from skytally.costs.service import CostStore
 from skytally.errors import UserError
+from skytally.jobs.workers import scratch_dir
 from skytally.security.vault import Vault
 from skytally.store.base import utcnow
 from skytally.store.db import Database
@@ -151,8 +151,8 @@ def import_period(env: IngestEnv, source: Source, period: str, progress: Progres
     report = progress or (lambda done, total, msg: None)
     with _one_at_a_time(env, source, period, report):
         _mark_running(env.db, source, period)
-        work = env.settings.data_dir / "tmp" / f"cost-import-{uuid.uuid4().hex[:12]}"
-        work.mkdir(parents=True, exist_ok=True)
+        # owned by this process: removed by the next worker to start if it dies (jobs/workers.py)
+        work = scratch_dir(env.settings.data_dir, "cost-import")
         try:
             outcome = _fetch_and_import(env, source, period, work, report)
         except SourceFailed as exc:
@@ -219,6 +219,7 @@ def _fetch_and_import(env: IngestEnv, source: Source, period: str, work: Path, r
     try:
         result = store.import_files(files, billing_account_id=source.scope_id, currency=currency,
                                     dataset=dataset,  # type: ignore[arg-type]
+                                    source_kind=source.store_kind, source_name=source.name,
                                     progress=lambda done, size: report(2 + (done / size if size else 0), 3,
                                                                        f"importing {len(files)} file(s)"))
     finally:
@@ -340,6 +341,16 @@ def mark_stale_imports(session: Session) -> int:
     for row in rows:
         row.status, row.message = ImportStatus.FAILED.value, INTERRUPTED
     return len(rows)
+
+
+def mark_interrupted(session: Session, account_id: int, scope_id: str, period: str, cause: str) -> None:
+    """The import of a run found dead (jobs/recovery.py) ends `failed`, saying why."""
+    row = session.scalar(select(CostImport).where(
+        CostImport.account_id == account_id, CostImport.scope_id == scope_id,
+        CostImport.billing_period == period, CostImport.status == ImportStatus.RUNNING.value))
+    if row is not None:
+        row.status = ImportStatus.FAILED.value
+        row.message = f"the import stopped before it finished ({cause}); the stored period is whole"[:2000]
 
 
 def _mark_running(db: Database, source: Source, period: str) -> None:

@@ -48,7 +48,17 @@ def import_costs(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-@job(IMPORT_PERIOD, title="Import one billing period of costs")
+def _interrupted(session: Any, run: JobRun, cause: str) -> None:
+    params = run.params or {}
+    try:
+        account_id, scope_id = int(params["account_id"]), str(params["scope_id"])
+        period = ingest.parse_period(str(params["period"]))
+    except (KeyError, ValueError, UserError):
+        return
+    ingest.mark_interrupted(session, account_id, scope_id, period, cause)
+
+
+@job(IMPORT_PERIOD, title="Import one billing period of costs", on_interrupted=_interrupted)
 def import_one_period(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     """Import one period of one cost scope; fails with the reason when it cannot."""
     try:

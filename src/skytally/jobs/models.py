@@ -45,3 +45,5 @@ class JobRun(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # the process running it (host:pid:start, jobs/workers.py): known dead at once on its host
+    worker: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -65,11 +65,32 @@ class JobQueue:
     def dispatch(self, run_id: int) -> None:
         self._run(run_id)
 
+    def recover(self) -> list[Any]:
+        """Recover the runs of workers that died (and submit them again); recovery.py."""
+        from skytally.jobs.recovery import recover
+
+        return recover(self.env.db, self.env.settings.data_dir, self)
+
     def consumer(self, workers: int = 2) -> Consumer:
         # an idle consumer of the SQLite queue polls at most every second (Huey backs off
         # to 10 s): "Run now" and "Import now" then start at once, not up to 10 s later.
         # The Redis queue blocks on the list and is not affected.
-        return self.huey.create_consumer(workers=workers, worker_type="thread", periodic=True, max_delay=1.0)
+        # a worker that starts recovers the runs of workers that died, and keeps doing so
+        from skytally.jobs.recovery import Reaper
+
+        self.recover()
+        consumer = self.huey.create_consumer(workers=workers, worker_type="thread", periodic=True, max_delay=1.0)
+        reaper = Reaper(self.env.db, self.env.settings.data_dir, self)
+        consumer.reaper = reaper  # type: ignore[attr-defined]  # stopped with the consumer
+        original_stop = consumer.stop
+
+        def stop(graceful: bool = False) -> None:
+            reaper.stop()
+            original_stop(graceful)
+
+        consumer.stop = stop  # type: ignore[method-assign]
+        reaper.start()
+        return consumer
 
 
 def build_huey(settings: Settings, *, immediate: bool = False) -> Huey:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from skytally.jobs.models import JobRun
     from skytally.jobs.runner import JobContext
 
 JobFunc = Callable[["JobContext", dict[str, Any]], dict[str, Any] | None]
@@ -33,6 +34,9 @@ class JobSpec:
     # For scheduled kinds: a cheap check, given a Session, of whether a tick has anything
     # to do. Ticks with nothing to do record no run, so frequent schedules stay quiet.
     due: Callable[[Any], bool] | None = None
+    # Called (session, run, cause) when a run of this kind is found dead (recovery.py):
+    # undo or mark what the run left half done (its own records), in that transaction.
+    on_interrupted: Callable[[Any, JobRun, str], None] | None = None
 
 
 JOBS: dict[str, JobSpec] = {}
@@ -46,6 +50,7 @@ def job(
     schedule_text: str = "",
     scope: str = "system",
     due: Callable[[Any], bool] | None = None,
+    on_interrupted: Callable[[Any, JobRun, str], None] | None = None,
 ) -> Callable[[JobFunc], JobFunc]:
     if scope not in ("system", "workspace"):
         raise ValueError(f"job scope must be 'system' or 'workspace', not {scope!r}")
@@ -53,7 +58,8 @@ def job(
     def register(func: JobFunc) -> JobFunc:
         if kind in JOBS and JOBS[kind].func is not func:
             raise RuntimeError(f"job kind {kind!r} registered twice")
-        JOBS[kind] = JobSpec(kind, func, title, schedule, schedule_text, scope=scope, due=due)
+        JOBS[kind] = JobSpec(kind, func, title, schedule, schedule_text, scope=scope, due=due,
+                             on_interrupted=on_interrupted)
         return func
 
     return register

@@ -18,6 +18,7 @@ from skytally.errors import UserError
 from skytally.jobs.models import JobRun, JobStatus
 from skytally.jobs.registry import JOBS
 from skytally.jobs.service import Dispatcher
+from skytally.jobs.workers import this_worker
 from skytally.security.vault import Vault
 from skytally.store.base import utcnow
 from skytally.store.db import Database
@@ -97,6 +98,7 @@ class PartialFailure(Exception):
 
 def run_job(run_id: int, env: JobEnvironment | None = None) -> str:
     """Execute a recorded job run. Returns its final status."""
+    from skytally.jobs.recovery import ATTEMPT, RECOVERS, Heartbeat
     env = env or current_environment()
     with env.db.session() as session:
         run = session.get(JobRun, run_id)
@@ -112,13 +114,15 @@ def run_job(run_id: int, env: JobEnvironment | None = None) -> str:
             return run.status
         run.status = JobStatus.RUNNING.value
         run.started_at = run.heartbeat_at = utcnow()
-        params = dict(run.params or {})
+        run.worker = this_worker().id
+        params = {k: v for k, v in (run.params or {}).items() if k not in (ATTEMPT, RECOVERS)}
     ctx = JobContext(env, run_id)
     status: JobStatus
     result: dict[str, Any] | None
     error: str | None
     try:
-        result = spec.func(ctx, params)
+        with Heartbeat(env.db, run_id):
+            result = spec.func(ctx, params)
         status, error = JobStatus.SUCCEEDED, None
     except PartialFailure as partial:
         status, result, error = JobStatus.PARTIAL, partial.result, None

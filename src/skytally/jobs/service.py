@@ -17,8 +17,9 @@ from skytally.store.base import utcnow
 from skytally.store.db import Database
 from skytally.workspaces.schemas import Actor
 
-# A running job that has not reported for this long lost its worker.
-STALE_AFTER = timedelta(minutes=15)
+# A running job whose heartbeat (every 5 s: recovery.py) has been silent this long lost
+# its worker (on the worker's own host a dead worker is known at once).
+STALE_AFTER = timedelta(seconds=90)
 # A queued run older than this is not waiting for a worker any more (its queue was lost):
 # `submit_unique` no longer counts it as a duplicate.
 QUEUED_WITHIN = timedelta(hours=24)
@@ -62,10 +63,13 @@ def submit_unique(
     The check and the insert happen in one transaction that first takes a lock (SQLite:
     its write lock; PostgreSQL: an advisory lock per kind), so two submitters (the
     schedule and a user, two workers) never both submit the same work."""
+    from skytally.jobs.recovery import mark_dead
+
     _known(kind)
     params = {**(params or {}), **key}
     with db.session() as session:
         _serialise(session, kind)
+        mark_dead(session)  # a run nobody runs any more is not "already running"
         active = active_run(session, kind, key)
         if active is not None:
             return JobRunOut.model_validate(active), False
@@ -75,20 +79,23 @@ def submit_unique(
 
 def active_run(session: Session, kind: str, key: dict[str, Any]) -> JobRun | None:
     """The newest run of `kind` whose params hold `key` that is queued (recently) or
-    running (and reporting: one silent for STALE_AFTER lost its worker)."""
+    running (and not dead: recovery.dead_because)."""
+    from skytally.jobs.recovery import dead_because
+
     now = utcnow()
     rows = session.scalars(
         select(JobRun)
         .where(
             JobRun.kind == kind,
             or_(
-                and_(JobRun.status == JobStatus.RUNNING.value, JobRun.heartbeat_at >= now - STALE_AFTER),
+                JobRun.status == JobStatus.RUNNING.value,
                 and_(JobRun.status == JobStatus.QUEUED.value, JobRun.created_at >= now - QUEUED_WITHIN),
             ),
         )
         .order_by(JobRun.id.desc())
     )
-    return next((r for r in rows if all((r.params or {}).get(k) == v for k, v in key.items())), None)
+    return next((r for r in rows if all((r.params or {}).get(k) == v for k, v in key.items())
+                 and (r.status != JobStatus.RUNNING.value or dead_because(r, now) is None)), None)
 
 
 def _known(kind: str) -> None:
@@ -224,6 +231,9 @@ def get_run(session: Session, actor: Actor, run_id: int) -> JobRunOut:
 
 def mark_stale_runs(session: Session) -> int:
     """Runs whose worker stopped reporting become `interrupted` (safe to resubmit)."""
+    from skytally.jobs.recovery import mark_dead
+
+    dead = len(mark_dead(session))
     cutoff = utcnow() - STALE_AFTER
     result = session.execute(
         update(JobRun)
@@ -237,4 +247,4 @@ def mark_stale_runs(session: Session) -> int:
             error="the worker stopped while running this job; run it again",
         )
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return dead + int(getattr(result, "rowcount", 0) or 0)

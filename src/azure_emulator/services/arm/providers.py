@@ -69,6 +69,8 @@ CATALOG: dict[str, dict[str, list[str]]] = {
     "Microsoft.EventHub": {"namespaces": ["2024-01-01", "2022-10-01-preview", "2021-11-01", "2017-04-01"]},
     "Microsoft.ServiceBus": {"namespaces": ["2022-10-01-preview", "2021-11-01", "2017-04-01"]},
     "Microsoft.DataFactory": {"factories": ["2018-06-01"]},
+    "Microsoft.NotificationHubs": {"namespaces": ["2023-10-01-preview", "2023-09-01", "2023-01-01-preview", "2017-04-01", "2016-03-01"],
+                                   "namespaces/notificationHubs": ["2023-10-01-preview", "2023-09-01", "2017-04-01", "2016-03-01"]},
     "Microsoft.RecoveryServices": {"vaults": ["2024-04-01", "2023-06-01", "2023-04-01", "2022-10-01", "2021-03-01"]},
     "Microsoft.ClassicCompute": {"domainNames": _CLASSIC, "virtualMachines": _CLASSIC},
     "Microsoft.ClassicStorage": {"storageAccounts": _CLASSIC},
@@ -88,6 +90,7 @@ CATALOG: dict[str, dict[str, list[str]]] = {
                             "2018-09-01-preview", "2018-01-01-preview", "2017-10-01-preview", "2015-07-01"],
         "roleDefinitions": ["2022-05-01-preview", "2022-04-01", "2018-01-01-preview", "2015-07-01"],
         "permissions": ["2022-05-01-preview", "2022-04-01", "2018-07-01", "2018-01-01-preview", "2015-07-01"],
+        "locks": ["2020-05-01", "2017-04-01", "2016-09-01", "2015-01-01"],
     },
     "Microsoft.ResourceGraph": {
         "resources": ["2024-04-01", "2022-10-01", "2021-06-01-preview", "2021-03-01", "2020-04-01-preview", "2019-04-01"],

@@ -76,7 +76,7 @@ async def world_put(request: Request) -> Response:
     else:
         from azure_emulator.world.generate import generate_world
 
-        world = generate_world(int(data.get("seed", 1)), data.get("size", "small"))
+        world = generate_world(int(data.get("seed", 1)), data.get("size", "small"), tag_demo=bool(data.get("tag_demo")))
     _replace_world(request, world)
     return JsonResponse({"status": "replaced", "tenants": len(world.tenants), "fixtures": world.fixtures})
 
