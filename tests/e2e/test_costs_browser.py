@@ -101,6 +101,14 @@ def test_costs_explorer(base_url: str, tmp_path: Path) -> None:
         expect(page.locator("[data-testid=total-effective]")).not_to_have_text("0.00")
         page.screenshot(path=str(shots / "costs-01-service.png"), full_page=True)
 
+        # Where each subscription's costs come from: one source per subscription and period.
+        sources = page.locator("[data-testid=cost-sources] tbody tr")
+        assert sources.count() >= 2, page.locator("main").inner_text()[:2000]
+        for i in range(sources.count()):
+            row = sources.nth(i)
+            assert row.get_attribute("data-source") == "ea_enrollment_sp"
+            expect(row).to_contain_text("EA enrollment (service principal)")
+
         # Group by subscription: the form submits itself, the chart redraws with its series.
         page.select_option("[data-testid=group-by]", "SubAccountName")
         expect(page).to_have_url(re.compile(r"group=SubAccountName"))

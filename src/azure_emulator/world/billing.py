@@ -78,3 +78,54 @@ class BillingAccount:
 
 def billing_scope(billing_account_id: str) -> str:
     return f"/providers/Microsoft.Billing/billingAccounts/{billing_account_id}"
+
+
+@dataclass(slots=True)
+class Budget:
+    """A Microsoft.Consumption budget on a cost scope (subscription, resource group, billing
+    account / profile / section, department). Spend is computed from the charges."""
+
+    scope: str  # "/subscriptions/…", as given
+    name: str
+    amount: float
+    time_grain: str = "Monthly"  # Monthly | Quarterly | Annually (BillingMonth… variants)
+    start_date: str = ""  # ISO 8601
+    end_date: str | None = None
+    category: str = "Cost"
+    notifications: dict[str, dict[str, object]] = field(default_factory=dict)
+    filter: dict[str, object] | None = None
+    etag: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.scope}/providers/Microsoft.Consumption/budgets/{self.name}"
+
+
+@dataclass(slots=True)
+class ExportRun:
+    """One execution of a cost export (run now or scheduled)."""
+
+    id: str
+    execution_type: str  # OnDemand | Scheduled
+    status: str  # Queued | InProgress | Completed | Failed
+    submitted: datetime
+    processing_start: datetime | None = None
+    processing_end: datetime | None = None
+
+
+@dataclass(slots=True)
+class CostExport:
+    """A Microsoft.CostManagement export definition on a cost scope and its run history."""
+
+    scope: str
+    name: str
+    definition: dict[str, object]  # type, timeframe, timePeriod, dataSet
+    delivery: dict[str, object]  # deliveryInfo.destination
+    schedule: dict[str, object] | None = None
+    format: str = "Csv"
+    etag: str = ""
+    runs: list[ExportRun] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return f"{self.scope}/providers/Microsoft.CostManagement/exports/{self.name}"

@@ -21,7 +21,10 @@ from azure_emulator.world.billing import (  # noqa: F401
     AgreementType,
     BillingAccount,
     BillingProfile,
+    Budget,
+    CostExport,
     EnrollmentAccount,
+    ExportRun,
     InvoiceSection,
 )
 
@@ -378,6 +381,12 @@ class World:
     owners: dict[str, list[str]] = field(default_factory=dict)
     # Billing accounts (EA enrollments, MCA accounts) keyed by lowercased name.
     billing_accounts: dict[str, BillingAccount] = field(default_factory=dict)
+    # Microsoft's public client apps (Azure CLI, Azure PowerShell): homed in Microsoft's tenant,
+    # so in no tenant's registrations; their service principals are in every tenant.
+    first_party_apps: dict[str, Application] = field(default_factory=dict)
+    # Budgets and cost exports customers define, keyed by lowercased resource id.
+    budgets: dict[str, Budget] = field(default_factory=dict)
+    cost_exports: dict[str, CostExport] = field(default_factory=dict)
     # Legacy EA API keys the control API revoked (the EA service rejects them).
     revoked_ea_keys: list[str] = field(default_factory=list)
     # Bumped by `touch()` whenever subscriptions, resource groups, resources or role
@@ -422,7 +431,7 @@ class World:
             app = tenant.applications.get(app_id)
             if app is not None:
                 return app
-        return None
+        return self.first_party_apps.get(app_id.lower())
 
     def user_by_upn(self, upn: str) -> User | None:
         """A user by UPN in any tenant (UPN domains are unique across tenants)."""

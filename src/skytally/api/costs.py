@@ -24,6 +24,7 @@ from skytally.costs.views import (
     ImportStatusOut,
     PeriodOut,
     ScopeOut,
+    SourceChoiceOut,
     UntaggedOut,
     dumps,
 )
@@ -90,10 +91,17 @@ def untagged(
     return _json([r.to_dict() for r in explore.untagged(session, store, actor, q, tag)])
 
 
-@router.get("/periods", response_model=list[PeriodOut], summary="Stored billing periods and their last import")
+@router.get("/periods", response_model=list[PeriodOut], summary="Stored billing periods, their source and last import")
 def periods(session: DbSession, actor: ApiActor, store: Store) -> Response:
     scope = explore.allowed(session, store, actor)
     return _json(store.periods(scope) if scope else [])
+
+
+@router.get("/sources", response_model=list[SourceChoiceOut],
+            summary="Per subscription and billing period: the source that counts, and the ones it covers")
+def sources(session: DbSession, actor: ApiActor, store: Store) -> Response:
+    scope = explore.allowed(session, store, actor)
+    return _json(store.sources(scope) if scope else [])
 
 
 @router.get(

@@ -214,7 +214,8 @@ def export(
 
 @app.command("periods")
 def periods(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
-    """Stored billing periods per billing account, with their last import."""
+    """Stored billing periods per billing account: their last import, the source they came
+    from, and per subscription whether its costs count or another source covers them."""
     store = _store()
     try:
         with session() as s:
@@ -225,10 +226,26 @@ def periods(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> N
     if json_out:
         _out(data)
         return
-    print_table("Stored periods", ["Billing account", "Period", "Imported", "Totals"],
-                [[p["billing_account"], p["billing_period"], str(p["imported_at"])[:16].replace("T", " "),
+    counted = {"all": "counted", "part": "counted in part", "none": "not counted (covered)"}
+    print_table("Stored periods", ["Billing account", "Period", "Source", "Counted", "Imported", "Totals"],
+                [[p["billing_account"], p["billing_period"],
+                  p["source"]["kind_label"] + (f" ({p['source']['name']})" if p["source"]["name"] else ""),
+                  counted[p["used"]], str(p["imported_at"])[:16].replace("T", " "),
                   "; ".join(f"{t.get('currency')}: {_money(t.get('BilledCost'))}" for t in p["totals"])]
                  for p in data])
+    rows = []
+    for p in data:
+        for sub in p["subscriptions"]:
+            totals = "; ".join(f"{t.get('currency')}: {_money(t.get('BilledCost'))}" for t in sub["totals"])
+            who = sub["subscription"] or sub["coverage_key"].replace("billing:", "billing-level charges of ")
+            if sub["name"]:
+                who += f" ({sub['name']})"
+            status = "counted" if sub["counted"] else (
+                f"skipped: covered by {sub['covered_by']['kind_label']} {sub['covered_by']['billing_account']}")
+            rows.append([p["billing_period"], who, p["billing_account"], status, totals])
+    if rows:
+        rows.sort(key=lambda r: (r[0], r[1], not r[3].startswith("counted")))
+        print_table("Source per subscription", ["Period", "Subscription", "Stored under", "Status", "Billed"], rows)
 
 
 @app.command("untagged")

@@ -63,6 +63,19 @@ class Source:
         return f"providers/Microsoft.Billing/billingAccounts/{self.scope_id}"
 
     @property
+    def store_kind(self) -> str:
+        """The kind of scope, as the cost store ranks overlapping sources (coverage.py)."""
+        if self.kind == "ea_token":
+            return "ea_enrollment_key"
+        if self.kind == "subscription":
+            return "subscription"
+        if "/invoicesections/" in self.scope_id.lower():
+            return "invoice_section"
+        if "/billingprofiles/" in self.scope_id.lower():
+            return "billing_profile"
+        return "ea_enrollment_sp" if self.is_ea else "mca_billing_account"
+
+    @property
     def is_ea(self) -> bool:
         return self.scope_id.isdigit() or self.agreement == "EnterpriseAgreement"
 

@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from skytally.errors import InvalidInput
 
+from . import coverage
 from .detect import Kind, SourceFile, detect
 from .engine import connect, sql_text
 from .mapping import (
@@ -77,7 +78,11 @@ class Importer:
         dataset: Kind | None = None,
         on_bad_rows: BadRowPolicy = "reject",
         progress: ProgressCallback | None = None,
+        source_kind: str = coverage.FILE,
+        source_name: str = "",
     ) -> ImportResult:
+        if source_kind not in coverage.KINDS:
+            raise InvalidInput(f"unknown cost source kind {source_kind!r}; one of {', '.join(coverage.KINDS)}")
         if on_bad_rows not in ("reject", "quarantine"):
             raise InvalidInput(f"on_bad_rows must be 'reject' or 'quarantine', not {on_bad_rows!r}.")
         if not paths:
@@ -146,14 +151,52 @@ class Importer:
                 quarantine_path = None
                 if quarantine_rows:
                     quarantine_path = self._write_quarantine(import_id, sources, quarantine_rows)
-                self._write_manifests(stage, import_id, staged, periods, keys)
+                source = {"kind": source_kind, "name": source_name}
+                self._write_manifests(con, stage, import_id, staged, periods, keys, source)
             finally:
                 con.close()
             shutil.rmtree(stage / "tmp", ignore_errors=True)
             shutil.rmtree(stage / "files", ignore_errors=True)
-            self.store.commit(stage, keys, crash_hook=self.crash_hook)
-        return self._result(import_id, staged, periods, rejected, rejected_rows, rejected_billed,
-                            quarantine_path, warnings)
+            skipped: list[dict[str, Any]] = []
+            self.store.commit(stage, keys, crash_hook=self.crash_hook,
+                              decide=lambda ks: self._decide(stage, ks, skipped, warnings))
+        result = self._result(import_id, staged, periods, rejected, rejected_rows, rejected_billed,
+                              quarantine_path, warnings)
+        result.skipped = skipped
+        return result
+
+    def _decide(self, stage: Path, keys: list[PeriodKey], skipped: list[dict[str, Any]],
+                warnings: list[str]) -> list[PeriodKey]:
+        """Under the store lock: keep a stored period that a higher-ranked kind of source
+        imported (coverage.outranks), noting this import on it as superseded; otherwise
+        replace it, noting the replaced source if it was of another kind."""
+        kept: list[PeriodKey] = []
+        for key in keys:
+            new = json.loads((stage / "new" / key.relpath / MANIFEST).read_text("utf-8"))
+            live = self.store.manifest(key)
+            if live is None:
+                kept.append(key)
+                continue
+            if coverage.outranks(live, new):
+                live["superseded"] = _superseded(live.get("superseded"), new)
+                self.store.write_manifest(key, live)
+                by = coverage.source_of(live)
+                skipped.append({"billing_account": key.billing_account, "billing_period": key.billing_period,
+                                "covered_by": {**by, "import_id": live.get("import_id")}})
+                warnings.append(
+                    f"{key.billing_account} {key.billing_period}: not stored; the store keeps the "
+                    f"{coverage.label(by['kind'])} import {live.get('import_id')}, which covers it "
+                    "(one source per period: see `skytally costs periods`)")
+                continue
+            new_kind = coverage.source_of(new)["kind"]
+            carried = (_superseded(live.get("superseded"), live) if coverage.source_of(live)["kind"] != new_kind
+                       else _superseded(live.get("superseded"), None))
+            carried = [e for e in carried if e.get("kind") != new_kind]
+            if carried:
+                new["superseded"] = carried
+                self.store.write_manifest(key, new, base=stage / "new")
+            kept.append(key)
+        return kept
 
     # -- assembling the new periods ---------------------------------------------------
     def _assemble(self, con: duckdb.DuckDBPyConnection, staged: list[Staged], stage: Path,
@@ -244,20 +287,26 @@ class Importer:
                 out.append(PeriodReport(key.billing_account, key.billing_period, cur, n, b, e))
         return out
 
-    def _write_manifests(self, stage: Path, import_id: str, staged: list[Staged],
-                         periods: list[PeriodReport], keys: list[PeriodKey]) -> None:
+    def _write_manifests(self, con: duckdb.DuckDBPyConnection, stage: Path, import_id: str,
+                         staged: list[Staged], periods: list[PeriodReport], keys: list[PeriodKey],
+                         source: dict[str, str]) -> None:
         now = datetime.now(UTC).isoformat()
         for key in keys:
             d = stage / "new" / key.relpath
             d.mkdir(parents=True, exist_ok=True)
             mine = [p for p in periods if p.billing_account == key.billing_account
                     and p.billing_period == key.billing_period]
+            parts = sorted(str(p) for p in d.glob("*.parquet"))
+            cov = coverage.coverage_from_rows(
+                con.execute(coverage.COVERAGE_SQL, {"files": parts}).fetchall()) if parts else {}
             manifest: dict[str, Any] = {
                 "import_id": import_id,
                 "imported_at": now,
+                "source": source,
                 "files": [{"path": s.report.path, "layout": s.report.layout, "kind": s.kind}
                           for s in staged if key in s.groups],
                 "totals": [p.to_dict() for p in mine],
+                "coverage": cov,
             }
             (d / MANIFEST).write_text(json.dumps(manifest, default=str, indent=1), "utf-8")
 
@@ -309,6 +358,19 @@ class Importer:
             quarantine=quarantine,
             warnings=warnings,
         )
+
+
+def _superseded(entries: object, manifest: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """`entries` with `manifest`'s import (if any) as the one entry of its kind of source."""
+    items = [e for e in (entries if isinstance(entries, list) else []) if isinstance(e, dict)]
+    if manifest is None:
+        return items
+    src = coverage.source_of(manifest)
+    kind = src["kind"]
+    out = [e for e in items if e.get("kind") != kind]
+    out.append({"kind": kind, "name": src["name"], "import_id": manifest.get("import_id"),
+                "imported_at": manifest.get("imported_at"), "totals": manifest.get("totals", [])})
+    return out
 
 
 def elapsed(start: float) -> float:

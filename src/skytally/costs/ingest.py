@@ -219,6 +219,7 @@ def _fetch_and_import(env: IngestEnv, source: Source, period: str, work: Path, r
     try:
         result = store.import_files(files, billing_account_id=source.scope_id, currency=currency,
                                     dataset=dataset,  # type: ignore[arg-type]
+                                    source_kind=source.store_kind, source_name=source.name,
                                     progress=lambda done, size: report(2 + (done / size if size else 0), 3,
                                                                        f"importing {len(files)} file(s)"))
     finally:

@@ -20,6 +20,7 @@ import yaml
 
 from skytally.errors import InvalidInput
 
+from . import coverage
 from .engine import connect, sql_text
 from .mapping import focus_columns, quote_ident
 from .schemas import ZERO, CostQuery, QueryResult, UntaggedResult
@@ -122,11 +123,56 @@ def _month_add(d: date, months: int) -> date:
     return date(y, m + 1, min(d.day, calendar.monthrange(y, m + 1)[1]))
 
 
+class _Read:
+    """What a read covers after choosing one source per (subscription, period): the files
+    of the partitions that count, and a predicate dropping the rows of partitions that
+    count only in part (another source covers some of their subscriptions)."""
+
+    def __init__(self, keys: list[PeriodKey], files: list[str], where: str, partial: bool) -> None:
+        self.keys, self.files, self.where, self.partial = keys, files, where, partial
+
+
 class QueryService:
     def __init__(self, store: StoreLayout) -> None:
         self.store = store
         self._con = connect(memory_limit="2GB")
         self._lock = threading.Lock()
+        # coverage of partitions imported before manifests recorded it, by (key, import id)
+        self._legacy: dict[tuple[PeriodKey, str], dict[str, dict[str, Any]]] = {}
+
+    # -- one source per (subscription, period) ------------------------------------------
+    def partitions(self, keys: list[PeriodKey]) -> list[coverage.Partition]:
+        out = []
+        for key in keys:
+            m = self.store.manifest(key) or {}
+            src = coverage.source_of(m)
+            cov = m.get("coverage")
+            import_id = str(m.get("import_id") or "")
+            if not isinstance(cov, dict):
+                cached = self._legacy.get((key, import_id))
+                if cached is None:
+                    files = self.store.files([key])
+                    cached = coverage.coverage_from_rows(
+                        self._run(coverage.COVERAGE_SQL, {"files": files})) if files else {}
+                    self._legacy[(key, import_id)] = cached
+                cov = cached
+            out.append(coverage.Partition(key, src["kind"], src["name"], import_id,
+                                          str(m.get("imported_at") or ""), cov))
+        return out
+
+    def resolution(self, keys: list[PeriodKey]) -> coverage.Resolution:
+        return coverage.resolve(self.partitions(keys))
+
+    def _read(self, q: CostQuery, params: _Params) -> _Read:
+        keys = self._keys(q)
+        res = self.resolution(keys)
+        used = [k for k in keys if k in res.keep]
+        conds = []
+        for k, skip in res.partial.items():
+            conds.append(
+                f"NOT (x_StoreAccount = {params.add(k.billing_account)} AND x_StorePeriod = "
+                f"{params.add(k.billing_period)} AND ({coverage.KEY_SQL}) IN (SELECT unnest({params.add(sorted(skip))})))")
+        return _Read(used, self.store.files(used), " AND ".join(conds), bool(conds))
 
     @contextlib.contextmanager
     def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -142,9 +188,10 @@ class QueryService:
 
     # -- scope -----------------------------------------------------------------
     def files(self, q: CostQuery) -> list[str]:
-        """The Parquet files of the caller's accounts; periods far outside the range
-        are pruned (charges may be billed a period or two after they happen)."""
-        return self.store.files(self._keys(q))
+        """The Parquet files of the caller's accounts that count (one source per
+        subscription and period); periods far outside the range are pruned (charges may
+        be billed a period or two after they happen)."""
+        return self._read(q, _Params()).files
 
     def _keys(self, q: CostQuery) -> list[PeriodKey]:
         keys = self.store.periods(list(q.billing_accounts))
@@ -182,15 +229,17 @@ class QueryService:
         dims = [canonical_dimension(d) for d in q.group_by]
         if len(set(dims)) != len(dims):
             raise InvalidInput("A dimension is listed twice in group_by.")
-        keys = self._keys(q)
-        files = self.store.files(keys)
+        params = _Params()
+        read = self._read(q, params)
+        files = read.files
         if not files:
             return {}
-        params = _Params()
-        agg_files = (self.store.tag_daily_files(keys)
-                     if len(dims) == 1 and dims[0].startswith(TAG_PREFIX) and not q.filters else None)
+        agg_files = (self.store.tag_daily_files(read.keys)
+                     if len(dims) == 1 and dims[0].startswith(TAG_PREFIX) and not q.filters
+                     and not read.partial else None)
         if agg_files:
             # one tag key (x date), no filters: from the per-period pre-aggregates
+            params = _Params()
             params.values.update({"agg_files": agg_files, "tag_key": dims[0][len(TAG_PREFIX):]})
             inner = sql_text("tag_totals").format(
                 date={None: "NULL", "day": "day",
@@ -198,10 +247,10 @@ class QueryService:
                 where=_agg_where(q, params))
         else:
             params.values["files"] = files
-            inner = self._detail_totals(q, dims, params)
+            inner = self._detail_totals(q, dims, params, read.where)
         return self._totals_rows(q, dims, inner, params)
 
-    def _detail_totals(self, q: CostQuery, dims: list[str], params: _Params) -> str:
+    def _detail_totals(self, q: CostQuery, dims: list[str], params: _Params, extra: str = "") -> str:
         dim_sql = "".join(
             f"{('CAST(' + _dim_expr(d, params) + ' AS VARCHAR)') if q.top else _dim_expr(d, params)} AS d{i},\n        "
             for i, d in enumerate(dims)
@@ -211,7 +260,7 @@ class QueryService:
             "day": "CAST(date_trunc('day', ChargePeriodStart) AS DATE)",
             "month": "CAST(date_trunc('month', ChargePeriodStart) AS DATE)",
         }[q.granularity]
-        where = _where(q, params)
+        where = _where(q, params) + (f" AND {extra}" if extra else "")
         return sql_text("totals").format(dims=dim_sql, date=date_sql, where=where)
 
     def _totals_rows(self, q: CostQuery, dims: list[str], inner: str,
@@ -258,10 +307,11 @@ class QueryService:
     def untagged(self, q: CostQuery, tag_key: str | None,
                  existing_resource_ids: Iterable[str] | None = None,
                  inventoried_subscriptions: Iterable[str] | None = None) -> dict[str | None, UntaggedResult]:
-        files = self.files(q)
+        params = _Params()
+        read = self._read(q, params)
+        files = read.files
         if not files:
             return {}
-        params = _Params()
         params.values.update({
             "files": files,
             "tag_key": (tag_key or "").strip().lower(),
@@ -269,7 +319,7 @@ class QueryService:
             "check_gone": existing_resource_ids is not None,
             "all_subs": inventoried_subscriptions is None,
         })
-        where = _where(q, params)
+        where = _where(q, params) + (f" AND {read.where}" if read.where else "")
         sql = sql_text("untagged").format(where=where)
         with self._cursor() as cur:
             ids = sorted({i.lower() for i in (existing_resource_ids or [])})
@@ -305,13 +355,14 @@ class QueryService:
     def export(self, q: CostQuery, dest: Path, fmt: str) -> dict[str, Any]:
         if fmt not in ("parquet", "csv"):
             raise InvalidInput("Export format must be parquet or csv.")
-        files = self.files(q)
         params = _Params()
+        read = self._read(q, params)
+        files = read.files
         params.values["files"] = files
         cols = []
         for c in focus_columns():
             cols.append("to_json(Tags)::VARCHAR AS Tags" if c == "Tags" else quote_ident(c))
-        where = _where(q, params)
+        where = _where(q, params) + (f" AND {read.where}" if read.where else "")
         select = sql_text("export").format(columns=", ".join(cols), where=where)
         dest = Path(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)

@@ -87,6 +87,8 @@ class ImportResult:
     rejected: list[RejectedRow] = field(default_factory=list)  # first 1000
     quarantine: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # periods not stored: a higher-ranked source holds them (coverage.py)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -104,6 +106,7 @@ class ImportResult:
             "rejected": [r.to_dict() for r in self.rejected],
             "quarantine": self.quarantine,
             "warnings": self.warnings,
+            "skipped": self.skipped,
         }
 
 

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from skytally.errors import InvalidInput
 
+from .coverage import label, source_of
 from .detect import Kind, detect
 from .importer import Importer, MalformedRows, ProgressCallback
 from .query import QueryService, dimensions
@@ -69,6 +70,8 @@ class CostStore:
         dataset: Kind | None = None,
         on_bad_rows: BadRowPolicy = "reject",
         progress: ProgressCallback | None = None,
+        source_kind: str = "file",
+        source_name: str = "",
     ) -> ImportResult:
         """Import cost files; each (billing account, billing period) they contain replaces
         that period in the store atomically.
@@ -83,20 +86,52 @@ class CostStore:
         on_bad_rows: "reject" (nothing is imported; MalformedRows lists file:line) or
             "quarantine" (good rows imported, bad ones written to quarantine/ and reported).
         progress: called with (bytes done, bytes total).
+        source_kind: the scope the files come from (coverage.KINDS: "mca_billing_account",
+            "ea_enrollment_sp", "ea_enrollment_key", "billing_profile", "invoice_section",
+            "subscription", or "file" for files a user imports); `source_name` names it.
+            Reads count each (subscription, period) from one source only (coverage.py); a
+            period already stored from a higher-ranked kind of source is kept, and this
+            import's period is listed in `skipped`.
         """
         return self._importer.run(paths, billing_account_id=billing_account_id, currency=currency,
-                                  dataset=dataset, on_bad_rows=on_bad_rows, progress=progress)
+                                  dataset=dataset, on_bad_rows=on_bad_rows, progress=progress,
+                                  source_kind=source_kind, source_name=source_name)
 
     # -- reads ---------------------------------------------------------------------
     def periods(self, billing_accounts: Sequence[str] | None = None) -> list[dict[str, Any]]:
-        """The stored (billing account, billing period) partitions and their last import."""
+        """The stored (billing account, billing period) partitions and their last import:
+        the source they came from, whether reads count them (`used`: "all", "part" —
+        some subscriptions are covered by another source — or "none"), and per
+        subscription (or billing-level charges) whether its rows count or which source
+        covers them instead (coverage.py)."""
+        keys = self.layout.periods(None if billing_accounts is None else list(billing_accounts))
+        res = self._q.resolution(keys)
+        subs: dict[Any, list[dict[str, Any]]] = {k: [] for k in keys}
+        for c in res.choices:
+            d = c.to_dict()
+            base = {"subscription": d["subscription"], "coverage_key": c.key, "name": c.name}
+            subs[c.used.key].append({**base, "counted": True, "covered_by": None, "rows": d["used"]["rows"],
+                                     "totals": d["used"]["totals"]})
+            for p, skip in zip(c.skipped, d["skipped"], strict=True):
+                subs[p.key].append({**base, "counted": False, "covered_by": c.used.describe(),
+                                    "reason": skip["reason"], "rows": skip["rows"], "totals": skip["totals"]})
         out = []
-        for key in self.layout.periods(None if billing_accounts is None else list(billing_accounts)):
+        for key in keys:
             m = self.layout.manifest(key) or {}
+            src = source_of(m)
             out.append({"billing_account": key.billing_account, "billing_period": key.billing_period,
+                        "source": {**src, "kind_label": label(src["kind"])},
+                        "used": "none" if key not in res.keep else "all" if res.keep[key] is None else "part",
                         "import_id": m.get("import_id"), "imported_at": m.get("imported_at"),
-                        "totals": m.get("totals", []), "files": m.get("files", [])})
+                        "totals": m.get("totals", []), "files": m.get("files", []),
+                        "superseded": m.get("superseded", []), "subscriptions": subs[key]})
         return out
+
+    def sources(self, billing_accounts: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Per billing period and subscription (or billing-level charges), the source whose
+        rows count and the sources skipped because it covers them (coverage.py)."""
+        keys = self.layout.periods(None if billing_accounts is None else list(billing_accounts))
+        return [c.to_dict() for c in self._q.resolution(keys).choices]
 
     @staticmethod
     def dimensions() -> list[str]:

@@ -22,7 +22,7 @@ import fcntl
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -174,18 +174,32 @@ class StoreLayout:
             return None
         return data if isinstance(data, dict) else None
 
+    def write_manifest(self, key: PeriodKey, data: dict[str, object], *, base: Path | None = None) -> None:
+        """Replace a period's manifest atomically (`base`: a staging `new/` directory
+        instead of the live store). Callers changing a live one hold the store lock."""
+        d = (base if base is not None else self.data) / key.relpath
+        tmp = d / (MANIFEST + ".tmp")
+        tmp.write_text(json.dumps(data, default=str, indent=1), "utf-8")
+        os.replace(tmp, d / MANIFEST)
+
     # -- commit ----------------------------------------------------------------
-    def commit(self, stage: Path, keys: list[PeriodKey], *, crash_hook: object = None) -> None:
-        """Mark `stage` committed, then move each period into place."""
-        marker = stage / COMMITTED
-        tmp = stage / (COMMITTED + ".tmp")
-        tmp.write_text(json.dumps([[k.billing_account, k.billing_period] for k in keys]), "utf-8")
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, marker)
-        _fsync_dir(stage)
+    def commit(self, stage: Path, keys: list[PeriodKey], *, crash_hook: object = None,
+               decide: Callable[[list[PeriodKey]], list[PeriodKey]] | None = None) -> list[PeriodKey]:
+        """Mark `stage` committed, then move each period into place. `decide` (called
+        under the store lock, before anything is committed) returns the periods to put in
+        place: the others stay as they are. Returns the periods put in place."""
         with self.store_lock():
+            if decide is not None:
+                keys = decide(keys)
+            marker = stage / COMMITTED
+            tmp = stage / (COMMITTED + ".tmp")
+            tmp.write_text(json.dumps([[k.billing_account, k.billing_period] for k in keys]), "utf-8")
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, marker)
+            _fsync_dir(stage)
             self._roll_forward(stage, keys, crash_hook=crash_hook)
+        return keys
 
     def _roll_forward(self, stage: Path, keys: list[PeriodKey], *, crash_hook: object = None) -> None:
         for i, k in enumerate(keys):

@@ -144,7 +144,20 @@ class UntaggedOut(BaseModel):
 class PeriodOut(BaseModel):
     billing_account: str
     billing_period: str
+    source: dict[str, Any] = Field(default_factory=dict, description="The scope the period was imported from: kind (mca_billing_account, ea_enrollment_sp, ea_enrollment_key, billing_profile, invoice_section, subscription, file, unknown), kind_label, name")
+    used: str = Field(default="all", description="all: every row counts; part: some subscriptions are covered by another source; none: another source covers all of it")
     import_id: str | None = None
     imported_at: str | None = None
     totals: list[dict[str, Any]] = Field(default_factory=list)
     files: list[Any] = Field(default_factory=list)
+    superseded: list[dict[str, Any]] = Field(default_factory=list, description="Imports of another kind of source for the same billing account and period that the store did not keep")
+    subscriptions: list[dict[str, Any]] = Field(default_factory=list, description="Per subscription (or billing-level charges): counted, or covered_by the source that counts instead, with rows and totals")
+
+
+class SourceChoiceOut(BaseModel):
+    billing_period: str
+    subscription: str | None = Field(description="Subscription GUID (lower case); null for billing-level charges")
+    coverage_key: str
+    subscription_name: str | None = None
+    used: dict[str, Any] = Field(description="The source whose rows count: billing_account (store key), kind, kind_label, name, rows, totals")
+    skipped: list[dict[str, Any]] = Field(description="Sources holding the same charges, not counted, with the reason")

@@ -4,7 +4,8 @@
   ``Location`` (the operation results URL) and ``Retry-After``
 - ``GET /{scope}/providers/Microsoft.CostManagement/costDetailsOperationResults/{id}`` → 202
   while the report is being written (and until ``report_delay_seconds`` of emulator clock
-  passed), then 200 with the manifest (``status`` ``Completed``, ``NoDataFound`` or ``Failed``)
+  passed), then 200 with the manifest (``status`` ``Completed``, ``NoDataFound`` or ``Failed``);
+  ``…/operationResults/{id}`` answers the same operations
 
 Scopes: subscription, billing account (EA/MCA), billing profile and invoice section (MCA),
 department (EA). Reading needs a role that allows Cost Management reads at the scope
@@ -93,5 +94,7 @@ router = Router(
     routes=[
         ArmRoute(r"/(?P<scope>.+?)" + _PROVIDER + r"/generateCostDetailsReport", generate, ["POST"]),
         ArmRoute(r"/(?P<scope>.+?)" + _PROVIDER + r"/costDetailsOperationResults/(?P<op>[^/]+)", operation_result, ["GET"]),
+        # Cost Management's generic polling URL answers the same operations
+        ArmRoute(r"/(?P<scope>.+?)" + _PROVIDER + r"/operationResults/(?P<op>[^/]+)", operation_result, ["GET"]),
     ]
 )

@@ -2,13 +2,14 @@
 
 Supported: ``/subscriptions/{id}``, ``/providers/Microsoft.Billing/billingAccounts/{id}``,
 ``…/billingProfiles/{id}`` and ``…/billingProfiles/{id}/invoiceSections/{id}`` (MCA),
-``…/departments/{id}`` (EA). Resource groups answer 404 (as Azure does for Cost Details);
-management groups 400.
+``…/departments/{id}`` (EA). Resource groups answer 404 for Cost Details (as Azure does) and are resolved for the
+APIs that take them (Query, budgets, exports); management groups 400.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from azure_emulator.core.auth import Principal
@@ -16,11 +17,12 @@ from azure_emulator.core.errors import arm_error
 from azure_emulator.services.authorization import rbac
 from azure_emulator.services.billing import backend as billing
 from azure_emulator.services.costmanagement import backend
-from azure_emulator.world.costs.model import CostAccount
+from azure_emulator.world.costs.model import CostAccount, Unit
 from azure_emulator.world.model import World
 
 _SUB = re.compile(r"^/?subscriptions/(?P<sub>[^/]+)$", re.I)
 _RG = re.compile(r"^/?subscriptions/[^/]+/resourceGroups/[^/]+", re.I)
+_RG_SCOPE = re.compile(r"^/?subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)$", re.I)
 _BILLING = re.compile(
     r"^/?providers/Microsoft\.Billing/billingAccounts/(?P<account>[^/]+)"
     r"(?:/billingProfiles/(?P<profile>[^/]+)(?:/invoiceSections/(?P<section>[^/]+))?|/departments/(?P<department>[^/]+))?$",
@@ -36,15 +38,24 @@ class CostScope:
     subscription: str | None = None
     sections: set[str] | None = None
     profile: bool = False  # billing profile (or below) scope
+    resource_group: str | None = None  # resource group scope (Query, budgets, exports)
 
     @property
     def arm_scope(self) -> str:
         return "/" + self.path
 
 
-def resolve(world: World, st: backend.CostState, raw: str) -> CostScope:
+def resolve(world: World, st: backend.CostState, raw: str, *, resource_groups: bool = False) -> CostScope:
+    """The cost scope ``raw`` names; resource groups only where the API supports them."""
     path = raw.strip("/")
     settings = st.settings
+    if resource_groups and (m := _RG_SCOPE.match(path)):
+        parent = resolve(world, st, f"subscriptions/{m.group('sub')}")
+        sub = world.subscription(m.group("sub"))
+        assert sub is not None
+        if sub.resource_groups.get(m.group("rg").lower()) is None:
+            raise arm_error(404, "ResourceGroupNotFound", f"Resource group '{m.group('rg')}' could not be found.")
+        return CostScope(path, parent.account, subscription=parent.subscription, resource_group=m.group("rg").lower())
     if m := _SUB.match(path):
         sub_id = m.group("sub")
         sub = world.subscription(sub_id)
@@ -95,3 +106,19 @@ def authorize(world: World, principal: Principal, scope: CostScope, read_action:
     if action and rbac.is_authorized(world, principal, action, target):
         return
     raise rbac.authorization_failed(principal, action or read_action, target)
+
+
+def covers(scope: CostScope) -> Callable[[Unit], bool]:
+    """Whether a charge unit falls in ``scope`` (subscription, resource group, sections)."""
+    sub = scope.subscription.lower() if scope.subscription else None
+    rg = scope.resource_group
+    sections = scope.sections
+
+    def inside(unit: Unit) -> bool:
+        if sub is not None and unit.subscription_id.lower() != sub:
+            return False
+        if rg is not None and unit.resource_group.lower() != rg:
+            return False
+        return sections is None or unit.section.id in sections
+
+    return inside

@@ -155,7 +155,7 @@ def costs_page(
                                "common": COMMON_DIMENSIONS, "dimensions": CostStore.dimensions(),
                                "imports": imports, "editable": explore.importable(page.session, page.actor, [i.account_id for i in imports]),
                                "chart": None, "table": None,
-                               "untagged": None, "tag_keys": []}
+                               "untagged": None, "tag_keys": [], "sources": []}
     if scope:
         try:
             context["tag_keys"] = explore.tag_keys(store, base)
@@ -164,6 +164,9 @@ def costs_page(
             tag_key = p.tag or (p.group[4:] if p.group.lower().startswith("tag:") else "")
             un = explore.untagged(page.session, store, page.actor, _query(scope, p), tag_key or None)
             context["untagged"] = un[0] if un else None
+            lo, hi = p.start.strftime("%Y-%m"), p.end.strftime("%Y-%m")
+            context["sources"] = [c for c in store.sources(scope) if lo <= c["billing_period"] <= hi
+                                  or len(c["billing_period"]) != 7]
         except UserError as exc:
             context["error"] = exc.message
     return page.render("costs/explorer.html", **context)
