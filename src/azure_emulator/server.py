@@ -50,6 +50,7 @@ SERVICE_MODULES: list[tuple[str, str]] = [
     ("/arm", "azure_emulator.services.costmanagement.exports"),
     ("/arm", "azure_emulator.services.consumption.budgets"),
     ("/arm", "azure_emulator.services.consumption.routes"),
+    ("/arm", "azure_emulator.services.arm.resource_writes"),
     ("/arm", "azure_emulator.services.arm.routes"),
     ("/graph", "azure_emulator.services.graph.directory"),
     ("/graph", "azure_emulator.services.graph.routes"),

@@ -41,7 +41,7 @@ def test_security_schemes_and_tags(world: World) -> None:
     }
     assert schemes["SessionCookie"]["in"] == "cookie"
     assert {t["name"] for t in spec["tags"]} == {"me", "workspaces", "accounts", "tokens", "users", "jobs", "costs",
-                                              "inventory"}
+                                              "inventory", "licences", "tags"}
     detail = spec["components"]["schemas"]["ErrorOut"]["properties"]["detail"]
     assert detail["type"] == "string"
 

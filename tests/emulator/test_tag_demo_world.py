@@ -15,7 +15,7 @@ from azure.mgmt.resource.subscriptions import SubscriptionClient
 
 from azure_emulator.testing import RunningEmulator
 
-from ._arm_clients import arm_kwargs, customer_credential
+from ._arm_clients import arm_kwargs, customer_credential, user_credential
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +126,30 @@ def test_the_bench_world_gives_the_demo_principal_every_subscription(monkeypatch
     for sid in tenant.subscriptions:
         allowed = rbac.is_authorized(world, sp, "Microsoft.Resources/tags/write", f"/subscriptions/{sid}")
         assert allowed == (sid in writeback)
+
+
+def test_locks_and_policy_denials_survive_a_world_file() -> None:
+    from azure_emulator.world.generate import generate_world
+    from azure_emulator.world.io import world_from_dict, world_to_dict
+    from azure_emulator.world.model import PolicyDenial
+
+    world = generate_world(1, "small", tag_demo=True)
+    world.policy_denials.append(PolicyDenial(scope="/subscriptions/x", assignment_name="deny-1", require_tag="CostCenter"))
+    data = world_to_dict(world)
+    again = world_from_dict(data)
+    assert world_to_dict(again) == data
+    assert [lk.id for lk in again.locks.values()] == [world.fixtures["lock_id"]]
+    assert again.policy_denials[0].require_tag == "CostCenter"
+
+
+def test_a_resource_put_with_tags_is_lower_cased_by_that_provider(demo: RunningEmulator) -> None:
+    fx = demo.fixtures  # the owner: Tag Contributor may not PUT a resource
+    client = ResourceManagementClient(user_credential(demo), fx["tag_writeback_subscription_id"], **arm_kwargs(demo))
+    try:
+        hub = fx["lowercase_tags_resource_id"]
+        res = client.resources.get_by_id(hub, api_version="2023-09-01")
+        res.tags = {"Team": "Mobile"}
+        updated = client.resources.begin_create_or_update_by_id(hub, res, api_version="2023-09-01").result()
+        assert updated.tags == {"team": "Mobile"}
+    finally:
+        client.close()

@@ -6,7 +6,18 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from skytally.api import accounts, costs, inventory, jobs, me, tokens, users, workspaces
+from skytally.api import (
+    accounts,
+    costs,
+    inventory,
+    jobs,
+    licences,
+    me,
+    tags,
+    tokens,
+    users,
+    workspaces,
+)
 from skytally.api.schemas import ErrorOut
 
 API_PREFIX = "/api/v1"
@@ -20,6 +31,10 @@ OPENAPI_TAGS: list[dict[str, Any]] = [
     {"name": "jobs", "description": "Background job runs: list, inspect, submit."},
     {"name": "costs", "description": "Costs in FOCUS: query, untagged share, export, import status and import now."},
     {"name": "inventory", "description": "Live Azure resources of your cloud accounts and their last sync."},
+    {"name": "licences", "description": "Microsoft 365 licences: products, users, utilisation, waste, costs, sync."},
+    {"name": "tags", "description": "Resources & Tags: tags per resource, bulk edits with a dry-run diff, pending "
+     "changes, push to Azure, conflicts, audit log, coverage. Filters use one grammar: "
+     "subscription=<id>,type=<type>,rg=<group>,location=<region>,name~<pattern>,tag:<key>=<value>,has:<key>,lacks:<key>."},
 ]
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -32,7 +47,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 # Every router of the API; a new capability adds its module here.
 API_ROUTERS: tuple[APIRouter, ...] = (
     me.router, workspaces.router, tokens.router, users.router, jobs.router, accounts.router, costs.router,
-    inventory.router,
+    inventory.router, licences.router, tags.router,
 )
 
 api_router = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)

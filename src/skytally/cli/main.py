@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+import warnings
 from typing import Any
 
 import typer
@@ -38,6 +39,9 @@ SUB_APPS: dict[str, tuple[str, str, str]] = {
     "subscriptions": ("skytally.cli.accounts", "subs_app", "Azure subscriptions and their access levels."),
     "costs": ("skytally.cli.costs_sync", "costs_app", "Costs: import files or from the billing APIs, query, export."),
     "inventory": ("skytally.cli.inventory", "app", "Inventory: the live Azure resources of your tenants."),
+    "resources": ("skytally.cli.tags", "resources_app", "Resources with their tags (Resources & Tags)."),
+    "tags": ("skytally.cli.tags", "app", "Tags: bulk edits with a dry-run diff, pending changes, push to Azure, conflicts, audit."),
+    "licences": ("skytally.cli.licences", "app", "Microsoft 365 licences: products, users, waste, costs."),
 }
 
 
@@ -172,6 +176,8 @@ def demo(
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # MSAL advises form_post for web apps; a printed consent URL cannot use it.
+    warnings.filterwarnings("ignore", message="response_mode='form_post' is recommended")
     try:
         app()
     except KeyboardInterrupt:

@@ -11,13 +11,18 @@ from sqlalchemy.orm import Session
 from skytally.accounts import guard
 from skytally.accounts import repo as accounts_repo
 from skytally.accounts.models import AccountKind
-from skytally.errors import InvalidInput
+from skytally.errors import InvalidInput, PermissionDenied
 from skytally.inventory import repo
 from skytally.inventory.schemas import LiveInventory, ResourceOut, SubscriptionSyncOut
 from skytally.inventory.sync import Progress, sync_account
+from skytally.jobs import service as jobs
+from skytally.jobs.schemas import JobRunOut
+from skytally.jobs.service import Dispatcher
+from skytally.store.db import Database
 from skytally.workspaces.schemas import Actor
 
-__all__ = ["Progress", "account_ids", "list_resources", "live_inventory", "sync_account", "sync_states"]
+__all__ = ["Progress", "account_ids", "list_resources", "live_inventory", "start_sync", "sync_account",
+           "sync_states"]
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -54,3 +59,27 @@ def live_inventory(session: Session, actor: Actor | None) -> LiveInventory:
     subs = repo.inventoried_subscriptions(session, ids) if ids else set()
     live = repo.live_resource_ids(session, ids, subs) if subs else set()
     return LiveInventory(frozenset(subs), frozenset(live))
+
+
+def start_sync(db: Database, dispatcher: Dispatcher, actor: Actor | None,
+               account_id: int | None = None) -> tuple[JobRunOut, bool]:
+    """"Sync now": every account (organisation admins, the installation) or one account
+    (editors of one of its workspaces). A sync of it already queued or running is returned
+    instead of a second one."""
+    from skytally.inventory.jobs import SYNC
+
+    workspace_id: int | None = None
+    with db.session() as session:
+        if account_id is None:
+            if actor is not None and not actor.is_admin:
+                raise PermissionDenied("syncing every account needs an organisation admin; choose one account")
+        else:
+            account = guard.visible_account(session, actor, account_id)
+            editable = [w for w in accounts_repo.workspace_ids_of(session, account.id)
+                        if actor is None or actor.can_edit(w)]
+            if actor is not None and not actor.is_admin and not editable:
+                raise PermissionDenied("syncing an account needs the editor role in one of its workspaces")
+            workspace_id = editable[0] if editable else None
+    return jobs.submit_unique(db, dispatcher, SYNC, key={"account_id": account_id} if account_id else {"all": True},
+                              target=f"account {account_id}" if account_id else "all accounts",
+                              workspace_id=workspace_id, queued_by=actor.email if actor else "installation")

@@ -11,6 +11,8 @@ a push, `writeback`); elsewhere they stay in skytally (*local*).
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import Counter
 from collections.abc import Sequence
 
@@ -20,7 +22,7 @@ from skytally.accounts import guard
 from skytally.accounts import repo as accounts_repo
 from skytally.accounts import service as accounts
 from skytally.accounts.models import AccessLevel, AccountKind
-from skytally.errors import InvalidInput, NotFound
+from skytally.errors import InvalidInput, NotFound, PermissionDenied
 from skytally.inventory import editing, filters, rules, tag_repo
 from skytally.inventory.filters import Filter
 from skytally.inventory.models import InventoryResource
@@ -55,10 +57,14 @@ def visible_ids(session: Session, actor: Actor | None) -> list[int]:
 
 
 def editable_ids(session: Session, actor: Actor | None) -> list[int]:
+    """Accounts whose tags the actor may edit; PermissionDenied when it sees some and may edit none."""
     ids = visible_ids(session, actor)
     if actor is None or actor.is_admin:
         return ids
-    return [i for i in ids if any(actor.can_edit(ws) for ws in accounts_repo.workspace_ids_of(session, i))]
+    mine = [i for i in ids if any(actor.can_edit(ws) for ws in accounts_repo.workspace_ids_of(session, i))]
+    if ids and not mine:
+        raise PermissionDenied("editing tags needs the editor role in a workspace of the account; ask a workspace admin")
+    return mine
 
 
 def levels(session: Session, actor: Actor | None, account_ids: Sequence[int]) -> dict[tuple[int, str], str]:
@@ -141,6 +147,21 @@ def audit(session: Session, actor: Actor | None, *, resource_id: str | None = No
     rows, total = tag_repo.audit(session, ids, resource_id=resource_id, key=key, actor=by, result=result,
                                  limit=limit, offset=offset)
     return AuditPageOut(total=total, items=[AuditOut.model_validate(a) for a in rows])
+
+
+AUDIT_COLUMNS = ["at", "actor", "pushed_by", "account_id", "subscription_id", "resource_id", "key", "before",
+                 "after", "action", "result", "reason", "run_id"]
+
+
+def audit_csv(page: AuditPageOut) -> str:
+    """The audit entries as CSV (one row per entry, the columns of AUDIT_COLUMNS)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(AUDIT_COLUMNS)
+    for a in page.items:
+        row = a.model_dump()
+        writer.writerow(["" if row[c] is None else (row[c].isoformat() if c == "at" else row[c]) for c in AUDIT_COLUMNS])
+    return buf.getvalue()
 
 
 # --- editing --------------------------------------------------------------------------------

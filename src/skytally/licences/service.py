@@ -13,10 +13,14 @@ from skytally.accounts import guard
 from skytally.accounts import repo as accounts_repo
 from skytally.accounts.models import AccountKind, CloudAccount
 from skytally.errors import InvalidInput, NotFound, PermissionDenied
+from skytally.jobs import service as jobs
+from skytally.jobs.schemas import JobRunOut
+from skytally.jobs.service import Dispatcher
 from skytally.licences import analysis, repo
 from skytally.licences.models import LicencePrice
 from skytally.licences.schemas import ImportOut, LicenceReport, PriceIn, PriceOut, UserLicenceOut
 from skytally.store.base import utcnow
+from skytally.store.db import Database
 from skytally.workspaces.schemas import Actor
 
 MAX_DAYS = 365
@@ -134,3 +138,14 @@ def findings_csv(rep: LicenceReport, rule: str | None = None) -> str:
             w.writerow([f.rule, f.upn, f.display_name, f.department, f.object_id, f.sku_name, f.sku_id, f.units, f.detail,
                         "" if f.monthly_waste is None else f"{f.monthly_waste:.2f}", f.currency or ""])
     return out.getvalue()
+
+
+def request_sync(session: Session, db: Database, dispatcher: Dispatcher, actor: Actor | None, account_id: int) -> JobRunOut:
+    """"Sync now": one `licences.import` run for the account, unless one is queued or running."""
+    from skytally.licences.jobs import IMPORT
+
+    account = check_can_sync(session, actor, account_id)
+    ws = accounts_repo.workspace_ids_of(session, account.id)
+    run, _new = jobs.submit_unique(db, dispatcher, IMPORT, key={"account_id": account.id}, target=f"account {account.name}",
+                                   workspace_id=ws[0] if ws else None, queued_by=actor.email if actor else "cli")
+    return run

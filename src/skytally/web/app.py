@@ -22,7 +22,18 @@ from skytally.api.router import API_PREFIX, OPENAPI_TAGS, api_router
 from skytally.errors import NotAuthenticated, UserError
 from skytally.runtime import Runtime
 from skytally.web.deps import LoginRequired, get_runtime, resolve_caller
-from skytally.web.pages import accounts, auth, costs, docs, home, jobs, settings, users, workspaces
+from skytally.web.pages import (
+    accounts,
+    auth,
+    costs,
+    docs,
+    home,
+    jobs,
+    licences,
+    settings,
+    users,
+    workspaces,
+)
 from skytally.web.security import LoginThrottle, SecurityHeaders
 from skytally.web.templating import STATIC_DIR, render
 from skytally.workspaces import service as workspace_service
@@ -64,7 +75,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     app.include_router(api_router)
-    for module in (auth, home, accounts, costs, workspaces, jobs, settings, users, docs):
+    for module in (auth, home, accounts, costs, licences, workspaces, jobs, settings, users, docs):
         app.include_router(module.router)
 
     @app.get("/healthz", include_in_schema=False)

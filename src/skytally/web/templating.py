@@ -40,6 +40,7 @@ NAV: list[NavEntry] = [
     NavEntry("Overview", "/", "home"),
     NavEntry("Cloud Tenant Setup", "/accounts", "accounts"),
     NavEntry("Costs", "/costs", "costs"),
+    NavEntry("Licences", "/licences", "licences"),
     NavEntry("Workspaces", "/workspaces", "workspaces"),
     NavEntry("Jobs", "/jobs", "jobs"),
     NavEntry("Users", "/users", "users", admin_only=True),

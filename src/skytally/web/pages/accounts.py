@@ -15,7 +15,7 @@ from fastapi import APIRouter, BackgroundTasks, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import SecretStr, TypeAdapter
 
-from skytally.accounts import consent, ea_tokens, service
+from skytally.accounts import consent, ea_tokens, office365, service
 from skytally.accounts import service_principals as sp
 from skytally.accounts.consent_state import CALLBACK_PATH
 from skytally.accounts.context import AccountsEnv
@@ -27,6 +27,7 @@ from skytally.costs import autostart as costs_autostart
 from skytally.costs import explore as costs_explore
 from skytally.errors import InvalidInput
 from skytally.jobs import service as jobs
+from skytally.licences.jobs import IMPORT as LICENCES_IMPORT
 from skytally.web.templating import Page, PageDep
 from skytally.workspaces import service as workspaces
 
@@ -63,7 +64,7 @@ def overview(page: PageDep) -> Response:
     azure = [a for a in accounts if a.kind is AccountKind.AZURE]
     subs = [s for a in azure for s in a.subscriptions]
     return page.render(
-        "accounts/overview.html",
+        "accounts/overview.html", o365_permissions=office365.PERMISSIONS,
         azure=azure,
         office365=[a for a in accounts if a.kind is AccountKind.OFFICE365],
         credentials=[(a, c) for a in azure for c in a.credentials],
@@ -81,7 +82,7 @@ def overview(page: PageDep) -> Response:
 @router.get("/accounts/new")
 def new_page(page: PageDep, kind: str = "azure") -> Response:
     return page.render(
-        "accounts/new.html", kind=kind if kind in ("azure", "office365", "sp") else "azure",
+        "accounts/new.html", o365_permissions=office365.PERMISSIONS, kind=kind if kind in ("azure", "office365", "sp") else "azure",
         workspaces=_admin_workspaces(page), redirect_uri=page.runtime.settings.base_url.rstrip("/") + CALLBACK_PATH,
     )
 
@@ -138,6 +139,12 @@ def callback(request: Request, page: PageDep, background: BackgroundTasks) -> Re
             runtime = page.runtime
             background.add_task(jobs.submit, runtime.db, runtime.queue, ACTIVATE, target=f"account {outcome.account_id}",
                                 params={"account_id": outcome.account_id}, queued_by=page.actor.email)
+        if service.get_account(page.session, page.actor, outcome.account_id).kind is AccountKind.OFFICE365:
+            # The first licence import starts as soon as the tenant is connected.
+            runtime = page.runtime
+            background.add_task(jobs.submit_unique, runtime.db, runtime.queue, LICENCES_IMPORT,
+                                key={"account_id": outcome.account_id}, target=f"account {outcome.account_id}",
+                                queued_by=page.actor.email)
         return page.redirect(f"/accounts/{outcome.account_id}", outcome.message)
     return page.render("accounts/consent_result.html", outcome=outcome, status_code=400)
 
