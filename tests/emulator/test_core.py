@@ -138,5 +138,5 @@ def test_server_refuses_to_start_without_a_listed_service(monkeypatch: pytest.Mo
     from azure_emulator.world.generate import generate_world
 
     monkeypatch.setattr(server, "SERVICE_MODULES", [*server.SERVICE_MODULES, ("/arm", "azure_emulator.services.nowhere.routes")])
-    with pytest.raises(server.ServiceLoadError, match="azure_emulator.services.nowhere.routes"):
+    with pytest.raises(server.ServiceLoadError, match=r"azure_emulator\.services\.nowhere\.routes"):
         server.create_app(generate_world(1, "small"), base_url="https://127.0.0.1:1")
