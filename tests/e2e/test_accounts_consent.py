@@ -12,6 +12,7 @@ Screenshots go to $SKYTALLY_SCREENSHOTS (default $TMPDIR/skytally-screenshots).
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -155,9 +156,20 @@ def test_cloud_tenant_setup_in_the_browser(stack: tuple[str, RunningEmulator]) -
         page.click("#continue")
         emulator_sign_in(fx["o365_admin_upn"], fx["o365_admin_password"])
         page.wait_for_url(re.compile(re.escape(base_url) + r"/accounts/\d+$"))
-        for permission in ("Reports.Read.All", "Group.Read.All", "User.Read.All"):
-            expect(page.locator(".card").first).to_contain_text(permission)
+        granted = page.locator(".card").first
+        for permission in ("User.Read.All", "Group.Read.All", "LicenseAssignment.Read.All", "Reports.Read.All",
+                           "AuditLog.Read.All"):
+            expect(granted).to_contain_text(permission)
+        expect(granted).not_to_contain_text("Application.Read.All")  # asked for exactly what the import uses
         snap("06-office365")
+        # The first licence import started when the tenant was connected.
+        page.click("[data-testid=licences-link]")
+        deadline = time.monotonic() + 60
+        while "ok ·" not in page.locator("[data-testid=import-status]").inner_text():
+            assert time.monotonic() < deadline, page.locator("[data-testid=import-status]").inner_text()
+            time.sleep(0.5)
+            page.reload()
+        expect(page.locator("[data-testid=knowledge]").first).to_contain_text("conceal")
 
         # --- A service principal with an EA enrollment, and an EA access token --------------
         page.goto(f"{base_url}/accounts/new?kind=sp")

@@ -75,3 +75,23 @@ def test_token_endpoint_echoes_client_request_id(emulator: RunningEmulator, http
                            "client_secret": fx["customer_sp_secret"], "scope": f"{emulator.arm_url}/.default"})
     assert resp.status_code == 200
     assert resp.headers["client-request-id"] == "5f0c4c1e-0000-4000-8000-000000000001"
+
+
+def test_generic_resource_put_and_patch(emulator: RunningEmulator, http: httpx.Client, arm_headers: dict[str, str]) -> None:
+    """``az resource tag``: GET the resource, PUT it back with new tags."""
+    rid = emulator.fixtures["storage_account_id"]
+    params = {"api-version": "2023-05-01"}
+    current = http.get(f"{emulator.arm_url}{rid}", params=params, headers=arm_headers).json()
+    body = {**current, "tags": {**(current.get("tags") or {}), "costcenter": "cc-42"}}
+    put = http.put(f"{emulator.arm_url}{rid}", params=params, headers=arm_headers, json=body)
+    assert put.status_code == 200 and put.json()["tags"]["costcenter"] == "cc-42"
+    assert put.json()["properties"] == current["properties"]
+    patched = http.patch(f"{emulator.arm_url}{rid}", params=params, headers=arm_headers, json={"tags": {"only": "this"}})
+    assert patched.status_code == 200 and patched.json()["tags"] == {"only": "this"}
+    assert http.get(f"{emulator.arm_url}{rid}", params=params, headers=arm_headers).json()["tags"] == {"only": "this"}
+    reader = emulator.token("arm", client_id=emulator.fixtures["customer_sp_client_id"],
+                            client_secret=emulator.fixtures["customer_sp_secret"])
+    denied = http.put(f"{emulator.arm_url}{rid}", params=params, headers={"Authorization": f"Bearer {reader}"}, json=body)
+    assert denied.status_code == 403
+    restored = http.put(f"{emulator.arm_url}{rid}", params=params, headers=arm_headers, json=current)
+    assert restored.json().get("tags") == current.get("tags")

@@ -188,3 +188,18 @@ def test_a_dropped_response_keeps_the_write(emu: RunningEmulator) -> None:
     logged = emu.control.get("/requests", params={"path_contains": "tags/default", "method": "PATCH"}).json()["value"]
     assert [(e["status"], e["fault"]) for e in logged] == [(200, "drop")]
     assert emu.control.get("/requests", params={"fault": "drop", "count": "true"}).json() == {"count": 1}
+
+
+def test_a_held_then_dropped_response_is_a_client_timeout(emu: RunningEmulator) -> None:
+    fx = emu.fixtures
+    vm = fx["vm_resource_id"]
+    emu.control.delete("/tag-writes")
+    emu.control.post("/faults", json={"rules": [{"path": "tags/default", "method": "PATCH", "rates": {"drop": 1}, "count": 1,
+                                                 "drop_after_seconds": 1.5}]})
+    token = emu.user_token(fx["owner_upn"], fx["owner_password"])
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(verify=emu.ssl_context, headers=headers, timeout=0.5) as http, pytest.raises(httpx.ReadTimeout):
+        http.patch(f"{emu.arm_url}{vm}/providers/Microsoft.Resources/tags/default", params={"api-version": "2025-04-01"},
+                   json={"operation": "Merge", "properties": {"tags": {"timed": "out"}}})
+    writes = emu.control.get("/tag-writes").json()["value"]
+    assert [w["tags"] for w in writes] == [{"timed": "out"}]  # applied before the answer was held

@@ -21,7 +21,9 @@ class FaultRule:
     request; ``slow_seconds`` is the delay of a "slow" fault; ``retry_after`` is the
     Retry-After of an injected 429/503. ``reset`` drops the connection before the request
     reaches the service (nothing applied); ``drop`` lets the service apply the request, then
-    drops the connection mid-response (the client sees a reset; Azure kept the write).
+    drops the connection mid-response (the client sees a reset; Azure kept the write); with
+    ``drop_after_seconds`` the answer is held that long first, so a client with a shorter read
+    timeout sees a timeout instead.
     """
 
     path: str = ".*"
@@ -31,6 +33,7 @@ class FaultRule:
     latency_ms: float = 0.0
     slow_seconds: float = 5.0
     retry_after: int = 1
+    drop_after_seconds: float = 0.0
     _regex: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
 
     def matches(self, method: str, path: str) -> bool:
@@ -47,7 +50,7 @@ class FaultRule:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FaultRule:
-        allowed = {"path", "method", "rates", "count", "latency_ms", "slow_seconds", "retry_after"}
+        allowed = {"path", "method", "rates", "count", "latency_ms", "slow_seconds", "retry_after", "drop_after_seconds"}
         unknown = set(data) - allowed
         if unknown:
             raise ValueError(f"unknown fault rule fields: {sorted(unknown)}")
@@ -65,6 +68,7 @@ class FaultDecision:
     fault: str | None = None
     retry_after: int = 1
     slow_seconds: float = 0.0
+    drop_after_seconds: float = 0.0
 
 
 class Faults:
@@ -97,6 +101,7 @@ class Faults:
                         decision.fault = kind
                         decision.retry_after = rule.retry_after
                         decision.slow_seconds = rule.slow_seconds
+                        decision.drop_after_seconds = rule.drop_after_seconds
                         if rule.count is not None:
                             rule.count -= 1
                         break

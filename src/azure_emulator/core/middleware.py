@@ -73,7 +73,8 @@ class EmulatorMiddleware:
         self.app = app
         self.runtime_getter = runtime_getter  # () -> (Runtime, World)
 
-    async def _drop_after_apply(self, scope: Scope, receive: Receive, send: Send, status_holder: list[int]) -> None:
+    async def _drop_after_apply(self, scope: Scope, receive: Receive, send: Send, status_holder: list[int],
+                                hold_seconds: float = 0.0) -> None:
         """Let the service handle the request (the write is applied), then lose the answer:
         a partial response and a dropped connection, as when a response times out in transit."""
 
@@ -82,6 +83,8 @@ class EmulatorMiddleware:
                 status_holder[0] = message["status"]
 
         await self.app(scope, receive, capture)
+        if hold_seconds:
+            await asyncio.sleep(hold_seconds)
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-length", b"1000"), (b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": b'{"id": "', "more_body": True})
@@ -152,7 +155,7 @@ class EmulatorMiddleware:
                         return
             if decision is not None and decision.fault == "drop":
                 fault = "drop"
-                await self._drop_after_apply(scope, receive, send, status_holder)
+                await self._drop_after_apply(scope, receive, send, status_holder, decision.drop_after_seconds)
                 return
             await self.app(scope, receive, send_wrapper)
         finally:

@@ -102,3 +102,47 @@ M365_SKUS: list[tuple[str, str, str]] = [
     ("f8a1db68-be16-40ed-86d5-cb42ce701560", "POWER_BI_PRO", "Power BI Pro"),
     ("c5928f49-12ba-48f7-ada3-0d743a3601d5", "VISIOCLIENT", "Visio Plan 2"),
 ]
+
+
+# Microsoft's public client applications people sign in with, homed in Microsoft's own tenant
+# and preauthorized for what they call (no consent prompt, no oauth2PermissionGrant).
+MICROSOFT_SERVICES_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
+AZURE_CLI_APP_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+AZURE_POWERSHELL_APP_ID = "1950a258-227b-4e31-a9cf-717495945fc2"
+
+
+@dataclass(frozen=True, slots=True)
+class FirstPartyClient:
+    app_id: str
+    display_name: str
+    redirect_uris: tuple[str, ...]
+    # resource app id → delegated scopes the app is preauthorized for
+    preauthorized: tuple[tuple[str, tuple[str, ...]], ...]
+
+    def scopes_for(self, resource_app_id: str) -> tuple[str, ...]:
+        return next((s for r, s in self.preauthorized if r == resource_app_id), ())
+
+
+_CLI_GRAPH_SCOPES = ("Application.ReadWrite.All", "AuditLog.Read.All", "Directory.AccessAsUser.All",
+                     "Group.ReadWrite.All", "User.Read", "User.ReadWrite.All")
+FIRST_PARTY_CLIENTS: dict[str, FirstPartyClient] = {
+    c.app_id: c
+    for c in (
+        FirstPartyClient(AZURE_CLI_APP_ID, "Microsoft Azure CLI",
+                         ("http://localhost", "https://login.microsoftonline.com/common/oauth2/nativeclient"),
+                         ((ARM_APP_ID, ("user_impersonation",)), (GRAPH_APP_ID, _CLI_GRAPH_SCOPES))),
+        FirstPartyClient(AZURE_POWERSHELL_APP_ID, "Microsoft Azure PowerShell",
+                         ("http://localhost", "urn:ietf:wg:oauth:2.0:oob"),
+                         ((ARM_APP_ID, ("user_impersonation",)), (GRAPH_APP_ID, _CLI_GRAPH_SCOPES))),
+    )
+}
+
+
+def preauthorized_scopes(client_app_id: str, resource_app_id: str) -> tuple[str, ...]:
+    client = FIRST_PARTY_CLIENTS.get(client_app_id.lower())
+    return client.scopes_for(resource_app_id) if client else ()
+
+
+def first_party_sp_id(tenant_id: str, app_id: str) -> str:
+    """A first-party app's service principal object id in a tenant (stable, not from the seed)."""
+    return str(uuid.uuid5(uuid.UUID(tenant_id), app_id))

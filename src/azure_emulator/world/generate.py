@@ -23,7 +23,6 @@ the clock), so a world is deterministic for a seed within a day.
 
 from __future__ import annotations
 
-import importlib
 import random
 import string
 import uuid
@@ -35,12 +34,17 @@ from azure_emulator.world.firstparty import (
     ARM_APP_ID,
     ARM_DISPLAY_NAME,
     ARM_SCOPES,
+    FIRST_PARTY_CLIENTS,
     GRAPH_APP_ID,
     GRAPH_APP_ROLES,
     GRAPH_DISPLAY_NAME,
     GRAPH_SCOPES,
     M365_SKUS,
+    MICROSOFT_SERVICES_TENANT,
+    first_party_sp_id,
 )
+from azure_emulator.world.generate_arm import generate_arm
+from azure_emulator.world.generate_billing import generate_billing
 from azure_emulator.world.generate_m365 import generate_m365
 from azure_emulator.world.model import (
     Application,
@@ -134,6 +138,10 @@ class _Gen:
         ):
             sp = ServicePrincipal(self.guid(), app_id, tenant.tenant_id, display, roles, scopes, self.days_ago(900, 1500))
             tenant.service_principals[sp.object_id] = sp
+        for client in FIRST_PARTY_CLIENTS.values():
+            sp = ServicePrincipal(first_party_sp_id(tenant.tenant_id, client.app_id), client.app_id, tenant.tenant_id,
+                                  client.display_name, created=self.anchor - timedelta(days=1500))
+            tenant.service_principals[sp.object_id] = sp
         return tenant
 
     def user(self, tenant: Tenant, first: str, last: str, *, alias: str | None = None,
@@ -220,6 +228,18 @@ class _Gen:
                 self.grant_app_roles(tenant, sp, [self.rng.choice(["User.Read.All", "Directory.Read.All", "Group.Read.All"])])
 
 
+def add_first_party_apps(world: World) -> None:
+    """Microsoft's public clients (Azure CLI, Azure PowerShell), so people sign in with them."""
+    for client in FIRST_PARTY_CLIENTS.values():
+        world.first_party_apps[client.app_id] = Application(
+            app_id=client.app_id, object_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"first-party:{client.app_id}")),
+            home_tenant_id=MICROSOFT_SERVICES_TENANT, display_name=client.display_name,
+            sign_in_audience="AzureADMultipleOrgs", redirect_uris=list(client.redirect_uris), is_public_client=True,
+            required_permissions=[RequiredPermission(resource, scope, "Delegated")
+                                  for resource, scopes in client.preauthorized for scope in scopes],
+        )
+
+
 def generate_world(seed: int, size: Size | str = "small", *, tag_demo: bool = False) -> World:
     """A deterministic world for ``seed`` and ``size`` ("small", "medium" or "large");
     ``tag_demo`` adds the tag-governance scenario (``world/generate_tag_demo.py``)."""
@@ -229,6 +249,7 @@ def generate_world(seed: int, size: Size | str = "small", *, tag_demo: bool = Fa
     (n_primary, n_second, n_o365), n_groups, n_apps = SIZES[size]
     world = World(seed=seed, size=size)
     fx = world.fixtures
+    add_first_party_apps(world)
 
     primary = g.tenant("Contoso Ltd", "contoso", ["contoso.com"], "US", True)
     second = g.tenant("Fabrikam Inc", "fabrikam", [], "GB", False)
@@ -303,20 +324,8 @@ def generate_world(seed: int, size: Size | str = "small", *, tag_demo: bool = Fa
 
 
 def _generate_arm(world: World, seed: int, size: str) -> None:
-    try:
-        module = importlib.import_module("azure_emulator.world.generate_arm")
-    except ModuleNotFoundError as exc:
-        if exc.name == "azure_emulator.world.generate_arm":
-            return
-        raise
-    module.generate_arm(world, random.Random(f"arm:{seed}"), size)
+    generate_arm(world, random.Random(f"arm:{seed}"), size)
 
 
 def _generate_billing(world: World, seed: int) -> None:
-    try:
-        module = importlib.import_module("azure_emulator.world.generate_billing")
-    except ModuleNotFoundError as exc:
-        if exc.name == "azure_emulator.world.generate_billing":
-            return
-        raise
-    module.generate_billing(world, seed)
+    generate_billing(world, seed)

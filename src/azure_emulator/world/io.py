@@ -30,6 +30,7 @@ KEYED: dict[tuple[str, str], typing.Callable[[Any], str]] = {
     ("World", "role_assignments"): lambda o: o.name,
     ("World", "locks"): lambda o: o.id.lower(),
     ("World", "billing_accounts"): lambda o: o.name.lower(),
+    ("World", "first_party_apps"): lambda o: o.app_id.lower(),
     ("World", "budgets"): lambda o: o.id.lower(),
     ("World", "cost_exports"): lambda o: o.id.lower(),
     ("Tenant", "users"): lambda o: o.object_id,

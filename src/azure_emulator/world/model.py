@@ -381,6 +381,9 @@ class World:
     owners: dict[str, list[str]] = field(default_factory=dict)
     # Billing accounts (EA enrollments, MCA accounts) keyed by lowercased name.
     billing_accounts: dict[str, BillingAccount] = field(default_factory=dict)
+    # Microsoft's public client apps (Azure CLI, Azure PowerShell): homed in Microsoft's tenant,
+    # so in no tenant's registrations; their service principals are in every tenant.
+    first_party_apps: dict[str, Application] = field(default_factory=dict)
     # Budgets and cost exports customers define, keyed by lowercased resource id.
     budgets: dict[str, Budget] = field(default_factory=dict)
     cost_exports: dict[str, CostExport] = field(default_factory=dict)
@@ -428,7 +431,7 @@ class World:
             app = tenant.applications.get(app_id)
             if app is not None:
                 return app
-        return None
+        return self.first_party_apps.get(app_id.lower())
 
     def user_by_upn(self, upn: str) -> User | None:
         """A user by UPN in any tenant (UPN domains are unique across tenants)."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -24,8 +26,35 @@ JSON_HELP = "Print JSON instead of a table."
 _runtime: Runtime | None = None
 
 
+DEMO_DIR = "skytally-demo"  # where `skytally demo` keeps its data (cli/demo.py)
+DEMO_ENV_FILE = "demo.env"  # the demo's emulator settings, written by `skytally demo`
+
+
 def settings() -> Settings:
+    use_demo_settings()
     return get_settings()
+
+
+def use_demo_settings() -> Path | None:
+    """Work on a demo when there is one: with SKYTALLY_DATA_DIR naming a demo's data dir, or
+    run in the directory where `skytally demo` runs (it holds `skytally-demo/`). The demo's
+    `demo.env` (its emulator's endpoints, CA and app) fills in what the environment does not
+    set, so `skytally accounts add` signs in at the demo's emulator, not at Microsoft."""
+    if "SKYTALLY_DATA_DIR" in os.environ:
+        data_dir = Path(os.environ["SKYTALLY_DATA_DIR"])
+    elif (Path.cwd() / DEMO_DIR / DEMO_ENV_FILE).exists():
+        data_dir = Path.cwd() / DEMO_DIR
+        os.environ["SKYTALLY_DATA_DIR"] = str(data_dir)
+    else:
+        return None
+    env_file = data_dir / DEMO_ENV_FILE
+    if not env_file.exists():
+        return None
+    for line in env_file.read_text().splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.startswith("SKYTALLY_"):
+            os.environ.setdefault(key, value)
+    return env_file
 
 
 def runtime(*, migrate: bool = True) -> Runtime:

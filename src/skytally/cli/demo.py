@@ -9,10 +9,14 @@ emulator runs as its own process (see `emulator_process`); nothing here imports 
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
+import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 from pydantic import SecretStr
 from rich.console import Console
@@ -33,6 +37,8 @@ from skytally.workspaces.schemas import MemberAdd, UserCreate, WorkspaceCreate
 
 DEMO_ADMIN = "admin@example.com"
 DEMO_VIEWER = "viewer@example.com"
+DEMO_LOGIN_FILE = "demo-login.json"
+DEMO_ENV_FILE = "demo.env"  # also named in cli/common.py (which must not import this module)
 console = Console()
 
 
@@ -98,12 +104,18 @@ def demo_settings(host: str, port: int) -> Settings:
 
 
 def seed_demo(rt: Runtime) -> tuple[str, str]:
-    """Create (or refresh) the demo organisation, admin, viewer and workspaces.
+    """Create (once) the demo organisation, admin, viewer and workspaces.
 
-    Returns the admin's email and a fresh password; re-running the demo resets it so the
-    printed login always works.
+    Returns the admin's email and password. The password is made on the first run and kept
+    in `demo-login.json` in the data dir (owner-only), so a restart prints the same login;
+    if the admin changed it in skytally, the printed one is set again so it always works.
     """
-    password = secrets.token_urlsafe(12)
+    login_file = rt.settings.data_dir / DEMO_LOGIN_FILE
+    saved = json.loads(login_file.read_text()) if login_file.exists() else {}
+    password = str(saved.get("password") or secrets.token_urlsafe(12))
+    if not saved:
+        login_file.write_text(json.dumps({"email": DEMO_ADMIN, "password": password}))
+        login_file.chmod(0o600)
     with rt.db.session() as s:
         service.ensure_organisation(s, "Demo organisation")
         for email, admin in ((DEMO_ADMIN, True), (DEMO_VIEWER, False)):
@@ -113,7 +125,10 @@ def seed_demo(rt: Runtime) -> tuple[str, str]:
                                         display_name="Demo admin" if admin else "Demo viewer")
                 )
             else:
-                service.set_password(s, None, email, password)
+                try:
+                    service.authenticate(s, email, password)
+                except UserError:
+                    service.set_password(s, None, email, password)
         for name, desc in (("Demo", "Sample workspace: everything connected in the demo"),
                            ("Finance", "Costs and licences for the finance team")):
             ws = repo.workspace_by_name(s, name)
@@ -122,6 +137,36 @@ def seed_demo(rt: Runtime) -> tuple[str, str]:
             if name == "Demo":
                 service.add_member(s, None, ws_id, MemberAdd(email=DEMO_VIEWER, role=WorkspaceRole.VIEWER))
     return DEMO_ADMIN, password
+
+
+def write_demo_env(settings: Settings, emulator: EmulatorProcess) -> Path:
+    """`demo.env` in the data dir: the settings a `skytally` command needs to work on this
+    demo (its emulator's endpoints, CA and app), read by the CLI (cli/common.py) when it
+    runs with this data dir, or in the directory holding `skytally-demo`."""
+    path = settings.data_dir / DEMO_ENV_FILE
+    lines = {**emulator.settings, "SKYTALLY_DEMO": "true", "SKYTALLY_BASE_URL": settings.base_url}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("".join(f"{k}={v}\n" for k, v in sorted(lines.items())))
+    tmp.chmod(0o600)
+    tmp.replace(path)
+    return path
+
+
+class _WorldSaver(threading.Thread):
+    """Saves the emulator's world every `every` seconds (and once more at stop), so consents
+    and role assignments made in the demo survive a restart, even one without Ctrl-C."""
+
+    def __init__(self, emulator: EmulatorProcess, every: float = 20.0) -> None:
+        super().__init__(daemon=True, name="demo-world-saver")
+        self.emulator, self.every, self.done = emulator, every, threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(self.every):
+            self.emulator.save_world()
+
+    def stop(self) -> None:
+        self.done.set()
+        self.emulator.save_world()
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -141,41 +186,70 @@ def run_demo(host: str, port: int) -> None:
 
     if not _port_free(host, port):
         raise ConfigurationError(f"port {port} on {host} is in use; run `skytally demo --port <another port>`")
+    data_dir = demo_data_dir()
     with console.status("Starting the Azure emulator…"):
-        emulator = start_emulator(demo_data_dir())
+        emulator = start_emulator(data_dir)
     fx = emulator.fixtures
     settings = demo_settings(host, port)
     with console.status("Preparing the demo (database, sample data, sample tenant)…"):
         rt = build_runtime(settings)
         email, password = seed_demo(rt)
+        write_demo_env(settings, emulator)
         sample = connect_sample_tenant(rt, emulator)
         consumer = rt.queue.consumer(workers=2)
+        consumer.shutdown_timeout = 1.0  # Ctrl-C: a running job gets 1 s, then is interrupted
         consumer.start()
         jobs.submit(rt.db, rt.queue, "maintenance.housekeeping", target="demo start", queued_by="demo")
         queue_first_sync(rt, emulator)
-    console.print(
-        Panel.fit(
-            f"[bold]skytally demo is running[/bold]\n\n"
-            f"  Open      [link={settings.base_url}]{settings.base_url}[/link]\n"
-            f"  Sign in   {email}\n"
-            f"  Password  {password}\n"
-            f"  (viewer)  {DEMO_VIEWER} / same password\n\n"
-            f"  API docs  {settings.base_url}/api/v1/docs\n\n"
-            f"[bold]Azure emulator[/bold] at {emulator.base_url}\n"
-            f"  Connected  {sample or '—'} (service principal) — see Cloud Tenant Setup\n"
-            f"  Costs      importing the sample EA enrollment now — see {settings.base_url}/costs\n"
-            f"  Try consent: Add Cloud Account → Azure → tenant {fx['second_domain']}\n"
-            f"    sign in at the emulator as {fx['second_owner_upn']}\n"
-            f"    password {fx['second_owner_password']}\n"
-            f"  Office 365: tenant {fx['o365_domain']}, admin {fx['o365_admin_upn']} / {fx['o365_admin_password']}\n"
-            f"  Data dir  {settings.data_dir}\n\n"
-            "Press Ctrl-C to stop.",
-            border_style="green",
-        )
-    )
+    saver = _WorldSaver(emulator)
+    saver.start()
+    console.print(banner(settings, emulator, email, password, sample, fx))
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            if not self.should_exit:
+                console.print("[bold]Stopping the demo…[/bold] (saving the emulator's world; your data stays in "
+                              f"{settings.data_dir})")
+            super().handle_exit(sig, frame)
+
+    config = uvicorn.Config(create_app(rt), host=host, port=port, log_level="warning", timeout_graceful_shutdown=1)
     try:
-        uvicorn.run(create_app(rt), host=host, port=port, log_level="warning")
+        Server(config).run()
     finally:
         consumer.stop(graceful=True)
+        saver.stop()
         rt.close()
         emulator.stop()
+    console.print("Stopped. Run `skytally demo` again to continue where you left off.")
+    # Everything is saved and closed. Interpreter teardown would then wait several seconds
+    # for native thread pools (Polars, DuckDB) loaded by the jobs; nothing is left to do.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def banner(settings: Settings, emulator: EmulatorProcess, email: str, password: str, sample: str,
+           fx: dict[str, str]) -> Panel:
+    again = ("[bold]Restarted[/bold]: the emulator's world (consents, roles) and your login are as you left "
+             "them.\n\n" if emulator.restored else "")
+    return Panel.fit(
+        f"[bold]skytally demo is running[/bold]\n\n{again}"
+        f"  Open      [link={settings.base_url}]{settings.base_url}[/link]\n"
+        f"  Sign in   {email}\n"
+        f"  Password  {password}\n"
+        f"  (viewer)  {DEMO_VIEWER} / same password\n\n"
+        f"  API docs  {settings.base_url}/api/v1/docs\n\n"
+        f"[bold]Azure emulator[/bold] at {emulator.base_url}\n"
+        f"  Connected  {sample or '—'} (service principal) — see Cloud Tenant Setup\n"
+        f"  Costs      importing the sample EA enrollment now — see {settings.base_url}/costs\n"
+        f"  Try consent: Add Cloud Account → Azure → tenant {fx['second_domain']}\n"
+        f"    sign in at the emulator as {fx['second_owner_upn']}\n"
+        f"    password {fx['second_owner_password']}\n"
+        f"  Office 365: tenant {fx['o365_domain']}, admin {fx['o365_admin_upn']} / {fx['o365_admin_password']}\n"
+        f"  Certificate: your browser does not know the emulator's CA: open {emulator.base_url}/ once and accept "
+        f"the warning (or import {emulator.settings.get('SKYTALLY_CLOUD_ENDPOINTS__CA_BUNDLE', 'ca.pem')}).\n\n"
+        f"  Data dir  {settings.data_dir}\n"
+        f"  CLI       run `skytally …` here (or with SKYTALLY_DATA_DIR={settings.data_dir}) to use this demo\n\n"
+        "Press Ctrl-C to stop.",
+        border_style="green",
+    )

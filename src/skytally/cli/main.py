@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+import warnings
 from typing import Any
 
 import typer
@@ -175,6 +176,8 @@ def demo(
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # MSAL advises form_post for web apps; a printed consent URL cannot use it.
+    warnings.filterwarnings("ignore", message="response_mode='form_post' is recommended")
     try:
         app()
     except KeyboardInterrupt:

@@ -8,7 +8,12 @@ from datetime import datetime
 
 from azure_emulator.core.resources import GRAPH_APP_ID, Api, TokenResource, resolve
 from azure_emulator.services.entra import aadsts
-from azure_emulator.world.firstparty import OIDC_SCOPES, app_roles_of, scopes_of
+from azure_emulator.world.firstparty import (
+    OIDC_SCOPES,
+    app_roles_of,
+    preauthorized_scopes,
+    scopes_of,
+)
 from azure_emulator.world.model import (
     Application,
     AppRoleAssignment,
@@ -67,7 +72,9 @@ def is_admin(user: User) -> bool:
 
 
 def granted_scopes(tenant: Tenant, client_id: str, resource_app_id: str, user_id: str | None) -> set[str]:
-    granted: set[str] = set()
+    """Delegated scopes consented for the client (plus what Microsoft preauthorized its own
+    public clients for: the Azure CLI needs no consent)."""
+    granted: set[str] = set(preauthorized_scopes(client_id, resource_app_id))
     for grant in tenant.delegated_grants:
         if grant.client_app_id != client_id or grant.resource_app_id != resource_app_id:
             continue

@@ -132,7 +132,7 @@ def _scopes(resource_app_id: str) -> list[dict[str, Any]]:
 
 def service_principal(sp: ServicePrincipal, world: World) -> dict[str, Any]:
     app = world.application(sp.app_id)
-    first_party = sp.app_id in (GRAPH_APP_ID, ARM_APP_ID)
+    first_party = sp.app_id in (GRAPH_APP_ID, ARM_APP_ID) or sp.app_id.lower() in world.first_party_apps
     owner_tenant = MICROSOFT_SERVICES_TENANT if first_party else (app.home_tenant_id if app else None)
     publisher = "Microsoft Services" if first_party else (world.tenants[app.home_tenant_id].display_name if app else None)
     names = [sp.app_id]

@@ -15,7 +15,7 @@ from fastapi import APIRouter, BackgroundTasks, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import SecretStr, TypeAdapter
 
-from skytally.accounts import consent, ea_tokens, service
+from skytally.accounts import consent, ea_tokens, office365, service
 from skytally.accounts import service_principals as sp
 from skytally.accounts.consent_state import CALLBACK_PATH
 from skytally.accounts.context import AccountsEnv
@@ -23,8 +23,11 @@ from skytally.accounts.credentials import CredentialIn
 from skytally.accounts.jobs import ACTIVATE
 from skytally.accounts.models import AccessLevel, AccountKind, RoleStatus
 from skytally.accounts.schemas import AccountCreate, AccountOut, ConsentStart
+from skytally.costs import autostart as costs_autostart
+from skytally.costs import explore as costs_explore
 from skytally.errors import InvalidInput
 from skytally.jobs import service as jobs
+from skytally.licences.jobs import IMPORT as LICENCES_IMPORT
 from skytally.web.templating import Page, PageDep
 from skytally.workspaces import service as workspaces
 
@@ -61,7 +64,7 @@ def overview(page: PageDep) -> Response:
     azure = [a for a in accounts if a.kind is AccountKind.AZURE]
     subs = [s for a in azure for s in a.subscriptions]
     return page.render(
-        "accounts/overview.html",
+        "accounts/overview.html", o365_permissions=office365.PERMISSIONS,
         azure=azure,
         office365=[a for a in accounts if a.kind is AccountKind.OFFICE365],
         credentials=[(a, c) for a in azure for c in a.credentials],
@@ -79,7 +82,7 @@ def overview(page: PageDep) -> Response:
 @router.get("/accounts/new")
 def new_page(page: PageDep, kind: str = "azure") -> Response:
     return page.render(
-        "accounts/new.html", kind=kind if kind in ("azure", "office365", "sp") else "azure",
+        "accounts/new.html", o365_permissions=office365.PERMISSIONS, kind=kind if kind in ("azure", "office365", "sp") else "azure",
         workspaces=_admin_workspaces(page), redirect_uri=page.runtime.settings.base_url.rstrip("/") + CALLBACK_PATH,
     )
 
@@ -100,6 +103,7 @@ def add(
 @router.post("/accounts/service-principal")
 async def connect_sp(
     page: PageDep,
+    background: BackgroundTasks,
     name: Annotated[str, Form()] = "",
     tenant_id: Annotated[str, Form()] = "",
     client_id: Annotated[str, Form()] = "",
@@ -117,6 +121,7 @@ async def connect_sp(
         payload.update(kind="client_secret", client_secret=client_secret, secret_expires_at=_date(secret_expires_at))
     data = TypeAdapter(CredentialIn).validate_python(payload)
     account, _cred, result = sp.connect(page.session, _env(page), page.actor, name, data, workspace_ids or [])
+    _start_imports(page, background, account.id)
     return page.redirect(
         f"/accounts/{account.id}?tab=credentials",
         f"Connected with application {data.client_id}: {len(result.subscriptions)} subscription(s)"
@@ -129,10 +134,17 @@ async def connect_sp(
 def callback(request: Request, page: PageDep, background: BackgroundTasks) -> Response:
     outcome = consent.complete(page.session, _env(page), page.actor, dict(request.query_params))
     if outcome.ok and outcome.account_id is not None:
+        _start_imports(page, background, outcome.account_id)
         if any(s.role_status is RoleStatus.ACTIVATING for s in outcome.subscriptions):
             runtime = page.runtime
             background.add_task(jobs.submit, runtime.db, runtime.queue, ACTIVATE, target=f"account {outcome.account_id}",
                                 params={"account_id": outcome.account_id}, queued_by=page.actor.email)
+        if service.get_account(page.session, page.actor, outcome.account_id).kind is AccountKind.OFFICE365:
+            # The first licence import starts as soon as the tenant is connected.
+            runtime = page.runtime
+            background.add_task(jobs.submit_unique, runtime.db, runtime.queue, LICENCES_IMPORT,
+                                key={"account_id": outcome.account_id}, target=f"account {outcome.account_id}",
+                                queued_by=page.actor.email)
         return page.redirect(f"/accounts/{outcome.account_id}", outcome.message)
     return page.render("accounts/consent_result.html", outcome=outcome, status_code=400)
 
@@ -144,7 +156,24 @@ def _detail(page: Page, account: AccountOut, tab: str) -> Response:
         workspaces=workspaces.list_workspaces(page.session, page.actor),
         can_manage=page.actor.is_admin or any(page.actor.can_admin(w.id) for w in account.workspaces),
         polling=any(s.role_status is RoleStatus.ACTIVATING for s in account.subscriptions),
+        cost_imports=_cost_imports(page, account.id) if account.kind is AccountKind.AZURE else [],
     )
+
+
+def _cost_imports(page: Page, account_id: int) -> list[Any]:
+    return costs_explore.import_status(page.session, page.actor, account_id)
+
+
+def _start_imports(page: Page, background: BackgroundTasks, account_id: int) -> None:
+    """Once the connection is committed: the first inventory sync and cost imports."""
+    runtime = page.runtime
+    background.add_task(costs_autostart.on_connected, runtime.db, runtime.queue, account_id, page.actor.email)
+
+
+@router.get("/accounts/{account_id}/cost-imports")
+def cost_imports_partial(page: PageDep, account_id: int) -> Response:
+    account = service.get_account(page.session, page.actor, account_id)
+    return page.render("costs/_account_imports.html", account=account, cost_imports=_cost_imports(page, account_id))
 
 
 @router.get("/accounts/{account_id}")
@@ -180,12 +209,13 @@ def change_access(page: PageDep, account_id: int, subscription_id: str, level: A
 
 @router.post("/accounts/{account_id}/tokens")
 async def add_token(
-    page: PageDep, account_id: int, token: Annotated[str, Form()] = "",
+    page: PageDep, background: BackgroundTasks, account_id: int, token: Annotated[str, Form()] = "",
     token_file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     if token_file is not None and token_file.filename:
         token = (await token_file.read()).decode("utf-8", "replace")
     added = ea_tokens.add(page.session, _env(page), page.actor, account_id, token)
+    _start_imports(page, background, account_id)
     return page.redirect(f"/accounts/{account_id}?tab=tokens",
                          f"EA access token for enrollment {added.enrollment_number} added (expires {added.expires_at:%Y-%m-%d})."
                          if added.expires_at else f"EA access token for enrollment {added.enrollment_number} added.")
