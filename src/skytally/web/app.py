@@ -33,6 +33,7 @@ from skytally.web.pages import (
     jobs,
     licences,
     settings,
+    tags,
     users,
     workspaces,
 )
@@ -77,7 +78,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     app.include_router(api_router)
-    for module in (auth, home, accounts, costs, licences, workspaces, jobs, settings, users, docs):
+    for module in (auth, home, accounts, tags, costs, licences, workspaces, jobs, settings, users, docs):
         app.include_router(module.router)
 
     @app.get("/healthz", include_in_schema=False)
