@@ -8,6 +8,16 @@ SKYTALLY_EXTRAS="[dev]"
 # shellcheck disable=SC1091
 . "$ROOT/scripts/bootstrap.sh"
 if [ ! -x /usr/bin/chromium ]; then apt_install chromium || echo "browser tests will be skipped" >&2; fi
+# The emulator's conformance tests drive Microsoft's Azure CLI (tests/emulator/test_azure_cli.py)
+# from its own virtualenv, made once and reused across runs (.cache/azure-cli-venv).
+AZ_VENV="$ROOT/.cache/azure-cli-venv"
+if [ ! -x "$AZ_VENV/bin/az" ]; then
+  echo "== Azure CLI (once, into $AZ_VENV)"
+  if ! { python -m venv "$AZ_VENV" && "$AZ_VENV/bin/pip" install -q --disable-pip-version-check "azure-cli>=2.60"; }; then
+    rm -rf "$AZ_VENV"
+    echo "Azure CLI could not be installed: its conformance tests will be skipped" >&2
+  fi
+fi
 
 start=$(date +%s)
 echo "== ruff"; ruff check src tests bench

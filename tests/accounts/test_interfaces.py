@@ -40,6 +40,11 @@ def test_rest_api(emu: RunningEmulator, rt: Runtime, people: People, fx: dict[st
     assert fx["customer_sp_secret"] not in made.text
     account_id = made.json()["account"]["id"]
     assert made.json()["account"]["billing_accounts"][0]["role"] == "EnrollmentReader"
+    # connecting started the first inventory sync and the cost imports (costs/autostart.py)
+    runs = {r["kind"]: r for r in client.get("/api/v1/jobs").json() if r["params"].get("account_id") == account_id}
+    assert runs["inventory.sync"]["status"] == "succeeded" and runs["costs.import"]["status"] == "succeeded", runs
+    periods = client.get(f"/api/v1/costs/imports?account_id={account_id}").json()
+    assert periods and {p["status"] for p in periods} == {"ok"}, periods
 
     key = emu.control.post("/billing/ea-keys", json={}).json()["key"]
     added = client.post(f"/api/v1/accounts/{account_id}/tokens", json={"token": key})

@@ -131,3 +131,12 @@ def test_public_audience_names_map_to_the_same_api(emulator: RunningEmulator, ht
             "grant_type": "client_credentials", "client_id": fx["skytally_client_id"],
             "client_secret": fx["skytally_client_secret"], "scope": scope}).json()["access_token"]
         assert _subs(http, emulator, {"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_server_refuses_to_start_without_a_listed_service(monkeypatch: pytest.MonkeyPatch) -> None:
+    from azure_emulator import server
+    from azure_emulator.world.generate import generate_world
+
+    monkeypatch.setattr(server, "SERVICE_MODULES", [*server.SERVICE_MODULES, ("/arm", "azure_emulator.services.nowhere.routes")])
+    with pytest.raises(server.ServiceLoadError, match=r"azure_emulator\.services\.nowhere\.routes"):
+        server.create_app(generate_world(1, "small"), base_url="https://127.0.0.1:1")

@@ -15,7 +15,7 @@ from azure.mgmt.resource.subscriptions import SubscriptionClient
 
 from azure_emulator.testing import RunningEmulator
 
-from ._arm_clients import arm_kwargs, customer_credential
+from ._arm_clients import arm_kwargs, customer_credential, user_credential
 
 
 @pytest.fixture(scope="module")
@@ -140,3 +140,16 @@ def test_locks_and_policy_denials_survive_a_world_file() -> None:
     assert world_to_dict(again) == data
     assert [lk.id for lk in again.locks.values()] == [world.fixtures["lock_id"]]
     assert again.policy_denials[0].require_tag == "CostCenter"
+
+
+def test_a_resource_put_with_tags_is_lower_cased_by_that_provider(demo: RunningEmulator) -> None:
+    fx = demo.fixtures  # the owner: Tag Contributor may not PUT a resource
+    client = ResourceManagementClient(user_credential(demo), fx["tag_writeback_subscription_id"], **arm_kwargs(demo))
+    try:
+        hub = fx["lowercase_tags_resource_id"]
+        res = client.resources.get_by_id(hub, api_version="2023-09-01")
+        res.tags = {"Team": "Mobile"}
+        updated = client.resources.begin_create_or_update_by_id(hub, res, api_version="2023-09-01").result()
+        assert updated.tags == {"team": "Mobile"}
+    finally:
+        client.close()

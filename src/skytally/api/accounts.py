@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Request, Response, status
 from pydantic import BaseModel, Field, SecretStr
 
 from skytally.accounts import consent, ea_tokens, service
@@ -26,6 +26,7 @@ from skytally.accounts.schemas import (
     SubscriptionOut,
     WorkspaceAssignment,
 )
+from skytally.costs import autostart as costs_autostart
 from skytally.web.deps import ApiActor, DbSession, get_runtime
 
 router = APIRouter(tags=["accounts"])
@@ -71,15 +72,26 @@ def add_account(data: AccountCreate, request: Request, session: DbSession, actor
 @router.post("/accounts/service-principal", response_model=ServicePrincipalConnected,
              status_code=status.HTTP_201_CREATED, summary="Connect an Azure tenant with your own service principal")
 def connect_service_principal(data: ServicePrincipalConnect, request: Request, session: DbSession,
-                              actor: ApiActor) -> ServicePrincipalConnected:
+                              actor: ApiActor, background: BackgroundTasks) -> ServicePrincipalConnected:
     account, _cred, probe = sp.connect(session, _env(request), actor, data.name, data.credential, data.workspace_ids)
+    _start_imports(request, background, actor, account.id)
     return ServicePrincipalConnected(account=service.to_out(session, account), probe=probe)
 
 
 @router.get("/accounts/consent/callback", response_model=ConsentOutcome,
             summary="Finish a consent (Microsoft's redirect; pages use /accounts/consent/callback)")
-def consent_callback(request: Request, session: DbSession, actor: ApiActor) -> ConsentOutcome:
-    return consent.complete(session, _env(request), actor, dict(request.query_params))
+def consent_callback(request: Request, session: DbSession, actor: ApiActor,
+                     background: BackgroundTasks) -> ConsentOutcome:
+    outcome = consent.complete(session, _env(request), actor, dict(request.query_params))
+    if outcome.ok and outcome.account_id is not None:
+        _start_imports(request, background, actor, outcome.account_id)
+    return outcome
+
+
+def _start_imports(request: Request, background: BackgroundTasks, actor: ApiActor, account_id: int) -> None:
+    """Once the connection is committed: its first inventory sync and cost imports."""
+    runtime = get_runtime(request)
+    background.add_task(costs_autostart.on_connected, runtime.db, runtime.queue, account_id, actor.email)
 
 
 @router.get("/accounts/{account_id}", response_model=AccountOut, summary="Get a cloud account")
@@ -127,8 +139,11 @@ def list_tokens(account_id: int, session: DbSession, actor: ApiActor) -> list[Ea
 
 @router.post("/accounts/{account_id}/tokens", response_model=EaTokenOut, status_code=status.HTTP_201_CREATED,
              summary="Add an EA access token (validated: incomplete, expired, revoked)")
-def add_token(account_id: int, data: EaTokenAdd, request: Request, session: DbSession, actor: ApiActor) -> EaTokenOut:
-    return ea_tokens.add(session, _env(request), actor, account_id, data.token)
+def add_token(account_id: int, data: EaTokenAdd, request: Request, session: DbSession, actor: ApiActor,
+              background: BackgroundTasks) -> EaTokenOut:
+    out = ea_tokens.add(session, _env(request), actor, account_id, data.token)
+    _start_imports(request, background, actor, account_id)
+    return out
 
 
 @router.delete("/accounts/{account_id}/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT,

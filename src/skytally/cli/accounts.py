@@ -18,7 +18,17 @@ from skytally.accounts.context import AccountsEnv
 from skytally.accounts.credentials import CredentialIn
 from skytally.accounts.models import AccessLevel, AccountKind
 from skytally.accounts.schemas import AccountCreate, AccountOut, ConsentStart
-from skytally.cli.common import JSON_HELP, console, print_json, print_table, runtime, session, when
+from skytally.cli.common import (
+    JSON_HELP,
+    console,
+    err_console,
+    print_json,
+    print_table,
+    runtime,
+    session,
+    when,
+)
+from skytally.costs import autostart as costs_autostart
 from skytally.errors import InvalidInput
 from skytally.workspaces import service as workspaces
 
@@ -93,6 +103,7 @@ def connect_sp(
     with session() as s:
         account, _cred, probe = sp.connect(s, _env(), None, name, data, ws_ids)
         out = service.to_out(s, account)
+    _queue_first_imports(out.id)
     if json_out:
         print_json({"account": out, "probe": probe})
         return
@@ -191,7 +202,19 @@ def tokens_add(account: str = typer.Argument(..., help="Account ID, tenant ID or
     account_id = _account_id(account)
     with session() as s:
         out = ea_tokens.add(s, _env(), None, account_id, value)
+    _queue_first_imports(account_id)
     print_json(out) if json_out else console.print(f"Added token {out.id} for enrollment {out.enrollment_number}, expires {when(out.expires_at)}")
+
+
+def _queue_first_imports(account_id: int) -> None:
+    """The new connection's first inventory sync and cost imports, for the workers
+    (`skytally worker`; `skytally costs sync` imports in the foreground)."""
+    rt = runtime()
+    queued = costs_autostart.on_connected(rt.db, rt.queue, account_id, "cli")
+    if queued["costs_run"] or queued["inventory_run"]:
+        err_console.print("[dim]Queued its first inventory sync"
+                          + (" and cost imports" if queued["costs_run"] else "")
+                          + " for the workers (`skytally jobs list`).[/dim]")
 
 
 @tokens_app.command("list")

@@ -10,7 +10,7 @@ the installation itself (`actor=None`: CLI, jobs) see everything in the store.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import duckdb
@@ -28,7 +28,9 @@ from skytally.costs.views import ImportStatusOut, ScopeOut
 from skytally.errors import InvalidInput, NotFound, PermissionDenied
 from skytally.inventory import service as inventory
 from skytally.jobs import service as jobs
+from skytally.jobs.models import JobRun
 from skytally.jobs.schemas import JobRunOut
+from skytally.store.base import utcnow
 from skytally.workspaces import repo as workspaces_repo
 from skytally.workspaces.schemas import Actor
 
@@ -168,6 +170,7 @@ def tag_keys(store: CostStore, q: CostQuery, limit: int = 200) -> list[str]:
 # --- import states and "Import now" -----------------------------------------------------------
 def import_status(session: Session, actor: Actor | None, account_id: int | None = None) -> list[ImportStatusOut]:
     """Per cost scope of each visible Azure account: its periods' last imports (newest first);
+    a period whose import run is queued shows `queued` (one running shows `running`);
     scopes never imported show as `never`."""
     if account_id is not None:
         accounts = [guard.visible_account(session, actor, account_id)]
@@ -178,13 +181,41 @@ def import_status(session: Session, actor: Actor | None, account_id: int | None 
     for account in accounts:
         rows = list(session.scalars(select(CostImport).where(CostImport.account_id == account.id)
                                     .order_by(CostImport.scope_id, CostImport.billing_period.desc())))
-        seen = {r.scope_id for r in rows}
-        out += [ImportStatusOut.of(account, r) for r in rows]
+        seen = {(r.scope_id, r.billing_period) for r in rows}
+        mine = [ImportStatusOut.of(account, r) for r in rows]
+        active = _active_imports(session, account.id)
         for src in ingest.sources(session, account.id):
-            if src.scope_id not in seen:
-                out.append(ImportStatusOut(account_id=account.id, account_name=account.name, source=src.kind,
-                                           scope_id=src.scope_id, scope_name=src.name, status="never",
-                                           message="not imported yet"))
+            runs = active.get(src.scope_id, {})
+            for item in mine:
+                run = runs.get(item.billing_period or "")
+                if item.scope_id == src.scope_id and run is not None and item.status != "running":
+                    item.status, item.message = run.status, f"{run.status} as job run #{run.id}"
+            for period, run in sorted(runs.items(), reverse=True):
+                if (src.scope_id, period) not in seen:
+                    mine.append(ImportStatusOut(account_id=account.id, account_name=account.name, source=src.kind,
+                                                scope_id=src.scope_id, scope_name=src.name,
+                                                billing_period=period or None, status=run.status,
+                                                message=f"{run.status} as job run #{run.id}"))
+            if not runs and not any(r.scope_id == src.scope_id for r in rows):
+                mine.append(ImportStatusOut(account_id=account.id, account_name=account.name, source=src.kind,
+                                            scope_id=src.scope_id, scope_name=src.name, status="never",
+                                            message="not imported yet"))
+        out += mine
+    return out
+
+
+def _active_imports(session: Session, account_id: int) -> dict[str, dict[str, JobRun]]:
+    """Import runs of the account queued (in the last day) or running: scope → period → run."""
+    from skytally.costs.dispatch import IMPORT_PERIOD
+
+    since = utcnow() - timedelta(days=1)
+    out: dict[str, dict[str, JobRun]] = {}
+    for run in session.scalars(select(JobRun).where(
+            JobRun.kind == IMPORT_PERIOD, JobRun.status.in_(("queued", "running")), JobRun.created_at >= since)
+            .order_by(JobRun.id)):
+        params = run.params or {}
+        if params.get("account_id") == account_id and params.get("scope_id"):
+            out.setdefault(str(params["scope_id"]), {})[str(params.get("period") or "")] = run
     return out
 
 

@@ -239,6 +239,14 @@ def _fetch_and_import(env: IngestEnv, source: Source, period: str, work: Path, r
 
 
 def _no_data(env: IngestEnv, source: Source, period: str) -> Outcome:
+    # rows an earlier import of this source stored for the period are not current any more
+    store = CostStore(env.settings.cost_store_dir)
+    try:
+        dropped = store.drop_period(source.scope_id, period, source_kind=source.store_kind)
+    finally:
+        store.close()
+    if dropped:
+        log.info("cost import of %s %s: no data any more; the stored period was removed", source.scope_id, period)
     with env.db.session() as session:
         had_data = session.scalar(select(CostImport.id).where(
             CostImport.account_id == source.account_id, CostImport.scope_id == source.scope_id,
@@ -365,8 +373,9 @@ def _record(db: Database, source: Source, outcome: Outcome) -> None:
     with db.session() as session:
         row = _row(session, source, outcome.period)
         row.status, row.message = outcome.status.value, outcome.message[:2000]
-        if outcome.status is ImportStatus.OK:
+        if outcome.status in (ImportStatus.OK, ImportStatus.WAITING):  # waiting: nothing stored
             row.rows, row.currency, row.import_id = outcome.rows, outcome.currency, outcome.import_id
             row.billed_cost = _text(outcome.BilledCost) or ""
             row.effective_cost = _text(outcome.EffectiveCost) or ""
-            row.last_success_at = utcnow()
+            if outcome.status is ImportStatus.OK:
+                row.last_success_at = utcnow()

@@ -22,7 +22,7 @@ from .detect import Kind, detect
 from .importer import Importer, MalformedRows, ProgressCallback
 from .query import QueryService, dimensions
 from .schemas import ZERO, BadRowPolicy, CostQuery, ImportResult, QueryResult, UntaggedResult
-from .storage import StoreLayout
+from .storage import PeriodKey, StoreLayout
 
 __all__ = ["CostStore", "MalformedRows"]
 
@@ -96,6 +96,12 @@ class CostStore:
         return self._importer.run(paths, billing_account_id=billing_account_id, currency=currency,
                                   dataset=dataset, on_bad_rows=on_bad_rows, progress=progress,
                                   source_kind=source_kind, source_name=source_name)
+
+    def drop_period(self, billing_account: str, billing_period: str, *, source_kind: str | None = None) -> bool:
+        """Remove a stored period, e.g. when its source now answers it has no data (so
+        rows of an earlier import are not counted as current). `source_kind`: only if it
+        was imported from that kind of source (another kind's data stays)."""
+        return self.layout.drop(PeriodKey(billing_account, billing_period), only_kind=source_kind)
 
     # -- reads ---------------------------------------------------------------------
     def periods(self, billing_accounts: Sequence[str] | None = None) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ import fcntl
 import json
 import os
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,6 +182,25 @@ class StoreLayout:
         tmp = d / (MANIFEST + ".tmp")
         tmp.write_text(json.dumps(data, default=str, indent=1), "utf-8")
         os.replace(tmp, d / MANIFEST)
+
+    def drop(self, key: PeriodKey, *, only_kind: str | None = None) -> bool:
+        """Remove a stored period (the source now says it has no data), atomically: the
+        directory is renamed out of the store, then deleted. `only_kind`: only if the
+        period's manifest names that kind of source. Returns whether it was removed."""
+        with self.store_lock():
+            live = self.data / key.relpath
+            if not live.is_dir():
+                return False
+            if only_kind is not None:
+                m = self.manifest(key) or {}
+                src = m.get("source")
+                if not isinstance(src, dict) or src.get("kind") != only_kind:
+                    return False
+            trash = self.staging / f"dropped-{uuid.uuid4().hex}"
+            os.rename(live, trash)
+            _fsync_dir(live.parent)
+        shutil.rmtree(trash, ignore_errors=True)
+        return True
 
     # -- commit ----------------------------------------------------------------
     def commit(self, stage: Path, keys: list[PeriodKey], *, crash_hook: object = None,

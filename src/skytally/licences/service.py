@@ -4,6 +4,7 @@ workspaces of the Office 365 accounts. Never commits (the caller does)."""
 from __future__ import annotations
 
 import csv
+import gc
 import io
 from decimal import Decimal
 
@@ -79,10 +80,19 @@ def _days(value: int, what: str) -> int:
 def report(session: Session, actor: Actor | None, account_id: int, *, inactive_days: int = 90,
            active_days: int = 60) -> LicenceReport:
     account = office365_account(session, actor, account_id)
+    inactive_days, active_days = _days(inactive_days, "inactive days"), _days(active_days, "active days")
     groups = {g.object_id: g.display_name for g in repo.groups(session, account_id)}
-    return analysis.build(account.id, account.name, repo.import_row(session, account_id), repo.skus(session, account_id),
-                          repo.user_tuples(session, account_id), groups, repo.prices(session, account_id),
-                          inactive_days=_days(inactive_days, "inactive days"), active_days=_days(active_days, "active days"))
+    # Tens of thousands of short-lived objects and nothing cyclic: the cycle collector would
+    # only rescan them again and again (a third of the time at 50,000 users).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return analysis.build(account.id, account.name, repo.import_row(session, account_id), repo.skus(session, account_id),
+                              repo.user_tuples(session, account_id), groups, repo.prices(session, account_id),
+                              inactive_days=inactive_days, active_days=active_days)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def users(session: Session, actor: Actor | None, account_id: int, *, licensed_only: bool = True) -> list[UserLicenceOut]:

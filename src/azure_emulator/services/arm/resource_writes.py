@@ -51,7 +51,7 @@ async def write_resource(request: Request) -> Response:
     body = await read_json(request)
     tags = body.get("tags")
     if tags is not None:
-        tags = rules.validate(tags, rtype)
+        tags = rules.provider_normalise(rules.validate(tags, rtype), rtype)
         rules.check_count(tags, rtype)
     with world.lock:
         locks.check(world, resource_id, "write")

@@ -23,6 +23,8 @@ from skytally.accounts.credentials import CredentialIn
 from skytally.accounts.jobs import ACTIVATE
 from skytally.accounts.models import AccessLevel, AccountKind, RoleStatus
 from skytally.accounts.schemas import AccountCreate, AccountOut, ConsentStart
+from skytally.costs import autostart as costs_autostart
+from skytally.costs import explore as costs_explore
 from skytally.errors import AlreadyConnected, Conflict, InvalidInput, PermissionDenied, UserError
 from skytally.jobs import service as jobs
 from skytally.licences.jobs import IMPORT as LICENCES_IMPORT
@@ -167,6 +169,7 @@ def add(
 @router.post("/accounts/service-principal")
 async def connect_sp(
     page: PageDep,
+    background: BackgroundTasks,
     name: Annotated[str, Form()] = "",
     tenant_id: Annotated[str, Form()] = "",
     client_id: Annotated[str, Form()] = "",
@@ -193,6 +196,7 @@ async def connect_sp(
                                             into_account_id=into_account_id)
     except (UserError, ValidationError) as exc:
         return _failed_form(page, "sp", into_account_id, form, exc)
+    _start_imports(page, background, account.id)
     return page.redirect(
         f"/accounts/{account.id}?tab=credentials",
         f"Connected with application {data.client_id}: {len(result.subscriptions)} subscription(s)"
@@ -205,6 +209,7 @@ async def connect_sp(
 def callback(request: Request, page: PageDep, background: BackgroundTasks) -> Response:
     outcome = consent.complete(page.session, _env(page), page.actor, dict(request.query_params))
     if outcome.ok and outcome.account_id is not None:
+        _start_imports(page, background, outcome.account_id)
         if any(s.role_status is RoleStatus.ACTIVATING for s in outcome.subscriptions):
             runtime = page.runtime
             background.add_task(jobs.submit, runtime.db, runtime.queue, ACTIVATE, target=f"account {outcome.account_id}",
@@ -227,7 +232,24 @@ def _detail(page: Page, account: AccountOut, tab: str) -> Response:
         can_manage=page.actor.is_admin or any(page.actor.can_admin(w.id) for w in account.workspaces),
         polling=any(s.role_status is RoleStatus.ACTIVATING for s in account.subscriptions),
         consent_available=_consent_available(page),
+        cost_imports=_cost_imports(page, account.id) if account.kind is AccountKind.AZURE else [],
     )
+
+
+def _cost_imports(page: Page, account_id: int) -> list[Any]:
+    return costs_explore.import_status(page.session, page.actor, account_id)
+
+
+def _start_imports(page: Page, background: BackgroundTasks, account_id: int) -> None:
+    """Once the connection is committed: the first inventory sync and cost imports."""
+    runtime = page.runtime
+    background.add_task(costs_autostart.on_connected, runtime.db, runtime.queue, account_id, page.actor.email)
+
+
+@router.get("/accounts/{account_id}/cost-imports")
+def cost_imports_partial(page: PageDep, account_id: int) -> Response:
+    account = service.get_account(page.session, page.actor, account_id)
+    return page.render("costs/_account_imports.html", account=account, cost_imports=_cost_imports(page, account_id))
 
 
 @router.get("/accounts/{account_id}")
@@ -263,12 +285,13 @@ def change_access(page: PageDep, account_id: int, subscription_id: str, level: A
 
 @router.post("/accounts/{account_id}/tokens")
 async def add_token(
-    page: PageDep, account_id: int, token: Annotated[str, Form()] = "",
+    page: PageDep, background: BackgroundTasks, account_id: int, token: Annotated[str, Form()] = "",
     token_file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     if token_file is not None and token_file.filename:
         token = (await token_file.read()).decode("utf-8", "replace")
     added = ea_tokens.add(page.session, _env(page), page.actor, account_id, token)
+    _start_imports(page, background, account_id)
     return page.redirect(f"/accounts/{account_id}?tab=tokens",
                          f"EA access token for enrollment {added.enrollment_number} added (expires {added.expires_at:%Y-%m-%d})."
                          if added.expires_at else f"EA access token for enrollment {added.enrollment_number} added.")
