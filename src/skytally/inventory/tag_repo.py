@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from skytally.inventory import rules
 from skytally.inventory.filters import Filter, like_pattern
@@ -29,9 +29,13 @@ SORTS = {"name": InventoryResource.name, "type": InventoryResource.type,
          "subscription": InventoryResource.subscription_id, "last_seen": InventoryResource.last_seen}
 
 
-def _has_tag(*conds: ColumnElement[bool]) -> ColumnElement[bool]:
-    return exists().where(InventoryTag.resource_pk == InventoryResource.id, InventoryTag.local_value.is_not(None),
-                          *conds)
+def _has_tag(key: str, value: str | None = None) -> ColumnElement[bool]:
+    # An alias: queries that select tags too must not correlate this subquery with them.
+    t = aliased(InventoryTag)
+    conds = [t.resource_pk == InventoryResource.id, t.local_value.is_not(None), t.key_lower == key]
+    if value is not None:
+        conds.append(t.local_value == value)
+    return exists().where(*conds)
 
 
 def conditions(flt: Filter, account_ids: Sequence[int]) -> list[ColumnElement[bool]]:
@@ -46,13 +50,14 @@ def conditions(flt: Filter, account_ids: Sequence[int]) -> list[ColumnElement[bo
     if flt.names:
         out.append(or_(*(func.lower(InventoryResource.name).like(like_pattern(p), escape="\\") for p in flt.names)))
     for key, value in flt.tags:
-        out.append(_has_tag(InventoryTag.key_lower == key, InventoryTag.local_value == value))
+        out.append(_has_tag(key, value))
     for key in flt.has:
-        out.append(_has_tag(InventoryTag.key_lower == key))
+        out.append(_has_tag(key))
     for key in flt.lacks:
-        out.append(~_has_tag(InventoryTag.key_lower == key))
+        out.append(~_has_tag(key))
     if flt.states:
-        out.append(exists().where(InventoryTag.resource_pk == InventoryResource.id, InventoryTag.state.in_(flt.states)))
+        st = aliased(InventoryTag)
+        out.append(exists().where(st.resource_pk == InventoryResource.id, st.state.in_(flt.states)))
     if flt.taggable_only:
         out.append(InventoryResource.type.not_in(sorted(rules.UNTAGGABLE_TYPES)))
     return out
