@@ -179,6 +179,7 @@ async def connect_sp(
     secret_expires_at: Annotated[str, Form()] = "",
     workspace_ids: Annotated[list[int] | None, Form()] = None,
     into_account_id: Annotated[int | None, Form()] = None,
+    reads: Annotated[str, Form()] = "azure",
 ) -> Response:
     form = {"name": name, "tenant_id": tenant_id, "client_id": client_id, "billing_account_id": billing_account_id,
             "secret_expires_at": secret_expires_at, "workspace_ids": workspace_ids or []}
@@ -192,10 +193,21 @@ async def connect_sp(
             payload.update(kind="client_secret", client_secret=client_secret,
                            secret_expires_at=_date(secret_expires_at))
         data = TypeAdapter(CredentialIn).validate_python(payload)
-        account, _cred, result = sp.connect(page.session, _env(page), page.actor, name, data, workspace_ids or [],
-                                            into_account_id=into_account_id)
+        if reads == "office365":
+            o365 = office365.connect_service_principal(page.session, _env(page), page.actor, name, data,
+                                                       workspace_ids or [])
+        else:
+            account, _cred, result = sp.connect(page.session, _env(page), page.actor, name, data,
+                                                workspace_ids or [], into_account_id=into_account_id)
     except (UserError, ValidationError) as exc:
-        return _failed_form(page, "sp", into_account_id, form, exc)
+        return _failed_form(page, "sp", into_account_id, {**form, "reads": reads}, exc)
+    if reads == "office365":
+        runtime = page.runtime
+        background.add_task(jobs.submit_unique, runtime.db, runtime.queue, LICENCES_IMPORT, key={"account_id": o365.id},
+                            target=f"account {o365.id}", queued_by=page.actor.email)
+        return page.redirect(f"/licences?account={o365.id}",
+                             f"Connected Office 365 tenant {o365.name} with application {data.client_id}; the first "
+                             "licence import is running.")
     _start_imports(page, background, account.id)
     return page.redirect(
         f"/accounts/{account.id}?tab=credentials",
