@@ -112,6 +112,7 @@ async def connect_sp(
     billing_account_id: Annotated[str, Form()] = "",
     secret_expires_at: Annotated[str, Form()] = "",
     workspace_ids: Annotated[list[int] | None, Form()] = None,
+    reads: Annotated[str, Form()] = "azure",
 ) -> Response:
     pem = (await certificate.read()).decode("utf-8", "replace") if certificate and certificate.filename else ""
     payload: dict[str, Any] = {"tenant_id": tenant_id, "client_id": client_id, "billing_account_id": billing_account_id or None}
@@ -120,6 +121,14 @@ async def connect_sp(
     else:
         payload.update(kind="client_secret", client_secret=client_secret, secret_expires_at=_date(secret_expires_at))
     data = TypeAdapter(CredentialIn).validate_python(payload)
+    if reads == "office365":
+        o365 = office365.connect_service_principal(page.session, _env(page), page.actor, name, data, workspace_ids or [])
+        runtime = page.runtime
+        background.add_task(jobs.submit_unique, runtime.db, runtime.queue, LICENCES_IMPORT, key={"account_id": o365.id},
+                            target=f"account {o365.id}", queued_by=page.actor.email)
+        return page.redirect(f"/licences?account={o365.id}",
+                             f"Connected Office 365 tenant {o365.name} with application {data.client_id}; the first "
+                             "licence import is running.")
     account, _cred, result = sp.connect(page.session, _env(page), page.actor, name, data, workspace_ids or [])
     _start_imports(page, background, account.id)
     return page.redirect(
