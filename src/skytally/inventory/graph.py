@@ -147,5 +147,7 @@ def describe(exc: Exception) -> str:
 
 
 def _first_line(exc: Exception) -> str:
-    text = str(getattr(exc, "message", None) or exc).strip()
-    return text.splitlines()[0][:300] if text else type(exc).__name__
+    """Microsoft's message in full (AADSTS text whole, trace IDs dropped): never cut mid-word."""
+    from skytally.azure.messages import readable
+
+    return readable(str(getattr(exc, "message", None) or exc)) or type(exc).__name__
