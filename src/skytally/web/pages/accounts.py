@@ -327,9 +327,7 @@ def replace_secret(
 
 @router.post("/accounts/{account_id}/credentials/{credential_id}/check")
 def check_credential(page: PageDep, account_id: int, credential_id: int) -> Response:
-    service.get_account(page.session, page.actor, account_id)
-    row = sp.get_credential(page.session, page.actor, account_id, credential_id)
-    result = sp.check(page.session, _env(page), row)
+    result = sp.check_credential(page.session, _env(page), page.actor, account_id, credential_id)
     if result.ok:
         return page.redirect(f"/accounts/{account_id}?tab=credentials", "The credential works.")
     return page.redirect(f"/accounts/{account_id}?tab=credentials", f"The credential fails: {result.message}", "error")
