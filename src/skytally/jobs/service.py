@@ -193,9 +193,12 @@ def submit_as(
 
 
 def _visible(actor: Actor) -> Any:
-    if actor.is_admin:
+    shown = actor.workspace_filter()  # the header's chosen workspace narrows the list
+    if shown is None:
         return True
-    return JobRun.workspace_id.in_(set(actor.roles))
+    if actor.is_admin and actor.scope is not None:  # system runs stay visible to admins
+        return JobRun.workspace_id.in_(set(shown)) | JobRun.workspace_id.is_(None)
+    return JobRun.workspace_id.in_(set(shown))
 
 
 def list_runs(
