@@ -282,18 +282,23 @@ visible_account = guard.visible_account  # the account, if the actor may see it 
 visible_accounts = repo.visible_accounts
 search_accounts = repo.search_accounts
 workspace_ids_of = repo.workspace_ids_of
+access_levels = repo.access_levels
 azure_account_ids = repo.azure_account_ids
 billing_accounts_of = repo.billing_accounts_of
 ea_tokens_of = repo.ea_tokens_of
 newest_valid_ea_token = ea_tokens.newest_valid
+ea_token_refusal = ea_tokens.refusal  # the EA API's refusal of a key, as the user reads it
 app_token_claims = identity.app_token_claims
 
 
 def mark_ea_token_revoked(session: Session, token_id: int, reason: str) -> None:
-    """The EA API refused this key: record it (the next import says so and asks for a new one)."""
+    """The EA API refused this key (`reason` starts with revoked/expired/invalid): record it;
+    the next import says so and asks for a new one."""
     row = session.get(EaToken, token_id)
     if row is not None:
-        row.status, row.reason, row.last_checked_at = "revoked", reason, utcnow()
+        status = reason.split(":", 1)[0]  # revoked, expired or invalid (ea_tokens.refusal)
+        row.status = status if status in ("revoked", "expired", "invalid") else "revoked"
+        row.reason, row.last_checked_at = reason, utcnow()
 
 
 def office365_account_ids(session: Session) -> list[int]:

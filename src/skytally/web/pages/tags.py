@@ -55,7 +55,7 @@ def resources_page(page: PageDep, tab: str = "resources", where: str = "", sort:
                                                         limit=PAGE_SIZE, offset=offset),
                        sort=sort, desc=desc, offset=offset, sorts=SORTS, page_size=PAGE_SIZE)
         elif tab in ("pending", "conflicts"):
-            states = ("pending", "failed", "local") if tab == "pending" else ("conflict",)
+            states = ("pending", "failed") if tab == "pending" else ("conflict",)
             ctx["rows"] = tag_service.tag_rows(page.session, page.actor, where, states=states, limit=500)
         elif tab == "coverage":
             out = cov.coverage(page.session, page.actor, where)
