@@ -4,9 +4,10 @@ Layout: Entra ID at ``/`` (``/{tenant}/oauth2/v2.0/token`` …), ARM at ``/arm``
 Authorization and Resource Graph providers), Microsoft Graph at ``/graph``, the legacy
 EA API at ``/ea``, blob downloads at ``/blobs`` and the control API at ``/_emulator``.
 
-Services are discovered by module path: each ``azure_emulator.services.<name>.routes``
-exposes ``router`` (a Starlette Router) or ``routes`` (a list of routes). Missing modules
-are skipped, so the app runs whatever services exist.
+Services are listed by module path (``SERVICE_MODULES``): each exposes ``router`` (a
+Starlette Router) or ``routes`` (a list of routes). Every listed module must load: a module
+that is missing or fails to import stops the app at start (``ServiceLoadError``), rather than
+serving without it.
 """
 
 from __future__ import annotations
@@ -61,31 +62,32 @@ SERVICE_MODULES: list[tuple[str, str]] = [
 ]
 
 
-def _load_routes(module_name: str) -> list[BaseRoute] | None:
+class ServiceLoadError(RuntimeError):
+    """A listed service module is missing, fails to import, or exposes no routes."""
+
+
+def _load_routes(module_name: str) -> list[BaseRoute]:
     try:
         module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        # Only tolerate the service itself being absent, not a broken import inside it.
-        if exc.name and module_name.startswith(exc.name):
-            return None
-        raise
+    except Exception as exc:
+        raise ServiceLoadError(f"emulator service {module_name} could not be loaded: {exc!r}") from exc
     router = getattr(module, "router", None)
     if router is not None:
         return list(router.routes)
     routes = getattr(module, "routes", None)
-    return list(routes) if routes is not None else None
+    if routes is None:
+        raise ServiceLoadError(f"emulator service {module_name} exposes neither 'router' nor 'routes'")
+    return list(routes)
 
 
 def loaded_services() -> list[str]:
-    return [m for _, m in SERVICE_MODULES if _load_routes(m) is not None]
+    return [m for _, m in SERVICE_MODULES]
 
 
 def _build_routes() -> list[BaseRoute]:
     by_prefix: dict[str, list[BaseRoute]] = {}
     for prefix, module_name in SERVICE_MODULES:
         found = _load_routes(module_name)
-        if found is None:
-            continue
         bucket = by_prefix.setdefault(prefix, [])
         for route in found:
             if all(route is not r for r in bucket):
@@ -151,6 +153,7 @@ def create_app(
     app.state.world = world
     app.state.emulator = runtime
     app.state.world_factory = world_factory
+    app.state.services = loaded_services()
     warm_indexes(world)
     return app
 
@@ -164,11 +167,7 @@ WARM_INDEXES = [
 
 def warm_indexes(world: World) -> None:
     for module_name, builder in WARM_INDEXES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            continue
-        getattr(module, builder)(world)
+        getattr(importlib.import_module(module_name), builder)(world)
 
 
 def app_settings(app: Any) -> Runtime:

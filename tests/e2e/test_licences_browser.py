@@ -130,5 +130,11 @@ def test_licences_page(stack: tuple[str, int], tmp_path: Path) -> None:
         lines = saved.read_text().splitlines()
         assert lines[0].startswith("rule,upn,display_name,department") and len(lines) > 1
         assert all(line.startswith("disabled,") for line in lines[1:])
+        # Per workspace: choosing the workspace keeps the account; "all" works too.
+        page.select_option("[data-testid=workspace]", index=1)
+        expect(page).to_have_url(re.compile(r"workspace=\d+"))
+        expect(page.locator("[data-testid=sku-table]")).to_contain_text("Microsoft 365 E3")
+        page.select_option("[data-testid=workspace]", "")
+        expect(page.locator("[data-testid=sku-table]")).to_contain_text("Microsoft 365 E3")
         browser.close()
     assert not problems.items, problems.items

@@ -95,3 +95,33 @@ def test_generic_resource_put_and_patch(emulator: RunningEmulator, http: httpx.C
     assert denied.status_code == 403
     restored = http.put(f"{emulator.arm_url}{rid}", params=params, headers=arm_headers, json=current)
     assert restored.json().get("tags") == current.get("tags")
+
+
+def test_azure_cli_client_id_signs_users_in(emulator: RunningEmulator, http: httpx.Client) -> None:
+    """The Azure CLI's own client id: a public client in every tenant, preauthorized (no consent)."""
+    fx = emulator.fixtures
+    cli = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+    token_url = f"{emulator.base_url}/organizations/oauth2/v2.0/token"
+    arm = http.post(token_url, data={"grant_type": "password", "client_id": cli, "username": fx["owner_upn"],
+                                     "password": fx["owner_password"], "scope": f"{emulator.arm_url}/.default offline_access"})
+    assert arm.status_code == 200, arm.text
+    subs = http.get(f"{emulator.arm_url}/subscriptions", params={"api-version": "2022-12-01"},
+                    headers={"Authorization": f"Bearer {arm.json()['access_token']}"})
+    assert subs.status_code == 200 and subs.json()["value"]
+    graph = http.post(token_url, data={"grant_type": "password", "client_id": cli, "username": fx["plain_user_upn"],
+                                       "password": fx["plain_user_password"], "scope": f"{emulator.graph_url}/.default"})
+    assert graph.status_code == 200, graph.text
+    me = http.get(f"{emulator.graph_url}/v1.0/me", headers={"Authorization": f"Bearer {graph.json()['access_token']}"})
+    assert me.status_code == 200 and me.json()["userPrincipalName"] == fx["plain_user_upn"]
+    app_token = emulator.token("graph")
+    sp = http.get(f"{emulator.graph_url}/v1.0/servicePrincipals(appId='{cli}')", headers={"Authorization": f"Bearer {app_token}"})
+    assert sp.status_code == 200 and sp.json()["appOwnerOrganizationId"] == "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
+
+
+def test_resource_graph_query_without_a_table(emulator: RunningEmulator, http: httpx.Client, arm_headers: dict[str, str]) -> None:
+    resp = http.post(f"{emulator.arm_url}/providers/Microsoft.ResourceGraph/resources", params={"api-version": "2024-04-01"},
+                     headers=arm_headers, json={"query": "project id, tags | limit 5"})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["count"] == 5 and set(body["data"][0]) == {"id", "tags"}
+    assert all("/providers/" in row["id"] for row in body["data"])  # resources, not containers

@@ -178,3 +178,34 @@ def test_http_client_sees_the_same_cloud(cli_emulator: RunningEmulator) -> None:
     with cli_emulator.client() as http:
         doc = http.get(f"{cli_emulator.arm_url}/metadata/endpoints", params={"api-version": "2022-09-01"}).json()
     assert isinstance(doc, dict) and httpx.URL(doc["authentication"]["loginEndpoint"]).port == httpx.URL(cli_emulator.base_url).port
+
+
+def test_user_sign_in_with_device_code(az: Az) -> None:
+    """``az login --use-device-code`` with the CLI's own client id: the user enters the code on
+    the emulator's /devicelogin page (done here over HTTP), the CLI's polling gets the token."""
+    emu = az.emu
+    fx = emu.fixtures
+    proc = subprocess.Popen([str(AZ), "login", "--use-device-code", "--tenant", fx["primary_tenant_id"], "-o", "json"],
+                            env=az.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        line = ""
+        for _ in range(50):
+            line = proc.stderr.readline()
+            if "enter the code" in line or not line:
+                break
+        code = line.split("enter the code")[1].split()[0] if "enter the code" in line else ""
+        assert code, f"no device code message from az: {line!r}"
+        with emu.client() as http:
+            signed = http.post(f"{emu.base_url}/devicelogin",
+                               data={"otc": code, "username": fx["owner_upn"], "password": fx["owner_password"]})
+        assert signed.status_code == 200, signed.text
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err[-2000:]
+    subs = json.loads(out)
+    assert fx["owned_subscription_id"] in {s["id"] for s in subs}
+    assert all(s["user"] == {"name": fx["owner_upn"], "type": "user"} for s in subs)
+    assert az.json("group", "show", "-n", fx["owned_resource_group_id"].split("/")[-1])["name"]

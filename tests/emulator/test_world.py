@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -40,10 +39,12 @@ def test_sizes_scale_users() -> None:
 
 
 @pytest.mark.slow
-def test_large_world_is_fast() -> None:
-    started = time.perf_counter()
-    generate_world(1, "large")
-    assert time.perf_counter() - started < 10
+def test_large_world_has_its_size() -> None:
+    # How fast it is generated is bench/emulator_bench.py's figure, not a timed test.
+    world = generate_world(1, "large")
+    users = sum(len(t.users) for t in world.tenants.values())
+    medium = generate_world(1, "medium")
+    assert users > sum(len(t.users) for t in medium.tenants.values())
 
 
 @pytest.mark.parametrize("suffix", [".json", ".yaml"])

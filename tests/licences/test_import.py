@@ -159,3 +159,27 @@ def test_throttled_reports_are_retried(rt: Runtime, emu: RunningEmulator) -> Non
     assert out.status == "ok" and all(out.endpoints[n]["ok"] and out.endpoints[n]["rows"] > 0 for n in ("activity", "apps", "mailbox"))
     statuses = [e["status"] for e in runtime.log.snapshot() if "/v1.0/reports/" in e["path"]]
     assert 429 in statuses and statuses.count(302) == 3
+
+
+def test_report_is_rebuilt_when_a_price_or_an_import_changes_it(rt: Runtime, emu: RunningEmulator) -> None:  # noqa: F811
+    aid = consented(rt, emu, "tailspin")
+    importer.sync_account(rt.db, env(rt), aid)
+    e3 = "05e9a617-0261-4cee-bb44-138d3ef5d965"
+    with rt.db.session() as s:
+        first = service.report(s, INSTALLATION, aid)
+        assert service.report(s, INSTALLATION, aid) is first  # nothing changed: the same report
+        service.set_price(s, INSTALLATION, aid, PriceIn(sku_id=e3, amount=Decimal("10"), currency="EUR"))
+        priced = service.report(s, INSTALLATION, aid)
+        assert priced is not first and priced.monthly_waste and not first.monthly_waste
+        assert service.report(s, INSTALLATION, aid, inactive_days=30).inactive_days == 30
+    tenant = _tenant(emu, "tailspin")
+    victim = next(u for u in tenant.users.values() if u.account_enabled and u.assigned_licenses and not u.directory_roles)
+    victim.account_enabled = False
+    try:
+        importer.sync_account(rt.db, env(rt), aid)
+        with rt.db.session() as s:
+            after = service.report(s, INSTALLATION, aid)
+    finally:
+        victim.account_enabled = True
+    rules = {r.id: r.findings for r in after.rules}
+    assert rules["disabled"] > {r.id: r.findings for r in priced.rules}["disabled"]

@@ -16,7 +16,7 @@ from httpkit import ADMIN, ALICE, World, world  # noqa: F401
 from skytally.accounts.models import AccountWorkspace, CloudAccount
 from skytally.licences import repo
 
-from .support import ROLES, customer_app, emu  # noqa: F401
+from .support import ROLES, customer_app, emu, rt  # noqa: F401
 
 E3 = "05e9a617-0261-4cee-bb44-138d3ef5d965"
 
@@ -88,3 +88,36 @@ def test_api_is_scoped_and_prices_need_an_editor(world: World, stored: tuple[int
     csv_text = alice.get(f"/api/v1/licences/{mine}/waste.csv", params={"rule": "disabled"}).text
     assert csv_text.splitlines()[1].startswith("disabled,u0@m365-0.example")
     assert alice.get(f"/api/v1/licences/{mine}/report", params={"inactive_days": 0}).status_code == 422
+
+
+def test_web_form_connects_office365_with_own_service_principal(emu: RunningEmulator, rt) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    import re
+
+    from fastapi.testclient import TestClient
+    from pydantic import SecretStr
+
+    from skytally.web.app import create_app
+    from skytally.workspaces import service as ws
+    from skytally.workspaces.schemas import UserCreate
+
+    with rt.db.session() as s:
+        ws.ensure_organisation(s)
+        ws.create_user(s, None, UserCreate(email="o365-admin@example.com", password=SecretStr("o365-admin-password"), is_admin=True))
+    client = TestClient(create_app(rt), follow_redirects=False)
+    token = re.search(r'name="csrf_token" value="([^"]*)"', client.get("/login").text)
+    assert token
+    client.post("/login", data={"email": "o365-admin@example.com", "password": "o365-admin-password", "csrf_token": token.group(1)})
+    form = client.get("/accounts/new?kind=sp").text
+    assert "LicenseAssignment.Read.All" in form and 'value="office365"' in form
+    csrf = re.search(r'name="csrf_token" value="([^"]*)"', form)
+    assert csrf
+    tid = emu.fixtures["tailspin_tenant_id"]
+    for roles, ok in (([r for r in ROLES if r != "Reports.Read.All"], False), (ROLES, True)):
+        client_id, secret = customer_app(emu.world, tid, roles)
+        r = client.post("/accounts/service-principal", data={
+            "csrf_token": csrf.group(1), "reads": "office365", "name": "Tailspin (own app)", "tenant_id": tid,
+            "client_id": client_id, "client_secret": secret})
+        if ok:
+            assert r.status_code == 303 and re.search(r"/licences\?account=\d+$", r.headers["location"]), r.text[:300]
+        else:
+            assert r.status_code == 422 and "lacks the Microsoft Graph application permission(s) Reports.Read.All" in r.text

@@ -124,7 +124,8 @@ class FirstPartyClient:
 
 
 _CLI_GRAPH_SCOPES = ("Application.ReadWrite.All", "AuditLog.Read.All", "Directory.AccessAsUser.All",
-                     "Group.ReadWrite.All", "User.Read", "User.ReadWrite.All")
+                     "Group.ReadWrite.All", "User.Read", "User.ReadWrite.All",
+                     "email", "offline_access", "openid", "profile")
 FIRST_PARTY_CLIENTS: dict[str, FirstPartyClient] = {
     c.app_id: c
     for c in (

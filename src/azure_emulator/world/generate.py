@@ -23,7 +23,6 @@ the clock), so a world is deterministic for a seed within a day.
 
 from __future__ import annotations
 
-import importlib
 import random
 import string
 import uuid
@@ -44,6 +43,8 @@ from azure_emulator.world.firstparty import (
     MICROSOFT_SERVICES_TENANT,
     first_party_sp_id,
 )
+from azure_emulator.world.generate_arm import generate_arm
+from azure_emulator.world.generate_billing import generate_billing
 from azure_emulator.world.generate_m365 import generate_m365
 from azure_emulator.world.model import (
     Application,
@@ -323,20 +324,8 @@ def generate_world(seed: int, size: Size | str = "small", *, tag_demo: bool = Fa
 
 
 def _generate_arm(world: World, seed: int, size: str) -> None:
-    try:
-        module = importlib.import_module("azure_emulator.world.generate_arm")
-    except ModuleNotFoundError as exc:
-        if exc.name == "azure_emulator.world.generate_arm":
-            return
-        raise
-    module.generate_arm(world, random.Random(f"arm:{seed}"), size)
+    generate_arm(world, random.Random(f"arm:{seed}"), size)
 
 
 def _generate_billing(world: World, seed: int) -> None:
-    try:
-        module = importlib.import_module("azure_emulator.world.generate_billing")
-    except ModuleNotFoundError as exc:
-        if exc.name == "azure_emulator.world.generate_billing":
-            return
-        raise
-    module.generate_billing(world, seed)
+    generate_billing(world, seed)

@@ -38,9 +38,11 @@ OPENAPI_TAGS: list[dict[str, Any]] = [
 ]
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "The request cannot be carried out as it is (the message says why and what to do)"},
     401: {"model": ErrorOut, "description": "Not signed in, or the API token is unknown, revoked or expired"},
     403: {"model": ErrorOut, "description": "Not allowed (role too low, or CSRF token missing)"},
     404: {"model": ErrorOut, "description": "Does not exist, or not visible to the caller"},
+    409: {"model": ErrorOut, "description": "Conflicts with what exists (already exists, connected or running)"},
     422: {"model": ErrorOut, "description": "Invalid input"},
 }
 

@@ -8,17 +8,16 @@ emulator is in `CloudEndpoints` — there is no other switch.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from azure.core.credentials import TokenCredential
 from pydantic import SecretStr
 
+from skytally.azure import retry
 from skytally.azure.rest import (
     ArmRestClient,
-    AzureHttpError,
-    AzureUnreachable,
+    BlobClient,
     EaReportingClient,
     GraphClient,
     OpenIdClient,
@@ -51,15 +50,20 @@ class AzureConnector:
 
     # --- transport -------------------------------------------------------------------
     def transport_kwargs(self) -> dict[str, Any]:
-        """azure-core pipeline options: trust the configured CA bundle, if any."""
+        """azure-core pipeline options: trust the configured CA bundle, if any; the
+        timeouts of the one retry policy (retry.py)."""
+        kwargs = retry.current().transport_kwargs()
         if self.endpoints.ca_bundle is not None:
-            return {"connection_verify": str(self.endpoints.ca_bundle)}
-        return {}
+            kwargs["connection_verify"] = str(self.endpoints.ca_bundle)
+        return kwargs
 
     def _identity_kwargs(self) -> dict[str, Any]:
         return {
             "authority": self.endpoints.url("authority_host"),
             "disable_instance_discovery": not self.endpoints.instance_discovery,
+            "retry_policy_class": retry.SkytallyRetryPolicy,
+            "retry_after_cap": retry.current().retry_after_cap,
+            **retry.current().policy_kwargs(),
             **self.transport_kwargs(),
         }
 
@@ -90,6 +94,8 @@ class AzureConnector:
         return {
             "base_url": self.endpoints.url("resource_manager"),
             "credential_scopes": [self.endpoints.arm_scope()],
+            "retry_policy": retry.retry_policy(),
+            "per_retry_policies": [retry.ReadWholeAnswer()],
             **self.transport_kwargs(),
         }
 
@@ -120,26 +126,11 @@ class AzureConnector:
 
         return CostManagementClient(credential, **self._arm_kwargs())
 
-    def download_blob(self, url: str, dest: Path, *, chunk: int = 1 << 20) -> int:
-        """Download a report blob (a SAS URL: no credential) into `dest`, streamed.
-        Raises AzureHttpError / AzureUnreachable like the REST clients."""
-        import requests
-
-        verify: str | bool = str(self.endpoints.ca_bundle) if self.endpoints.ca_bundle else True
-        try:
-            # `verify` per request: REQUESTS_CA_BUNDLE would override a session-level one.
-            with requests.get(url, stream=True, timeout=(30, 300), verify=verify) as response:
-                if response.status_code >= 400:
-                    raise AzureHttpError(response.status_code, response.headers.get("x-ms-error-code", ""),
-                                         response.text[:300])
-                written = 0
-                with open(dest, "wb") as out:
-                    for block in response.iter_content(chunk):
-                        out.write(block)
-                        written += len(block)
-                return written
-        except requests.RequestException as exc:
-            raise AzureUnreachable(f"downloading a cost report blob failed: {exc}") from exc
+    def download_blob(self, url: str, dest: Path) -> int:
+        """Download a report blob (a SAS URL: no credential) into `dest`, streamed, with
+        the retry policy (a broken stream restarts the download). Raises AzureHttpError /
+        AzureUnreachable like the REST clients."""
+        return BlobClient(self.transport_kwargs()).download(url, dest)
 
     # --- thin REST clients (see skytally.azure.rest for why) ---------------------------
     def arm_rest(self, credential: TokenCredential) -> ArmRestClient:
@@ -196,16 +187,10 @@ class AzureConnector:
         return f"{self.endpoints.url('authority_host')}/{tenant_id}/v2.0/adminconsent?{query}"
 
     def _msal_http(self) -> requests.Session:
-        """A requests session for MSAL that trusts the configured CA bundle. Passed per
-        request, because requests lets REQUESTS_CA_BUNDLE override a session's `verify`."""
-        import requests
-        import requests.adapters
-
-        session = requests.Session()
+        """A requests session for MSAL that trusts the configured CA bundle, with the
+        one retry policy (retry.py)."""
         verify: str | bool = str(self.endpoints.ca_bundle) if self.endpoints.ca_bundle else True
-        session.request = functools.partial(session.request, verify=verify, timeout=30)  # type: ignore[method-assign]
-        adapter = requests.adapters.HTTPAdapter(max_retries=1)
-        session.mount("https://", adapter)
+        session: requests.Session = retry.requests_session(verify)
         return session
 
     @staticmethod

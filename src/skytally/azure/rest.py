@@ -19,14 +19,15 @@ from urllib.parse import quote
 
 from azure.core import PipelineClient
 from azure.core.credentials import AccessToken, TokenCredential
-from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+from azure.core.exceptions import AzureError, ServiceRequestError, ServiceResponseError
 from azure.core.pipeline.policies import (
     BearerTokenCredentialPolicy,
     HeadersPolicy,
-    RetryPolicy,
     UserAgentPolicy,
 )
 from azure.core.rest import HttpRequest
+
+from skytally.azure import retry
 
 USER_AGENT = "skytally"
 
@@ -95,23 +96,38 @@ class _Pipeline:
         return url
 
     def download(self, path: str, dest: Path, params: dict[str, str] | None = None) -> int:
-        """Stream a (large) answer into `dest`; returns the bytes written."""
-        request = HttpRequest("GET", self._url(path, params))
-        try:
-            response = self.client.send_request(request, stream=True)
-        except (ServiceRequestError, ServiceResponseError) as exc:
-            raise AzureUnreachable(f"{self.base_url} could not be reached: {exc}") from exc
-        try:
-            if response.status_code >= 400:
-                raise _error_of(response.status_code, response.read())
-            written = 0
-            with open(dest, "wb") as out:
-                for chunk in response.iter_bytes():
-                    out.write(chunk)
-                    written += len(chunk)
-            return written
-        finally:
-            response.close()
+        """Stream a (large) answer into `dest`; returns the bytes written. The retry
+        policy covers the answer's status line; a stream that breaks after it (a reset,
+        a stall past the read timeout) restarts the download, as many times."""
+        settings = retry.current()
+        for attempt in range(settings.total + 1):
+            request = HttpRequest("GET", self._url(path, params))
+            try:
+                response = self.client.send_request(request, stream=True)
+            except (ServiceRequestError, ServiceResponseError) as exc:
+                raise AzureUnreachable(f"{self._host(path)} could not be reached: {exc}") from exc
+            try:
+                if response.status_code >= 400:
+                    raise _error_of(response.status_code, response.read())
+                written = 0
+                with open(dest, "wb") as out:
+                    for chunk in response.iter_bytes():
+                        out.write(chunk)
+                        written += len(chunk)
+                return written
+            except AzureHttpError:
+                raise
+            except (AzureError, OSError) as exc:
+                if attempt == settings.total:
+                    raise AzureUnreachable(f"downloading from {self._host(path)} broke off: {exc}") from exc
+                time.sleep(min(settings.backoff * 2 ** attempt, settings.backoff_max))
+            finally:
+                response.close()
+        raise AssertionError("unreachable")
+
+    def _host(self, path: str) -> str:
+        url = self._url(path, None)
+        return url.split("?", 1)[0] if url.startswith(("https://", "http://")) else self.base_url
 
     def location(self, path: str, params: dict[str, str] | None = None) -> str:
         """The Location of a redirect answer (Graph reports: a short-lived download URL)."""
@@ -152,7 +168,7 @@ def _pipeline(
     policies: list[Any] = [
         HeadersPolicy(extra_headers or {}),
         UserAgentPolicy(user_agent=USER_AGENT),
-        RetryPolicy(retry_total=3, retry_backoff_factor=0.5),
+        retry.retry_policy(),
     ]
     if credential is not None and scope is not None:
         policies.append(BearerTokenCredentialPolicy(credential, scope))
@@ -160,6 +176,16 @@ def _pipeline(
         base_url, policies=policies, **transport_kwargs
     )
     return _Pipeline(base_url.rstrip("/"), client)
+
+
+class BlobClient:
+    """Report blobs (SAS URLs: the URL is the credential)."""
+
+    def __init__(self, transport: dict[str, Any]) -> None:
+        self._p = _pipeline("", None, None, transport)
+
+    def download(self, url: str, dest: Path) -> int:
+        return self._p.download(url, dest)
 
 
 class ArmRestClient:

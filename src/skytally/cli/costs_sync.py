@@ -48,7 +48,8 @@ def sync(
         with session() as s:
             account_id = explore.find_account(s, None, account).id
     deferred = _Deferred()
-    done = dispatch.submit_imports(rt.db, rt.queue if queue else deferred, account_id=account_id,
+    queue_ = rt.queue  # registers the job kinds (the CLI builds the queue lazily); runs use its env
+    done = dispatch.submit_imports(rt.db, queue_ if queue else deferred, account_id=account_id,
                                    periods=periods, queued_by="cli")
     finals = [] if queue else _run_here(rt, deferred.run_ids, quiet=json_out)
     if json_out:
@@ -57,8 +58,11 @@ def sync(
     else:
         _report(done, finals, queued=queue)
     attempted = len(finals) + len(done.failures)
-    failed = len(done.failures) + sum(r.status in (JobStatus.FAILED, JobStatus.INTERRUPTED) for r in finals)
-    if attempted and failed == attempted:
+    failed = [f"{i['scope']} {i['period']} (not queued)" for i in done.failures] + [
+        f"{r.target} ({r.status.value})" for r in finals
+        if r.status in (JobStatus.FAILED, JobStatus.INTERRUPTED, JobStatus.PARTIAL)]
+    if failed:  # part of the work failed: the exit status says so, and which part
+        err_console.print(f"[red]{len(failed)} of {attempted} import(s) failed:[/red] {'; '.join(failed)}")
         raise typer.Exit(1)
 
 

@@ -75,7 +75,29 @@ def connect_sample_tenant(rt: Runtime, emulator: EmulatorProcess) -> str:
         except UserError as exc:
             console.print(f"[yellow]Could not connect the sample tenant: {exc.message}[/yellow]")
             return ""
-        return account.name
+        name, account_id = account.name, account.id
+    set_sample_access_levels(rt, env, account_id, fx)
+    return name
+
+
+def set_sample_access_levels(rt: Runtime, env: AccountsEnv, account_id: int, fx: dict[str, str]) -> None:
+    """Tags imported everywhere; the subscription where the sample principal holds Tag
+    Contributor at tags-writeback (messy tags and a locked group there, so a newcomer can try
+    a bulk edit and a push in Resources & Tags right away)."""
+    from skytally.accounts import access
+    from skytally.accounts import service as accounts
+    from skytally.accounts.models import AccessLevel
+
+    writeback = set(fx.get("tag_writeback_subscription_ids", fx.get("tag_writeback_subscription_id", "")).split())
+    with rt.db.session() as s:
+        subs = [x.subscription_id for x in accounts.list_subscriptions(s, None, account_id)]
+    for sid in subs:
+        level = AccessLevel.TAGS_WRITEBACK if sid in {w.lower() for w in writeback} else AccessLevel.TAGS
+        try:
+            with rt.db.session() as s:
+                access.change_access(s, env, None, account_id, sid, level)
+        except UserError as exc:
+            console.print(f"[yellow]Sample subscription {sid} stays at its level: {exc.message}[/yellow]")
 
 
 def queue_first_sync(rt: Runtime, emulator: EmulatorProcess) -> None:
@@ -212,7 +234,8 @@ def run_demo(host: str, port: int) -> None:
                               f"{settings.data_dir})")
             super().handle_exit(sig, frame)
 
-    config = uvicorn.Config(create_app(rt), host=host, port=port, log_level="warning", timeout_graceful_shutdown=1)
+    config = uvicorn.Config(create_app(rt), host=host, port=port, log_level="warning", timeout_graceful_shutdown=1,
+                            proxy_headers=False)  # no proxy in front of the demo: trust no forwarded header
     try:
         Server(config).run()
     finally:
@@ -242,6 +265,8 @@ def banner(settings: Settings, emulator: EmulatorProcess, email: str, password: 
         f"[bold]Azure emulator[/bold] at {emulator.base_url}\n"
         f"  Connected  {sample or '—'} (service principal) — see Cloud Tenant Setup\n"
         f"  Costs      importing the sample EA enrollment now — see {settings.base_url}/costs\n"
+        f"  Tags       one subscription at tags-writeback (env/Env/ENV, missing CostCenter, a locked group):\n"
+        f"    bulk edit and push in {settings.base_url}/resources\n"
         f"  Try consent: Add Cloud Account → Azure → tenant {fx['second_domain']}\n"
         f"    sign in at the emulator as {fx['second_owner_upn']}\n"
         f"    password {fx['second_owner_password']}\n"

@@ -169,7 +169,8 @@ def push_cmd(account: str = typer.Argument(..., help="Cloud account (id, name or
                     f"{result.get('failed', 0):,} failed, {result.get('conflicts', 0):,} conflict(s)",
                     ["Subscription", "Applied", "Failed", "Conflicts", "Writes", "Stopped", "Reasons"],
                     [[sid, r["applied"], r["failed"], r["conflicts"], r["writes"], r["stopped"],
-                      "; ".join(f"{n}× {k}" for k, n in r["reasons"].items())]
+                      "; ".join(f"{n}× {k}" for k, n in list(r["reasons"].items())[:3])
+                      + (f"; … {len(r['reasons']) - 3} more (see `skytally tags pending`)" if len(r["reasons"]) > 3 else "")]
                      for sid, r in result.get("subscriptions", {}).items()])
     if final.status.value in ("failed", "interrupted"):
         raise typer.Exit(1)

@@ -1,6 +1,7 @@
 """A push: write every pending tag change of an account's `tags-writeback` subscriptions
 to Azure (job `tags.push`, live progress). Subscriptions are pushed in parallel, each paced
-within ARM's write limits (`pacing`); resources one after the other (`writeback`).
+within ARM's write limits (`pacing`), a few resources at a time (`writeback`: each resource
+is re-read and written on its own, so resources never wait for each other's answers).
 
 Only one push per account runs at a time (`submit_unique`), and a push resumes whatever a
 killed one left open in the journal, so pushing again is always safe.
@@ -13,7 +14,6 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -70,7 +70,7 @@ def _writeback_subs(session: Session, account_id: int, subscription_id: str | No
 def push_account(db: Database, env: AccountsEnv, account_id: int, *, subscription_id: str | None = None,
                  pushed_by: str = "installation", run_id: int | None = None, progress: Progress | None = None,
                  writes: BucketLimits = ARM_WRITES, reads: BucketLimits = ARM_READS,
-                 max_parallel: int = 8) -> dict[str, Any]:
+                 max_parallel: int = 8, per_subscription: int = 4) -> dict[str, Any]:
     """Push the account's pending changes; returns per-subscription tallies."""
     report = progress or (lambda done, total, msg: None)
     with db.session() as session:
@@ -99,21 +99,27 @@ def push_account(db: Database, env: AccountsEnv, account_id: int, *, subscriptio
     def one(sid: str) -> None:
         client = env.connector.resources(credential, sid)
         pusher = Pusher(db, client, account_id, sid, pushed_by, run_id, Pacer(writes, reads), on_resource=tick)
-        stopped = ""
-        try:
-            for pk in work[sid]:
-                try:
-                    pusher.push_resource(pk)
-                except AccessLost as exc:
-                    stopped = str(exc)
-                    break
-                except Exception as exc:  # a bug or an outage on one resource: the push goes on
-                    log.exception("pushing resource %s failed", pk)
-                    pusher.tally.fail(f"{type(exc).__name__}: {exc}")
-                tick()
+        stopped: list[str] = []
+
+        def resource(pk: int) -> None:
+            if stopped:
+                return
+            try:
+                pusher.push_resource(pk)
+            except AccessLost as exc:
+                stopped.append(str(exc))
+                return
+            except Exception as exc:  # a bug or an outage on one resource: the push goes on
+                log.exception("pushing resource %s failed", pk)
+                pusher.tally.fail(f"{type(exc).__name__}: {exc}")
+            tick()
+
+        try:  # a few resources at a time (each is re-read, then written): the pacer keeps the rate
+            with ThreadPoolExecutor(max_workers=per_subscription) as inner:
+                list(inner.map(resource, work[sid]))
         finally:
             client.close()
-        results[sid] = {**asdict(pusher.tally), "resources": len(work[sid]), "stopped": stopped,
+        results[sid] = {**pusher.tally.counts(), "resources": len(work[sid]), "stopped": stopped[0] if stopped else "",
                         "waited_for_write_limit_s": round(pusher.pacer.writes.waited, 1)}
 
     report(0, total, f"pushing {total:,} resources in {len(work)} subscription(s)")

@@ -22,6 +22,7 @@ degraded and stops that subscription's push.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,16 +52,29 @@ class AccessLost(Exception):
 
 @dataclass
 class Tally:
+    """Counts of one subscription's push (updated from several threads)."""
+
     applied: int = 0
     already: int = 0
     failed: int = 0
     conflicts: int = 0
     writes: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, name: str, n: int = 1) -> None:
+        with self._lock:
+            setattr(self, name, getattr(self, name) + n)
 
     def fail(self, reason: str, n: int = 1) -> None:
-        self.failed += n
-        self.reasons[reason[:200]] = self.reasons.get(reason[:200], 0) + n
+        with self._lock:
+            self.failed += n
+            self.reasons[reason[:200]] = self.reasons.get(reason[:200], 0) + n
+
+    def counts(self) -> dict[str, Any]:
+        with self._lock:
+            return {"applied": self.applied, "already": self.already, "failed": self.failed,
+                    "conflicts": self.conflicts, "writes": self.writes, "reasons": dict(self.reasons)}
 
 
 @dataclass
@@ -89,7 +103,7 @@ class Pusher:
 
     def _send(self, scope: str, operation: str, payload: dict[str, str]) -> None:
         self.pacer.writes.take()
-        self.tally.writes += 1
+        self.tally.add("writes")
         self.client.tags.begin_update_at_scope(
             scope, TagsPatchResource(operation=operation, properties=Tags(tags=payload)),
             raw_response_hook=self._hook).result()
@@ -133,14 +147,14 @@ class Pusher:
                 cur_key, cur_value = live_l.get(row.key_lower, (None, None))
                 wanted_absent = row.local_value is None
                 if (wanted_absent and cur_key is None) or (cur_key == row.local_key and cur_value == row.local_value):
-                    self.tally.already += 1
+                    self.tally.add("already")
                     self._audit(s, pk, row, row.azure_value, row.local_value, "applied", "Azure already had it", now)
                     if wanted_absent:
                         s.delete(row)
                     else:
                         row.azure_key, row.azure_value, row.state, row.reason = cur_key, cur_value, TagState.IN_SYNC.value, ""
                 elif (cur_key, cur_value) != (row.azure_key, row.azure_value):
-                    self.tally.conflicts += 1
+                    self.tally.add("conflicts")
                     row.reason = (f"Azure changed this tag from {_show(row.azure_key, row.azure_value)} to "
                                   f"{_show(cur_key, cur_value)} since the last sync; keep Azure's or keep yours")
                     row.azure_key, row.azure_value, row.state = cur_key, cur_value, TagState.CONFLICT.value
@@ -221,13 +235,13 @@ class Pusher:
                     self._audit(s, pk, row, row.azure_value, row.local_value, "failed", reason, now)
                 elif entry.operation == "Delete":
                     if row.local_value is None:
-                        self.tally.applied += 1
+                        self.tally.add("applied")
                         self._audit(s, pk, row, value, None, "applied", "", now)
                         s.delete(row)
                     else:  # the first half of a casing change
                         row.azure_key = row.azure_value = None
                 else:
-                    self.tally.applied += 1
+                    self.tally.add("applied")
                     self._audit(s, pk, row, _before(entry, key), value, "applied", "", now)
                     row.azure_key, row.azure_value, row.state, row.reason = key, value, TagState.IN_SYNC.value, ""
 

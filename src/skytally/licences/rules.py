@@ -34,13 +34,19 @@ class User:
     mailbox_type: str = ""
     mailbox_bytes: int | None = None
     has_archive: bool | None = None
+    _effective: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    _mailbox: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:  # asked many times per user by the rules: computed once
+        self._effective = [lic for lic in self.licences if lic.get("direct") or lic.get("groups")]
+        low = self.mailbox_type.lower()
+        self._mailbox = next((label for key, label in MAILBOX_KINDS.items() if key in low), None) if low else None
 
     def effective(self) -> list[dict[str, Any]]:
-        return [lic for lic in self.licences if lic.get("direct") or lic.get("groups")]
+        return self._effective
 
     def mailbox_kind(self) -> str | None:
-        low = self.mailbox_type.lower()
-        return next((label for key, label in MAILBOX_KINDS.items() if key in low), None)
+        return self._mailbox
 
 
 @dataclass

@@ -15,7 +15,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from sqlalchemy import text
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 import skytally
 from skytally.api.router import API_PREFIX, OPENAPI_TAGS, api_router
@@ -31,6 +33,7 @@ from skytally.web.pages import (
     jobs,
     licences,
     settings,
+    tags,
     users,
     workspaces,
 )
@@ -75,7 +78,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     app.include_router(api_router)
-    for module in (auth, home, accounts, costs, licences, workspaces, jobs, settings, users, docs):
+    for module in (auth, home, accounts, tags, costs, licences, workspaces, jobs, settings, users, docs):
         app.include_router(module.router)
 
     @app.get("/healthz", include_in_schema=False)
@@ -89,7 +92,25 @@ def create_app(runtime: Runtime) -> FastAPI:
         return JSONResponse({"status": "ok", "database": "ok", "version": skytally.__version__})
 
     _install_error_handlers(app)
+    _install_allow(app)
     return app
+
+
+def _install_allow(app: FastAPI) -> None:
+    """A method a path does not take answers 405 with every method it takes in `Allow`
+    (Starlette names only those of the first route matching the path)."""
+
+    @app.middleware("http")
+    async def allow(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        if response.status_code != 405:
+            return response
+        methods = {m for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+                   if any(route.matches({**request.scope, "method": m})[0] is Match.FULL
+                          for route in app.router.routes)}
+        if methods:
+            response.headers["Allow"] = ", ".join(sorted(methods))
+        return response
 
 
 # --- errors -----------------------------------------------------------------------------
@@ -179,6 +200,15 @@ def _install_error_handlers(app: FastAPI) -> None:
         if _is_api(request) or request.url.path.startswith("/static/"):
             return JSONResponse({"detail": detail}, exc.status_code, headers=exc.headers)
         return error_page(request, exc.status_code, detail)
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def out_of_range(request: Request, exc: Exception) -> Response:
+        # an id or number past what the database stores (2^63 - 1): no such thing exists
+        message = f"a number in the request is out of range (ids and counts are at most {2**63 - 1})"
+        if _is_api(request):
+            return JSONResponse({"detail": message}, 422)
+        return error_page(request, 422, message)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

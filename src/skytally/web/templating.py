@@ -39,6 +39,7 @@ class NavEntry:
 NAV: list[NavEntry] = [
     NavEntry("Overview", "/", "home"),
     NavEntry("Cloud Tenant Setup", "/accounts", "accounts"),
+    NavEntry("Resources & Tags", "/resources", "resources"),
     NavEntry("Costs", "/costs", "costs"),
     NavEntry("Licences", "/licences", "licences"),
     NavEntry("Workspaces", "/workspaces", "workspaces"),

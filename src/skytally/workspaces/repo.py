@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
@@ -39,10 +40,16 @@ def memberships_of(session: Session, user_id: int) -> list[Membership]:
     return list(session.scalars(select(Membership).where(Membership.user_id == user_id)))
 
 
+def name_key(name: str) -> str:
+    """Workspace names match case-folded and NFC-normalised (`Über` = `über`, and the two
+    spellings of `ñ` are one name): the databases' lower() knows neither."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name.strip()).casefold())
+
+
 def workspace_by_name(session: Session, name: str) -> Workspace | None:
-    return session.scalars(
-        select(Workspace).where(func.lower(Workspace.name) == name.strip().lower())
-    ).first()
+    key = name_key(name)
+    return next((w for w in session.scalars(select(Workspace).order_by(Workspace.id))
+                 if name_key(w.name) == key), None)
 
 
 def workspaces(session: Session, ids: set[int] | None = None) -> list[Workspace]:

@@ -8,6 +8,7 @@ the actor cannot see is reported as not found, so its existence does not leak.
 from __future__ import annotations
 
 import functools
+import unicodedata
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -138,9 +139,12 @@ def _out(ws: Workspace, actor: Actor | None) -> WorkspaceOut:
 def create_workspace(session: Session, actor: Actor | None, data: WorkspaceCreate) -> WorkspaceOut:
     if actor is not None:
         require_admin(actor)
-    if repo.workspace_by_name(session, data.name) is not None:
-        raise Conflict(f"a workspace named {data.name!r} already exists; choose another name")
-    ws = Workspace(name=data.name, description=data.description)
+    name = unicodedata.normalize("NFC", data.name.strip())
+    existing = repo.workspace_by_name(session, name)
+    if existing is not None:
+        raise Conflict(f"a workspace named {existing.name!r} already exists (names are compared ignoring case); "
+                       "choose another name")
+    ws = Workspace(name=name, description=data.description)
     session.add(ws)
     session.flush()
     return _out(ws, actor)
@@ -183,12 +187,13 @@ def rename_workspace(
     get_workspace(session, actor, workspace_id)
     if not actor.can_admin(workspace_id):
         raise PermissionDenied("only a workspace admin can change the workspace")
-    other = repo.workspace_by_name(session, data.name)
+    name = unicodedata.normalize("NFC", data.name.strip())
+    other = repo.workspace_by_name(session, name)
     if other is not None and other.id != workspace_id:
-        raise Conflict(f"a workspace named {data.name!r} already exists")
+        raise Conflict(f"a workspace named {other.name!r} already exists (names are compared ignoring case)")
     ws = session.get(Workspace, workspace_id)
     assert ws is not None
-    ws.name, ws.description = data.name, data.description
+    ws.name, ws.description = name, data.description
     session.flush()
     return _out(ws, actor)
 

@@ -49,9 +49,7 @@ def _handler(fn: Any) -> Any:
 
 
 async def health(request: Request) -> Response:
-    from azure_emulator.server import loaded_services
-
-    return JsonResponse({"status": "ok", "services": loaded_services(), "base_url": get_runtime(request).base.root})
+    return JsonResponse({"status": "ok", "services": list(request.app.state.services), "base_url": get_runtime(request).base.root})
 
 
 async def fixtures(request: Request) -> Response:

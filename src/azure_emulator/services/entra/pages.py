@@ -42,6 +42,11 @@ def _error_div(error: str | None, code: int | None) -> str:
     return f'<div id="error" role="alert"{data}>{escape(error)}</div>'
 
 
+# Public names for the other Entra page modules (device code).
+page = _page
+error_div = _error_div
+
+
 def signin_page(action: str, flow_id: str, app_name: str, *, username: str = "", error: str | None = None,
                 code: int | None = None, heading: str = "Sign in") -> str:
     body = (

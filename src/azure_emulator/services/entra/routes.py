@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, Router
 
-from azure_emulator.services.entra import authorize, discovery, tokens
+from azure_emulator.services.entra import authorize, devicecode, discovery, tokens
 
 
 async def _no_icon(request: Request) -> Response:
@@ -24,6 +24,9 @@ router = Router(
         Route("/{tenant}/discovery/keys", discovery.jwks_endpoint, methods=["GET"]),
         Route("/discovery/v2.0/keys", discovery.jwks_endpoint, methods=["GET"]),
         Route("/{tenant}/oauth2/v2.0/token", tokens.token_endpoint, methods=["POST"]),
+        Route("/{tenant}/oauth2/v2.0/devicecode", devicecode.devicecode_endpoint, methods=["POST"]),
+        Route("/devicelogin", devicecode.devicelogin_get, methods=["GET"]),
+        Route("/devicelogin", devicecode.devicelogin_post, methods=["POST"]),
         Route("/{tenant}/oauth2/v2.0/authorize", authorize.authorize_get, methods=["GET"]),
         Route("/{tenant}/oauth2/v2.0/authorize", authorize.interactive_post, methods=["POST"]),
         Route("/{tenant}/v2.0/adminconsent", authorize.adminconsent_get, methods=["GET"]),

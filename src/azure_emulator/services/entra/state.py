@@ -55,6 +55,8 @@ class EntraState:
     flows: dict[str, Flow] = field(default_factory=dict)
     codes: dict[str, AuthCode] = field(default_factory=dict)
     refresh: dict[str, RefreshGrant] = field(default_factory=dict)
+    # device_code → devicecode.DeviceFlow (the device code flow's pending sign-ins)
+    device_flows: dict[str, Any] = field(default_factory=dict)
     token_lifetime_seconds: int = 3599
     lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -17,8 +17,7 @@ from starlette.responses import Response
 
 from azure_emulator.core.context import base_urls, get_runtime, get_world
 from azure_emulator.core.http import JsonResponse, read_form
-from azure_emulator.core.resources import Api
-from azure_emulator.services.entra import aadsts, minting
+from azure_emulator.services.entra import aadsts, devicecode, minting
 from azure_emulator.services.entra.clients import (
     app_in_tenant,
     authenticate_client,
@@ -37,12 +36,8 @@ from azure_emulator.services.entra.state import entra_state
 from azure_emulator.world.model import Application, Tenant, User, World
 
 TOKEN_HEADERS = {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache", "Expires": "-1", "x-ms-clitelem": "1,0,0,,"}
-GRANTS = ("client_credentials", "authorization_code", "refresh_token", "password")
-
-
-def own_urls(request: Request) -> dict[Api, str]:
-    base = base_urls(request)
-    return {"arm": base.arm, "graph": base.graph, "ea": base.ea}
+GRANTS = ("client_credentials", "authorization_code", "refresh_token", "password", devicecode.GRANT)
+own_urls = devicecode.own_urls
 
 
 async def token_endpoint(request: Request) -> Response:
@@ -69,6 +64,8 @@ async def token_endpoint(request: Request) -> Response:
         body = ctx.password(tenant)
     elif grant == "authorization_code":
         body = ctx.authorization_code()
+    elif grant == devicecode.GRANT:
+        body = ctx.device_code()
     else:
         body = ctx.refresh_token()
     return JsonResponse(body, headers=TOKEN_HEADERS)
@@ -189,6 +186,18 @@ class _Ctx:
             raise aadsts.code_invalid(self.now)
         req = self._scopes(self.world.tenants[user.tenant_id].display_name, ac.scope)
         return self._issue(user, app, req, acr, nonce=ac.nonce)
+
+    def device_code(self) -> dict[str, Any]:
+        code = self.form.get("device_code")
+        if not code:
+            raise aadsts.missing_parameter("device_code", self.now)
+        user_id, scope = devicecode.redeem(self.request, code, self.client_id, self.now)
+        user = self.world.user(user_id)
+        app = self.world.application(self.client_id)
+        if user is None or app is None:
+            raise devicecode.unknown(self.now)
+        req = self._scopes(self.world.tenants[user.tenant_id].display_name, scope)
+        return self._issue(user, app, req, 0)
 
     def refresh_token(self) -> dict[str, Any]:
         token = self.form.get("refresh_token")

@@ -1,12 +1,10 @@
 """Microsoft Graph v1.0 directory routes (mounted at /graph).
 
-Microsoft 365 usage reports and subscribedSkus belong in ``reports.py`` (a later issue):
-if that module exists and exposes ``routes``, they are appended here.
+Microsoft 365 usage reports and subscribedSkus are in ``reports.py`` (appended here).
 """
 
 from __future__ import annotations
 
-import importlib
 import re
 from typing import Any
 
@@ -17,6 +15,7 @@ from starlette.routing import BaseRoute, Route, Router
 from azure_emulator.core.auth import Principal, require_principal
 from azure_emulator.core.context import get_world
 from azure_emulator.services.graph import licensing as L
+from azure_emulator.services.graph import reports
 from azure_emulator.services.graph import responses as R
 from azure_emulator.services.graph.collection import (
     bad_request,
@@ -234,16 +233,6 @@ async def permission_grants(request: Request) -> Response:
     return collection(request, "oauth2PermissionGrants", "oAuth2PermissionGrant", items)
 
 
-def _optional_reports() -> list[BaseRoute]:
-    try:
-        module = importlib.import_module("azure_emulator.services.graph.reports")
-    except ModuleNotFoundError as exc:
-        if exc.name == "azure_emulator.services.graph.reports":
-            return []
-        raise
-    return list(module.routes)
-
-
 routes: list[BaseRoute] = [
     Route("/v1.0/organization", organization, methods=["GET"]),
     Route("/v1.0/organization/{id}", organization_item, methods=["GET"]),
@@ -268,6 +257,6 @@ routes: list[BaseRoute] = [
     Route("/v1.0/servicePrincipals(appId='{app_id}')/appRoleAssignments", _alt(sp_app_role_assignments), methods=["GET"]),
     Route("/v1.0/servicePrincipals(appId='{app_id}')/appRoleAssignedTo", _alt(sp_app_role_assigned_to), methods=["GET"]),
     Route("/v1.0/oauth2PermissionGrants", permission_grants, methods=["GET"]),
-    *_optional_reports(),
+    *reports.routes,
 ]
 router = Router(routes=routes)

@@ -14,6 +14,7 @@ from skytally.errors import InvalidInput
 from skytally.licences import service
 from skytally.licences.schemas import PriceIn
 from skytally.web.templating import PageDep
+from skytally.workspaces import service as workspaces
 
 router = APIRouter(include_in_schema=False)
 SHOWN_PER_RULE = 50
@@ -34,12 +35,14 @@ def _chart(rep: Any) -> dict[str, Any]:
 
 @router.get("/licences")
 def licences_page(
-    page: PageDep, account: int | None = None, workspace: int | None = None,
+    page: PageDep, account: int | None = None, workspace_param: Annotated[str, Query(alias="workspace")] = "",
     inactive_days: Annotated[int, Query(ge=1, le=365)] = 90, active_days: Annotated[int, Query(ge=1, le=365)] = 60,
 ) -> Response:
+    workspace = int(workspace_param) if workspace_param.isdigit() else None  # "" = all your workspaces
     accounts = service.accounts(page.session, page.actor, workspace)
     chosen = next((a for a in accounts if a.id == account), accounts[0] if accounts else None)
     context: dict[str, Any] = {"accounts": accounts, "chosen": chosen, "workspace": workspace, "rep": None,
+                               "workspaces": workspaces.list_workspaces(page.session, page.actor),
                                "inactive_days": inactive_days, "active_days": active_days, "shown": SHOWN_PER_RULE,
                                "can_edit": False}
     if chosen is not None:

@@ -1,0 +1,160 @@
+"""Import a large Office 365 tenant (default 50,000 users) with its usage reports from the
+emulator (a separate process, over HTTPS), and print:
+
+- the import's wall time, the requests it made, and the floor Graph's documented limits
+  imply for them (identity & access: 8,000 resource units per 10 s per app per tenant for
+  a large tenant, a list request costing 2 units as assumed here; reports: 14 calls per
+  10 minutes per app per tenant);
+- the peak RSS of this process (the importer; the emulator runs apart);
+- the Licences page's server time at that size (GET /licences, signed in, median of 5),
+  and the report's analysis time alone.
+
+    python bench/licences_import.py [--users 50000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from azure_emulator.config import skytally_settings
+from azure_emulator.services.entra.scopes import ensure_service_principal, grant_app_roles
+from azure_emulator.testing import RunningEmulator
+from azure_emulator.world.firstparty import GRAPH_APP_ID
+from azure_emulator.world.generate import generate_world
+from azure_emulator.world.generate_m365 import add_m365_tenant
+from skytally.accounts import repo as accounts_repo
+from skytally.accounts.context import AccountsEnv
+from skytally.accounts.models import AccountKind, CloudAccount
+from skytally.config import Settings
+from skytally.licences import importer, service
+from skytally.runtime import build_runtime
+from skytally.web.app import create_app
+from skytally.workspaces import service as ws
+from skytally.workspaces.schemas import UserCreate, WorkspaceCreate
+
+ROLES = ["User.Read.All", "Group.Read.All", "Reports.Read.All", "LicenseAssignment.Read.All", "AuditLog.Read.All"]
+RU_PER_10S, RU_PER_LIST = 8000, 2
+REPORTS_PER_10_MIN = 14
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS (VmHWM: unlike ru_maxrss it does not carry the parent's peak over exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--users", type=int, default=50_000)
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    world = generate_world(21, "small")
+    tenant = add_m365_tenant(world, 21, args.users, prefix="bench")
+    tenant.display_concealed_names = False
+    app = world.application(world.fixtures["skytally_client_id"])
+    assert app is not None
+    sp = ensure_service_principal(tenant, app, datetime.now(UTC))
+    grant_app_roles(tenant, sp, GRAPH_APP_ID, ROLES, datetime.now(UTC))
+    print(f"world: {len(tenant.users):,} users, {len(tenant.skus)} products, generated in {time.perf_counter() - t0:.1f} s")
+    del app, sp
+
+    with RunningEmulator(world, in_process=False) as emu, tempfile.TemporaryDirectory(prefix="lic-bench-") as tmp:
+        del world, tenant  # the emulator process holds its own copy
+        cfg = Path(tmp) / "bench.json"
+        cfg.write_text(json.dumps({"settings": skytally_settings(emu.base_url, emu.ca_bundle, emu.fixtures),
+                                   "control": emu.base_url + "/_emulator", "ca": str(emu.ca_bundle),
+                                   "tenant_id": emu.fixtures["bench_tenant_id"], "users": args.users, "data": tmp}))
+        # The importer runs in a fresh process, so its peak RSS is its own (not the world generator's).
+        subprocess.run([sys.executable, __file__, "--child", str(cfg)], check=True)
+
+
+def child(cfg_path: str) -> None:
+    cfg = json.loads(Path(cfg_path).read_text())
+    os.environ.update(cfg["settings"])
+    control = httpx.Client(base_url=cfg["control"], verify=cfg["ca"], timeout=60)
+    users = cfg["users"]
+    rt = build_runtime(Settings(data_dir=Path(cfg["data"]) / "data", demo=True), immediate_jobs=True)
+    with rt.db.session() as s:
+        ws.ensure_organisation(s)
+        space = ws.create_workspace(s, None, WorkspaceCreate(name=f"Bench {uuid.uuid4().hex[:4]}"))
+        ws.create_user(s, None, UserCreate(email="bench@example.com", password=SecretStr("bench-password-123"), is_admin=True))
+        acc = CloudAccount(kind=AccountKind.OFFICE365.value, name="Bench", tenant_id=cfg["tenant_id"],
+                           connection="consent", granted_permissions=ROLES, created_by="bench")
+        s.add(acc)
+        s.flush()
+        accounts_repo.set_workspaces(s, acc.id, [space.id])
+        aid = acc.id
+    control.delete("/requests")
+    rss0 = peak_rss_mb()
+    t = time.perf_counter()
+    cpu0 = time.process_time()
+    out = importer.sync_account(rt.db, AccountsEnv(rt.settings, rt.vault), aid)
+    wall, cpu = time.perf_counter() - t, time.process_time() - cpu0
+    log = control.get("/requests").json()["value"]
+    graph = [e for e in log if "/graph/v1.0/" in e.get("path", "")]
+    lists = [e for e in graph if "/reports/" not in e["path"]]
+    reports = [e for e in graph if "/reports/" in e["path"]]
+    ru = RU_PER_LIST * len(lists)
+    floor = max(0, math.ceil(ru / RU_PER_10S) - 1) * 10 + max(0, math.ceil(len(reports) / REPORTS_PER_10_MIN) - 1) * 600
+    print(f"import: {out.status}, {wall:.1f} s wall, {cpu:.1f} s CPU in the importer (load {os.getloadavg()[0]:.1f}); rows: "
+          + ", ".join(f"{k} {v['rows']:,}" for k, v in out.endpoints.items()))
+    print(f"requests: {len(lists)} directory pages (users 999/page, signInActivity 120/page, groups, skus) "
+          f"+ {len(reports)} report calls + {len(reports)} downloads")
+    print(f"Graph floor: {ru:,} resource units against {RU_PER_10S:,} per 10 s and {len(reports)} report calls against "
+          f"{REPORTS_PER_10_MIN} per 10 min -> {floor} s of waiting imposed by the limits; the rest is per-request latency "
+          f"(here {wall / max(1, len(graph)) * 1000:.0f} ms per request on average, emulator included)")
+    print(f"peak RSS of the importer process: {peak_rss_mb():.0f} MB (before the import: {rss0:.0f} MB)")
+    runs, cpus = [], []
+    for _ in range(3):  # the first one also pays for imports and caches
+        with rt.db.session() as s:
+            t, c = time.perf_counter(), time.process_time()
+            rep = service.report(s, None, aid)
+            runs.append(time.perf_counter() - t)
+            cpus.append(time.process_time() - c)
+    print(f"analysis (report over {users:,} users, median of 3): {statistics.median(runs) * 1000:.0f} ms wall, "
+          f"{statistics.median(cpus) * 1000:.0f} ms CPU; findings {len(rep.findings):,}")
+    client = TestClient(create_app(rt))
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]*)"', page.text)
+    assert token
+    client.post("/login", data={"email": "bench@example.com", "password": "bench-password-123",
+                                "csrf_token": token.group(1), "next": "/"}, follow_redirects=False)
+    times, cpus = [], []
+    for _ in range(5):
+        t, c = time.perf_counter(), time.process_time()
+        r = client.get(f"/licences?account={aid}")
+        times.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
+        assert r.status_code == 200, r.status_code
+    print(f"Licences page server time at {users:,} users: median {statistics.median(times) * 1000:.0f} ms wall, "
+          f"{statistics.median(cpus) * 1000:.0f} ms CPU (wall min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}; "
+          f"{len(r.content) / 1024:.0f} KiB of HTML; machine load {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+    print(f"peak RSS of the importer process at the end: {peak_rss_mb():.0f} MB")
+    rt.close()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        child(sys.argv[2])
+    else:
+        main()

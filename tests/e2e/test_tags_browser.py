@@ -1,0 +1,144 @@
+"""Resources & Tags in headless Chromium against the emulator, as a newcomer would use it:
+filter the resources, bulk edit with the diff preview, queue, push (live progress), see the
+change in Azure and its audit entry; coverage chart; a rule refusal. Any console error,
+page error, failed request or HTTP error response (other than the refusal) fails the test."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from pydantic import SecretStr
+
+from azure_emulator.testing import RunningEmulator
+from azure_emulator.world import builtin_roles
+from e2e.stack import (
+    BROWSER_MARKS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Problems,
+    emulator_settings,
+    free_port,
+    screenshots_dir,
+    serving,
+)
+from inventory import support
+from skytally.accounts import access, service_principals
+from skytally.accounts.context import AccountsEnv
+from skytally.accounts.credentials import ClientSecretCredentialIn
+from skytally.accounts.models import AccessLevel
+from skytally.config import Settings
+from skytally.inventory import service as inventory
+from skytally.runtime import build_runtime
+from skytally.workspaces import service
+from skytally.workspaces.models import WorkspaceRole
+from skytally.workspaces.schemas import MemberAdd, UserCreate, WorkspaceCreate
+
+EDITOR, PASSWORD = "tags-editor@example.com", "browser-tags-password"
+
+pytestmark = BROWSER_MARKS
+
+
+@dataclass
+class Stack:
+    url: str
+    emulator: RunningEmulator
+    pilots: list[str]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with RunningEmulator(seed=5, size="small") as emulator:
+        port = free_port()
+        fx = emulator.fixtures
+        sub = fx["customer_sp_subscription_id"]
+        pilots = [r for r in support.resources_of(emulator, sub) if r.tags is not None][:3]
+        for r in pilots:
+            support.set_tags(emulator, r, {"Pilot": "yes"})
+        support.grant(emulator, sub, builtin_roles.TAG_CONTRIBUTOR)
+        with emulator_settings(emulator):
+            runtime = build_runtime(Settings(data_dir=tmp_path_factory.mktemp("tags-browser"), demo=True,
+                                             base_url=f"http://127.0.0.1:{port}"))
+            env = AccountsEnv(runtime.settings, runtime.vault)
+            with runtime.db.session() as s:
+                service.ensure_organisation(s)
+                service.create_user(s, None, UserCreate(email=EDITOR, password=SecretStr(PASSWORD), is_admin=False))
+                ws = service.create_workspace(s, None, WorkspaceCreate(name="Platform"))
+                service.add_member(s, None, ws.id, MemberAdd(email=EDITOR, role=WorkspaceRole.EDITOR))
+                data = ClientSecretCredentialIn(tenant_id=fx["primary_tenant_id"], client_id=fx["customer_sp_client_id"],
+                                                client_secret=SecretStr(fx["customer_sp_secret"]))
+                account, _, _ = service_principals.connect(s, env, None, "Contoso", data, [ws.id])
+                account_id = account.id
+            with runtime.db.session() as s:
+                access.change_access(s, env, None, account_id, sub, AccessLevel.TAGS_WRITEBACK)
+            inventory.sync_account(runtime.db, env, account_id)
+            with serving(runtime, port) as url:
+                yield Stack(url, emulator, [r.id for r in pilots])
+
+
+def test_bulk_edit_diff_push_audit(stack: Stack) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    shots = screenshots_dir()
+    problems = Problems(expected={"/resources/edit", "status of 422"})  # the rule refusal answers 422 on purpose
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport={"width": 1400, "height": 950}).new_page()
+        page.set_default_timeout(15_000)
+        page.on("console", lambda m: m.type == "error" and problems.add(f"console: {m.text}"))
+        page.on("pageerror", lambda e: problems.add(f"page error: {e}"))
+        page.on("requestfailed", lambda r: problems.add(f"request failed: {r.method} {r.url} {r.failure}"))
+        page.on("response", lambda r: r.status >= 400 and problems.add(f"HTTP {r.status}: {r.request.method} {r.url}"))
+
+        page.goto(f"{stack.url}/resources")
+        page.fill("input[name=email]", EDITOR)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        expect(page).to_have_url(re.compile(r"/resources$"))
+        expect(page.locator("nav.mainnav a.active")).to_have_text("Resources & Tags")
+        assert page.locator("[data-testid=resources-table] tbody tr").count() > 10
+        page.screenshot(path=str(shots / "tags-01-resources.png"), full_page=True)
+
+        page.fill("[data-testid=where]", "tag:pilot=yes")
+        page.click("[data-testid=tag-filter] button[type=submit]")
+        expect(page.locator("[data-testid=resources-table] tbody tr")).to_have_count(3)
+        page.click("[data-testid=bulk-edit] summary")
+        page.select_option("[data-testid=edit-op]", "set")
+        page.fill("[data-testid=edit-key]", "a/b")  # forbidden character: refused, nothing queued
+        page.fill("[data-testid=edit-value]", "x")
+        page.click("[data-testid=preview-diff]")
+        expect(page.locator("[data-testid=tag-error]")).to_contain_text("may not contain")
+        page.fill("[data-testid=edit-key]", "CostCenter")
+        page.fill("[data-testid=edit-value]", "cc-7")
+        page.click("[data-testid=preview-diff]")
+        expect(page.locator("[data-testid=diff-summary]")).to_contain_text("3 change(s) on 3")
+        expect(page.locator("[data-testid=diff-table] tbody tr")).to_have_count(3)
+        expect(page.locator("[data-testid=diff-table]")).to_contain_text("CostCenter=cc-7")
+        page.screenshot(path=str(shots / "tags-02-diff.png"), full_page=True)
+        page.click("[data-testid=apply-edit]")
+        expect(page.locator(".alert-success")).to_contain_text("3 change(s) queued")
+        expect(page.locator("[data-testid=pending-table] tbody tr")).to_have_count(3)
+        page.click("[data-testid=push]")
+        expect(page.locator(".alert-success")).to_contain_text("Push started")
+        expect(page.locator("#job-panel")).to_have_attribute("data-status", re.compile("succeeded|partial|failed"),
+                                                            timeout=60_000)
+        expect(page.locator("#job-panel")).to_have_attribute("data-status", "succeeded")
+        expect(page.locator("[data-testid=pending-table]")).to_contain_text("Nothing waiting")  # reloaded when done
+        page.screenshot(path=str(shots / "tags-03-pushed.png"), full_page=True)
+        for rid in stack.pilots:
+            assert support.azure_tags(stack.emulator, rid) == {"Pilot": "yes", "CostCenter": "cc-7"}
+
+        page.click("[data-testid=tab-audit]")
+        rows = page.locator("[data-testid=audit-table] tbody tr")
+        expect(rows.filter(has_text="applied")).to_have_count(3)
+        expect(rows.filter(has_text="applied").first).to_contain_text(EDITOR)
+        page.screenshot(path=str(shots / "tags-04-audit.png"), full_page=True)
+        page.click("[data-testid=tab-coverage]")
+        expect(page.locator("[data-testid=coverage-table]")).to_contain_text("CostCenter")
+        time.sleep(0.3)
+        page.screenshot(path=str(shots / "tags-05-coverage.png"), full_page=True)
+        browser.close()
+    assert not problems.items, "\n".join(problems.items)
