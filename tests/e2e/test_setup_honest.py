@@ -13,6 +13,7 @@ Screenshots go to $SKYTALLY_SCREENSHOTS (default $TMPDIR/skytally-screenshots), 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -51,6 +52,7 @@ class Stack:
     emu: RunningEmulator
     account_id: int
     lost: str  # the subscription whose role was removed in Azure
+    job_id: int  # a housekeeping run (its result is a few counts)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +84,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         result = sync_account(rt.db, AccountsEnv(rt.settings, rt.vault), account_id)
         assert any(o.status == "failed" for o in result.subscriptions), result
         with serving(rt, port) as url:
-            yield Stack(url, emu, account_id, lost)
+            from skytally.jobs import service as jobs
+
+            run = jobs.submit(rt.db, rt.queue, "maintenance.housekeeping", target="test", queued_by="test")
+            yield Stack(url, emu, account_id, lost, run.id)
 
 
 def test_cloud_tenant_setup_tells_the_truth_and_keeps_what_you_typed(stack: Stack) -> None:
@@ -193,6 +198,17 @@ def test_cloud_tenant_setup_tells_the_truth_and_keeps_what_you_typed(stack: Stac
         expect(page.locator("nav.tabs")).to_contain_text("Office 365")
         expect(page.locator("select[name=account_id]")).to_contain_text("Contoso (exporter)")
         snap("06-add-existing")
+
+        # --- a job's result reads as fields and tables; the JSON is one click away -------------------
+        page.goto(f"{stack.url}/jobs/{stack.job_id}")
+        expect(page.locator("#job-panel")).to_have_attribute("data-status", re.compile("succeeded|partial|failed"), timeout=60_000)
+        readable = page.locator("[data-testid=job-result-readable]")
+        expect(readable).to_contain_text("Job runs pruned")  # words, not job_runs_pruned
+        expect(page.locator("[data-testid=job-result]")).to_be_hidden()
+        page.locator("[data-testid=job-result-readable] + details.json summary").click()
+        expect(page.locator("[data-testid=job-result]")).to_be_visible()
+        expect(page.locator("[data-testid=job-result]")).to_contain_text('"job_runs_pruned"')
+        snap("06b-job-result")
 
         # --- phone -------------------------------------------------------------------------------------
         page.set_viewport_size({"width": 390, "height": 844})
