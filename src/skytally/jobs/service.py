@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import and_, false, or_, select, text, update
@@ -11,15 +12,13 @@ from sqlalchemy.orm import Session
 
 from skytally.errors import InvalidInput, NotFound, PermissionDenied
 from skytally.jobs.models import JobRun, JobStatus
+from skytally.jobs.recovery import STALE_AFTER, dead_because, mark_dead
 from skytally.jobs.registry import JOBS, JobSpec
 from skytally.jobs.schemas import JobRunOut
 from skytally.store.base import utcnow
 from skytally.store.db import Database
 from skytally.workspaces.schemas import Actor
 
-# A running job whose heartbeat (every 5 s: recovery.py) has been silent this long lost
-# its worker (on the worker's own host a dead worker is known at once).
-STALE_AFTER = timedelta(seconds=90)
 # A queued run older than this is not waiting for a worker any more (its queue was lost):
 # `submit_unique` no longer counts it as a duplicate.
 QUEUED_WITHIN = timedelta(hours=24)
@@ -63,8 +62,6 @@ def submit_unique(
     The check and the insert happen in one transaction that first takes a lock (SQLite:
     its write lock; PostgreSQL: an advisory lock per kind), so two submitters (the
     schedule and a user, two workers) never both submit the same work."""
-    from skytally.jobs.recovery import mark_dead
-
     _known(kind)
     params = {**(params or {}), **key}
     with db.session() as session:
@@ -80,8 +77,6 @@ def submit_unique(
 def active_run(session: Session, kind: str, key: dict[str, Any]) -> JobRun | None:
     """The newest run of `kind` whose params hold `key` that is queued (recently) or
     running (and not dead: recovery.dead_because)."""
-    from skytally.jobs.recovery import dead_because
-
     now = utcnow()
     rows = session.scalars(
         select(JobRun)
@@ -96,6 +91,14 @@ def active_run(session: Session, kind: str, key: dict[str, Any]) -> JobRun | Non
     )
     return next((r for r in rows if all((r.params or {}).get(k) == v for k, v in key.items())
                  and (r.status != JobStatus.RUNNING.value or dead_because(r, now) is None)), None)
+
+
+def active_runs(session: Session, kind: str, since: datetime) -> list[JobRunOut]:
+    """Runs of `kind` queued or running, created since `since`, oldest first."""
+    rows = session.scalars(select(JobRun).where(
+        JobRun.kind == kind, JobRun.status.in_((JobStatus.QUEUED.value, JobStatus.RUNNING.value)),
+        JobRun.created_at >= since).order_by(JobRun.id))
+    return [JobRunOut.model_validate(r) for r in rows]
 
 
 def _known(kind: str) -> None:
@@ -192,13 +195,29 @@ def submit_as(
     )
 
 
-def _visible(actor: Actor) -> Any:
-    shown = actor.workspace_filter()  # the header's chosen workspace narrows the list
-    if shown is None:
+# The workspaces an account is assigned to *now* (set by skytally.accounts, a layer above):
+# a run about an account (params["account_id"]) is seen by whoever may see that account
+# today, not by the workspace it was submitted in (the account may have moved since).
+AccountWorkspaces = Callable[[Session, int], Iterable[int]]
+_account_workspaces: AccountWorkspaces | None = None
+
+
+def set_account_workspaces(resolver: AccountWorkspaces) -> None:
+    global _account_workspaces
+    _account_workspaces = resolver
+
+
+def may_see(session: Session, actor: Actor, run: JobRun) -> bool:
+    if actor.is_admin:
         return True
-    if actor.is_admin and actor.scope is not None:  # system runs stay visible to admins
-        return JobRun.workspace_id.in_(set(shown)) | JobRun.workspace_id.is_(None)
-    return JobRun.workspace_id.in_(set(shown))
+    account_id = (run.params or {}).get("account_id")
+    if account_id is not None and _account_workspaces is not None:
+        try:
+            workspaces = set(_account_workspaces(session, int(account_id)))
+        except (TypeError, ValueError):
+            workspaces = set()
+        return bool(workspaces & set(actor.roles))
+    return run.workspace_id in actor.roles
 
 
 def list_runs(
@@ -210,7 +229,8 @@ def list_runs(
     kind: str | None = None,
     workspace_id: int | None = None,
 ) -> list[JobRunOut]:
-    stmt = select(JobRun).where(_visible(actor)).order_by(JobRun.id.desc()).limit(min(limit, 500))
+    limit = max(0, min(limit, 500))
+    stmt = select(JobRun).order_by(JobRun.id.desc())
     if status:
         try:
             stmt = stmt.where(JobRun.status == JobStatus(status).value)
@@ -222,20 +242,36 @@ def list_runs(
         stmt = stmt.where(JobRun.kind == kind)
     if workspace_id is not None:
         stmt = stmt.where(JobRun.workspace_id == workspace_id)
-    return [JobRunOut.model_validate(r) for r in session.scalars(stmt)]
+    if actor.is_admin:
+        return [JobRunOut.model_validate(r) for r in session.scalars(stmt.limit(limit))]
+    out: list[JobRunOut] = []  # filtered as get_run does, newest first, a page at a time
+    seen: dict[int, bool] = {}  # account id -> visible
+    offset, page = 0, 500
+    while len(out) < limit:
+        rows = list(session.scalars(stmt.offset(offset).limit(page)))
+        for row in rows:
+            account = (row.params or {}).get("account_id")
+            key = account if isinstance(account, int) else None
+            visible = seen[key] if key is not None and key in seen else may_see(session, actor, row)
+            if key is not None:
+                seen[key] = visible
+            if visible and len(out) < limit:
+                out.append(JobRunOut.model_validate(row))
+        if len(rows) < page:
+            break
+        offset += page
+    return out
 
 
 def get_run(session: Session, actor: Actor, run_id: int) -> JobRunOut:
     row = session.get(JobRun, run_id)
-    if row is None or not (actor.is_admin or row.workspace_id in actor.roles):
+    if row is None or not may_see(session, actor, row):
         raise NotFound(f"job run {run_id} does not exist or is not in your workspaces")
     return JobRunOut.model_validate(row)
 
 
 def mark_stale_runs(session: Session) -> int:
     """Runs whose worker stopped reporting become `interrupted` (safe to resubmit)."""
-    from skytally.jobs.recovery import mark_dead
-
     dead = len(mark_dead(session))
     cutoff = utcnow() - STALE_AFTER
     result = session.execute(
