@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = 8000
+    # reverse proxies whose X-Forwarded-For / -Proto `skytally serve` believes (comma-separated
+    # addresses); none by default: the client address is the connection's
+    trusted_proxies: str = ""
     cookie_secure: bool | None = None
     session_hours: int = 12
     log_level: str = "INFO"
@@ -156,6 +159,7 @@ SETTINGS_TABLE: list[tuple[str, str, Any]] = [
     ("SKYTALLY_SECRET_KEY", "Fernet key(s), comma-separated, newest first, for secrets at rest", "key file in the data dir"),
     ("SKYTALLY_BASE_URL", "Public URL of the web app (redirect URIs, cookies)", "http://127.0.0.1:8000"),
     ("SKYTALLY_HOST / SKYTALLY_PORT", "Address `skytally serve` binds", "127.0.0.1 / 8000"),
+    ("SKYTALLY_TRUSTED_PROXIES", "Reverse proxies (addresses, comma-separated) whose X-Forwarded-For is believed", "none"),
     ("SKYTALLY_COOKIE_SECURE", "Force the Secure flag on cookies", "on when BASE_URL is https"),
     ("SKYTALLY_SESSION_HOURS", "Web session lifetime", "12"),
     ("SKYTALLY_LOG_LEVEL", "Log level", "INFO"),

@@ -18,7 +18,7 @@ from skytally.accounts import consent, ea_tokens, service
 from skytally.accounts.context import AccountsEnv
 from skytally.accounts.models import AccountKind, CloudAccount
 from skytally.accounts.schemas import AccountCreate
-from skytally.errors import InvalidInput, NotFound, PermissionDenied
+from skytally.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from skytally.runtime import Runtime
 from skytally.workspaces.models import WorkspaceRole
 from skytally.workspaces.schemas import Actor
@@ -50,10 +50,15 @@ def test_ea_tokens(emu: RunningEmulator, rt: Runtime, env: AccountsEnv, people: 
         "revoked": _mint(emu),
     }
     emu.control.post("/ea-keys/revoke", json={"key": cases["revoked"]})
+    whole = _mint(emu)
+    head, body, sig = whole.split(".")
+    cases["incomplete "] = whole[:-20]  # the signature cut short: not "revoked"
+    forged = sig[:10] + ("A" if sig[10] != "A" else "B") + sig[11:]
+    cases["invalid"] = f"{head}.{body}.{forged}"  # a signature that does not match: not "revoked"
     for reason, token in cases.items():
         with rt.db.session() as s, pytest.raises(InvalidInput) as err:
             ea_tokens.add(s, env, people.admin, account_id, token)
-        assert err.value.message.startswith(reason), err.value.message
+        assert err.value.message.startswith(reason.strip()), err.value.message
     with rt.db.session() as s, pytest.raises(InvalidInput, match="incomplete: the token's payload"):
         ea_tokens.add(s, env, people.admin, account_id, "eyJhbGciOiJSUzI1NiJ9.!!!.sig")
     assert snapshot(rt) == before
@@ -63,6 +68,8 @@ def test_ea_tokens(emu: RunningEmulator, rt: Runtime, env: AccountsEnv, people: 
         first = ea_tokens.add(s, env, people.admin, account_id, older)
     with rt.db.session() as s:
         second = ea_tokens.add(s, env, people.admin, account_id, "  bearer " + newer + "\n")
+    with rt.db.session() as s, pytest.raises(Conflict, match="already stored"):  # the same key, pasted again
+        ea_tokens.add(s, env, people.admin, account_id, older + "\n")
     with rt.db.session() as s:
         listed = {t.id: t for t in ea_tokens.listing(s, people.admin, account_id)}
         out = service.get_account(s, people.admin, account_id)

@@ -60,6 +60,26 @@ def test_rest_api(emu: RunningEmulator, rt: Runtime, people: People, fx: dict[st
     swap = client.put(f"/api/v1/accounts/{account_id}/subscriptions/{subs[0]['subscription_id']}/access",
                       json={"level": "tags-writeback"})
     assert swap.status_code == 422 and "Tag Contributor" in swap.json()["detail"]
+    # "Check now" records the credential's status: a viewer of the workspace may not (403, as on the page)
+    with rt.db.session() as s:
+        from pydantic import SecretStr
+
+        from skytally.workspaces import service as ws_service
+        from skytally.workspaces.models import WorkspaceRole
+        from skytally.workspaces.schemas import MemberAdd, UserCreate
+
+        viewer = ws_service.create_user(s, None, UserCreate(email="viewer@example.com", password=SecretStr("v" * 16)))
+        ws_service.add_member(s, None, people.ws_id, MemberAdd(email=viewer.email, role=WorkspaceRole.VIEWER))
+        viewer_token = create_api_token(s, ws_service.actor_for_user(s, ws_service.repo.user_by_email(s, viewer.email)),
+                                        ApiTokenCreate(name="v")).token
+    credential = client.get(f"/api/v1/accounts/{account_id}/credentials").json()[0]
+    as_viewer = TestClient(create_app(rt), headers={"Authorization": f"Bearer {viewer_token}"})
+    assert as_viewer.get(f"/api/v1/accounts/{account_id}/credentials").status_code == 200  # may see it
+    refused = as_viewer.post(f"/api/v1/accounts/{account_id}/credentials/{credential['id']}/check")
+    assert refused.status_code == 403, refused.text
+    assert client.get(f"/api/v1/accounts/{account_id}/credentials").json()[0]["last_checked_at"] == \
+        credential["last_checked_at"]  # unchanged
+    assert client.post(f"/api/v1/accounts/{account_id}/credentials/{credential['id']}/check").status_code == 200
     assert client.put(f"/api/v1/accounts/{account_id}/workspaces", json={"workspace_ids": [people.other_ws_id]}).status_code == 200
     assert client.delete(f"/api/v1/accounts/{account_id}").status_code == 204
     assert client.get(f"/api/v1/accounts/{account_id}").status_code == 404

@@ -77,3 +77,32 @@ def test_options_is_405_with_allow(world: World) -> None:
 def test_a_date_that_is_not_a_date_is_refused(world: World, value: str) -> None:
     r = world.client(ADMIN).get("/api/v1/costs/query", params={"from": "2024-01-01", "to": value})
     assert r.status_code in (400, 422), (value, r.status_code, r.text[:200])
+
+
+def test_a_job_run_is_seen_by_who_may_see_its_account_now(world: World) -> None:
+    from httpkit import ALICE
+    from skytally.accounts import repo
+    from skytally.accounts.models import CloudAccount
+    from skytally.jobs.models import JobRun
+
+    with world.runtime.db.session() as s:
+        account = CloudAccount(kind="azure", name="Moving", tenant_id="00000000-0000-0000-0000-00000000abcd",
+                               connection="consent")
+        s.add(account)
+        s.flush()
+        repo.set_workspaces(s, account.id, [world.alpha])
+        run = JobRun(kind="inventory.sync", workspace_id=world.alpha, params={"account_id": account.id},
+                     status="succeeded")
+        s.add(run)
+        s.flush()
+        run_id, account_id = run.id, account.id
+    alice, bob = world.client(ALICE), world.bearer()
+    assert alice.get(f"/api/v1/jobs/{run_id}").status_code == 200
+    assert bob.get(f"/api/v1/jobs/{run_id}").status_code == 404
+    with world.runtime.db.session() as s:  # `skytally accounts assign` to Bravo
+        repo.set_workspaces(s, account_id, [world.bravo])
+    assert alice.get(f"/api/v1/jobs/{run_id}").status_code == 404
+    assert run_id not in {r["id"] for r in alice.get("/api/v1/jobs", params={"limit": 500}).json()}
+    assert bob.get(f"/api/v1/jobs/{run_id}").status_code == 200
+    assert run_id in {r["id"] for r in bob.get("/api/v1/jobs").json()}
+    assert alice.get(f"/jobs/{run_id}").status_code in (403, 404)  # the page too

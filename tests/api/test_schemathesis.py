@@ -120,3 +120,22 @@ def test_every_operation(server: tuple[str, str]) -> None:
           f"errors; statuses {dict(sorted(statuses.items()))}")
     assert statuses.get(200, 0) > len(operations) // 2  # the token works: most operations answered
     assert server_errors == 0 and not failures, "\n".join(failures)
+
+
+def test_forwarded_headers_are_not_believed(server: tuple[str, str]) -> None:
+    """Wrong passwords sent with a different X-Forwarded-For each time still come from one
+    address (no proxy is configured): they are throttled."""
+    import re
+
+    base, _ = server
+    statuses = []
+    with httpx.Client(base_url=base) as client:
+        for n in range(6):
+            form = client.get("/login").text
+            csrf = re.search(r'name="csrf_token" value="([^"]*)"', form)
+            assert csrf is not None
+            r = client.post("/login", data={"email": "admin@example.com", "password": f"wrong-{n}",
+                                            "csrf_token": csrf.group(1), "next": "/"},
+                            headers={"X-Forwarded-For": f"203.0.113.{n + 1}"})
+            statuses.append(r.status_code)
+    assert statuses[:3] == [401, 401, 401] and 429 in statuses[3:], statuses

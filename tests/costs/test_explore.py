@@ -100,6 +100,10 @@ def test_api_scoping_and_exact_json(data: Data) -> None:
     assert untagged[0]["currency"] == "USD" and untagged[0]["reasons"]
     periods = alice.get("/api/v1/costs/periods").json()
     assert {p["billing_account"] for p in periods} == {"A-1", "A-2"}
+    files = [f["path"] for p in periods for f in p["files"]]
+    assert files and all("/" not in f for f in files), files  # a viewer sees file names, not server paths
+    admin_files = [f["path"] for p in data.world.client(ADMIN).get("/api/v1/costs/periods").json() for f in p["files"]]
+    assert any("/" in f for f in admin_files)
     export = alice.get("/api/v1/costs/export", params={"format": "focus-csv", "billing_account": "A-1"})
     assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(export.text)))

@@ -116,3 +116,12 @@ def test_azure_cli_client_id_signs_users_in(emulator: RunningEmulator, http: htt
     app_token = emulator.token("graph")
     sp = http.get(f"{emulator.graph_url}/v1.0/servicePrincipals(appId='{cli}')", headers={"Authorization": f"Bearer {app_token}"})
     assert sp.status_code == 200 and sp.json()["appOwnerOrganizationId"] == "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
+
+
+def test_resource_graph_query_without_a_table(emulator: RunningEmulator, http: httpx.Client, arm_headers: dict[str, str]) -> None:
+    resp = http.post(f"{emulator.arm_url}/providers/Microsoft.ResourceGraph/resources", params={"api-version": "2024-04-01"},
+                     headers=arm_headers, json={"query": "project id, tags | limit 5"})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["count"] == 5 and set(body["data"][0]) == {"id", "tags"}
+    assert all("/providers/" in row["id"] for row in body["data"])  # resources, not containers

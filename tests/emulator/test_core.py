@@ -140,3 +140,38 @@ def test_server_refuses_to_start_without_a_listed_service(monkeypatch: pytest.Mo
     monkeypatch.setattr(server, "SERVICE_MODULES", [*server.SERVICE_MODULES, ("/arm", "azure_emulator.services.nowhere.routes")])
     with pytest.raises(server.ServiceLoadError, match=r"azure_emulator\.services\.nowhere\.routes"):
         server.create_app(generate_world(1, "small"), base_url="https://127.0.0.1:1")
+
+
+def test_no_import_cycle_between_services() -> None:
+    """Service packages depend on each other one way only (shared ARM plumbing and lookups are
+    in ``core.arm`` / ``core.arm_index``)."""
+    import ast
+    from pathlib import Path
+
+    import azure_emulator.services as services_pkg
+
+    root = Path(services_pkg.__file__).parent
+    edges: dict[str, set[str]] = {}
+    for path in root.rglob("*.py"):
+        pkg = path.relative_to(root).parts[0]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                if node.module.startswith("azure_emulator.services."):
+                    targets = {node.module.split(".")[2]}
+                elif node.module == "azure_emulator.services":
+                    targets = {a.name for a in node.names}
+                else:
+                    continue
+                edges.setdefault(pkg, set()).update(targets - {pkg})
+
+    def reach(start: str) -> set[str]:
+        seen: set[str] = set()
+        todo = list(edges.get(start, ()))
+        while todo:
+            n = todo.pop()
+            if n not in seen:
+                seen.add(n)
+                todo.extend(edges.get(n, ()))
+        return seen
+
+    assert [p for p in edges if p in reach(p)] == []

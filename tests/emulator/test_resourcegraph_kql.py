@@ -44,6 +44,14 @@ def test_project_extend_order_limit_summarize() -> None:
     assert run("Resources | summarize n = dcount(type)") == [{"n": 2}]
 
 
+def test_query_without_a_table_reads_resources() -> None:
+    query = kql.parse("project id, tags | limit 2")
+    assert query.table == "Resources"
+    assert run("project id, tags | limit 2") == [{"id": "/a", "tags": ROWS[0]["tags"]}, {"id": "/b", "tags": ROWS[1]["tags"]}]
+    assert run("where location == 'eastus' | count") == [{"Count": 2}]
+    assert kql.parse("ResourceContainers | limit 1").table == "ResourceContainers"
+
+
 @pytest.mark.parametrize(
     ("query", "code"),
     [

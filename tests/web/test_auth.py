@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from fastapi.testclient import TestClient
 
 from httpkit import ADMIN, ALICE, FORM_CSRF_RE, PASSWORD, Client, World, login
 from skytally.web.app import create_app
+from skytally.web.security import LoginThrottle, TooManyAttempts
 
 
 def test_unauthenticated_page_redirects_to_login_with_next(world: World) -> None:
@@ -58,10 +60,39 @@ def test_login_form_needs_its_csrf_token(world: World) -> None:
 
 def test_repeated_failures_are_throttled(world: World) -> None:
     email = "nobody-throttled@example.com"
-    statuses = [login(world.anonymous(), email, password="wrong-password").status_code for _ in range(6)]
-    assert statuses[:5] == [401] * 5
-    assert statuses[5] == 429
+    statuses = [login(world.anonymous(), email, password="wrong-password").status_code for _ in range(5)]
+    assert statuses[:3] == [401] * 3
+    assert statuses[3:] == [429, 429]  # from the same address: wait, growing
     assert "too many failed sign-ins" in login(world.anonymous(), email).text.lower()
+
+
+def test_throttling_grows_and_locks_nobody_out() -> None:
+    now = [1000.0]
+    t = LoginThrottle(free=3, free_per_ip=20, base_delay=1.0, max_delay=60.0, clock=lambda: now[0])
+    for _ in range(3):
+        t.check("admin@example.com", "6.6.6.6")
+        t.failed("admin@example.com", "6.6.6.6")
+    waits = []
+    for _ in range(7):  # each further failure doubles the wait, up to the cap
+        with pytest.raises(TooManyAttempts):
+            t.check("admin@example.com", "6.6.6.6")
+        start = now[0]
+        while True:
+            now[0] += 0.25
+            try:
+                t.check("admin@example.com", "6.6.6.6")
+                break
+            except TooManyAttempts:
+                pass
+        waits.append(round(now[0] - start))
+        t.failed("admin@example.com", "6.6.6.6")
+    assert waits == [1, 2, 4, 8, 16, 32, 60]
+    t.check("admin@example.com", "10.0.0.1")  # the owner, elsewhere: not affected (no lockout)
+    t.succeeded("admin@example.com", "10.0.0.1")
+    for n in range(17):  # one address trying many accounts is slowed down too
+        t.failed(f"user{n}@example.com", "6.6.6.6")
+    with pytest.raises(TooManyAttempts):
+        t.check("someone-new@example.com", "6.6.6.6")
 
 
 def test_logout_needs_csrf_and_ends_the_session(world: World) -> None:

@@ -169,7 +169,7 @@ class _ArmGen:
 
 def generate_arm(world: World, rng: random.Random, size: str) -> None:
     """Populate ``world`` with subscriptions, groups, resources and role assignments."""
-    from azure_emulator.services.arm.backend import no_gc
+    from azure_emulator.core.arm_index import no_gc
 
     with no_gc():
         _generate(world, rng, size)

@@ -21,6 +21,7 @@ from skytally.accounts.context import AccountsEnv
 from skytally.accounts.identity import aadsts_code
 from skytally.accounts.models import CloudAccount, ConsentRequest
 from skytally.accounts.schemas import ConsentOutcome, ConsentStart
+from skytally.azure.messages import readable
 from skytally.security import tokens
 from skytally.store.base import utcnow
 from skytally.workspaces.schemas import Actor
@@ -146,7 +147,7 @@ def redirect_error(query: dict[str, str]) -> str | None:
         )
     if code == 65001:
         return "The permissions were not granted (AADSTS65001); accept them on Microsoft's consent screen. " + NOTHING_CHANGED
-    first = description.strip().splitlines()[0][:300] if description else "no details"
+    first = readable(description) or "no details"
     return f"Microsoft sign-in returned an error: {error} — {first}. " + NOTHING_CHANGED
 
 
@@ -165,7 +166,7 @@ def token_error(result: dict[str, Any]) -> str:
             f"Microsoft refused skytally's own application credentials (AADSTS{code}); an administrator "
             "must check SKYTALLY_AZURE_APP__CLIENT_ID / __CLIENT_SECRET. " + NOTHING_CHANGED
         )
-    first = description.strip().splitlines()[0][:300] if description else str(result.get("error"))
+    first = readable(description) or str(result.get("error"))
     return f"Microsoft did not issue a token: {result.get('error')} — {first}. " + NOTHING_CHANGED
 
 

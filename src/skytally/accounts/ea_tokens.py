@@ -1,7 +1,9 @@
 """Legacy EA reporting API keys: JWTs valid about six months, one enrollment each.
 
 A key is refused with the precise reason: *incomplete* (not a well-formed JWT — often
-a truncated paste), *expired* (its `exp` is past), *revoked* (the EA API answers 401).
+a truncated paste, or a signature of the wrong length), *expired* (its `exp` is past),
+*revoked* (the EA API says so with a 401), *invalid* (the EA API does not recognise it: an
+altered or forged key). The same key is never stored twice.
 Keys are sealed in the vault; lists show a masked hint. The newest valid key is used.
 """
 
@@ -22,7 +24,7 @@ from skytally.accounts.context import AccountsEnv
 from skytally.accounts.models import AccountKind, EaToken
 from skytally.accounts.schemas import BillingInfo, EaTokenOut, expiry_warning
 from skytally.azure.rest import AzureHttpError, AzureUnreachable
-from skytally.errors import InvalidInput, NotFound, UserError
+from skytally.errors import Conflict, InvalidInput, NotFound, UserError
 from skytally.security.secretbox import mask
 from skytally.store.base import utcnow
 from skytally.workspaces.schemas import Actor
@@ -46,6 +48,32 @@ def _b64json(segment: str, what: str) -> dict[str, Any]:
     return data
 
 
+RSA_SIGNATURE_BYTES = (256, 384, 512)  # RSA keys of 2048, 3072, 4096 bits
+
+
+def _signature_bytes(segment: str) -> int:
+    try:
+        return len(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (binascii.Error, ValueError):
+        return -1
+
+
+def refusal(message: str, enrollment: str) -> str:
+    """The reason the EA API gave with a 401, in skytally's words: revoked, expired, or
+    invalid (a key it does not recognise: altered, or cut short)."""
+    low = message.lower()
+    fix = "generate a new key in the EA portal"
+    said = f"(401 Unauthorized: {message[:160]})"
+    if "revoked" in low:
+        return f"revoked: the EA API refuses the access token for enrollment {enrollment}: it was revoked {said}; {fix}"
+    if "expired" in low:
+        return f"expired: the EA API refuses the access token for enrollment {enrollment}: it expired {said}; {fix}"
+    if "enrollment" in low:
+        return f"invalid: the EA API refuses the access token for enrollment {enrollment} {said}"
+    return (f"invalid: the EA API does not recognise the access token for enrollment {enrollment} {said}: "
+            f"it was altered or cut short; paste the whole key again, or {fix}")
+
+
 def parse(token: str) -> ParsedKey:
     """Check the shape and dates of a key, without calling anything."""
     text = "".join(token.split())
@@ -61,6 +89,12 @@ def parse(token: str) -> ParsedKey:
     payload = _b64json(parts[1], "payload")
     if "alg" not in header:
         raise InvalidInput("incomplete: the token's header names no signing algorithm; it is not an EA API key")
+    signature = _signature_bytes(parts[2])
+    if str(header.get("alg", "")).upper().startswith(("RS", "PS")) and signature not in RSA_SIGNATURE_BYTES:
+        raise InvalidInput(
+            f"incomplete: the key's signature is {signature} bytes long, an {header['alg']} signature is "
+            f"{' or '.join(str(n) for n in RSA_SIGNATURE_BYTES)}: the key was cut short when copied; "
+            "paste the whole key again")
     enrollment = str(payload.get("EnrollmentNumber") or payload.get("enrollmentNumber") or "").strip()
     if not enrollment:
         raise InvalidInput("incomplete: the token names no EnrollmentNumber; it is not an EA API key")
@@ -84,10 +118,7 @@ def verify(env: AccountsEnv, token: SecretStr, enrollment: str) -> None:
         env.connector.ea_reporting(token).get(f"/v3/enrollments/{enrollment}/billingPeriods")
     except AzureHttpError as exc:
         if exc.status == 401:
-            raise InvalidInput(
-                f"revoked: the EA API refuses this key for enrollment {enrollment} (401 Unauthorized: "
-                f"{exc.message[:160]}); generate a new key in the EA portal"
-            ) from None
+            raise InvalidInput(refusal(exc.message, enrollment)) from None
         if exc.status in (400, 403, 404):
             raise InvalidInput(f"the EA API refuses enrollment {enrollment} with this key: {exc.message[:200]}") from None
         raise UserError(f"the EA API failed ({exc.status}): {exc.message[:200]}; try again later") from None
@@ -101,6 +132,11 @@ def add(session: Session, env: AccountsEnv, actor: Actor | None, account_id: int
         raise InvalidInput("EA access tokens belong to Azure tenants")
     parsed = parse(token)
     clean = SecretStr("".join(token.split()).removeprefix("bearer").removeprefix("Bearer"))
+    for other in repo.ea_tokens_of(session, account.id):
+        if other.enrollment_number == parsed.enrollment_number and \
+                env.vault.reveal(session, other.secret_id).get_secret_value() == clean.get_secret_value():
+            raise Conflict(f"this key is already stored for enrollment {parsed.enrollment_number} "
+                           f"(token #{other.id}, {other.hint}, added {other.added_at:%Y-%m-%d}); nothing was added")
     verify(env, clean, parsed.enrollment_number)
     secret = env.vault.put(session, "ea-token", clean)
     now = utcnow()

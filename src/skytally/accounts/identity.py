@@ -14,6 +14,7 @@ from azure.core.credentials import TokenCredential
 from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
 
 from skytally.azure.clients import AzureConnector
+from skytally.azure.messages import readable
 from skytally.config import Settings
 from skytally.errors import ConfigurationError
 
@@ -62,7 +63,7 @@ def describe_auth_failure(text: str, *, tenant_id: str, client_id: str, own_app:
             f"Entra ID rejected the certificate for {who} (AADSTS{code}): upload the certificate's "
             "public part to the app registration, and give skytally the matching private key",
         )
-    first = (text or "").strip().splitlines()[0][:300] if text else "no details"
+    first = readable(text) or "no details"
     return AuthProblem("sign_in_failed", f"Entra ID refused the sign-in for {who}: {first}")
 
 

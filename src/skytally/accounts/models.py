@@ -32,6 +32,23 @@ class AccessLevel(StrEnum):
     def role_name(self) -> str:
         return "Tag Contributor" if self is AccessLevel.TAGS_WRITEBACK else "Reader"
 
+    @property
+    def heading(self) -> str:
+        return {"resources": "Resources", "tags": "Resources and tags",
+                "tags-writeback": "Resources and tags, with write-back"}[self.value]
+
+    @property
+    def sentence(self) -> str:
+        """What the level means, in the words of the onboarding flow (DESIGN.md §1)."""
+        return {
+            "resources": "skytally imports the subscription's resources without their tags; tags you set in "
+                         "skytally stay in skytally. Needs the Reader role.",
+            "tags": "skytally imports the resources and their Azure tags; at each sync Azure's tags overwrite "
+                    "skytally's, and keys that exist only in skytally stay local. Needs the Reader role.",
+            "tags-writeback": "skytally imports the resources and their tags, and writes the tag changes you make "
+                              "in skytally back to Azure (tags only, nothing else). Needs the Tag Contributor role.",
+        }[self.value]
+
 
 class RoleStatus(StrEnum):
     ACTIVE = "active"  # skytally's identity can read the subscription

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, exists, or_, select
@@ -167,3 +167,10 @@ def search_accounts(session: Session, text: str) -> list[CloudAccount]:
             )
         )
     )
+
+
+def access_levels(session: Session, account_ids: Sequence[int]) -> dict[tuple[int, str], str]:
+    """(account id, subscription id) → access level, for these accounts."""
+    return {(aid, sid): level for aid, sid, level in session.execute(
+        select(CloudSubscription.account_id, CloudSubscription.subscription_id, CloudSubscription.access_level)
+        .where(CloudSubscription.account_id.in_(list(account_ids))))}

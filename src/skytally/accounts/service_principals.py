@@ -211,6 +211,13 @@ def delete_credential(session: Session, env: AccountsEnv, actor: Actor | None, a
     env.vault.delete(session, secret_id)
 
 
+def check_credential(session: Session, env: AccountsEnv, actor: Actor | None, account_id: int,
+                     credential_id: int) -> ProbeResult:
+    """"Check now" (web, API, CLI): it records the credential's status, so it takes who may
+    manage the account (a viewer may see the status, not change it)."""
+    return check(session, env, get_credential(session, actor, account_id, credential_id, manage=True))
+
+
 def check(session: Session, env: AccountsEnv, row: AccountCredential) -> ProbeResult:
     """Health check: probe again and record the outcome (never raises for a failing probe)."""
     account = session.get(CloudAccount, row.account_id)

@@ -169,8 +169,7 @@ def replace_secret(account_id: int, credential_id: int, data: SecretReplace, req
              summary="Probe a credential now")
 def check_credential(account_id: int, credential_id: int, request: Request, session: DbSession,
                      actor: ApiActor) -> ProbeResult:
-    row = sp.get_credential(session, actor, account_id, credential_id, manage=False)
-    return sp.check(session, _env(request), row)
+    return sp.check_credential(session, _env(request), actor, account_id, credential_id)
 
 
 @router.delete("/accounts/{account_id}/credentials/{credential_id}", status_code=status.HTTP_204_NO_CONTENT,

@@ -28,7 +28,6 @@ from skytally.cli.common import (
     session,
     when,
 )
-from skytally.costs import autostart as costs_autostart
 from skytally.errors import InvalidInput
 from skytally.workspaces import service as workspaces
 
@@ -209,8 +208,10 @@ def tokens_add(account: str = typer.Argument(..., help="Account ID, tenant ID or
 def _queue_first_imports(account_id: int) -> None:
     """The new connection's first inventory sync and cost imports, for the workers
     (`skytally worker`; `skytally costs sync` imports in the foreground)."""
+    from skytally.costs import autostart  # heavy (pyarrow, polars): imported only when connecting
+
     rt = runtime()
-    queued = costs_autostart.on_connected(rt.db, rt.queue, account_id, "cli")
+    queued = autostart.on_connected(rt.db, rt.queue, account_id, "cli")
     if queued["costs_run"] or queued["inventory_run"]:
         err_console.print("[dim]Queued its first inventory sync"
                           + (" and cost imports" if queued["costs_run"] else "")

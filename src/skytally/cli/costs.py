@@ -25,6 +25,7 @@ from rich.progress import (
 
 from skytally.cli.common import JSON_HELP, console, err_console, print_table, runtime, session
 from skytally.costs import explore
+from skytally.costs.query import csv_safe
 from skytally.costs.schemas import CostQuery, QueryResult, money
 from skytally.costs.service import CostStore
 from skytally.costs.views import dumps
@@ -144,9 +145,9 @@ def _print_result(result: QueryResult, q: CostQuery, *, json_out: bool, csv_out:
         _out(data)
     elif csv_out:
         writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
+        writer.writerow([csv_safe(c) for c in columns])
         for row in result.rows:
-            writer.writerow([_cell(row.get(c)) for c in columns])
+            writer.writerow([_cell(csv_safe(row.get(c))) for c in columns])
     else:
         print_table(f"Costs ({data['currency'] or 'no data'})", columns,
                     [[_shown(c, r.get(c)) for c in columns] for r in data["rows"]])

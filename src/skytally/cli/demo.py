@@ -234,7 +234,8 @@ def run_demo(host: str, port: int) -> None:
                               f"{settings.data_dir})")
             super().handle_exit(sig, frame)
 
-    config = uvicorn.Config(create_app(rt), host=host, port=port, log_level="warning", timeout_graceful_shutdown=1)
+    config = uvicorn.Config(create_app(rt), host=host, port=port, log_level="warning", timeout_graceful_shutdown=1,
+                            proxy_headers=False)  # no proxy in front of the demo: trust no forwarded header
     try:
         Server(config).run()
     finally:

@@ -146,7 +146,10 @@ def serve(
 
     cfg = settings()
     rt = runtime()
-    uvicorn.run(create_app(rt), host=host or cfg.host, port=port or cfg.port, log_level="info", proxy_headers=True)
+    # forwarded headers only from the configured proxies: anyone else could pick their address
+    proxies = [p.strip() for p in cfg.trusted_proxies.split(",") if p.strip()]
+    uvicorn.run(create_app(rt), host=host or cfg.host, port=port or cfg.port, log_level="info",
+                proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)
 
 
 @app.command()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
+from pathlib import PurePath
 from typing import Any
 
 import duckdb
@@ -277,3 +278,12 @@ def assign_dataset(session: Session, billing_account_id: str, workspace: str, by
         session.add(CostDatasetWorkspace(billing_account_id=billing_account_id, workspace_id=ws.id, created_by=by))
         session.flush()
     return ws.id
+
+
+def shown_periods(actor: Actor, periods: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stored periods as the caller may see them: the files they came from by name only
+    (where they sat on the server is for organisation admins)."""
+    if actor.is_admin:
+        return periods
+    return [{**p, "files": [{**f, "path": PurePath(str(f.get("path", ""))).name} if isinstance(f, dict) else f
+                            for f in p.get("files", [])]} for p in periods]

@@ -24,6 +24,7 @@ from azure.mgmt.costmanagement.models import (
 )
 from pydantic import SecretStr
 
+from skytally.accounts.ea_tokens import refusal
 from skytally.azure.clients import AzureConnector
 from skytally.azure.rest import AzureHttpError, AzureUnreachable
 
@@ -142,10 +143,7 @@ def legacy_ea(connector: AzureConnector, token: SecretStr, enrollment: str, peri
         client.download(f"{base}/usagedetails/download", dest, billingPeriod=yyyymm)
     except AzureHttpError as exc:
         if exc.status == 401:
-            raise TokenRefused(
-                f"revoked: the EA API refuses the access token for enrollment {enrollment} "
-                f"(401 Unauthorized: {exc.message[:160]}); generate a new key in the EA portal and add it"
-            ) from None
+            raise TokenRefused(refusal(exc.message, enrollment)) from None
         raise SourceFailed(f"the EA API failed for enrollment {enrollment} ({exc.status} {exc.code}): "
                            f"{exc.message[:200]}") from None
     except AzureUnreachable as exc:

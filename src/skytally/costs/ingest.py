@@ -294,7 +294,9 @@ def mark_token_revoked(db: Database, token_id: int, reason: str) -> None:
     with db.session() as session:
         row = session.get(EaToken, token_id)
         if row is not None:
-            row.status, row.reason, row.last_checked_at = "revoked", reason, utcnow()
+            status = reason.split(":", 1)[0]  # revoked, expired or invalid (ea_tokens.refusal)
+            row.status = status if status in ("revoked", "expired", "invalid") else "revoked"
+            row.reason, row.last_checked_at = reason, utcnow()
 
 
 def _credential(env: IngestEnv, source: Source) -> TokenCredential:

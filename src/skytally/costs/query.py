@@ -22,9 +22,22 @@ from skytally.errors import InvalidInput
 
 from . import coverage
 from .engine import connect, sql_text
-from .mapping import focus_columns, quote_ident
+from .mapping import focus_columns, quote_ident, store_schema
 from .schemas import ZERO, CostQuery, QueryResult, UntaggedResult
 from .storage import PeriodKey, StoreLayout
+
+# OWASP's CSV injection defence: a text cell a spreadsheet would read as a formula (it
+# starts with = + - @, a tab or a carriage return) is written with a leading apostrophe
+CSV_SAFE = "CASE WHEN left({c}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) THEN '''' || {c} ELSE {c} END"
+CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: object) -> object:
+    """A text cell for a CSV file, neutralised as CSV_SAFE does (numbers pass unchanged)."""
+    if isinstance(value, str) and value.startswith(CSV_FORMULA_START):
+        return "'" + value
+    return value
+
 
 TAG_PREFIX = "tag:"
 PARTITION_DIMENSIONS = ("billing_account", "billing_period")
@@ -360,8 +373,14 @@ class QueryService:
         files = read.files
         params.values["files"] = files
         cols = []
+        types = store_schema()
         for c in focus_columns():
-            cols.append("to_json(Tags)::VARCHAR AS Tags" if c == "Tags" else quote_ident(c))
+            if c == "Tags":
+                cols.append("to_json(Tags)::VARCHAR AS Tags")
+            elif fmt == "csv" and types[c] == "VARCHAR":  # no spreadsheet formulas (CSV injection)
+                cols.append(f"{CSV_SAFE.format(c=quote_ident(c))} AS {quote_ident(c)}")
+            else:
+                cols.append(quote_ident(c))
         where = _where(q, params) + (f" AND {read.where}" if read.where else "")
         select = sql_text("export").format(columns=", ".join(cols), where=where)
         dest = Path(dest)
@@ -373,14 +392,20 @@ class QueryService:
             select = f"SELECT {empty} WHERE false"
             params.values.clear()
         opts = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER true"
-        with self._cursor() as cur:
-            cur.execute(f"COPY ({select}) TO '{str(tmp).replace(chr(39), chr(39) * 2)}' ({opts})", params.values)
-            totals = cur.execute(
-                "SELECT BillingCurrency, count(*), sum(BilledCost), sum(EffectiveCost) FROM "
-                + ("read_parquet($f)" if fmt == "parquet" else "read_csv($f, header = true, types = {'BilledCost': 'DECIMAL(38,18)', 'EffectiveCost': 'DECIMAL(38,18)', 'BillingCurrency': 'VARCHAR'})")
-                + " GROUP BY ALL ORDER BY 1",
-                {"f": str(tmp)},
-            ).fetchall()
+        try:
+            with self._cursor() as cur:
+                cur.execute(f"COPY ({select}) TO '{str(tmp).replace(chr(39), chr(39) * 2)}' ({opts})", params.values)
+                # (an empty export's columns are all VARCHAR: the sums cast)
+                totals = cur.execute(
+                    "SELECT BillingCurrency, count(*), sum(TRY_CAST(BilledCost AS DECIMAL(38, 18))), "
+                    "sum(TRY_CAST(EffectiveCost AS DECIMAL(38, 18))) FROM "
+                    + ("read_parquet($f)" if fmt == "parquet" else "read_csv($f, header = true, types = {'BilledCost': 'DECIMAL(38,18)', 'EffectiveCost': 'DECIMAL(38,18)', 'BillingCurrency': 'VARCHAR'})")
+                    + " GROUP BY ALL ORDER BY 1",
+                    {"f": str(tmp)},
+                ).fetchall()
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # a failed export leaves no partial file
+            raise
         tmp.replace(dest)
         return {
             "path": str(dest),

@@ -10,6 +10,7 @@ readable (`ResourceContainers`), and a subscription that is not is a failure, ne
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -44,9 +45,12 @@ def pages(client: ResourceGraphClient, query: str, subscriptions: Sequence[str],
     token: str | None = None
     total: int | None = None
     seen = 0
+    quota = _Quota()
     while True:
+        quota.wait()
         options = QueryRequestOptions(top=page_size, skip_token=token, result_format=ResultFormat.OBJECT_ARRAY)
-        response = client.resources(QueryRequest(subscriptions=list(subscriptions), query=query, options=options))
+        response = client.resources(QueryRequest(subscriptions=list(subscriptions), query=query, options=options),
+                                    raw_response_hook=quota.observe)
         data: Any = response.data or []
         if not isinstance(data, list):
             raise GraphIncomplete("Resource Graph answered in table format; expected an object array")
@@ -61,6 +65,33 @@ def pages(client: ResourceGraphClient, query: str, subscriptions: Sequence[str],
             if total is not None and seen != total:
                 raise GraphIncomplete(f"Resource Graph announced {total} rows but its pages held {seen}")
             return
+
+
+class _Quota:
+    """Resource Graph's per-user quota (15 queries per 5 s window by default), read from its
+    `x-ms-user-quota-remaining` / `-resets-after` headers: when none is left, wait for the
+    window to reset instead of being answered 429 (the SDK's retry would wait too, but later)."""
+
+    def __init__(self) -> None:
+        self._wait_until = 0.0
+
+    def observe(self, response: Any) -> None:
+        headers = response.http_response.headers
+        remaining, resets = headers.get("x-ms-user-quota-remaining"), headers.get("x-ms-user-quota-resets-after")
+        if remaining is None or resets is None:
+            return
+        try:
+            if int(remaining) > 0:
+                return
+            h, m, sec = (int(x) for x in resets.split(":"))
+        except ValueError:
+            return
+        self._wait_until = time.monotonic() + h * 3600 + m * 60 + sec
+
+    def wait(self) -> None:
+        delay = self._wait_until - time.monotonic()
+        if delay > 0:
+            time.sleep(min(delay, 60.0))
 
 
 def rows(client: ResourceGraphClient, query: str, subscriptions: Sequence[str], *,
@@ -116,5 +147,7 @@ def describe(exc: Exception) -> str:
 
 
 def _first_line(exc: Exception) -> str:
-    text = str(getattr(exc, "message", None) or exc).strip()
-    return text.splitlines()[0][:300] if text else type(exc).__name__
+    """Microsoft's message in full (AADSTS text whole, trace IDs dropped): never cut mid-word."""
+    from skytally.azure.messages import readable
+
+    return readable(str(getattr(exc, "message", None) or exc)) or type(exc).__name__

@@ -56,11 +56,13 @@ def sync_inventory(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         accounts.append(result.to_dict())
         failures += [{"account_id": aid, **f.to_dict()} for f in result.failures]
         attempted += sum(1 for s in result.subscriptions if s.status != "skipped")
-    ctx.progress(len(ids), len(ids), f"{len(ids)} account(s) synced")
     out = {"accounts": accounts, "resources": sum(a["resources"] for a in accounts), "failures": failures}
     if failures and len(failures) == attempted:
+        ctx.progress(len(ids), len(ids), f"nothing synced: {len(failures)} subscription(s) or account(s) failed")
         raise UserError("; ".join(f"{f['subscription_id'] or 'account ' + str(f['account_id'])}: {f['message']}"
                                   for f in failures))
+    synced = len(accounts) - sum(1 for a in accounts if a.get("failures") and not a.get("resources"))
+    ctx.progress(len(ids), len(ids), f"{synced} account(s) synced" + (f", {len(failures)} failure(s)" if failures else ""))
     if failures:
         raise PartialFailure(out)
     return out

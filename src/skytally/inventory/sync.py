@@ -14,9 +14,12 @@ subscription is listed through Resource Manager instead (`arm_listing`).
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import HttpResponseError
@@ -138,7 +141,7 @@ def _store(db: Database, account_id: int, subs: list[_Sub], pages: Iterator[list
     try:
         with db.session() as session:
             writer = _Writer(session, account_id, {s.subscription_id: s.level for s in subs}, now)
-            for page in pages:
+            for page in prefetched(pages):
                 writer.page(page)
             writer.containers([c for c in found if c.subscription_id in writer.levels])
             for sub in subs:
@@ -154,6 +157,42 @@ def _store(db: Database, account_id: int, subs: list[_Sub], pages: Iterator[list
             accounts.record_sync_outcome(session, account_id, {s.subscription_id: ("ok", "") for s in subs}, now)
     except Exception as exc:
         _fail(db, account_id, subs, result, _reason(exc, "listing resources"))
+
+
+def prefetched(pages: Iterator[list[LiveResource]], depth: int = 2) -> Iterator[list[LiveResource]]:
+    """The same pages, the next ones fetched from Azure (in a thread) while the current one is
+    written: at most `depth` pages wait in memory. An error while fetching is raised here."""
+    q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        q.put(("page", page), timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(("end", None))
+        except BaseException as exc:  # handed to the consumer
+            q.put(("error", exc))
+
+    thread = threading.Thread(target=fetch, name="inventory-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, item = q.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=30)
 
 
 def _fail(db: Database, account_id: int, subs: list[_Sub], result: SyncResult, reason: str) -> None:

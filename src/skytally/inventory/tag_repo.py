@@ -29,18 +29,20 @@ SORTS = {"name": InventoryResource.name, "type": InventoryResource.type,
          "subscription": InventoryResource.subscription_id, "last_seen": InventoryResource.last_seen}
 
 
-def _has_tag(key: str, value: str | None = None) -> ColumnElement[bool]:
-    # An alias: queries that select tags too must not correlate this subquery with them.
-    t = aliased(InventoryTag)
-    conds = [t.resource_pk == InventoryResource.id, t.local_value.is_not(None), t.key_lower == key]
-    if value is not None:
-        conds.append(t.local_value == value)
-    return exists().where(*conds)
+def _with_tag(key: str, value: str | None = None) -> Any:
+    """Ids of resources carrying a key (with this value): an uncorrelated subquery, so the
+    database evaluates it once through the (key_lower, local_value) index."""
+    t = aliased(InventoryTag)  # an alias: queries that select tags too must not correlate with it
+    stmt = select(t.resource_pk).where(t.key_lower == key, t.local_value.is_not(None))
+    return stmt.where(t.local_value == value) if value is not None else stmt
 
 
-def conditions(flt: Filter, account_ids: Sequence[int]) -> list[ColumnElement[bool]]:
-    """The WHERE clauses of a filter over the resources of these accounts."""
-    out: list[ColumnElement[bool]] = [InventoryResource.account_id.in_(account_ids)]
+def conditions(flt: Filter, account_ids: Sequence[int] | None) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of a filter over the resources of these accounts (None: every
+    account, for callers who see them all: the database may then walk a sort index)."""
+    out: list[ColumnElement[bool]] = []
+    if account_ids is not None:
+        out.append(InventoryResource.account_id.in_(account_ids))
     for column, values in flt.fields.items():
         if column == "account_id":
             out.append(InventoryResource.account_id.in_([int(v) for v in values]))
@@ -50,20 +52,20 @@ def conditions(flt: Filter, account_ids: Sequence[int]) -> list[ColumnElement[bo
     if flt.names:
         out.append(or_(*(func.lower(InventoryResource.name).like(like_pattern(p), escape="\\") for p in flt.names)))
     for key, value in flt.tags:
-        out.append(_has_tag(key, value))
+        out.append(InventoryResource.id.in_(_with_tag(key, value)))
     for key in flt.has:
-        out.append(_has_tag(key))
+        out.append(InventoryResource.id.in_(_with_tag(key)))
     for key in flt.lacks:
-        out.append(~_has_tag(key))
+        out.append(InventoryResource.id.not_in(_with_tag(key)))
     if flt.states:
         st = aliased(InventoryTag)
-        out.append(exists().where(st.resource_pk == InventoryResource.id, st.state.in_(flt.states)))
+        out.append(InventoryResource.id.in_(select(st.resource_pk).where(st.state.in_(flt.states))))
     if flt.taggable_only:
         out.append(InventoryResource.type.not_in(sorted(rules.UNTAGGABLE_TYPES)))
     return out
 
 
-def page(session: Session, account_ids: Sequence[int], flt: Filter, *, sort: str = "name", descending: bool = False,
+def page(session: Session, account_ids: Sequence[int] | None, flt: Filter, *, sort: str = "name", descending: bool = False,
          limit: int = 50, offset: int = 0) -> tuple[list[InventoryResource], int]:
     """One page of matching resources and the number of matches."""
     where = conditions(flt, account_ids)
@@ -75,7 +77,7 @@ def page(session: Session, account_ids: Sequence[int], flt: Filter, *, sort: str
     return rows, total
 
 
-def iter_matching(session: Session, account_ids: Sequence[int], flt: Filter) -> Iterator[list[InventoryResource]]:
+def iter_matching(session: Session, account_ids: Sequence[int] | None, flt: Filter) -> Iterator[list[InventoryResource]]:
     """Every matching resource, in chunks (keyset paging on id)."""
     where = conditions(flt, account_ids)
     last = 0
@@ -103,7 +105,7 @@ def container_tags(session: Session, account_id: int, subscription_id: str,
         InventoryContainer.resource_group == resource_group.lower()))
 
 
-def tag_rows(session: Session, account_ids: Sequence[int], flt: Filter, states: Sequence[str],
+def tag_rows(session: Session, account_ids: Sequence[int] | None, flt: Filter, states: Sequence[str],
              key: str | None = None, limit: int | None = None) -> list[tuple[InventoryTag, InventoryResource]]:
     """Tags in these states on matching resources (pending changes, conflicts...)."""
     stmt = (select(InventoryTag, InventoryResource).join(InventoryResource, InventoryResource.id == InventoryTag.resource_pk)

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from skytally.accounts import guard
 from skytally.accounts import repo as accounts_repo
-from skytally.accounts import service as accounts
 from skytally.accounts.models import AccessLevel, AccountKind
 from skytally.errors import InvalidInput, NotFound, PermissionDenied
 from skytally.inventory import editing, filters, rules, tag_repo
@@ -68,11 +67,21 @@ def editable_ids(session: Session, actor: Actor | None) -> list[int]:
 
 
 def levels(session: Session, actor: Actor | None, account_ids: Sequence[int]) -> dict[tuple[int, str], str]:
-    out: dict[tuple[int, str], str] = {}
-    for aid in account_ids:
-        for sub in accounts.list_subscriptions(session, actor, aid):
-            out[(aid, sub.subscription_id)] = sub.access_level.value
-    return out
+    """(account, subscription) → access level, for accounts the caller sees."""
+    return accounts_repo.access_levels(session, account_ids)
+
+
+def _sees_all(actor: Actor | None) -> bool:
+    return actor is None or actor.is_admin
+
+
+def read_scope(session: Session, actor: Actor | None) -> list[int] | None:
+    """Account ids the caller may read, or None for every account (admins, the installation)."""
+    return None if _sees_all(actor) else visible_ids(session, actor)
+
+
+def edit_scope(session: Session, actor: Actor | None) -> list[int] | None:
+    return None if _sees_all(actor) else editable_ids(session, actor)
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -99,8 +108,8 @@ def list_resources(session: Session, actor: Actor | None, where: str = "", *, so
     if sort not in tag_repo.SORTS:
         raise InvalidInput(f"sort by one of {', '.join(tag_repo.SORTS)}, not {sort!r}")
     flt = filters.parse(where)
-    ids = visible_ids(session, actor)
-    if not ids:
+    ids = read_scope(session, actor)
+    if ids == []:
         return ResourcePageOut(total=0, offset=offset, limit=limit, items=[])
     rows, total = tag_repo.page(session, ids, flt, sort=sort, descending=descending, limit=limit, offset=offset)
     tags = tag_repo.tags_of(session, [r.id for r in rows])
@@ -111,9 +120,9 @@ def list_resources(session: Session, actor: Actor | None, where: str = "", *, so
 
 def resource(session: Session, actor: Actor | None, resource_id: str) -> tuple[ResourceTagsOut, list[AuditOut]]:
     """One resource with its tags, its group's and subscription's tags, and its tag history."""
-    ids = visible_ids(session, actor)
+    ids = read_scope(session, actor)
     rows, _ = tag_repo.page(session, ids, Filter(fields={"resource_id": [resource_id.strip().lower()]}), limit=1) \
-        if ids else ([], 0)
+        if ids != [] else ([], 0)
     if not rows:
         raise NotFound(f"resource {resource_id} is not in the inventory of your workspaces; run a sync or check the id")
     r = rows[0]
@@ -126,8 +135,8 @@ def resource(session: Session, actor: Actor | None, resource_id: str) -> tuple[R
 def tag_rows(session: Session, actor: Actor | None, where: str = "", *, states: Sequence[str] = (
         TagState.PENDING.value, TagState.FAILED.value), key: str | None = None, limit: int = 1000) -> list[TagRowOut]:
     """Tags in these states (pending changes by default; conflicts; local...) on matching resources."""
-    ids = visible_ids(session, actor)
-    if not ids:
+    ids = read_scope(session, actor)
+    if ids == []:
         return []
     return [TagRowOut(account_id=r.account_id, subscription_id=r.subscription_id, resource_id=r.resource_id,
                       name=r.name, type=r.type, tag=_tag_out(t))
@@ -185,17 +194,17 @@ def edit(session: Session, actor: Actor | None, edit: TagEdit, *, dry_run: bool 
     queued (pending / local) with an audit entry each. Nothing is queued if a rule refuses."""
     _check_edit(edit)
     flt = filters.parse(edit.where)
-    ids = editable_ids(session, actor)
+    ids = edit_scope(session, actor)
     if flt.empty and edit.op is not EditOp.CANONICALISE:
         raise InvalidInput("give a filter (--where) for a bulk edit, e.g. subscription=<id>; to edit every "
                            "resource on purpose write `taggable`")
-    lv = levels(session, actor, ids)
+    lv = levels(session, actor, ids if ids is not None else visible_ids(session, actor))
     refusals = rules.Refusals()
     skipped: Counter[str] = Counter()
     by_key: Counter[str] = Counter()
     sample: list[TagChangeOut] = []
     matched = changed = total = to_push = 0
-    for chunk in tag_repo.iter_matching(session, ids, flt) if ids else iter(()):
+    for chunk in tag_repo.iter_matching(session, ids, flt) if ids != [] else iter(()):
         tags = tag_repo.tags_of(session, [r.id for r in chunk])
         for res in chunk:
             matched += 1
@@ -230,7 +239,7 @@ def edit(session: Session, actor: Actor | None, edit: TagEdit, *, dry_run: bool 
                        local_only=total - to_push, skipped=dict(skipped), sample=sample)
 
 
-def _apply(session: Session, actor: Actor | None, edit: TagEdit, flt: Filter, ids: list[int],
+def _apply(session: Session, actor: Actor | None, edit: TagEdit, flt: Filter, ids: list[int] | None,
            lv: dict[tuple[int, str], str]) -> None:
     now = utcnow()
     source = "edit" if "resource_id" in flt.fields else f"bulk:{edit.op.value}"
@@ -277,8 +286,8 @@ def resolve(session: Session, actor: Actor | None, resolution: Resolution, where
 
 def _settle(session: Session, actor: Actor | None, where: str, key: str | None, states: Sequence[str],
             action: str, *, keep_azure: bool) -> int:
-    ids = editable_ids(session, actor)
-    if not ids:
+    ids = edit_scope(session, actor)
+    if ids == []:
         return 0
     now = utcnow()
     rows = tag_repo.tag_rows(session, ids, filters.parse(where), states, key)

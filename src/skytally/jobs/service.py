@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -192,10 +193,29 @@ def submit_as(
     )
 
 
-def _visible(actor: Actor) -> Any:
+# The workspaces an account is assigned to *now* (set by skytally.accounts, a layer above):
+# a run about an account (params["account_id"]) is seen by whoever may see that account
+# today, not by the workspace it was submitted in (the account may have moved since).
+AccountWorkspaces = Callable[[Session, int], Iterable[int]]
+_account_workspaces: AccountWorkspaces | None = None
+
+
+def set_account_workspaces(resolver: AccountWorkspaces) -> None:
+    global _account_workspaces
+    _account_workspaces = resolver
+
+
+def may_see(session: Session, actor: Actor, run: JobRun) -> bool:
     if actor.is_admin:
         return True
-    return JobRun.workspace_id.in_(set(actor.roles))
+    account_id = (run.params or {}).get("account_id")
+    if account_id is not None and _account_workspaces is not None:
+        try:
+            workspaces = set(_account_workspaces(session, int(account_id)))
+        except (TypeError, ValueError):
+            workspaces = set()
+        return bool(workspaces & set(actor.roles))
+    return run.workspace_id in actor.roles
 
 
 def list_runs(
@@ -207,7 +227,8 @@ def list_runs(
     kind: str | None = None,
     workspace_id: int | None = None,
 ) -> list[JobRunOut]:
-    stmt = select(JobRun).where(_visible(actor)).order_by(JobRun.id.desc()).limit(min(limit, 500))
+    limit = max(0, min(limit, 500))
+    stmt = select(JobRun).order_by(JobRun.id.desc())
     if status:
         try:
             stmt = stmt.where(JobRun.status == JobStatus(status).value)
@@ -219,12 +240,30 @@ def list_runs(
         stmt = stmt.where(JobRun.kind == kind)
     if workspace_id is not None:
         stmt = stmt.where(JobRun.workspace_id == workspace_id)
-    return [JobRunOut.model_validate(r) for r in session.scalars(stmt)]
+    if actor.is_admin:
+        return [JobRunOut.model_validate(r) for r in session.scalars(stmt.limit(limit))]
+    out: list[JobRunOut] = []  # filtered as get_run does, newest first, a page at a time
+    seen: dict[int, bool] = {}  # account id -> visible
+    offset, page = 0, 500
+    while len(out) < limit:
+        rows = list(session.scalars(stmt.offset(offset).limit(page)))
+        for row in rows:
+            account = (row.params or {}).get("account_id")
+            key = account if isinstance(account, int) else None
+            visible = seen[key] if key is not None and key in seen else may_see(session, actor, row)
+            if key is not None:
+                seen[key] = visible
+            if visible and len(out) < limit:
+                out.append(JobRunOut.model_validate(row))
+        if len(rows) < page:
+            break
+        offset += page
+    return out
 
 
 def get_run(session: Session, actor: Actor, run_id: int) -> JobRunOut:
     row = session.get(JobRun, run_id)
-    if row is None or not (actor.is_admin or row.workspace_id in actor.roles):
+    if row is None or not may_see(session, actor, row):
         raise NotFound(f"job run {run_id} does not exist or is not in your workspaces")
     return JobRunOut.model_validate(row)
 

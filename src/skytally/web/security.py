@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import defaultdict, deque
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -68,41 +68,56 @@ class TooManyAttempts(UserError):
 
 
 class LoginThrottle:
-    """Counts failed sign-ins per email and per client address over a sliding window."""
+    """Failed sign-ins slow down the source they come from, never lock an account.
 
-    def __init__(self, per_email: int = 5, per_ip: int = 30, window_seconds: int = 900) -> None:
-        self.per_email = per_email
-        self.per_ip = per_ip
-        self.window = window_seconds
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+    Failures are counted per (account, client address) and per client address. After
+    `free` failures of a pair (or `free_per_ip` of an address, across accounts) each
+    further attempt must wait a delay that doubles with each failure, up to `max_delay`;
+    an attempt before it is refused (429, saying how long to wait). Someone guessing
+    passwords from one address is slowed down for that account and that address only:
+    the account's owner, signing in from elsewhere, is not affected, and nobody can lock
+    anyone out. A success clears the pair; counts fade after `window` seconds.
+    """
+
+    def __init__(self, free: int = 3, free_per_ip: int = 20, base_delay: float = 1.0,
+                 max_delay: float = 900.0, window: float = 3600.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.free, self.free_per_ip = free, free_per_ip
+        self.base_delay, self.max_delay, self.window = base_delay, max_delay, window
+        self.clock = clock
+        self._failures: dict[str, tuple[int, float]] = {}  # key -> (count, last failure)
         self._lock = threading.Lock()
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures[key]
-        while times and times[0] < now - self.window:
-            times.popleft()
-        return times
+    def _wait(self, key: str, free: int, now: float) -> float:
+        count, last = self._failures.get(key, (0, now))
+        if now - last > self.window:
+            self._failures.pop(key, None)
+            return 0.0
+        if count < free:
+            return 0.0
+        delay = min(self.base_delay * 2 ** (count - free), self.max_delay)
+        return max(0.0, last + delay - now)
 
     def check(self, email: str, ip: str) -> None:
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
-            by_email = self._recent(f"email:{email.lower()}", now)
-            by_ip = self._recent(f"ip:{ip}", now)
-            if len(by_email) >= self.per_email or len(by_ip) >= self.per_ip:
-                firsts = [q[0] for q in (by_email, by_ip) if q]
-                oldest = min(firsts) if firsts else now
-                minutes = max(1, int((oldest + self.window - now) // 60) + 1)
-                raise TooManyAttempts(
-                    f"too many failed sign-ins; wait {minutes} minute"
-                    f"{'s' if minutes != 1 else ''} and try again"
-                )
+            wait = max(self._wait(f"pair:{email.lower()}|{ip}", self.free, now),
+                       self._wait(f"ip:{ip}", self.free_per_ip, now))
+        if wait > 0:
+            seconds = int(wait) + 1
+            shown = f"{seconds} second{'s' if seconds != 1 else ''}" if seconds < 120 else f"{seconds // 60 + 1} minutes"
+            raise TooManyAttempts(f"too many failed sign-ins from this address; wait {shown} and try again")
 
     def failed(self, email: str, ip: str) -> None:
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
-            self._failures[f"email:{email.lower()}"].append(now)
-            self._failures[f"ip:{ip}"].append(now)
+            for key in (f"pair:{email.lower()}|{ip}", f"ip:{ip}"):
+                count, last = self._failures.get(key, (0, now))
+                self._failures[key] = (0 if now - last > self.window else count) + 1, now
+            if len(self._failures) > 100_000:  # bounded memory: forget the oldest
+                for key, _ in sorted(self._failures.items(), key=lambda kv: kv[1][1])[:50_000]:
+                    self._failures.pop(key, None)
 
-    def succeeded(self, email: str) -> None:
+    def succeeded(self, email: str, ip: str = "") -> None:
         with self._lock:
-            self._failures.pop(f"email:{email.lower()}", None)
+            self._failures.pop(f"pair:{email.lower()}|{ip}", None)

@@ -18,9 +18,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Router
 
+from azure_emulator.core.arm import ArmRoute, json_response
 from azure_emulator.core.context import base_urls
 from azure_emulator.core.errors import arm_error
-from azure_emulator.services.arm.common import ArmRoute, json_response
 
 CLOUD_NAME = "AzureEmulator"
 _LIST_VERSIONS = ("2019-05-01",)

@@ -15,18 +15,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Router
 
+from azure_emulator.core.arm import (
+    ArmRoute,
+    json_response,
+    read_json,
+    require_api_version,
+)
 from azure_emulator.core.auth import require_principal
 from azure_emulator.core.context import get_world
 from azure_emulator.core.errors import arm_error
 from azure_emulator.services.arm import backend, providers
 from azure_emulator.services.arm import responses as R
 from azure_emulator.services.arm import tags as rules
-from azure_emulator.services.arm.common import (
-    ArmRoute,
-    json_response,
-    read_json,
-    require_api_version,
-)
 from azure_emulator.services.authorization import rbac
 from azure_emulator.services.locks import backend as locks
 from azure_emulator.services.policy import backend as policy

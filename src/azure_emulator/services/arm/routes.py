@@ -15,12 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Router
 
-from azure_emulator.core.auth import Principal, require_principal
-from azure_emulator.core.context import base_urls, get_world
-from azure_emulator.core.errors import arm_error
-from azure_emulator.services.arm import backend, providers
-from azure_emulator.services.arm import responses as R
-from azure_emulator.services.arm.common import (
+from azure_emulator.core.arm import (
     ArmRoute,
     empty_response,
     json_response,
@@ -28,6 +23,11 @@ from azure_emulator.services.arm.common import (
     read_json,
     require_api_version,
 )
+from azure_emulator.core.auth import Principal, require_principal
+from azure_emulator.core.context import base_urls, get_world
+from azure_emulator.core.errors import arm_error
+from azure_emulator.services.arm import backend, providers
+from azure_emulator.services.arm import responses as R
 from azure_emulator.services.arm.filters import compile_filter
 from azure_emulator.services.arm.tags_routes import (
     tag_name,

@@ -13,12 +13,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from azure_emulator.core.auth import require_principal
-from azure_emulator.core.context import get_runtime, get_world
-from azure_emulator.core.errors import arm_error
-from azure_emulator.services.arm import backend, tagnames
-from azure_emulator.services.arm import tags as rules
-from azure_emulator.services.arm.common import (
+from azure_emulator.core.arm import (
     ParsedScope,
     empty_response,
     invalid_scope,
@@ -27,6 +22,11 @@ from azure_emulator.services.arm.common import (
     read_json,
     require_api_version,
 )
+from azure_emulator.core.auth import require_principal
+from azure_emulator.core.context import get_runtime, get_world
+from azure_emulator.core.errors import arm_error
+from azure_emulator.services.arm import backend, tagnames
+from azure_emulator.services.arm import tags as rules
 from azure_emulator.services.arm.responses import tags_json
 from azure_emulator.services.authorization import rbac
 from azure_emulator.services.locks import backend as locks

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from azure_emulator.core import arm_index as arm
+from azure_emulator.core.arm import GUID_RE, ParsedScope
 from azure_emulator.core.errors import ApiError, arm_error
-from azure_emulator.services.arm import backend as arm
-from azure_emulator.services.arm.common import GUID_RE, ParsedScope
 from azure_emulator.services.authorization import rbac
 from azure_emulator.services.authorization.rbac import Caller
 from azure_emulator.world.builtin_roles import is_azure_rbac_role

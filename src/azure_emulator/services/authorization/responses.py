@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from azure_emulator.services.arm.backend import utc
+from azure_emulator.core.arm_index import utc
 from azure_emulator.world.model import RoleAssignment, RoleDefinition
 
 _BUILTIN_CREATED = "2015-02-02T21:55:09.8806423Z"

@@ -12,10 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Router
 
-from azure_emulator.core.auth import Principal, require_principal
-from azure_emulator.core.context import base_urls, get_world
-from azure_emulator.core.errors import arm_error
-from azure_emulator.services.arm.common import (
+from azure_emulator.core.arm import (
     GUID_RE,
     ArmRoute,
     ParsedScope,
@@ -26,6 +23,9 @@ from azure_emulator.services.arm.common import (
     read_json,
     require_api_version,
 )
+from azure_emulator.core.auth import Principal, require_principal
+from azure_emulator.core.context import base_urls, get_world
+from azure_emulator.core.errors import arm_error
 from azure_emulator.services.authorization import backend, rbac
 from azure_emulator.services.authorization import responses as R
 

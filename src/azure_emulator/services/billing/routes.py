@@ -17,10 +17,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Router
 
+from azure_emulator.core.arm import ArmRoute, json_response, require_api_version
 from azure_emulator.core.auth import Principal, require_principal
 from azure_emulator.core.context import get_world
 from azure_emulator.core.errors import arm_error
-from azure_emulator.services.arm.common import ArmRoute, json_response, require_api_version
 from azure_emulator.services.billing import backend
 from azure_emulator.services.billing import responses as R
 from azure_emulator.world.billing import BillingAccount, BillingProfile

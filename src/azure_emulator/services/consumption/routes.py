@@ -22,16 +22,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Router
 
-from azure_emulator.core.auth import require_principal
-from azure_emulator.core.context import base_urls, get_runtime, get_world, now
-from azure_emulator.core.errors import arm_error
-from azure_emulator.services.arm.common import (
+from azure_emulator.core.arm import (
     ArmRoute,
     decode_skiptoken,
     encode_skiptoken,
     json_response,
     require_api_version,
 )
+from azure_emulator.core.auth import require_principal
+from azure_emulator.core.context import base_urls, get_runtime, get_world, now
+from azure_emulator.core.errors import arm_error
 from azure_emulator.services.consumption.responses import item
 from azure_emulator.services.costmanagement import backend
 from azure_emulator.services.costmanagement.scopes import authorize, resolve

@@ -22,9 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Router
 
-from azure_emulator.core.auth import Principal, require_principal
-from azure_emulator.core.context import base_urls, get_runtime, get_world, now
-from azure_emulator.services.arm.common import (
+from azure_emulator.core.arm import (
     ArmRoute,
     decode_skiptoken,
     encode_skiptoken,
@@ -32,6 +30,8 @@ from azure_emulator.services.arm.common import (
     read_json,
     require_api_version,
 )
+from azure_emulator.core.auth import Principal, require_principal
+from azure_emulator.core.context import base_urls, get_runtime, get_world, now
 from azure_emulator.services.costmanagement import backend, query
 from azure_emulator.services.costmanagement.scopes import CostScope, authorize, covers, resolve
 from azure_emulator.world.costs.generate import month_start

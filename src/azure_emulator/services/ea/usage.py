@@ -22,10 +22,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from azure_emulator.core.arm import ArmRoute, decode_skiptoken, encode_skiptoken
 from azure_emulator.core.context import base_urls, get_runtime, get_world
 from azure_emulator.core.errors import ApiError
 from azure_emulator.core.http import JsonResponse
-from azure_emulator.services.arm.common import ArmRoute, decode_skiptoken, encode_skiptoken
 from azure_emulator.services.billing import ea_keys
 from azure_emulator.services.costmanagement import backend
 from azure_emulator.world.costs import formats

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
+from azure_emulator.core.arm import ParsedScope
 from azure_emulator.core.errors import ApiError, arm_error
-from azure_emulator.services.arm.common import ParsedScope
 from azure_emulator.world.model import LockLevel, ManagementLock, World
 
 Operation = Literal["write", "delete"]

@@ -16,10 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Router
 
-from azure_emulator.core.auth import Principal, require_principal
-from azure_emulator.core.context import get_world
-from azure_emulator.services.arm import backend as arm
-from azure_emulator.services.arm.common import (
+from azure_emulator.core import arm_index as arm
+from azure_emulator.core.arm import (
     ArmRoute,
     ParsedScope,
     empty_response,
@@ -29,6 +27,8 @@ from azure_emulator.services.arm.common import (
     read_json,
     require_api_version,
 )
+from azure_emulator.core.auth import Principal, require_principal
+from azure_emulator.core.context import get_world
 from azure_emulator.services.authorization import rbac
 from azure_emulator.services.locks import backend
 from azure_emulator.services.locks.responses import lock_json

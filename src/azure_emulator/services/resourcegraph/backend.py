@@ -11,7 +11,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from azure_emulator.services.arm.backend import arm_index, no_gc, tags_version
+from azure_emulator.core.arm_index import arm_index, no_gc, tags_version
 from azure_emulator.services.authorization import rbac
 from azure_emulator.services.authorization.rbac import Caller
 from azure_emulator.services.resourcegraph import engine, kql

@@ -2,7 +2,7 @@
 
 Grammar (case-insensitive keywords, case-sensitive column names as in KQL)::
 
-    query     := table ( '|' operator )*
+    query     := ( table | operator ) ( '|' operator )*     (no table: Resources, as Azure does)
     table     := 'Resources' | 'ResourceContainers'
     operator  := 'where' expr | 'project' cols | 'project-away' names | 'extend' cols
                | ('order'|'sort') 'by' sortkey (',' sortkey)* | ('limit'|'take') number
@@ -29,6 +29,9 @@ BINARY_OPS = {
     "endswith_cs", "!endswith_cs", "hasprefix", "!hasprefix", "hassuffix", "!hassuffix",
 }
 IN_OPS = {"in", "!in", "in~", "!in~"}
+# Words that start a tabular operator: a query beginning with one has no table (→ Resources).
+OPERATOR_WORDS = {"where", "project", "project-away", "extend", "distinct", "order", "sort", "limit", "take",
+                  "count", "summarize", "top", "mv-expand", "join", "union", "parse"}
 KNOWN_UNSUPPORTED = {
     "join", "union", "mv-expand", "mvexpand", "parse", "make-series", "top", "lookup", "render",
     "evaluate", "sample", "serialize", "invoke", "as", "fork", "facet", "find", "search", "let",
@@ -190,8 +193,13 @@ class Parser:
 
     # query
     def parse(self) -> Query:
-        table = self.ident()
         ops: list[Op] = []
+        if self.tok.kind == "ident" and str(self.tok.value).lower() in OPERATOR_WORDS:
+            # No table: Resource Graph answers a query that starts with an operator from Resources
+            table = "Resources"
+            ops.append(self.operator())
+        else:
+            table = self.ident()
         while self.is_op("|"):
             self.i += 1
             ops.append(self.operator())

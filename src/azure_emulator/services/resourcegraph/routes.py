@@ -8,15 +8,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Router
 
-from azure_emulator.core.auth import require_principal
-from azure_emulator.core.context import get_world
-from azure_emulator.services.arm import providers
-from azure_emulator.services.arm.common import (
+from azure_emulator.core.arm import (
     ArmRoute,
     json_response,
     read_json,
     require_api_version,
 )
+from azure_emulator.core.auth import require_principal
+from azure_emulator.core.context import get_world
+from azure_emulator.services.arm import providers
 from azure_emulator.services.resourcegraph import backend, kql
 from azure_emulator.services.resourcegraph import responses as R
 

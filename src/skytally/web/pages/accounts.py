@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, File, Form, Request, UploadFile
 from fastapi.responses import Response
-from pydantic import SecretStr, TypeAdapter
+from pydantic import SecretStr, TypeAdapter, ValidationError
 
 from skytally.accounts import consent, ea_tokens, office365, service
 from skytally.accounts import service_principals as sp
@@ -25,15 +25,28 @@ from skytally.accounts.models import AccessLevel, AccountKind, RoleStatus
 from skytally.accounts.schemas import AccountCreate, AccountOut, ConsentStart
 from skytally.costs import autostart as costs_autostart
 from skytally.costs import explore as costs_explore
-from skytally.errors import InvalidInput
+from skytally.errors import AlreadyConnected, Conflict, InvalidInput, PermissionDenied, UserError
 from skytally.jobs import service as jobs
 from skytally.licences.jobs import IMPORT as LICENCES_IMPORT
 from skytally.web.templating import Page, PageDep
 from skytally.workspaces import service as workspaces
 
 router = APIRouter(include_in_schema=False)
-LEVELS = [level.value for level in AccessLevel]
+LEVELS = list(AccessLevel)
 TABS = ("subscriptions", "tokens", "credentials", "workspaces")
+FORM_FIELDS = {"name", "tenant", "tenant_id", "client_id", "client_secret", "certificate_pem", "billing_account_id",
+               "secret_expires_at", "workspace_ids"}
+
+
+def _consent_available(page: Page) -> bool:
+    """Consent flows (Add Cloud Account by consent, Add Existing Subscriptions) need
+    skytally's own application: without it they are not offered."""
+    app = page.runtime.settings.azure_app
+    return bool(app.client_id) and app.client_secret is not None
+
+
+def _can_add(page: Page) -> bool:
+    return page.actor.is_admin or bool(_admin_workspaces(page))
 
 
 def _env(page: Page) -> AccountsEnv:
@@ -48,13 +61,13 @@ def _go_to_microsoft(page: Page, start: ConsentStart, what: str) -> Response:
     return page.render("accounts/redirect.html", start=start, what=what)
 
 
-def _date(value: str) -> datetime | None:
+def _date(value: str, field: str = "secret_expires_at") -> datetime | None:
     if not value.strip():
         return None
     try:
         return datetime.fromisoformat(value.strip()).replace(tzinfo=UTC)
     except ValueError:
-        raise InvalidInput(f"{value!r} is not a date; use YYYY-MM-DD") from None
+        raise InvalidInput(f"{value!r} is not a date; use YYYY-MM-DD", field=field) from None
 
 
 # --- overview ---------------------------------------------------------------------------
@@ -76,15 +89,62 @@ def overview(page: PageDep) -> Response:
             "warnings": sum(len(a.warnings) for a in accounts),
         },
         polling=any(s.role_status is RoleStatus.ACTIVATING for s in subs),
+        can_add=_can_add(page), consent_available=_consent_available(page),
     )
 
 
 @router.get("/accounts/new")
-def new_page(page: PageDep, kind: str = "azure") -> Response:
+def new_page(page: PageDep, kind: str = "azure", account: int | None = None) -> Response:
+    return _new_form(page, kind, account)
+
+
+@router.get("/accounts/add-existing")
+def add_existing_page(page: PageDep, kind: str = "azure") -> Response:
+    """Add Existing Subscriptions: the type (Azure or Office 365), then the tenant; another
+    owner (or Global Administrator) consents for what they own."""
+    wanted = AccountKind.OFFICE365 if kind == "office365" else AccountKind.AZURE
+    manageable = [a for a in service.list_accounts(page.session, page.actor, wanted)
+                  if page.actor.is_admin or any(page.actor.can_admin(w.id) for w in a.workspaces)]
+    return page.render("accounts/add_existing.html", kind=wanted.value, accounts=manageable,
+                       consent_available=_consent_available(page))
+
+
+@router.post("/accounts/add-existing")
+def add_existing(page: PageDep, account_id: Annotated[int, Form()]) -> Response:
+    start = service.start_add_subscriptions(page.session, _env(page), page.actor, account_id)
+    return _go_to_microsoft(page, start, "consent for more subscriptions")
+
+
+def _new_form(page: Page, kind: str, into: int | None = None, *, form: dict[str, Any] | None = None,
+              error: UserError | None = None, status_code: int = 200) -> Response:
+    """Add Cloud Account (or, with `into`, add a credential to that account); after an error,
+    the same form with the message next to its field and every value typed kept (except a
+    secret, which the page never receives back: its field says to enter it again)."""
+    target = service.get_account(page.session, page.actor, into) if into is not None else None
+    field = error.field if error is not None else None
     return page.render(
-        "accounts/new.html", o365_permissions=office365.PERMISSIONS, kind=kind if kind in ("azure", "office365", "sp") else "azure",
+        "accounts/new.html", status_code=status_code,
+        kind=kind if kind in ("azure", "office365", "sp") else "azure", into=target,
         workspaces=_admin_workspaces(page), redirect_uri=page.runtime.settings.base_url.rstrip("/") + CALLBACK_PATH,
+        form=form or {}, error=error, field=field,
+        existing_id=error.account_id if isinstance(error, AlreadyConnected) else None,
     )
+
+
+def _as_user_error(exc: ValidationError) -> UserError:
+    first = exc.errors()[0] if exc.errors() else {}
+    loc = [str(x) for x in first.get("loc", ())]
+    field = next((x for x in reversed(loc) if x in FORM_FIELDS), None)
+    field = "certificate" if field == "certificate_pem" else field
+    message = str(first.get("msg", "invalid input")).removeprefix("Value error, ")
+    return InvalidInput(f"{field.replace('_', ' ') if field else 'input'}: {message}", field=field)
+
+
+def _failed_form(page: Page, kind: str, into: int | None, form: dict[str, Any], exc: Exception) -> Response:
+    page.session.rollback()  # nothing of a refused attempt is kept
+    error = exc if isinstance(exc, UserError) else _as_user_error(exc)  # type: ignore[arg-type]
+    status = 409 if isinstance(error, Conflict) else 403 if isinstance(error, PermissionDenied) else 422
+    return _new_form(page, kind, into, form=form, error=error, status_code=status)
 
 
 @router.post("/accounts")
@@ -95,8 +155,14 @@ def add(
     tenant: Annotated[str, Form()] = "",
     workspace_ids: Annotated[list[int] | None, Form()] = None,
 ) -> Response:
-    data = AccountCreate(kind=AccountKind(kind), name=name, tenant=tenant, workspace_ids=workspace_ids or [])
-    start = service.start_add_account(page.session, _env(page), page.actor, data)
+    form = {"name": name, "tenant": tenant, "workspace_ids": workspace_ids or []}
+    try:
+        data = AccountCreate(kind=AccountKind(kind), name=name, tenant=tenant, workspace_ids=workspace_ids or [])
+        start = service.start_add_account(page.session, _env(page), page.actor, data)
+    except (UserError, ValidationError) as exc:
+        if isinstance(exc, UserError) and exc.field is None and not isinstance(exc, AlreadyConnected):
+            exc.field = "tenant"
+        return _failed_form(page, kind, None, form, exc)
     return _go_to_microsoft(page, start, "Office 365 admin consent" if data.kind is AccountKind.OFFICE365 else "Azure consent")
 
 
@@ -112,24 +178,36 @@ async def connect_sp(
     billing_account_id: Annotated[str, Form()] = "",
     secret_expires_at: Annotated[str, Form()] = "",
     workspace_ids: Annotated[list[int] | None, Form()] = None,
+    into_account_id: Annotated[int | None, Form()] = None,
     reads: Annotated[str, Form()] = "azure",
 ) -> Response:
+    form = {"name": name, "tenant_id": tenant_id, "client_id": client_id, "billing_account_id": billing_account_id,
+            "secret_expires_at": secret_expires_at, "workspace_ids": workspace_ids or []}
     pem = (await certificate.read()).decode("utf-8", "replace") if certificate and certificate.filename else ""
-    payload: dict[str, Any] = {"tenant_id": tenant_id, "client_id": client_id, "billing_account_id": billing_account_id or None}
-    if pem:
-        payload.update(kind="certificate", certificate_pem=pem)
-    else:
-        payload.update(kind="client_secret", client_secret=client_secret, secret_expires_at=_date(secret_expires_at))
-    data = TypeAdapter(CredentialIn).validate_python(payload)
+    try:
+        payload: dict[str, Any] = {"tenant_id": tenant_id, "client_id": client_id,
+                                   "billing_account_id": billing_account_id or None}
+        if pem:
+            payload.update(kind="certificate", certificate_pem=pem)
+        else:
+            payload.update(kind="client_secret", client_secret=client_secret,
+                           secret_expires_at=_date(secret_expires_at))
+        data = TypeAdapter(CredentialIn).validate_python(payload)
+        if reads == "office365":
+            o365 = office365.connect_service_principal(page.session, _env(page), page.actor, name, data,
+                                                       workspace_ids or [])
+        else:
+            account, _cred, result = sp.connect(page.session, _env(page), page.actor, name, data,
+                                                workspace_ids or [], into_account_id=into_account_id)
+    except (UserError, ValidationError) as exc:
+        return _failed_form(page, "sp", into_account_id, {**form, "reads": reads}, exc)
     if reads == "office365":
-        o365 = office365.connect_service_principal(page.session, _env(page), page.actor, name, data, workspace_ids or [])
         runtime = page.runtime
         background.add_task(jobs.submit_unique, runtime.db, runtime.queue, LICENCES_IMPORT, key={"account_id": o365.id},
                             target=f"account {o365.id}", queued_by=page.actor.email)
         return page.redirect(f"/licences?account={o365.id}",
                              f"Connected Office 365 tenant {o365.name} with application {data.client_id}; the first "
                              "licence import is running.")
-    account, _cred, result = sp.connect(page.session, _env(page), page.actor, name, data, workspace_ids or [])
     _start_imports(page, background, account.id)
     return page.redirect(
         f"/accounts/{account.id}?tab=credentials",
@@ -165,6 +243,7 @@ def _detail(page: Page, account: AccountOut, tab: str) -> Response:
         workspaces=workspaces.list_workspaces(page.session, page.actor),
         can_manage=page.actor.is_admin or any(page.actor.can_admin(w.id) for w in account.workspaces),
         polling=any(s.role_status is RoleStatus.ACTIVATING for s in account.subscriptions),
+        consent_available=_consent_available(page),
         cost_imports=_cost_imports(page, account.id) if account.kind is AccountKind.AZURE else [],
     )
 
@@ -209,7 +288,7 @@ def change_access(page: PageDep, account_id: int, subscription_id: str, level: A
     try:
         wanted = AccessLevel(level)
     except ValueError:
-        raise InvalidInput(f"unknown access level {level!r}; use one of {', '.join(LEVELS)}") from None
+        raise InvalidInput(f"unknown access level {level!r}; use one of {', '.join(x.value for x in LEVELS)}") from None
     result = service.change_access(page.session, _env(page), page.actor, account_id, subscription_id, wanted)
     if isinstance(result, ConsentStart):
         return _go_to_microsoft(page, result, f"an owner's consent to switch to {wanted.value}")
@@ -248,9 +327,7 @@ def replace_secret(
 
 @router.post("/accounts/{account_id}/credentials/{credential_id}/check")
 def check_credential(page: PageDep, account_id: int, credential_id: int) -> Response:
-    service.get_account(page.session, page.actor, account_id)
-    row = sp.get_credential(page.session, page.actor, account_id, credential_id)
-    result = sp.check(page.session, _env(page), row)
+    result = sp.check_credential(page.session, _env(page), page.actor, account_id, credential_id)
     if result.ok:
         return page.redirect(f"/accounts/{account_id}?tab=credentials", "The credential works.")
     return page.redirect(f"/accounts/{account_id}?tab=credentials", f"The credential fails: {result.message}", "error")

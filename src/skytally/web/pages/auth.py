@@ -102,7 +102,7 @@ def login(
             request, next_path, email=email, status_code=exc.status_code,
             error=exc.message[:1].upper() + exc.message[1:] + ".",
         )
-    throttle.succeeded(email)
+    throttle.succeeded(email, ip)
     cookie, _csrf = sessions.start_session(session, actor, runtime.settings.session_hours)
     response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from skytally.costs import explore
+from skytally.costs.query import csv_safe
 from skytally.costs.schemas import CostQuery, money
 from skytally.costs.service import CostStore
 from skytally.costs.views import jsonable
@@ -189,9 +190,9 @@ def download_csv(
     result = store.query(q) if scope else None
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([p.group, "date", "BilledCost", "EffectiveCost", "BillingCurrency"])
+    writer.writerow([csv_safe(p.group), "date", "BilledCost", "EffectiveCost", "BillingCurrency"])
     for r in result.rows if result else []:
-        writer.writerow([r.get(p.group) or "", r.get("date"), format(money(r["BilledCost"]), "f"),
+        writer.writerow([csv_safe(r.get(p.group) or ""), r.get("date"), format(money(r["BilledCost"]), "f"),
                          format(money(r["EffectiveCost"]), "f"), result.currency if result else ""])
     name = f"costs-{p.group.replace(':', '-')}-{p.start}-{p.end}.csv"
     return StreamingResponse(iter([buf.getvalue()]), media_type="text/csv",
