@@ -65,8 +65,12 @@ def child(data_dir: str, keys: int) -> None:
     wall = time.perf_counter() - start
     with rt.db.session() as s:
         applied = s.scalar(select(func.count()).select_from(TagAudit).where(TagAudit.result == "applied")) or 0
-    result.pop("subscriptions")
-    print(json.dumps({"phase": "pushed", "wall_s": round(wall, 1), "audit_applied": applied, **result}))
+    reasons: Counter[str] = Counter()
+    for sub in result.pop("subscriptions").values():
+        for reason, n in sub["reasons"].items():
+            reasons[reason.split(":")[0] if "ScopeLocked" not in reason else "409 ScopeLocked (a locked group)"] += n
+    print(json.dumps({"phase": "pushed", "wall_s": round(wall, 1), "audit_applied": applied,
+                      "reasons": dict(reasons), **result}))
     rt.close()
 
 
@@ -116,7 +120,8 @@ def main() -> None:
         print(f"{queued['changes']:,} changes queued over {len(by_sub)} subscriptions; pushed in {pushed['wall_s']:.1f} s "
               f"(write-limit floor {floor:.0f} s → {pushed['wall_s'] / floor if floor else float('nan'):.2f}×)")
         print(f"  applied {pushed['applied']:,} (audit {pushed['audit_applied']:,}), already {pushed['already']}, "
-              f"failed {pushed['failed']}, conflicts {pushed['conflicts']}; {pushed['writes']:,} writes sent")
+              f"failed {pushed['failed']} {pushed['reasons']}, conflicts {pushed['conflicts']}; "
+              f"{pushed['writes']:,} writes sent")
         print(f"  injected faults on PATCH: {dict((k or 'none', v) for k, v in faults.items())}")
         print(f"  emulator journal: {len(writes):,} writes applied on {len(per_scope):,} resources; "
               f"resources written more than once: {repeated}; changes missing in Azure: {missing}")

@@ -18,6 +18,9 @@ if [ ! -x "$AZ_VENV/bin/az" ]; then
     echo "Azure CLI could not be installed: its conformance tests will be skipped" >&2
   fi
 fi
+# The FOCUS export is checked with the FinOps Foundation's validator (needs Python >= 3.12),
+# installed once into .cache/focus-validator-venv (tests/costs/test_focus_validator.py).
+bash "$ROOT/scripts/focus_validator.sh" >/dev/null || true
 
 start=$(date +%s)
 echo "== ruff"; ruff check src tests bench

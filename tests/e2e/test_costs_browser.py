@@ -109,6 +109,12 @@ def test_costs_explorer(base_url: str, tmp_path: Path) -> None:
             assert row.get_attribute("data-source") == "ea_enrollment_sp"
             expect(row).to_contain_text("EA enrollment (service principal)")
 
+        # The group-by list names each dimension once, with a label and its FOCUS name.
+        values = page.eval_on_selector_all("[data-testid=group-by] option", "os => os.map(o => o.value)")
+        assert len(values) == len(set(values)), sorted(v for v in values if values.count(v) > 1)
+        expect(page.locator("[data-testid=group-by] option[value=ChargeCategory]")).to_have_text(
+            "Charge category · ChargeCategory")
+
         # Group by subscription: the form submits itself, the chart redraws with its series.
         page.select_option("[data-testid=group-by]", "SubAccountName")
         expect(page).to_have_url(re.compile(r"group=SubAccountName"))

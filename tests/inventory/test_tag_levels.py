@@ -141,3 +141,30 @@ def test_levels_through_the_sdk_and_own_principal_permissions(setup: Setup) -> N
     with setup.rt.db.session() as session:
         assert all(c.tags is None for c in session.scalars(select(InventoryContainer)))
     assert second.id  # a second resource exists (the world has more than one)
+
+
+def test_resource_manager_lists_when_resource_graph_is_refused(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    from azure.core.exceptions import HttpResponseError
+
+    from skytally.azure.clients import AzureConnector
+
+    class Refusing:
+        def resources(self, *args: object, **kwargs: object) -> object:
+            exc = HttpResponseError(message="Resource Graph is disabled for this tenant")
+            exc.status_code = 403
+            raise exc
+
+    monkeypatch.setattr(AzureConnector, "resource_graph", lambda self, credential: Refusing())
+    sub = setup.fx["customer_sp_subscription_id"]
+    account_id = setup.connect_sp(setup.fx["ea_enrollment_number"])
+    first = support.resources_of(setup.emu, sub)[0]
+    support.set_tags(setup.emu, first, {"Owner": "ann"})
+    _level(setup, account_id, sub, AccessLevel.TAGS)
+    result = service.sync_account(setup.rt.db, setup.env, account_id)
+    [outcome] = result.subscriptions
+    assert outcome.status == "ok" and "through Resource Manager" in outcome.message, outcome
+    with setup.rt.db.session() as session:
+        stored = set(session.scalars(select(InventoryResource.resource_id).where(
+            InventoryResource.account_id == account_id)))
+    assert stored == support.resource_ids(setup.emu, sub)
+    assert _tags(setup, account_id)[first.id.lower()] == {"Owner": ("ann", "ann", "in_sync")}

@@ -39,6 +39,7 @@ from .sample_events import (
     _period_bounds,
     _resources,
 )
+from .udf import unit
 
 SampleLayout = Literal["ea_exports", "ea_c360", "mca", "ea_legacy_v3", "focus_1.2", "focus_1.0"]
 @dataclass
@@ -175,6 +176,11 @@ def _cm_values(e: _Event, layout: str, account: str, currency: str, padded: bool
     return v
 
 
+def focus_unit(uom: str) -> str:
+    """A FOCUS export's unit for a unit of measure ('10K' -> 'Units', '1 Hour' -> 'Hour')."""
+    return unit(uom) or uom
+
+
 def _focus_values(e: _Event, account: str, currency: str) -> dict[str, str]:
     y, m, days = _period_bounds(e.period)
     res = e.res
@@ -204,11 +210,11 @@ def _focus_values(e: _Event, account: str, currency: str) -> dict[str, str]:
         "CommitmentDiscountStatus": ("Unused" if e.charge_type == "UnusedReservation" else "Used") if commit and e.charge_type != "Purchase" and e.charge_type != "Refund" else "",
         "CommitmentDiscountType": "Reservation" if commit else "",
         "ConsumedQuantity": e.quantity if e.charge_type == "Usage" else "",
-        "ConsumedUnit": res.unit.split(" ", 1)[-1],
+        "ConsumedUnit": focus_unit(res.unit),
         "InvoiceIssuerName": "Microsoft",
         "PricingCategory": {"OnDemand": "Standard", "Spot": "Dynamic"}.get(e.pricing_model, "Committed"),
         "PricingQuantity": e.quantity,
-        "PricingUnit": res.unit.split(" ", 1)[-1],
+        "PricingUnit": focus_unit(res.unit),
         "ProviderName": "Microsoft",
         "PublisherName": "Contoso Networks" if e.publisher_type == "Marketplace" else "Microsoft",
         "RegionId": res.region,
@@ -218,6 +224,8 @@ def _focus_values(e: _Event, account: str, currency: str) -> dict[str, str]:
         "ResourceType": res.rtype.split("/")[-1],
         "ServiceCategory": res.family,
         "ServiceName": res.meter_category,
+        "ContractedCost": _money(e.cost),
+        "ListCost": _money(e.cost * 6 // 5),
         "SubAccountId": f"/subscriptions/{res.sub_id}",
         "SubAccountName": res.sub_name,
         "SubAccountType": "Subscription",
@@ -319,7 +327,9 @@ def write_sample(
                 vals[k] = f"\u00a7{k}\u00a7"
             buf.seek(0)
             buf.truncate()
-            tw.writerow([vals.get(c, vals.get(by_norm.get(norm(c), ""), "")) for c in canon_of])
+            # by canonical name, else by the header's own name (legacy EA: ConsumedQuantity, Product)
+            tw.writerow([vals.get(c, vals.get(by_norm.get(norm(c), ""), vals.get(h, "")))
+                         for c, h in zip(canon_of, header, strict=True)])
             parts = _SENTINEL.split(buf.getvalue())
             templates[key] = parts
         dyn = _dynamic_values(e, focus, legacy, padded)
@@ -340,7 +350,7 @@ def write_sample(
 _CM_DYNAMIC = ("Date", "Quantity", "CostInBillingCurrency", "CostInPricingCurrency", "CostInUsd",
                "PaygCostInBillingCurrency", "PaygCostInUsd")
 _FOCUS_DYNAMIC = ("BilledCost", "EffectiveCost", "ChargePeriodStart", "ChargePeriodEnd",
-                  "ConsumedQuantity", "PricingQuantity")
+                  "ConsumedQuantity", "PricingQuantity", "ContractedCost", "ListCost")
 _LEGACY_DYNAMIC = ("Date", "ConsumedQuantity", "Cost")
 _SENTINEL = re.compile("\u00a7(\\w+)\u00a7")
 
@@ -358,6 +368,8 @@ def _dynamic_values(e: _Event, focus: bool, legacy: bool, padded: bool) -> dict[
             "ChargePeriodEnd": end,
             "ConsumedQuantity": e.quantity if e.charge_type == "Usage" else "",
             "PricingQuantity": e.quantity,
+            "ContractedCost": _money(e.cost),
+            "ListCost": _money(e.cost * 6 // 5),
         }
     if legacy:
         return {"Date": f"{y:04d}-{m:02d}-{e.day:02d}", "ConsumedQuantity": e.quantity,

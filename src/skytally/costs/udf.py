@@ -22,7 +22,9 @@ import pyarrow.compute as pc
 from duckdb.sqltypes import DOUBLE, VARCHAR
 
 _CACHE_LIMIT = 200_000
-_BLOCK = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s+(.*)$")
+# "100 GB/Month", "1 Hour", "10K" (10,000 units), "1/Month" (units per month), "10K Transactions"
+_BLOCK = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)([KM]?)(?=$|[\s/])\s*(.*)$")
+_SUFFIX = {"": 1.0, "K": 1_000.0, "M": 1_000_000.0}
 
 
 def resource_type(rid: str) -> str | None:
@@ -49,14 +51,18 @@ def last_segment(rid: str) -> str | None:
 
 
 def block_size(uom: str) -> float:
-    """'100 GB/Month' -> 100.0; '1 Hour' -> 1.0; 'Hours' -> 1.0."""
+    """'100 GB/Month' -> 100.0; '1 Hour' -> 1.0; 'Hours' -> 1.0; '10K' -> 10000.0."""
     m = _BLOCK.match(uom)
-    return float(m.group(1)) if m else 1.0
+    return float(m.group(1)) * _SUFFIX[m.group(2)] if m else 1.0
 
 
 def unit(uom: str) -> str | None:
+    """The unit in FOCUS Unit Format, as Microsoft's pricing units lookup distinguishes
+    them: '100 GB/Month' -> 'GB/Month'; '10K' -> 'Units'; '1/Month' -> 'Units/Month'."""
     m = _BLOCK.match(uom)
-    text = (m.group(2) if m else uom).strip()
+    text = (m.group(3) if m else uom).strip()
+    if m and (not text or text.startswith("/")):
+        return "Units" + text
     return text or None
 
 

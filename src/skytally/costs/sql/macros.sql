@@ -98,3 +98,77 @@ CREATE OR REPLACE MACRO st_prefix_json_keys(js) AS
     CASE WHEN coalesce(js, '') = '' THEN NULL
          ELSE regexp_replace(js, '"([A-Za-z0-9_]+)"\s*:', '"x_\1":', 'g') END;
 
+
+-- (ServiceCategory, ServiceName) -> FOCUS 1.2 ServiceSubcategory (an allowed value whose
+-- parent is the row's ServiceCategory, one per ServiceName), as Microsoft's Services
+-- lookup maps Azure services; others "Other (<category>)". The meter subcategory stays in
+-- x_SkuMeterSubcategory.
+CREATE OR REPLACE MACRO st_service_subcategory(category, service) AS
+    CASE
+        WHEN category = 'Compute' AND lower(service) IN ('virtual machines', 'virtual machines licenses',
+             'virtual machine scale sets', 'dedicated host', 'azure vmware solution', 'azure dedicated host')
+            THEN 'Virtual Machines'
+        WHEN category = 'Compute' AND lower(service) IN ('azure kubernetes service', 'container instances',
+             'azure container apps', 'container apps', 'azure red hat openshift', 'service fabric',
+             'container registry') THEN 'Containers'
+        WHEN category = 'Compute' AND lower(service) IN ('functions', 'azure functions') THEN 'Serverless Compute'
+        WHEN category = 'Compute' AND lower(service) IN ('azure virtual desktop', 'windows virtual desktop')
+            THEN 'End User Computing'
+        WHEN category = 'Databases' AND lower(service) IN ('sql database', 'sql managed instance',
+             'azure database for mysql', 'azure database for postgresql', 'azure database for mariadb',
+             'sql server', 'azure sql database') THEN 'Relational Databases'
+        WHEN category = 'Databases' AND lower(service) IN ('azure cosmos db', 'cosmos db') THEN 'NoSQL Databases'
+        WHEN category = 'Databases' AND lower(service) IN ('redis cache', 'azure cache for redis') THEN 'Caching'
+        WHEN category = 'Databases' AND lower(service) IN ('sql data warehouse', 'azure synapse analytics')
+            THEN 'Data Warehouses'
+        WHEN category = 'Storage' AND lower(service) IN ('backup') THEN 'Backup Storage'
+        WHEN category = 'Storage' AND lower(service) IN ('azure netapp files', 'azure files') THEN 'File Storage'
+        WHEN category = 'Storage' AND lower(service) IN ('storage') THEN 'Storage Platforms'
+        WHEN category = 'Networking' AND lower(service) IN ('virtual network', 'ip addresses', 'nat gateway',
+             'network watcher', 'azure private link') THEN 'Network Infrastructure'
+        WHEN category = 'Networking' AND lower(service) IN ('load balancer', 'azure dns', 'traffic manager')
+            THEN 'Network Routing'
+        WHEN category = 'Networking' AND lower(service) IN ('application gateway') THEN 'Application Networking'
+        WHEN category = 'Networking' AND lower(service) IN ('content delivery network', 'azure front door service',
+             'azure front door') THEN 'Content Delivery'
+        WHEN category = 'Networking' AND lower(service) IN ('vpn gateway', 'expressroute', 'virtual wan',
+             'bandwidth') THEN 'Network Connectivity'
+        WHEN category = 'Networking' AND lower(service) IN ('azure firewall', 'azure ddos protection',
+             'azure firewall manager') THEN 'Network Security'
+        WHEN category = 'Security' AND lower(service) IN ('key vault') THEN 'Secret Management'
+        WHEN category = 'Security' AND lower(service) IN ('microsoft defender for cloud', 'azure defender',
+             'security center') THEN 'Security Posture Management'
+        WHEN category = 'Security' AND lower(service) IN ('sentinel', 'microsoft sentinel')
+            THEN 'Threat Detection and Response'
+        WHEN category = 'Management and Governance' AND lower(service) IN ('log analytics', 'azure monitor',
+             'application insights', 'insight and analytics') THEN 'Observability'
+        WHEN category = 'Management and Governance' AND lower(service) IN ('azure site recovery')
+            THEN 'Disaster Recovery'
+        WHEN category = 'Analytics' AND lower(service) IN ('azure databricks', 'hdinsight') THEN 'Analytics Platforms'
+        WHEN category = 'Analytics' AND lower(service) IN ('azure data factory v2', 'azure data factory', 'data factory')
+            THEN 'Data Processing'
+        WHEN category = 'Analytics' AND lower(service) IN ('stream analytics', 'event hubs') THEN 'Streaming Analytics'
+        WHEN category = 'Analytics' AND lower(service) IN ('azure cognitive search', 'azure ai search') THEN 'Search'
+        WHEN category = 'Analytics' AND lower(service) IN ('power bi embedded', 'power bi') THEN 'Business Intelligence'
+        WHEN category = 'Integration' AND lower(service) IN ('service bus', 'event grid', 'event hubs') THEN 'Messaging'
+        WHEN category = 'Integration' AND lower(service) IN ('logic apps') THEN 'Workflow Orchestration'
+        WHEN category = 'Integration' AND lower(service) IN ('api management') THEN 'API Management'
+        WHEN category = 'AI and Machine Learning' AND lower(service) IN ('azure machine learning', 'machine learning')
+            THEN 'Machine Learning'
+        WHEN category = 'AI and Machine Learning' AND lower(service) IN ('azure openai service', 'azure openai')
+            THEN 'Generative AI'
+        WHEN category = 'AI and Machine Learning' AND lower(service) IN ('cognitive services', 'azure ai services')
+            THEN 'AI Platforms'
+        WHEN category = 'Web' AND lower(service) IN ('azure app service', 'app service', 'azure spring apps')
+            THEN 'Application Platforms'
+        WHEN category = 'Identity' AND lower(service) IN ('azure active directory', 'microsoft entra id',
+             'azure active directory b2c') THEN 'Identity and Access Management'
+        WHEN category = 'Developer Tools' AND lower(service) IN ('azure devops', 'visual studio subscription')
+            THEN 'Developer Platforms'
+        WHEN category = 'Internet of Things' AND lower(service) IN ('iot hub', 'iot central') THEN 'IoT Platforms'
+        WHEN category IN ('AI and Machine Learning', 'Analytics', 'Business Applications', 'Compute', 'Databases',
+             'Developer Tools', 'Identity', 'Integration', 'Internet of Things', 'Management and Governance',
+             'Media', 'Migration', 'Mobile', 'Multicloud', 'Networking', 'Security', 'Storage', 'Web')
+            THEN 'Other (' || category || ')'
+        ELSE 'Other (Other)'
+    END;

@@ -15,7 +15,7 @@ from fastapi import APIRouter, BackgroundTasks, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import SecretStr, TypeAdapter, ValidationError
 
-from skytally.accounts import consent, ea_tokens, office365, service
+from skytally.accounts import consent_finish, ea_tokens, office365, service
 from skytally.accounts import service_principals as sp
 from skytally.accounts.consent_state import CALLBACK_PATH
 from skytally.accounts.context import AccountsEnv
@@ -219,7 +219,7 @@ async def connect_sp(
 
 @router.get(CALLBACK_PATH)
 def callback(request: Request, page: PageDep, background: BackgroundTasks) -> Response:
-    outcome = consent.complete(page.session, _env(page), page.actor, dict(request.query_params))
+    outcome = consent_finish.complete(page.session, _env(page), page.actor, dict(request.query_params))
     if outcome.ok and outcome.account_id is not None:
         _start_imports(page, background, outcome.account_id)
         if any(s.role_status is RoleStatus.ACTIVATING for s in outcome.subscriptions):

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from skytally.costs import explore
+from skytally.costs.dimensions import dimension_label, groupable_dimensions
 from skytally.costs.query import csv_safe
 from skytally.costs.schemas import CostQuery, money
 from skytally.costs.service import CostStore
@@ -26,13 +27,10 @@ from skytally.web.templating import PageDep, templates
 
 router = APIRouter(include_in_schema=False)
 
-COMMON_DIMENSIONS = [
-    ("ServiceName", "Service"), ("ServiceCategory", "Service category"), ("SubAccountName", "Subscription"),
-    ("x_ResourceGroupName", "Resource group"), ("RegionName", "Region"), ("ResourceType", "Resource type"),
-    ("ChargeCategory", "Charge category"), ("PricingCategory", "Pricing category"),
-    ("PublisherName", "Publisher"), ("BillingAccountName", "Billing account"),
-    ("x_InvoiceSectionName", "Invoice section"), ("ResourceName", "Resource"),
-]
+COMMON_DIMENSIONS = [(d, dimension_label(d)) for d in (
+    "ServiceName", "ServiceCategory", "SubAccountName", "x_ResourceGroupName", "RegionName", "ResourceType",
+    "ChargeCategory", "PricingCategory", "PublisherName", "BillingAccountName", "x_InvoiceSectionName",
+    "ResourceName")]
 SERIES_TOP = 8
 TABLE_TOP = 25
 
@@ -76,6 +74,18 @@ def _default_range(store: CostStore, scope: list[str]) -> tuple[date, date]:
     first = end.replace(day=1)
     start = (first - timedelta(days=1)).replace(day=1)
     return start, end
+
+
+def _default_currency(store: CostStore, scope: list[str], found: list[str]) -> str:
+    """Among several currencies, the one whose costs were imported first (then by name):
+    a currency appearing later does not change what the page shows by default."""
+    first: dict[str, str] = {}
+    for period in store.periods(scope):
+        for t in period["totals"]:
+            cur = t.get("currency")
+            if cur in found:
+                first[cur] = min(first.get(cur, "~"), str(period.get("imported_at") or "~"))
+    return min(found, key=lambda c: (first.get(c, "~"), c))
 
 
 class Params:
@@ -149,11 +159,18 @@ def costs_page(
     metric_col = "BilledCost" if p.metric == "billed" else "EffectiveCost"
     base = _query(scope, p)
     found = explore.currencies(store, CostQuery(billing_accounts=scope, start=base.start, end=base.end)) if scope else []
+    currency_note = ""
     if not p.currency and len(found) > 1:
-        p.currency = found[0]
+        # the currency imported first stays the default when another one appears; the page says so
+        p.currency = _default_currency(store, scope, found)
+        currency_note = (f"Your costs are in {len(found)} currencies ({', '.join(found)}); amounts in different "
+                         f"currencies are never added. Showing {p.currency}: choose another under Currency.")
     imports = explore.import_status(page.session, page.actor)
     context: dict[str, Any] = {"p": p, "scopes": scopes, "currencies": found, "metric_col": metric_col,
-                               "common": COMMON_DIMENSIONS, "dimensions": CostStore.dimensions(),
+                               "common": COMMON_DIMENSIONS, "currency_note": currency_note,
+                               "dimensions": [d for d in groupable_dimensions()
+                                              if d["name"] not in {c for c, _ in COMMON_DIMENSIONS}],
+                               "group_label": dimension_label(p.group),
                                "imports": imports, "editable": explore.importable(page.session, page.actor, [i.account_id for i in imports]),
                                "chart": None, "table": None,
                                "untagged": None, "tag_keys": [], "sources": []}
