@@ -123,7 +123,7 @@ def _new_form(page: Page, kind: str, into: int | None = None, *, form: dict[str,
     target = service.get_account(page.session, page.actor, into) if into is not None else None
     field = error.field if error is not None else None
     return page.render(
-        "accounts/new.html", status_code=status_code,
+        "accounts/new.html", status_code=status_code, o365_permissions=office365.PERMISSIONS,
         kind=kind if kind in ("azure", "office365", "sp") else "azure", into=target,
         workspaces=_admin_workspaces(page), redirect_uri=page.runtime.settings.base_url.rstrip("/") + CALLBACK_PATH,
         form=form or {}, error=error, field=field,
