@@ -200,6 +200,14 @@ def test_cloud_tenant_setup_tells_the_truth_and_keeps_what_you_typed(stack: Stac
         expect(page.locator("nav.tabs")).to_contain_text("Office 365")
         expect(page.locator("select[name=account_id]")).to_contain_text("Contoso (exporter)")
         snap("06-add-existing")
+        # A browser that never saw the emulator's CA: the page says in one line what to do. (The
+        # meta refresh would take it to the emulator; the test browser stops here on purpose.)
+        page.route(re.compile(r"^https://"), lambda route: route.abort())
+        page.click("#add-existing-form button[type=submit]")
+        expect(page.locator("[data-testid=private-ca]")).to_contain_text("open https://")
+        expect(page.locator("[data-testid=private-ca]")).to_contain_text("ca.pem")
+        snap("06a-private-ca")
+        page.unroute(re.compile(r"^https://"))
 
         # --- a job's result reads as fields and tables; the JSON is one click away -------------------
         page.goto(f"{stack.url}/jobs/{stack.job_id}")
