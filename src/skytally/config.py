@@ -21,6 +21,7 @@ from pydantic_settings import (
 )
 
 from skytally.clouds import KNOWN_CLOUDS, CloudEndpoints, CloudName
+from skytally.errors import ConfigurationError
 
 # Values people leave in templates. Outside the demo they are refused so a
 # half-configured production install fails at start, not at the first sign-in.
@@ -125,8 +126,6 @@ class Settings(BaseSettings):
         """Refuse a queue URL Huey cannot use (checked at start, before the queue is built)."""
         url = self.queue_url
         if url and not url.startswith(("redis://", "rediss://", "unix://")):
-            from skytally.errors import ConfigurationError
-
             raise ConfigurationError(f"SKYTALLY_QUEUE_URL must be a redis:// URL, got {url.split('://')[0]}://…")
 
     def prepare(self) -> None:

@@ -11,7 +11,7 @@ from accounts.conftest import People
 from accounts.flows import assignments, parse_url, sign_in, snapshot
 from azure_emulator.testing import RunningEmulator
 from conftest import backend_params
-from skytally.accounts import consent, service
+from skytally.accounts import consent_finish, service
 from skytally.accounts.context import AccountsEnv
 from skytally.accounts.models import AccessLevel, AccountKind, ConsentRequest
 from skytally.accounts.roles import READER, TAG_CONTRIBUTOR
@@ -33,7 +33,7 @@ def _start(rt: Runtime, env: AccountsEnv, people: People, tenant: str) -> Consen
 
 def _complete(rt: Runtime, env: AccountsEnv, people: People, query: dict[str, str]):  # type: ignore[no-untyped-def]
     with rt.db.session() as s:
-        return consent.complete(s, env, people.admin, query)
+        return consent_finish.complete(s, env, people.admin, query)
 
 
 def test_owner_consents_by_domain_and_gets_reader(emu: RunningEmulator, rt: Runtime, env: AccountsEnv,

@@ -14,7 +14,7 @@ from accounts.conftest import People
 from accounts.flows import assignments, parse_url, sign_in, snapshot
 from azure_emulator.testing import RunningEmulator
 from conftest import backend_params
-from skytally.accounts import consent, ea_tokens, service
+from skytally.accounts import consent, consent_finish, ea_tokens, service
 from skytally.accounts.context import AccountsEnv
 from skytally.accounts.models import AccountKind, CloudAccount
 from skytally.accounts.schemas import AccountCreate
@@ -110,7 +110,7 @@ def test_office365_admin_consent(emu: RunningEmulator, rt: Runtime, env: Account
     back = sign_in(emu, start.url, fx["o365_admin_upn"], fx["o365_admin_password"], accept=False)
     assert back.query is not None and back.query["error"] == "permission_denied"
     with rt.db.session() as s:
-        outcome = consent.complete(s, env, people.admin, back.query)
+        outcome = consent_finish.complete(s, env, people.admin, back.query)
     assert not outcome.ok and "cancelled" in outcome.message
     assert snapshot(rt) == before
 
@@ -119,7 +119,7 @@ def test_office365_admin_consent(emu: RunningEmulator, rt: Runtime, env: Account
     back = sign_in(emu, start.url, fx["o365_admin_upn"], fx["o365_admin_password"])
     assert back.query is not None and back.query.get("admin_consent") == "True"
     with rt.db.session() as s:
-        outcome = consent.complete(s, env, people.admin, back.query)
+        outcome = consent_finish.complete(s, env, people.admin, back.query)
     assert outcome.ok, outcome.message
     for permission in ("Reports.Read.All", "Group.Read.All", "User.Read.All"):
         assert permission in outcome.granted_permissions
@@ -163,7 +163,7 @@ def test_delegated_token_is_never_persisted(emu: RunningEmulator, rt: Runtime, e
     back = sign_in(emu, start.url, fx["owner_upn"], fx["owner_password"])
     assert back.query is not None
     with rt.db.session() as s:
-        assert consent.complete(s, env, people.admin, back.query).ok
+        assert consent_finish.complete(s, env, people.admin, back.query).ok
     assert len(seen) == 1 and seen[0].count(".") == 2
     token = seen[0]
     signature = token.split(".")[2]

@@ -9,7 +9,7 @@ from pydantic import SecretStr
 from accounts.conftest import People
 from accounts.flows import sign_in
 from azure_emulator.testing import RunningEmulator
-from skytally.accounts import consent, service, service_principals
+from skytally.accounts import consent_finish, service, service_principals
 from skytally.accounts.context import AccountsEnv
 from skytally.accounts.credentials import ClientSecretCredentialIn
 from skytally.accounts.models import CloudAccount
@@ -44,7 +44,7 @@ def test_consent_into_a_service_principal_tenant_reads_each_subscription_with_it
     back = sign_in(emu, start.url, fx["owner_upn"], fx["owner_password"])
     assert back.query is not None
     with rt.db.session() as s:
-        outcome = consent.complete(s, env, people.admin, back.query)
+        outcome = consent_finish.complete(s, env, people.admin, back.query)
     assert outcome.ok, outcome.message
     owned = set(fx["owned_subscription_ids"].split())
 

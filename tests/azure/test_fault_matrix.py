@@ -129,7 +129,8 @@ SITES: list[tuple[str, str, str | None, Callable[[Ctx], Any]]] = [
 
 def _rule(path: str, method: str | None, fault: str, count: int | None = 1) -> dict[str, Any]:
     kind = "slow" if fault == "timeout" else fault
-    rule: dict[str, Any] = {"path": path, "rates": {kind: 1}, "count": count, "retry_after": 1,
+    # a 429 asks to wait 1 s (honoured); the 503s' Retry-After is 0 (the matrix stays quick)
+    rule: dict[str, Any] = {"path": path, "rates": {kind: 1}, "count": count, "retry_after": 1 if fault == "429" else 0,
                             "slow_seconds": SLOW_SECONDS}
     if method:
         rule["method"] = method

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from accounts.flows import sign_in
 from conftest import backend_params
 from costs.ingest_support import INSTALLATION, Setup, _fresh_world, dec, emu, month_range, rt, setup  # noqa: F401
-from skytally.accounts import consent
+from skytally.accounts import consent_finish
 from skytally.accounts import service as accounts
 from skytally.accounts.models import AccountKind
 from skytally.accounts.schemas import AccountCreate
@@ -46,7 +46,7 @@ def _consent_fabrikam(s: Setup) -> int:
     back = sign_in(s.emu, start.url, fx["second_owner_upn"], fx["second_owner_password"])
     assert back.query is not None, back.page[:300]
     with s.rt.db.session() as db:
-        outcome = consent.complete(db, s.env, admin, back.query)
+        outcome = consent_finish.complete(db, s.env, admin, back.query)
         assert outcome.ok, outcome.message
         account_id = outcome.account_id
     assert account_id is not None

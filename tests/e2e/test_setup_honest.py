@@ -70,6 +70,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             ws = service.create_workspace(s, None, WorkspaceCreate(name="Platform"))
             service.add_member(s, None, ws.id, MemberAdd(email=ADMIN, role=WorkspaceRole.ADMIN))
             service.add_member(s, None, ws.id, MemberAdd(email=VIEWER, role=WorkspaceRole.VIEWER))
+            finance = service.create_workspace(s, None, WorkspaceCreate(name="Finance"))
+            service.add_member(s, None, finance.id, MemberAdd(email=ADMIN, role=WorkspaceRole.ADMIN))
             env = AccountsEnv(rt.settings, rt.vault)
             data = ClientSecretCredentialIn(tenant_id=fx["primary_tenant_id"], client_id=fx["customer_sp_client_id"],
                                             client_secret=SecretStr(fx["customer_sp_secret"]))
@@ -209,6 +211,23 @@ def test_cloud_tenant_setup_tells_the_truth_and_keeps_what_you_typed(stack: Stac
         expect(page.locator("[data-testid=job-result]")).to_be_visible()
         expect(page.locator("[data-testid=job-result]")).to_contain_text('"job_runs_pruned"')
         snap("06b-job-result")
+
+        # --- the header's workspace control scopes every page ----------------------------------------
+        page.goto(f"{stack.url}/accounts")
+        expect(page.locator("[data-tenant]")).to_have_count(1)
+        page.locator("[data-testid=current-scope]").click()
+        page.locator("[data-testid=workspace-switcher] a", has_text="Finance").click()
+        expect(page.locator("[data-testid=current-scope]")).to_have_text("Finance")
+        expect(page).to_have_url(f"{stack.url}/accounts")
+        expect(page.locator("[data-tenant]")).to_have_count(0)  # Contoso is not in Finance
+        snap("06c-scope-finance")
+        page.goto(f"{stack.url}/costs")
+        expect(page.locator("[data-testid=current-scope]")).to_have_text("Finance")
+        page.locator("[data-testid=current-scope]").click()
+        page.locator("[data-testid=workspace-switcher] a", has_text="All workspaces").click()
+        expect(page.locator("[data-testid=current-scope]")).to_have_text("All workspaces")
+        page.goto(f"{stack.url}/accounts")
+        expect(page.locator("[data-tenant]")).to_have_count(1)
 
         # --- phone -------------------------------------------------------------------------------------
         page.set_viewport_size({"width": 390, "height": 844})

@@ -18,7 +18,7 @@ from jobs.crash_support import crash_and_recover, scratch_dirs
 from skytally.costs.jobs import IMPORT_PERIOD
 from skytally.inventory.jobs import SYNC
 from skytally.inventory.models import InventoryResource
-from skytally.jobs import recovery
+from skytally.jobs import reaper, recovery
 from skytally.jobs import service as jobs
 from skytally.jobs.models import JobRun, JobStatus
 from skytally.jobs.workers import Worker
@@ -112,7 +112,7 @@ def test_a_run_that_kills_its_worker_is_not_retried_for_ever(setup: Setup) -> No
         def dispatch(self, run_id: int) -> None:
             held.append(run_id)
 
-    done = recovery.recover(setup.rt.db, setup.rt.settings.data_dir, Holding())
+    done = reaper.recover(setup.rt.db, setup.rt.settings.data_dir, Holding())
     assert [r.requeued_as for r in done] == [None] and held == []
     with setup.rt.db.session() as s:
         row = s.get(JobRun, 1)

@@ -27,6 +27,10 @@ _API_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview|-beta|-alpha|-private
 GUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 
 
+# a namespace the path must hold: not one inside a negative lookahead ``(?!Microsoft\.X/)``
+_NAMESPACE = re.compile(r"(?<!\(\?!)Microsoft\\\.[A-Za-z]+")
+
+
 def _route_path(scope: Scope) -> str:
     path: str = scope["path"]
     root: str = scope.get("root_path", "")
@@ -41,6 +45,12 @@ class ArmRoute(BaseRoute):
 
     def __init__(self, pattern: str, endpoint: Endpoint, methods: Iterable[str]) -> None:
         self.regex = re.compile(pattern, re.IGNORECASE)
+        # A provider namespace in the pattern (``Microsoft\.Billing``; none of these routes has
+        # one in an optional group) must be in the path: a
+        # substring test skips the regex for most requests (dozens of provider routes are
+        # tried before ARM's own on every call).
+        namespaces = _NAMESPACE.findall(pattern)
+        self.needle = namespaces[0].replace("\\", "").lower() if namespaces else None
         self.endpoint = endpoint
         self.methods = {m.upper() for m in methods}
         if "GET" in self.methods:
@@ -50,7 +60,10 @@ class ArmRoute(BaseRoute):
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] != "http":
             return Match.NONE, {}
-        found = self.regex.fullmatch(_route_path(scope))
+        path = _route_path(scope)
+        if self.needle is not None and self.needle not in path.lower():
+            return Match.NONE, {}
+        found = self.regex.fullmatch(path)
         if found is None:
             return Match.NONE, {}
         child = {"endpoint": self.endpoint, "path_params": {**scope.get("path_params", {}), **found.groupdict()}}

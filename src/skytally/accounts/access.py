@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from skytally.accounts import consent, guard, repo, roles
+from skytally.accounts import consent, guard, readers, repo, roles
 from skytally.accounts import consent_state as cs
 from skytally.accounts.context import AccountsEnv
 from skytally.accounts.models import (
@@ -65,9 +65,7 @@ def _check_own_principal(session: Session, env: AccountsEnv, account: CloudAccou
     """The customer's own service principal: no consent round trip. The level is set when the
     principal's effective permissions on the subscription allow it (ARM's permissions API),
     else refused naming the missing role."""
-    from skytally.accounts import service as accounts_service
-
-    credential = accounts_service.app_credential(session, env, account)
+    credential = readers.tenant_credential(session, env, account)
     if credential is None:
         raise InvalidInput(f"{account.name} has no service principal credential; add one in Cloud Tenant Setup")
     try:

@@ -12,12 +12,10 @@ they were; role assignments already made are idempotent on the next attempt.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from azure.core.exceptions import HttpResponseError
 from sqlalchemy.orm import Session
 
 from skytally.accounts import consent_state as cs
@@ -40,7 +38,7 @@ from skytally.accounts.schemas import (
 )
 from skytally.accounts.tenants import state_text
 from skytally.azure.rest import StaticTokenCredential
-from skytally.errors import AlreadyConnected, Conflict, InvalidInput
+from skytally.errors import Conflict, InvalidInput
 from skytally.store.base import utcnow
 from skytally.workspaces.schemas import Actor
 
@@ -80,82 +78,11 @@ def start_add_azure(session: Session, env: AccountsEnv, actor: Actor | None, dat
             "workspaces to add you, or to add existing subscriptions"
         )
     if existing is not None:  # never merge silently: say so, and what can be done instead
-        raise already_connected(existing)
+        raise guard.already_connected(existing)
     params = {"name": data.name or tenant.domain or tenant.tenant_id, "domain": tenant.domain,
               "workspace_ids": workspace_ids}
     return begin_azure(session, env, actor, purpose="add_azure", tenant_id=tenant.tenant_id,
                        account_id=existing.id if existing else None, params=params)
-
-
-def already_connected(account: CloudAccount) -> AlreadyConnected:
-    how = "by consent" if account.connection == "consent" else "with a service principal"
-    return AlreadyConnected(
-        f"tenant {account.tenant_id} is already connected {how} as “{account.name}” (account {account.id}); "
-        "nothing was changed. Open it to add subscriptions (Add Existing Subscriptions), add a service principal "
-        "credential, or assign it to more workspaces.", account.id)
-
-
-def start_add_subscriptions(session: Session, env: AccountsEnv, actor: Actor | None, account_id: int) -> ConsentStart:
-    """Add Existing Subscriptions: another owner of the same tenant consents for theirs."""
-    account = guard.managed_account(session, actor, account_id)
-    if account.kind != AccountKind.AZURE.value:
-        from skytally.accounts import office365
-
-        return office365.start(session, env, actor, tenant=account.tenant_id, name=account.name, account_id=account.id)
-    return begin_azure(session, env, actor, purpose="add_subscriptions", tenant_id=account.tenant_id, account_id=account.id)
-
-
-# --- finishing --------------------------------------------------------------------------
-def complete(session: Session, env: AccountsEnv, actor: Actor | None, query: dict[str, str]) -> ConsentOutcome:
-    """Handle Microsoft's redirect back. Never raises for what the user or Microsoft did:
-    the outcome says what happened (the caller commits, so a used state stays used)."""
-    consumed = cs.consume(session, env, actor, query)
-    if isinstance(consumed, ConsentOutcome):
-        return consumed
-    row, flow = consumed
-    problem = cs.redirect_error(query)
-    if problem is not None:
-        outcome = cs.fail(problem, row.purpose)
-    elif row.purpose == "office365":
-        from skytally.accounts import office365
-
-        outcome = office365.finish(session, env, actor, row, query)
-    else:
-        outcome = _with_delegated_token(session, env, actor, row, flow, query)
-    row.outcome = outcome.message[:2000]
-    outcome.purpose = row.purpose
-    return outcome
-
-
-def _with_delegated_token(
-    session: Session, env: AccountsEnv, actor: Actor | None, row: ConsentRequest,
-    flow: dict[str, Any], query: dict[str, str],
-) -> ConsentOutcome:
-    client_id, secret = skytally_app(env.settings)
-    app = env.connector.msal_app(row.tenant_id, client_id, secret)
-    try:
-        result = app.acquire_token_by_auth_code_flow(flow, dict(query), scopes=[arm_user_scope(env)])
-    except ValueError as exc:  # MSAL's own state/nonce checks
-        return cs.fail(f"The sign-in response did not match its request ({exc}). " + cs.NOTHING_CHANGED)
-    if "error" in result or "access_token" not in result:
-        return cs.fail(cs.token_error(result))
-    claims: dict[str, Any] = dict(result.get("id_token_claims") or {})
-    credential = StaticTokenCredential(
-        str(result["access_token"]), int(time.time()) + int(result.get("expires_in", 3599))
-    )
-    result.clear()
-    del app
-    try:
-        if row.purpose == "access":
-            from skytally.accounts import access
-
-            return access.finish(session, env, actor, row, credential, claims)
-        return _finish_azure(session, env, actor, row, credential, claims)
-    except HttpResponseError as exc:
-        message = getattr(exc.error, "message", None) or exc.message
-        return cs.fail(f"Azure Resource Manager refused a request: {message}. " + cs.NOTHING_CHANGED)
-    finally:
-        credential.forget()
 
 
 @dataclass(frozen=True)
@@ -173,6 +100,7 @@ class SignedIn:
     app_credential: Any
 
 
+# --- finishing (consent_finish.complete hands the redirect here) -------------------------
 def signed_in(env: AccountsEnv, row: ConsentRequest, claims: dict[str, Any]) -> SignedIn | ConsentOutcome:
     """Check who signed in and make sure skytally's service principal is in the tenant."""
     upn = str(claims.get("preferred_username") or claims.get("upn") or claims.get("oid") or "unknown user")
@@ -197,7 +125,7 @@ def signed_in(env: AccountsEnv, row: ConsentRequest, claims: dict[str, Any]) -> 
     return SignedIn(upn, tid, str(app_claims["oid"]), app_credential)
 
 
-def _finish_azure(
+def finish_azure(
     session: Session, env: AccountsEnv, actor: Actor | None, row: ConsentRequest,
     credential: StaticTokenCredential, claims: dict[str, Any],
 ) -> ConsentOutcome:

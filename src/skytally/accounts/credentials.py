@@ -16,9 +16,12 @@ from azure.core.credentials import TokenCredential
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 from cryptography import x509
 from pydantic import BaseModel, Field, SecretStr, field_validator
+from sqlalchemy.orm import Session
 
 from skytally.accounts import billing, tenants
+from skytally.accounts.context import AccountsEnv
 from skytally.accounts.identity import describe_auth_failure, try_app_token
+from skytally.accounts.models import AccountCredential, CloudAccount
 from skytally.accounts.roles import PROOF_ACTION, allows, permissions_at
 from skytally.accounts.schemas import ProbeResult, ProbeSubscription
 from skytally.accounts.tenants import state_text
@@ -204,3 +207,13 @@ def describe(problem_text: str, tenant_id: str, client_id: str) -> str:
 
 def as_dict(data: _CredentialBase) -> dict[str, Any]:
     return data.model_dump(exclude={"client_secret", "certificate_pem"})
+
+
+def stored_model(session: Session, env: AccountsEnv, account: CloudAccount, row: AccountCredential,
+                 secret: SecretStr | None = None) -> CredentialIn:
+    value = secret or env.vault.reveal(session, row.secret_id)
+    common = {"tenant_id": account.tenant_id, "client_id": row.client_id, "billing_account_id": row.billing_account_id}
+    if row.kind == "certificate":
+        return CertificateCredentialIn(certificate_pem=value, **common)
+    expiry = row.expires_at if row.expiry_source == "user" else None
+    return ClientSecretCredentialIn(client_secret=value, secret_expires_at=expiry, **common)

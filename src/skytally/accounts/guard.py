@@ -15,14 +15,14 @@ from sqlalchemy.orm import Session
 
 from skytally.accounts import repo
 from skytally.accounts.models import CloudAccount
-from skytally.errors import InvalidInput, NotFound, PermissionDenied
+from skytally.errors import AlreadyConnected, InvalidInput, NotFound, PermissionDenied
+from skytally.workspaces import service as workspaces
 from skytally.workspaces.schemas import Actor
 
 
 def visible_workspace_filter(actor: Actor | None) -> list[int] | None:
-    if actor is None or actor.is_admin:
-        return None
-    return list(actor.roles)
+    """Workspaces whose accounts lists show (the header's chosen workspace narrows it)."""
+    return None if actor is None else actor.workspace_filter()
 
 
 def can_view(session: Session, actor: Actor | None, account: CloudAccount) -> bool:
@@ -53,10 +53,19 @@ def managed_account(session: Session, actor: Actor | None, account_id: int) -> C
     return account
 
 
+def already_connected(account: CloudAccount) -> AlreadyConnected:
+    """The error for connecting a tenant skytally already has."""
+    how = "by consent" if account.connection == "consent" else "with a service principal"
+    return AlreadyConnected(
+        f"tenant {account.tenant_id} is already connected {how} as “{account.name}” (account {account.id}); "
+        "nothing was changed. Open it to add subscriptions (Add Existing Subscriptions), add a service principal "
+        "credential, or assign it to more workspaces.", account.id)
+
+
 def check_assignable(session: Session, actor: Actor | None, workspace_ids: Iterable[int]) -> list[int]:
     """Workspaces an account may be assigned to by this actor (they exist, actor admins them)."""
     ids = sorted(set(workspace_ids))
-    missing = set(ids) - repo.existing_workspace_ids(session, ids)
+    missing = set(ids) - set(workspaces.workspace_names(session, set(ids)))
     if missing:
         raise InvalidInput(f"workspace {min(missing)} does not exist")
     if actor is not None and not actor.is_admin:

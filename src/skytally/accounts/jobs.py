@@ -11,8 +11,7 @@ from skytally.accounts import ea_tokens, repo
 from skytally.accounts import service_principals as sp
 from skytally.accounts.context import AccountsEnv
 from skytally.accounts.service import activate_pending
-from skytally.jobs.registry import job
-from skytally.jobs.runner import JobContext, PartialFailure
+from skytally.jobs import JobContext, PartialFailure, job
 
 ACTIVATE = "accounts.activate_subscriptions"
 HEALTH = "accounts.credential_health"

@@ -26,6 +26,8 @@ from sqlalchemy.orm import Session
 
 from skytally.accounts import repo
 from skytally.accounts.context import AccountsEnv
+from skytally.accounts.credentials import stored_model
+from skytally.accounts.identity import skytally_credential
 from skytally.accounts.models import AccountCredential, CloudAccount, CloudSubscription
 
 SKYTALLY_APP = "skytally_app"
@@ -80,15 +82,30 @@ def subscription_reader(session: Session, account: CloudAccount, sub: CloudSubsc
 
 
 def build_credential(session: Session, env: AccountsEnv, account: CloudAccount, reader: Reader) -> TokenCredential | None:
-    from skytally.accounts import service_principals as sp
-    from skytally.accounts.identity import skytally_credential
-
     if reader.kind == SKYTALLY_APP:
         return skytally_credential(env.connector, env.settings, account.tenant_id)
     if reader.kind == SERVICE_PRINCIPAL and reader.credential_id is not None:
         row = session.get(AccountCredential, reader.credential_id)
         if row is not None:
-            return sp.stored_model(session, env, account, row).build(env.connector, account.tenant_id)
+            return stored_model(session, env, account, row).build(env.connector, account.tenant_id)
+    return None
+
+
+def tenant_credential(session: Session, env: AccountsEnv, account: CloudAccount,
+                      credential_id: int | None = None) -> TokenCredential | None:
+    """The identity for a call about the tenant rather than one subscription (billing
+    scopes, Graph, tag write-back planning): the credential recorded with the scope
+    (`credential_id`, e.g. the principal that found a billing account) while it exists;
+    else skytally's app for a tenant connected by consent; else the tenant's first service
+    principal; None when the tenant has neither."""
+    creds = repo.credentials_of(session, account.id)
+    recorded = next((c for c in creds if c.id == credential_id), None) if credential_id is not None else None
+    if recorded is not None:
+        return build_credential(session, env, account, Reader(SERVICE_PRINCIPAL, recorded.id, recorded.client_id))
+    if account.connection == "consent":
+        return build_credential(session, env, account, Reader(SKYTALLY_APP))
+    if creds:
+        return build_credential(session, env, account, Reader(SERVICE_PRINCIPAL, creds[0].id, creds[0].client_id))
     return None
 
 

@@ -18,7 +18,6 @@ from skytally.accounts.models import (
     ConsentRequest,
     EaToken,
 )
-from skytally.workspaces.models import Workspace
 
 
 def visible_accounts(session: Session, workspace_ids: Iterable[int] | None) -> list[CloudAccount]:
@@ -33,6 +32,11 @@ def visible_accounts(session: Session, workspace_ids: Iterable[int] | None) -> l
             )
         )
     return list(session.scalars(stmt))
+
+
+def account_ids_of_kind(session: Session, kind: AccountKind) -> list[int]:
+    return list(session.scalars(select(CloudAccount.id).where(CloudAccount.kind == kind.value)
+                                .order_by(CloudAccount.id)))
 
 
 def azure_account_ids(session: Session) -> list[int]:
@@ -55,17 +59,6 @@ def workspace_ids_of(session: Session, account_id: int) -> list[int]:
     )
 
 
-def workspaces_of(session: Session, account_id: int) -> list[Workspace]:
-    return list(
-        session.scalars(
-            select(Workspace)
-            .join(AccountWorkspace, AccountWorkspace.workspace_id == Workspace.id)
-            .where(AccountWorkspace.account_id == account_id)
-            .order_by(Workspace.name)
-        )
-    )
-
-
 def set_workspaces(session: Session, account_id: int, workspace_ids: Iterable[int]) -> None:
     wanted = set(workspace_ids)
     have = set(workspace_ids_of(session, account_id))
@@ -79,10 +72,6 @@ def set_workspaces(session: Session, account_id: int, workspace_ids: Iterable[in
     for ws in sorted(wanted - have):
         session.add(AccountWorkspace(account_id=account_id, workspace_id=ws))
     session.flush()
-
-
-def existing_workspace_ids(session: Session, ids: Iterable[int]) -> set[int]:
-    return set(session.scalars(select(Workspace.id).where(Workspace.id.in_(list(ids)))))
 
 
 def subscription(session: Session, account_id: int, subscription_id: str) -> CloudSubscription | None:

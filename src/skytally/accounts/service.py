@@ -7,21 +7,32 @@ refuses what it may not do; interfaces stay thin and commit.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from azure.core.credentials import TokenCredential
 from sqlalchemy.orm import Session
 
-from skytally.accounts import access, consent, ea_tokens, guard, office365, readers, repo, roles
+from skytally.accounts import (
+    access,
+    consent,
+    ea_tokens,
+    guard,
+    identity,
+    office365,
+    readers,
+    repo,
+    roles,
+)
 from skytally.accounts import service_principals as sp
 from skytally.accounts.context import AccountsEnv
-from skytally.accounts.identity import skytally_credential
 from skytally.accounts.models import (
     AccessLevel,
     AccountCredential,
     AccountKind,
+    BillingAccount,
     CloudAccount,
     CloudSubscription,
+    EaToken,
     RoleStatus,
 )
 from skytally.accounts.schemas import (
@@ -34,6 +45,7 @@ from skytally.accounts.schemas import (
 )
 from skytally.errors import NotFound
 from skytally.store.base import utcnow
+from skytally.workspaces import service as workspaces
 from skytally.workspaces.schemas import Actor
 
 # After this long "activating…" gets a hint to re-run consent (it is still not an error).
@@ -68,7 +80,8 @@ def to_out(session: Session, account: CloudAccount, *, with_secrets_meta: bool =
         tenant_domain=account.tenant_domain, connection=account.connection, consented_by=account.consented_by,
         consented_at=account.consented_at, granted_permissions=list(account.granted_permissions or []),
         missing_permissions=missing, created_at=account.created_at, last_sync_at=account.last_sync_at,
-        workspaces=[WorkspaceRef(id=w.id, name=w.name) for w in repo.workspaces_of(session, account.id)],
+        workspaces=[WorkspaceRef(id=i, name=n) for i, n in
+                    workspaces.workspace_names(session, set(repo.workspace_ids_of(session, account.id))).items()],
         subscriptions=subs, credentials=creds, ea_tokens=tokens,
         billing_accounts=[BillingAccountOut.model_validate(b) for b in repo.billing_accounts_of(session, account.id)],
         warnings=warnings,
@@ -106,7 +119,12 @@ def start_add_account(session: Session, env: AccountsEnv, actor: Actor | None, d
 
 
 def start_add_subscriptions(session: Session, env: AccountsEnv, actor: Actor | None, account_id: int) -> ConsentStart:
-    return consent.start_add_subscriptions(session, env, actor, account_id)
+    """Add Existing Subscriptions: another owner of the same tenant consents for theirs."""
+    account = guard.managed_account(session, actor, account_id)
+    if account.kind != AccountKind.AZURE.value:
+        return office365.start(session, env, actor, tenant=account.tenant_id, name=account.name, account_id=account.id)
+    return consent.begin_azure(session, env, actor, purpose="add_subscriptions", tenant_id=account.tenant_id,
+                               account_id=account.id)
 
 
 # --- workspaces and removal -------------------------------------------------------------
@@ -168,19 +186,11 @@ def change_access(
 subscription_reader = readers.subscription_reader
 reader_credential = readers.reader_credential
 readers_of = readers.readers_of
+tenant_credential = readers.tenant_credential
 
 
-def app_credential(session: Session, env: AccountsEnv, account: CloudAccount) -> TokenCredential | None:
-    """The tenant-level app-only identity (for calls not about one subscription): skytally's
-    own application for a tenant connected by consent, else the tenant's first service
-    principal; None when the account has neither. For a subscription use `reader_credential`."""
-    if account.connection == "consent":
-        return skytally_credential(env.connector, env.settings, account.tenant_id)
-    creds = repo.credentials_of(session, account.id)
-    if not creds:
-        return None
-    return sp.stored_model(session, env, account, creds[0]).build(env.connector, account.tenant_id)
-
+# The tenant-level identity (calls not about one subscription): same rule as tenant_credential.
+app_credential = readers.tenant_credential
 
 def record_sync(session: Session, account_id: int, subscription_ids: list[str], when: datetime) -> None:
     """Note a complete sync (the inventory's) of these subscriptions: their "last sync"."""
@@ -261,3 +271,40 @@ def activate_pending(session: Session, env: AccountsEnv, account_id: int | None 
     activated = sum(1 for sub in pending if check_activation(session, env, sub))
     session.flush()
     return {"checked": len(pending), "activated": activated, "still_activating": len(pending) - activated}
+
+
+# --- what other capabilities use (they reach accounts only through this module) ---------
+# Types the functions here take and return; the enums are in `accounts.schemas`.
+__all__ = ["AccountsEnv", "BillingAccount", "CloudAccount", "CloudSubscription", "EaToken"]
+
+visible_workspace_filter = guard.visible_workspace_filter  # None: an organisation admin sees all
+visible_account = guard.visible_account  # the account, if the actor may see it (else NotFound)
+visible_accounts = repo.visible_accounts
+search_accounts = repo.search_accounts
+workspace_ids_of = repo.workspace_ids_of
+access_levels = repo.access_levels
+azure_account_ids = repo.azure_account_ids
+billing_accounts_of = repo.billing_accounts_of
+ea_tokens_of = repo.ea_tokens_of
+newest_valid_ea_token = ea_tokens.newest_valid
+ea_token_refusal = ea_tokens.refusal  # the EA API's refusal of a key, as the user reads it
+app_token_claims = identity.app_token_claims
+
+
+def mark_ea_token_revoked(session: Session, token_id: int, reason: str) -> None:
+    """The EA API refused this key (`reason` starts with revoked/expired/invalid): record it;
+    the next import says so and asks for a new one."""
+    row = session.get(EaToken, token_id)
+    if row is not None:
+        status = reason.split(":", 1)[0]  # revoked, expired or invalid (ea_tokens.refusal)
+        row.status = status if status in ("revoked", "expired", "invalid") else "revoked"
+        row.reason, row.last_checked_at = reason, utcnow()
+
+
+def office365_account_ids(session: Session) -> list[int]:
+    return repo.account_ids_of_kind(session, AccountKind.OFFICE365)
+
+
+def office365_accounts_in(session: Session, workspace_ids: Iterable[int] | None) -> list[CloudAccount]:
+    """Office 365 accounts assigned to these workspaces (None: all)."""
+    return [a for a in repo.visible_accounts(session, workspace_ids) if a.kind == AccountKind.OFFICE365.value]

@@ -11,10 +11,9 @@ from datetime import datetime
 from pydantic import SecretStr
 from sqlalchemy.orm import Session
 
-from skytally.accounts import billing, guard, readers, repo
+from skytally.accounts import billing, credentials, guard, readers, repo
 from skytally.accounts.context import AccountsEnv
 from skytally.accounts.credentials import (
-    CertificateCredentialIn,
     ClientSecretCredentialIn,
     CredentialIn,
     hint_of,
@@ -65,9 +64,7 @@ def connect(
         raise InvalidInput(f"this service principal signs in to tenant {result.tenant_id}, not to the tenant of "
                            f"account {into_account_id}; check the tenant ID")
     if account is not None and into_account_id is None:
-        from skytally.accounts.consent import already_connected
-
-        raise already_connected(account)
+        raise guard.already_connected(account)
     if account is None:
         account = CloudAccount(
             kind=AccountKind.AZURE.value, name=name.strip() or result.tenant_id, tenant_id=result.tenant_id,
@@ -165,14 +162,7 @@ def get_credential(session: Session, actor: Actor | None, account_id: int, crede
     return row
 
 
-def stored_model(session: Session, env: AccountsEnv, account: CloudAccount, row: AccountCredential,
-                 secret: SecretStr | None = None) -> CredentialIn:
-    value = secret or env.vault.reveal(session, row.secret_id)
-    common = {"tenant_id": account.tenant_id, "client_id": row.client_id, "billing_account_id": row.billing_account_id}
-    if row.kind == "certificate":
-        return CertificateCredentialIn(certificate_pem=value, **common)
-    expiry = row.expires_at if row.expiry_source == "user" else None
-    return ClientSecretCredentialIn(client_secret=value, secret_expires_at=expiry, **common)
+stored_model = credentials.stored_model  # the credential row as a probe-able model
 
 
 def replace_secret(

@@ -8,7 +8,7 @@ from datetime import datetime
 from fastapi import APIRouter, BackgroundTasks, Request, Response, status
 from pydantic import BaseModel, Field, SecretStr
 
-from skytally.accounts import consent, ea_tokens, service
+from skytally.accounts import consent_finish, ea_tokens, service
 from skytally.accounts import service_principals as sp
 from skytally.accounts.context import AccountsEnv
 from skytally.accounts.credentials import CredentialIn
@@ -82,7 +82,7 @@ def connect_service_principal(data: ServicePrincipalConnect, request: Request, s
             summary="Finish a consent (Microsoft's redirect; pages use /accounts/consent/callback)")
 def consent_callback(request: Request, session: DbSession, actor: ApiActor,
                      background: BackgroundTasks) -> ConsentOutcome:
-    outcome = consent.complete(session, _env(request), actor, dict(request.query_params))
+    outcome = consent_finish.complete(session, _env(request), actor, dict(request.query_params))
     if outcome.ok and outcome.account_id is not None:
         _start_imports(request, background, actor, outcome.account_id)
     return outcome

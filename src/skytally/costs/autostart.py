@@ -18,14 +18,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from skytally.accounts import repo as accounts_repo
-from skytally.accounts.models import AccountKind, CloudAccount
+from skytally.accounts import service as accounts
+from skytally.accounts.schemas import AccountKind
+from skytally.accounts.service import CloudAccount
 from skytally.costs import ingest
+from skytally.costs.dispatch import IMPORT
+from skytally.inventory.service import SYNC as INVENTORY_SYNC
 from skytally.jobs import service as jobs
 from skytally.store.db import Database
 
 log = logging.getLogger(__name__)
-INVENTORY_SYNC = "inventory.sync"  # inventory/jobs.py: SYNC (inventory sits below costs)
 
 
 def _has_scope(session: Session, account_id: int) -> bool:
@@ -58,10 +60,8 @@ def on_connected(db: Database, dispatcher: jobs.Dispatcher, account_id: int, que
 
 
 def _submit_costs(db: Database, dispatcher: jobs.Dispatcher, account_id: int, target: str, queued_by: str) -> int:
-    from skytally.costs.jobs import IMPORT
-
     with db.session() as session:
-        ws = accounts_repo.workspace_ids_of(session, account_id)
+        ws = accounts.workspace_ids_of(session, account_id)
     run, _ = jobs.submit_unique(db, dispatcher, IMPORT, target=target, key={"account_id": account_id},
                                 workspace_id=ws[0] if ws else None, queued_by=queued_by)
     return run.id

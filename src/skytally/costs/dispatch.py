@@ -14,14 +14,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from skytally.accounts import repo as accounts_repo
-from skytally.accounts.models import CloudAccount
+from skytally.accounts import service as accounts
+from skytally.accounts.service import CloudAccount
 from skytally.costs import ingest
 from skytally.costs.fetch import Source
 from skytally.errors import InvalidInput, NotFound, UserError
 from skytally.jobs import service as jobs
 from skytally.store.db import Database
 
+IMPORT = "costs.import"  # job kinds (declared in costs/jobs.py)
 IMPORT_PERIOD = "costs.import_period"
 Progress = Callable[[float, float, str], None]
 
@@ -58,10 +59,10 @@ def plan(db: Database, account_id: int | None, periods: Sequence[str]) -> list[t
                 raise InvalidInput(
                     f"{account.name} has no cost scope to import: it needs an EA access token, a service "
                     "principal with a billing account ID, or subscriptions skytally can read")
-        ids = [account_id] if account_id is not None else accounts_repo.azure_account_ids(session)
+        ids = [account_id] if account_id is not None else accounts.azure_account_ids(session)
         work = []
         for aid in ids:
-            workspaces = accounts_repo.workspace_ids_of(session, aid)
+            workspaces = accounts.workspace_ids_of(session, aid)
             for src in ingest.sources(session, aid):
                 work += [(src, period, workspaces[0] if workspaces else None) for period in periods]
     return work

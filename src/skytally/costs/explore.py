@@ -18,10 +18,10 @@ import duckdb
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from skytally.accounts import guard
-from skytally.accounts import repo as accounts_repo
-from skytally.accounts.models import BillingAccount, CloudAccount
+from skytally.accounts import service as accounts_service
+from skytally.accounts.service import BillingAccount, CloudAccount
 from skytally.costs import ingest
+from skytally.costs.dispatch import IMPORT, IMPORT_PERIOD
 from skytally.costs.models import CostDatasetWorkspace, CostImport
 from skytally.costs.schemas import CostQuery, UntaggedResult
 from skytally.costs.service import CostStore
@@ -29,10 +29,9 @@ from skytally.costs.views import ImportStatusOut, ScopeOut
 from skytally.errors import InvalidInput, NotFound, PermissionDenied
 from skytally.inventory import service as inventory
 from skytally.jobs import service as jobs
-from skytally.jobs.models import JobRun
 from skytally.jobs.schemas import JobRunOut
 from skytally.store.base import utcnow
-from skytally.workspaces import repo as workspaces_repo
+from skytally.workspaces import service as workspaces
 from skytally.workspaces.schemas import Actor
 
 GRANULARITY = {"daily": "day", "day": "day", "monthly": "month", "month": "month"}
@@ -45,10 +44,10 @@ def _sees_all(actor: Actor | None) -> bool:
 
 def scopes(session: Session, store: CostStore, actor: Actor | None) -> list[ScopeOut]:
     """The cost scopes the caller may read, with display names."""
-    ws = None if _sees_all(actor) else list(actor.roles)  # type: ignore[union-attr]
+    ws = None if actor is None else actor.workspace_filter()  # the header's workspace narrows it
     out: dict[str, ScopeOut] = {}
-    for account in accounts_repo.visible_accounts(session, ws):
-        for ba in accounts_repo.billing_accounts_of(session, account.id):
+    for account in accounts_service.visible_accounts(session, ws):
+        for ba in accounts_service.billing_accounts_of(session, account.id):
             out.setdefault(ba.billing_account_id, ScopeOut(
                 billing_account_id=ba.billing_account_id, name=ba.display_name or ba.billing_account_id,
                 kind="EA" if ba.agreement_type == "EnterpriseAgreement" else "MCA" if ba.agreement_type else "",
@@ -174,10 +173,10 @@ def import_status(session: Session, actor: Actor | None, account_id: int | None 
     a period whose import run is queued shows `queued` (one running shows `running`);
     scopes never imported show as `never`."""
     if account_id is not None:
-        accounts = [guard.visible_account(session, actor, account_id)]
+        accounts = [accounts_service.visible_account(session, actor, account_id)]
     else:
-        ws = None if _sees_all(actor) else list(actor.roles)  # type: ignore[union-attr]
-        accounts = [a for a in accounts_repo.visible_accounts(session, ws) if a.kind == "azure"]
+        ws = None if actor is None else actor.workspace_filter()  # the header's workspace narrows it
+        accounts = [a for a in accounts_service.visible_accounts(session, ws) if a.kind == "azure"]
     out: list[ImportStatusOut] = []
     for account in accounts:
         rows = list(session.scalars(select(CostImport).where(CostImport.account_id == account.id)
@@ -190,12 +189,12 @@ def import_status(session: Session, actor: Actor | None, account_id: int | None 
             for item in mine:
                 run = runs.get(item.billing_period or "")
                 if item.scope_id == src.scope_id and run is not None and item.status != "running":
-                    item.status, item.message = run.status, f"{run.status} as job run #{run.id}"
+                    item.status, item.message = run.status.value, f"{run.status} as job run #{run.id}"
             for period, run in sorted(runs.items(), reverse=True):
                 if (src.scope_id, period) not in seen:
                     mine.append(ImportStatusOut(account_id=account.id, account_name=account.name, source=src.kind,
                                                 scope_id=src.scope_id, scope_name=src.name,
-                                                billing_period=period or None, status=run.status,
+                                                billing_period=period or None, status=run.status.value,
                                                 message=f"{run.status} as job run #{run.id}"))
             if not runs and not any(r.scope_id == src.scope_id for r in rows):
                 mine.append(ImportStatusOut(account_id=account.id, account_name=account.name, source=src.kind,
@@ -205,15 +204,10 @@ def import_status(session: Session, actor: Actor | None, account_id: int | None 
     return out
 
 
-def _active_imports(session: Session, account_id: int) -> dict[str, dict[str, JobRun]]:
+def _active_imports(session: Session, account_id: int) -> dict[str, dict[str, JobRunOut]]:
     """Import runs of the account queued (in the last day) or running: scope → period → run."""
-    from skytally.costs.dispatch import IMPORT_PERIOD
-
-    since = utcnow() - timedelta(days=1)
-    out: dict[str, dict[str, JobRun]] = {}
-    for run in session.scalars(select(JobRun).where(
-            JobRun.kind == IMPORT_PERIOD, JobRun.status.in_(("queued", "running")), JobRun.created_at >= since)
-            .order_by(JobRun.id)):
+    out: dict[str, dict[str, JobRunOut]] = {}
+    for run in jobs.active_runs(session, IMPORT_PERIOD, utcnow() - timedelta(days=1)):
         params = run.params or {}
         if params.get("account_id") == account_id and params.get("scope_id"):
             out.setdefault(str(params["scope_id"]), {})[str(params.get("period") or "")] = run
@@ -226,16 +220,14 @@ def importable(session: Session, actor: Actor | None, account_ids: Sequence[int]
         return set(account_ids)
     assert actor is not None
     return {a for a in set(account_ids)
-            if any(actor.can_edit(w) for w in accounts_repo.workspace_ids_of(session, a))}
+            if any(actor.can_edit(w) for w in accounts_service.workspace_ids_of(session, a))}
 
 
 def trigger_import(session: Session, db: Any, dispatcher: jobs.Dispatcher, actor: Actor | None,
                    account_id: int, periods: Sequence[str] = ()) -> JobRunOut:
     """Queue "Import costs" for one cloud account (editors and admins of its workspaces)."""
-    from skytally.costs.jobs import IMPORT
-
-    account = guard.visible_account(session, actor, account_id)
-    ws_ids = accounts_repo.workspace_ids_of(session, account_id)
+    account = accounts_service.visible_account(session, actor, account_id)
+    ws_ids = accounts_service.workspace_ids_of(session, account_id)
     workspace_id = ws_ids[0] if ws_ids else None
     if not _sees_all(actor):
         assert actor is not None
@@ -256,28 +248,26 @@ def trigger_import(session: Session, db: Any, dispatcher: jobs.Dispatcher, actor
 def find_account(session: Session, actor: Actor | None, ref: str) -> CloudAccount:
     """A cloud account by id, name or tenant id (CLI)."""
     if ref.isdigit():
-        return guard.visible_account(session, actor, int(ref))
-    matches = [a for a in accounts_repo.search_accounts(session, ref)
+        return accounts_service.visible_account(session, actor, int(ref))
+    matches = [a for a in accounts_service.search_accounts(session, ref)
                if a.name.lower() == ref.lower() or a.tenant_id.lower() == ref.lower()]
     if not matches:
         by_ba = session.scalar(select(BillingAccount).where(BillingAccount.billing_account_id == ref))
         if by_ba is not None:
-            return guard.visible_account(session, actor, by_ba.account_id)
+            return accounts_service.visible_account(session, actor, by_ba.account_id)
         raise NotFound(f"no cloud account named {ref!r}; see `skytally accounts list`")
-    return guard.visible_account(session, actor, matches[0].id)
+    return accounts_service.visible_account(session, actor, matches[0].id)
 
 
 # --- imported files: which workspaces see them ------------------------------------------------
 def assign_dataset(session: Session, billing_account_id: str, workspace: str, by: str = "cli") -> int:
-    ws = workspaces_repo.workspace_by_name(session, workspace)
-    if ws is None and workspace.isdigit():
-        ws = next(iter(workspaces_repo.workspaces(session, {int(workspace)})), None)
-    if ws is None:
+    ws_id = workspaces.workspace_id(session, workspace)
+    if ws_id is None:
         raise NotFound(f"workspace {workspace!r} does not exist; see `skytally workspaces list`")
-    if session.get(CostDatasetWorkspace, (billing_account_id, ws.id)) is None:
-        session.add(CostDatasetWorkspace(billing_account_id=billing_account_id, workspace_id=ws.id, created_by=by))
+    if session.get(CostDatasetWorkspace, (billing_account_id, ws_id)) is None:
+        session.add(CostDatasetWorkspace(billing_account_id=billing_account_id, workspace_id=ws_id, created_by=by))
         session.flush()
-    return ws.id
+    return ws_id
 
 
 def shown_periods(actor: Actor, periods: list[dict[str, Any]]) -> list[dict[str, Any]]:

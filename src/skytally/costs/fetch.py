@@ -24,7 +24,7 @@ from azure.mgmt.costmanagement.models import (
 )
 from pydantic import SecretStr
 
-from skytally.accounts.ea_tokens import refusal
+from skytally.accounts.service import ea_token_refusal as refusal
 from skytally.azure.clients import AzureConnector
 from skytally.azure.rest import AzureHttpError, AzureUnreachable
 

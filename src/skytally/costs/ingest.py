@@ -39,11 +39,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from skytally.accounts import ea_tokens, identity
-from skytally.accounts import repo as accounts_repo
-from skytally.accounts import service_principals as sp
-from skytally.accounts.context import AccountsEnv
-from skytally.accounts.models import AccountKind, CloudAccount, EaToken
+from skytally.accounts import service as accounts
+from skytally.accounts.schemas import AccountKind
+from skytally.accounts.service import AccountsEnv, CloudAccount
 from skytally.config import Settings
 from skytally.costs import fetch
 from skytally.costs.fetch import Source, SourceFailed
@@ -51,7 +49,7 @@ from skytally.costs.models import CostImport, ImportStatus
 from skytally.costs.schemas import money
 from skytally.costs.service import CostStore
 from skytally.errors import UserError
-from skytally.jobs.workers import scratch_dir
+from skytally.jobs import scratch_dir
 from skytally.security.vault import Vault
 from skytally.store.base import utcnow
 from skytally.store.db import Database
@@ -112,7 +110,7 @@ def sources(session: Session, account_id: int) -> list[Source]:
     if account is None or account.kind != AccountKind.AZURE.value:
         return []
     out: list[Source] = []
-    for ba in accounts_repo.billing_accounts_of(session, account_id):
+    for ba in accounts.billing_accounts_of(session, account_id):
         kind = "ea_token" if ba.via == "ea_token" else "billing_account"
         out.append(Source(account_id, kind, ba.billing_account_id, ba.display_name or ba.billing_account_id,
                           ba.agreement_type, ba.credential_id))
@@ -267,14 +265,14 @@ class _TokenRef:
 
 def _ea_token(env: IngestEnv, source: Source) -> _TokenRef:
     with env.db.session() as session:
-        token = ea_tokens.newest_valid(session, source.account_id, source.scope_id)
+        token = accounts.newest_valid_ea_token(session, source.account_id, source.scope_id)
         if token is None:
             raise SourceFailed(_no_token_reason(session, source))
         return _TokenRef(token.id, env.vault.reveal(session, token.secret_id))
 
 
 def _no_token_reason(session: Session, source: Source) -> str:
-    rows = [r for r in accounts_repo.ea_tokens_of(session, source.account_id)
+    rows = [r for r in accounts.ea_tokens_of(session, source.account_id)
             if r.enrollment_number == source.scope_id]
     fix = "generate a new key in the EA portal and add it (Cloud Tenant Setup → EA access tokens)"
     if not rows:
@@ -292,11 +290,7 @@ def _no_token_reason(session: Session, source: Source) -> str:
 
 def mark_token_revoked(db: Database, token_id: int, reason: str) -> None:
     with db.session() as session:
-        row = session.get(EaToken, token_id)
-        if row is not None:
-            status = reason.split(":", 1)[0]  # revoked, expired or invalid (ea_tokens.refusal)
-            row.status = status if status in ("revoked", "expired", "invalid") else "revoked"
-            row.reason, row.last_checked_at = reason, utcnow()
+        accounts.mark_ea_token_revoked(session, token_id, reason)
 
 
 def _credential(env: IngestEnv, source: Source) -> TokenCredential:
@@ -305,21 +299,17 @@ def _credential(env: IngestEnv, source: Source) -> TokenCredential:
         account = session.get(CloudAccount, source.account_id)
         if account is None:
             raise SourceFailed(f"cloud account {source.account_id} no longer exists")
+        # accounts' one rule: the identity that reads the subscription; for a billing scope,
+        # the credential that found it, else the tenant's identity
         if source.kind == "subscription":
-            # the identity that reads this subscription (accounts' one rule: inventory uses it too)
-            from skytally.accounts import service as accounts_service
-
-            credential = accounts_service.reader_credential(session, aenv, account, source.scope_id)
+            credential = accounts.reader_credential(session, aenv, account, source.scope_id)
             if credential is not None:
                 return credential
             raise SourceFailed(f"{source.name}: no identity in this tenant can read the subscription; "
                                "add a service principal or consent as an owner in Cloud Tenant Setup")
-        creds = accounts_repo.credentials_of(session, account.id)
-        row = next((c for c in creds if c.id == source.credential_id), creds[0] if creds else None)
-        if row is not None:
-            return sp.stored_model(session, aenv, account, row).build(aenv.connector, account.tenant_id)
-        if account.connection == "consent":
-            return identity.skytally_credential(aenv.connector, env.settings, account.tenant_id)
+        credential = accounts.tenant_credential(session, aenv, account, source.credential_id)
+        if credential is not None:
+            return credential
     raise SourceFailed(f"{source.name}: the tenant has no service principal credential to read costs with; "
                        "add one in Cloud Tenant Setup")
 

@@ -19,13 +19,10 @@ from typing import Any
 from huey import crontab
 
 from skytally.costs import dispatch, ingest
-from skytally.costs.dispatch import IMPORT_PERIOD
+from skytally.costs.dispatch import IMPORT, IMPORT_PERIOD
 from skytally.errors import InvalidInput, UserError
-from skytally.jobs.models import JobRun
-from skytally.jobs.registry import job
-from skytally.jobs.runner import JobContext, PartialFailure
+from skytally.jobs import JobContext, JobRun, PartialFailure, job
 
-IMPORT = "costs.import"
 __all__ = ["IMPORT", "IMPORT_PERIOD"]
 
 
@@ -35,9 +32,7 @@ def import_costs(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     """Submit one import run per (cost scope, billing period); returns what it submitted."""
     account_id = int(params["account_id"]) if params.get("account_id") else None
     given = params.get("periods") or ([params["period"]] if params.get("period") else [])
-    with ctx.db.session() as session:  # the children are shown where their dispatcher is
-        run = session.get(JobRun, ctx.run_id)
-        workspace_id, queued_by = (run.workspace_id, run.queued_by) if run is not None else (None, "system")
+    workspace_id, queued_by = ctx.origin()  # the children are shown where their dispatcher is
     done = dispatch.submit_imports(ctx.db, ctx.dispatcher, account_id=account_id, periods=given,
                                    queued_by=queued_by, workspace_id=workspace_id, progress=ctx.progress)
     result = done.to_dict()

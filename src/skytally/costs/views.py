@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from skytally.accounts.models import CloudAccount
+from skytally.accounts.service import CloudAccount
 from skytally.costs.ingest import INTERRUPTED, STALE
 from skytally.costs.models import CostImport
 from skytally.costs.schemas import money

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
-from skytally.accounts import repo as accounts_repo
+from skytally.accounts import service as accounts
 from skytally.inventory import filters, rules, tag_repo, tag_service
 from skytally.inventory.models import InventoryResource
 from skytally.inventory.tag_models import InventoryTag
@@ -53,7 +53,7 @@ def account_ids(session: Session, actor: Actor | None, workspace_id: int | None)
     ids = tag_service.visible_ids(session, actor)
     if workspace_id is None:
         return ids
-    return [i for i in ids if workspace_id in accounts_repo.workspace_ids_of(session, i)]
+    return [i for i in ids if workspace_id in accounts.workspace_ids_of(session, i)]
 
 
 def coverage(session: Session, actor: Actor | None, where: str = "", *, workspace_id: int | None = None,

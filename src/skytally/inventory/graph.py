@@ -18,6 +18,7 @@ from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, 
 from azure.mgmt.resourcegraph import ResourceGraphClient
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions, ResultFormat
 
+from skytally.azure.messages import readable
 from skytally.inventory.schemas import Container, LiveResource
 
 PAGE_SIZE = 1000  # Resource Graph's largest page
@@ -148,6 +149,4 @@ def describe(exc: Exception) -> str:
 
 def _first_line(exc: Exception) -> str:
     """Microsoft's message in full (AADSTS text whole, trace IDs dropped): never cut mid-word."""
-    from skytally.azure.messages import readable
-
     return readable(str(getattr(exc, "message", None) or exc)) or type(exc).__name__

@@ -14,16 +14,14 @@ from typing import Any
 
 from huey import crontab
 
-from skytally.accounts import repo as accounts_repo
-from skytally.accounts.context import AccountsEnv
+from skytally.accounts import service as accounts_service
+from skytally.accounts.service import AccountsEnv
 from skytally.errors import InvalidInput, UserError
 from skytally.inventory import push, service
 from skytally.inventory.schemas import SubscriptionOutcome
-from skytally.jobs.models import JobRun
-from skytally.jobs.registry import job
-from skytally.jobs.runner import JobContext, PartialFailure
+from skytally.jobs import JobContext, PartialFailure, job
 
-SYNC = "inventory.sync"
+SYNC = service.SYNC
 PUSH = push.PUSH
 
 
@@ -37,7 +35,7 @@ def sync_inventory(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     except (TypeError, ValueError):
         raise InvalidInput(f"inventory.sync: account_id must be a number, not {params.get('account_id')!r}") from None
     with ctx.db.session() as session:
-        ids = [account_id] if account_id is not None else accounts_repo.azure_account_ids(session)
+        ids = [account_id] if account_id is not None else accounts_service.azure_account_ids(session)
     accounts: list[dict[str, Any]] = []
     failures: list[dict[str, Any]] = []
     attempted = 0
@@ -77,9 +75,7 @@ def push_tags(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         account_id = int(params["account_id"])
     except (KeyError, TypeError, ValueError):
         raise InvalidInput("tags.push needs the account_id to push") from None
-    with ctx.db.session() as session:
-        run = session.get(JobRun, ctx.run_id)
-        pushed_by = run.queued_by if run is not None else "installation"
+    pushed_by = ctx.origin()[1]
     result = push.push_account(ctx.db, env, account_id, subscription_id=params.get("subscription_id"),
                                pushed_by=pushed_by, run_id=ctx.run_id, progress=ctx.progress)
     stopped = [f"{sid}: {r['stopped']}" for sid, r in result["subscriptions"].items() if r["stopped"]]

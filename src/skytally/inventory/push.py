@@ -18,10 +18,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from skytally.accounts import repo as accounts_repo
 from skytally.accounts import service as accounts
-from skytally.accounts.context import AccountsEnv
-from skytally.accounts.models import AccessLevel, AccountKind, CloudAccount
+from skytally.accounts.schemas import AccessLevel, AccountKind
+from skytally.accounts.service import AccountsEnv, CloudAccount
 from skytally.errors import InvalidInput, NotFound, PermissionDenied
 from skytally.inventory import tag_repo, tag_service
 from skytally.inventory.pacing import ARM_READS, ARM_WRITES, BucketLimits, Pacer
@@ -47,7 +46,7 @@ def start(db: Database, dispatcher: Dispatcher, actor: Actor | None, account_id:
             raise NotFound(f"cloud account {account_id} does not exist or is not in your workspaces")
         if account_id not in tag_service.editable_ids(session, actor):
             raise PermissionDenied("pushing tags needs the editor role in one of the account's workspaces")
-        workspaces = [w for w in accounts_repo.workspace_ids_of(session, account_id)
+        workspaces = [w for w in accounts.workspace_ids_of(session, account_id)
                       if actor is None or actor.can_edit(w)]
         _writeback_subs(session, account_id, subscription_id)
     params: dict[str, Any] = {"subscription_id": subscription_id.lower()} if subscription_id else {}
@@ -79,9 +78,12 @@ def push_account(db: Database, env: AccountsEnv, account_id: int, *, subscriptio
             raise NotFound(f"Azure account {account_id} does not exist")
         subs = _writeback_subs(session, account_id, subscription_id)
         work = {sid: tag_repo.push_candidates(session, account_id, sid) for sid in subs}
-        credential = accounts.app_credential(session, env, account)
-        if credential is None:
-            raise InvalidInput(f"{account.name} has no credential to write tags with")
+        # each subscription is written by the identity that reads it (accounts' one rule)
+        credentials = {sid: accounts.reader_credential(session, env, account, sid) for sid in subs}
+        unreadable = sorted(sid for sid, c in credentials.items() if c is None)
+        if unreadable:
+            raise InvalidInput(f"{account.name} has no identity for subscription(s) {', '.join(unreadable)} to write "
+                               "tags with: add a service principal or consent as an owner in Cloud Tenant Setup")
     total = sum(len(v) for v in work.values())
     done = [0]
     lock = threading.Lock()
@@ -97,6 +99,8 @@ def push_account(db: Database, env: AccountsEnv, account_id: int, *, subscriptio
     results: dict[str, dict[str, Any]] = {}
 
     def one(sid: str) -> None:
+        credential = credentials[sid]
+        assert credential is not None
         client = env.connector.resources(credential, sid)
         pusher = Pusher(db, client, account_id, sid, pushed_by, run_id, Pacer(writes, reads), on_resource=tick)
         stopped: list[str] = []

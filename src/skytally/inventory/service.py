@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from skytally.accounts import guard
-from skytally.accounts import repo as accounts_repo
-from skytally.accounts.models import AccountKind
+from skytally.accounts import service as accounts
+from skytally.accounts.schemas import AccountKind
 from skytally.errors import InvalidInput, PermissionDenied
 from skytally.inventory import repo
 from skytally.inventory.schemas import LiveInventory, ResourceOut, SubscriptionSyncOut
@@ -21,15 +20,17 @@ from skytally.jobs.service import Dispatcher
 from skytally.store.db import Database
 from skytally.workspaces.schemas import Actor
 
-__all__ = ["Progress", "account_ids", "list_resources", "live_inventory", "start_sync", "sync_account",
+SYNC = "inventory.sync"  # job kind (declared in inventory/jobs.py)
+
+__all__ = ["SYNC", "Progress", "account_ids", "list_resources", "live_inventory", "start_sync", "sync_account",
            "sync_states"]
 
 
 # --- reading ------------------------------------------------------------------------------
 def account_ids(session: Session, actor: Actor | None, account_id: int | None) -> list[int]:
     if account_id is not None:
-        return [guard.visible_account(session, actor, account_id).id]
-    return [a.id for a in accounts_repo.visible_accounts(session, guard.visible_workspace_filter(actor))
+        return [accounts.visible_account(session, actor, account_id).id]
+    return [a.id for a in accounts.visible_accounts(session, accounts.visible_workspace_filter(actor))
             if a.kind == AccountKind.AZURE.value]
 
 
@@ -66,16 +67,14 @@ def start_sync(db: Database, dispatcher: Dispatcher, actor: Actor | None,
     """"Sync now": every account (organisation admins, the installation) or one account
     (editors of one of its workspaces). A sync of it already queued or running is returned
     instead of a second one."""
-    from skytally.inventory.jobs import SYNC
-
     workspace_id: int | None = None
     with db.session() as session:
         if account_id is None:
             if actor is not None and not actor.is_admin:
                 raise PermissionDenied("syncing every account needs an organisation admin; choose one account")
         else:
-            account = guard.visible_account(session, actor, account_id)
-            editable = [w for w in accounts_repo.workspace_ids_of(session, account.id)
+            account = accounts.visible_account(session, actor, account_id)
+            editable = [w for w in accounts.workspace_ids_of(session, account.id)
                         if actor is None or actor.can_edit(w)]
             if actor is not None and not actor.is_admin and not editable:
                 raise PermissionDenied("syncing an account needs the editor role in one of its workspaces")

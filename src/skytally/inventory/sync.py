@@ -27,8 +27,8 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from skytally.accounts import service as accounts
-from skytally.accounts.context import AccountsEnv
-from skytally.accounts.models import AccessLevel, AccountKind, CloudAccount, RoleStatus
+from skytally.accounts.schemas import AccessLevel, AccountKind, RoleStatus
+from skytally.accounts.service import AccountsEnv, CloudAccount
 from skytally.errors import InvalidInput, NotFound
 from skytally.inventory import arm_listing, graph, repo
 from skytally.inventory.models import InventoryResource, SyncStatus

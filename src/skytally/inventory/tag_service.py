@@ -18,9 +18,8 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from skytally.accounts import guard
-from skytally.accounts import repo as accounts_repo
-from skytally.accounts.models import AccessLevel, AccountKind
+from skytally.accounts import service as accounts
+from skytally.accounts.schemas import AccessLevel, AccountKind
 from skytally.errors import InvalidInput, NotFound, PermissionDenied
 from skytally.inventory import editing, filters, rules, tag_repo
 from skytally.inventory.filters import Filter
@@ -51,7 +50,7 @@ def who(actor: Actor | None) -> str:
 
 
 def visible_ids(session: Session, actor: Actor | None) -> list[int]:
-    return [a.id for a in accounts_repo.visible_accounts(session, guard.visible_workspace_filter(actor))
+    return [a.id for a in accounts.visible_accounts(session, accounts.visible_workspace_filter(actor))
             if a.kind == AccountKind.AZURE.value]
 
 
@@ -60,7 +59,7 @@ def editable_ids(session: Session, actor: Actor | None) -> list[int]:
     ids = visible_ids(session, actor)
     if actor is None or actor.is_admin:
         return ids
-    mine = [i for i in ids if any(actor.can_edit(ws) for ws in accounts_repo.workspace_ids_of(session, i))]
+    mine = [i for i in ids if any(actor.can_edit(ws) for ws in accounts.workspace_ids_of(session, i))]
     if ids and not mine:
         raise PermissionDenied("editing tags needs the editor role in a workspace of the account; ask a workspace admin")
     return mine
@@ -68,7 +67,7 @@ def editable_ids(session: Session, actor: Actor | None) -> list[int]:
 
 def levels(session: Session, actor: Actor | None, account_ids: Sequence[int]) -> dict[tuple[int, str], str]:
     """(account, subscription) → access level, for accounts the caller sees."""
-    return accounts_repo.access_levels(session, account_ids)
+    return accounts.access_levels(session, account_ids)
 
 
 def _sees_all(actor: Actor | None) -> bool:

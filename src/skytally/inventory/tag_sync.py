@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from skytally.accounts.models import AccessLevel
+from skytally.accounts.schemas import AccessLevel
 from skytally.inventory.tag_models import TagState
 
 AZURE = "azure"

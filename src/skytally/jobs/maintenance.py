@@ -13,7 +13,7 @@ from skytally.jobs.registry import job
 from skytally.jobs.runner import JobContext
 from skytally.jobs.service import mark_stale_runs
 from skytally.store.base import utcnow
-from skytally.workspaces.models import WebSession
+from skytally.workspaces import service as workspaces
 
 
 @job(
@@ -32,11 +32,11 @@ def housekeeping(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         pruned = session.execute(
             delete(JobRun).where(JobRun.status.in_(finished), JobRun.finished_at < cutoff)
         )
-        sessions = session.execute(delete(WebSession).where(WebSession.expires_at < utcnow()))
+        sessions = workspaces.purge_expired_sessions(session)
     ctx.progress(1, 1, "done")
     return {
         "job_runs_pruned": int(getattr(pruned, "rowcount", 0) or 0),
-        "web_sessions_pruned": int(getattr(sessions, "rowcount", 0) or 0),
+        "web_sessions_pruned": sessions,
         "stale_runs_interrupted": stale,
         "keep_days": keep_days,
     }

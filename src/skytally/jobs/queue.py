@@ -14,7 +14,7 @@ from huey import Huey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
 from skytally.config import Settings
-from skytally.jobs import service
+from skytally.jobs import reaper, service
 from skytally.jobs.registry import JobSpec, load_all
 from skytally.jobs.runner import JobEnvironment, bind_environment, run_job
 from skytally.jobs.schemas import JobRunOut
@@ -66,30 +66,26 @@ class JobQueue:
         self._run(run_id)
 
     def recover(self) -> list[Any]:
-        """Recover the runs of workers that died (and submit them again); recovery.py."""
-        from skytally.jobs.recovery import recover
-
-        return recover(self.env.db, self.env.settings.data_dir, self)
+        """Recover the runs of workers that died (and submit them again); reaper.py."""
+        return reaper.recover(self.env.db, self.env.settings.data_dir, self)
 
     def consumer(self, workers: int = 2) -> Consumer:
         # an idle consumer of the SQLite queue polls at most every second (Huey backs off
         # to 10 s): "Run now" and "Import now" then start at once, not up to 10 s later.
         # The Redis queue blocks on the list and is not affected.
         # a worker that starts recovers the runs of workers that died, and keeps doing so
-        from skytally.jobs.recovery import Reaper
-
         self.recover()
         consumer = self.huey.create_consumer(workers=workers, worker_type="thread", periodic=True, max_delay=1.0)
-        reaper = Reaper(self.env.db, self.env.settings.data_dir, self)
-        consumer.reaper = reaper  # type: ignore[attr-defined]  # stopped with the consumer
+        reaper_thread = reaper.Reaper(self.env.db, self.env.settings.data_dir, self)
+        consumer.reaper = reaper_thread  # type: ignore[attr-defined]  # stopped with the consumer
         original_stop = consumer.stop
 
         def stop(graceful: bool = False) -> None:
-            reaper.stop()
+            reaper_thread.stop()
             original_stop(graceful)
 
         consumer.stop = stop  # type: ignore[method-assign]
-        reaper.start()
+        reaper_thread.start()
         return consumer
 
 

@@ -3,7 +3,7 @@
 Each running job beats: a thread of its worker writes the run's `heartbeat_at` every
 HEARTBEAT_SECONDS while the job function runs (whatever the job reports). A run is dead
 when its worker, on this host, is no longer alive (known at once), or, on another host,
-when its heartbeat has been silent for STALE_AFTER. `recover` ends each dead run
+when its heartbeat has been silent for STALE_AFTER. `reaper.recover` ends each dead run
 `interrupted` with the cause, lets its kind clean up what it left (`JobSpec.on_interrupted`,
 e.g. the cost import's bookkeeping), removes the dead processes' scratch directories and,
 given a dispatcher, submits the run again (jobs are idempotent) up to MAX_ATTEMPTS times.
@@ -18,23 +18,21 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
-from typing import Any
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from skytally.jobs import service
 from skytally.jobs.models import JobRun, JobStatus
 from skytally.jobs.registry import JOBS
-from skytally.jobs.workers import Worker, sweep_scratch, this_worker
+from skytally.jobs.workers import Worker, this_worker
 from skytally.store.base import utcnow
 from skytally.store.db import Database
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 5.0
+STALE_AFTER = timedelta(seconds=90)  # a running job silent this long (its worker elsewhere) is dead
 REAP_SECONDS = 15.0
 MAX_ATTEMPTS = 3  # a run that kills its worker each time is not retried for ever
 ATTEMPT = "_attempt"  # params: which attempt this run is (1 when absent)
@@ -87,10 +85,10 @@ def dead_because(run: JobRun, now: datetime) -> str | None:
             return f"its worker (process {worker.pid} on {worker.host}) is gone: killed or crashed; {silent}"
         if alive:
             return None
-    if beat is None or now - beat > service.STALE_AFTER:
+    if beat is None or now - beat > STALE_AFTER:
         where = f"process {worker.pid} on {worker.host}" if worker else "a worker"
         return (f"its worker ({where}) stopped reporting: {silent}, more than "
-                f"{int(service.STALE_AFTER.total_seconds())} s ago")
+                f"{int(STALE_AFTER.total_seconds())} s ago")
     return None
 
 
@@ -112,65 +110,6 @@ def mark_dead(session: Session) -> list[Recovered]:
                 log.exception("cleaning up after interrupted job run %s failed", run.id)
         out.append(Recovered(run.id, run.kind, cause))
     return out
-
-
-def recover(db: Database, data_dir: Path, dispatcher: service.Dispatcher | None = None) -> list[Recovered]:
-    """Recover dead runs (and given a dispatcher, submit each again once more, up to
-    MAX_ATTEMPTS); remove dead processes' scratch directories."""
-    with db.session() as session:
-        dead = mark_dead(session)
-        again: list[tuple[Recovered, dict[str, Any], str, int | None, str]] = []
-        for r in dead:
-            run = session.get(JobRun, r.run_id)
-            assert run is not None
-            params = dict(run.params or {})
-            attempt = int(params.get(ATTEMPT, 1))
-            if dispatcher is not None and attempt < MAX_ATTEMPTS:
-                params.update({ATTEMPT: attempt + 1, RECOVERS: run.id})
-                again.append((r, params, run.target, run.workspace_id, run.queued_by))
-            elif dispatcher is not None:
-                run.error = f"{run.error}; not run again: it was attempt {attempt} of {MAX_ATTEMPTS}"
-    for r, params, target, workspace_id, queued_by in again:
-        try:
-            new = service.submit(db, dispatcher, r.kind, target=target,  # type: ignore[arg-type]
-                                 workspace_id=workspace_id, params=params, queued_by=queued_by)
-        except Exception as exc:
-            log.warning("could not submit interrupted job run %s again: %s", r.run_id, exc)
-            continue
-        r.requeued_as = new.id
-        with db.session() as session:
-            run = session.get(JobRun, r.run_id)
-            if run is not None:
-                run.error = f"{run.error}; submitted again as job run #{new.id}"
-    for r in dead:
-        log.warning("job run %s (%s) recovered: %s%s", r.run_id, r.kind, r.cause,
-                    f"; submitted again as #{r.requeued_as}" if r.requeued_as else "")
-    sweep_scratch(data_dir)
-    return dead
-
-
-class Reaper:
-    """A worker's thread that recovers dead runs every REAP_SECONDS."""
-
-    def __init__(self, db: Database, data_dir: Path, dispatcher: service.Dispatcher,
-                 every: float = REAP_SECONDS) -> None:
-        self.db, self.data_dir, self.dispatcher, self.every = db, data_dir, dispatcher, every
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="job-reaper", daemon=True)
-
-    def start(self) -> Reaper:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every):
-            try:
-                recover(self.db, self.data_dir, self.dispatcher)
-            except Exception:
-                log.warning("recovering dead job runs failed", exc_info=True)
 
 
 def worker_id() -> str:

@@ -7,6 +7,7 @@ is built, so importing a capability module is all it takes to make its jobs runn
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from skytally.jobs.models import JobRun
     from skytally.jobs.runner import JobContext
+
+# Every module that declares jobs, in one place: a capability adds its `jobs` module here
+# (load_all imports them; the queue and `skytally jobs kinds` see exactly these).
+JOB_MODULES: list[str] = ["skytally.jobs.maintenance", "skytally.accounts.jobs", "skytally.costs.jobs",
+                         "skytally.inventory.jobs", "skytally.licences.jobs"]
 
 JobFunc = Callable[["JobContext", dict[str, Any]], dict[str, Any] | None]
 
@@ -67,13 +73,6 @@ def job(
 
 def load_all() -> dict[str, JobSpec]:
     """Import every module that declares jobs, then return the registry."""
-    import importlib
-
     for module in JOB_MODULES:
         importlib.import_module(module)
     return JOBS
-
-
-# Modules that declare jobs. Each capability adds its own `jobs` module here.
-JOB_MODULES: list[str] = ["skytally.jobs.maintenance", "skytally.accounts.jobs", "skytally.costs.jobs",
-                         "skytally.inventory.jobs", "skytally.licences.jobs"]

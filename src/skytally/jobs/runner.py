@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from skytally.config import Settings
 from skytally.errors import UserError
 from skytally.jobs.models import JobRun, JobStatus
+from skytally.jobs.recovery import ATTEMPT, RECOVERS, Heartbeat
 from skytally.jobs.registry import JOBS
 from skytally.jobs.service import Dispatcher
 from skytally.jobs.workers import this_worker
@@ -77,6 +78,12 @@ class JobContext:
             raise RuntimeError("no job queue bound in this process; start it with `skytally worker`")
         return self.env.dispatcher
 
+    def origin(self) -> tuple[int | None, str]:
+        """(workspace id, queued by) of this run: a fan-out job gives its children the same."""
+        with self.db.session() as session:
+            run = session.get(JobRun, self.run_id)
+            return (run.workspace_id, run.queued_by) if run is not None else (None, "system")
+
     def progress(self, done: float, total: float, message: str = "") -> None:
         """Record progress in its own short transaction so pages see it live."""
         fraction = 0.0 if total <= 0 else max(0.0, min(1.0, done / total))
@@ -98,7 +105,6 @@ class PartialFailure(Exception):
 
 def run_job(run_id: int, env: JobEnvironment | None = None) -> str:
     """Execute a recorded job run. Returns its final status."""
-    from skytally.jobs.recovery import ATTEMPT, RECOVERS, Heartbeat
     env = env or current_environment()
     with env.db.session() as session:
         run = session.get(JobRun, run_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import and_, false, or_, select, text, update
@@ -12,15 +12,13 @@ from sqlalchemy.orm import Session
 
 from skytally.errors import InvalidInput, NotFound, PermissionDenied
 from skytally.jobs.models import JobRun, JobStatus
+from skytally.jobs.recovery import STALE_AFTER, dead_because, mark_dead
 from skytally.jobs.registry import JOBS, JobSpec
 from skytally.jobs.schemas import JobRunOut
 from skytally.store.base import utcnow
 from skytally.store.db import Database
 from skytally.workspaces.schemas import Actor
 
-# A running job whose heartbeat (every 5 s: recovery.py) has been silent this long lost
-# its worker (on the worker's own host a dead worker is known at once).
-STALE_AFTER = timedelta(seconds=90)
 # A queued run older than this is not waiting for a worker any more (its queue was lost):
 # `submit_unique` no longer counts it as a duplicate.
 QUEUED_WITHIN = timedelta(hours=24)
@@ -64,8 +62,6 @@ def submit_unique(
     The check and the insert happen in one transaction that first takes a lock (SQLite:
     its write lock; PostgreSQL: an advisory lock per kind), so two submitters (the
     schedule and a user, two workers) never both submit the same work."""
-    from skytally.jobs.recovery import mark_dead
-
     _known(kind)
     params = {**(params or {}), **key}
     with db.session() as session:
@@ -81,8 +77,6 @@ def submit_unique(
 def active_run(session: Session, kind: str, key: dict[str, Any]) -> JobRun | None:
     """The newest run of `kind` whose params hold `key` that is queued (recently) or
     running (and not dead: recovery.dead_because)."""
-    from skytally.jobs.recovery import dead_because
-
     now = utcnow()
     rows = session.scalars(
         select(JobRun)
@@ -97,6 +91,14 @@ def active_run(session: Session, kind: str, key: dict[str, Any]) -> JobRun | Non
     )
     return next((r for r in rows if all((r.params or {}).get(k) == v for k, v in key.items())
                  and (r.status != JobStatus.RUNNING.value or dead_because(r, now) is None)), None)
+
+
+def active_runs(session: Session, kind: str, since: datetime) -> list[JobRunOut]:
+    """Runs of `kind` queued or running, created since `since`, oldest first."""
+    rows = session.scalars(select(JobRun).where(
+        JobRun.kind == kind, JobRun.status.in_((JobStatus.QUEUED.value, JobStatus.RUNNING.value)),
+        JobRun.created_at >= since).order_by(JobRun.id))
+    return [JobRunOut.model_validate(r) for r in rows]
 
 
 def _known(kind: str) -> None:
@@ -270,8 +272,6 @@ def get_run(session: Session, actor: Actor, run_id: int) -> JobRunOut:
 
 def mark_stale_runs(session: Session) -> int:
     """Runs whose worker stopped reporting become `interrupted` (safe to resubmit)."""
-    from skytally.jobs.recovery import mark_dead
-
     dead = len(mark_dead(session))
     cutoff = utcnow() - STALE_AFTER
     result = session.execute(

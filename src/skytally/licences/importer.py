@@ -9,9 +9,8 @@ from datetime import date, datetime
 from typing import Any
 
 from skytally.accounts import service as accounts
-from skytally.accounts.context import AccountsEnv
-from skytally.accounts.identity import app_token_claims
-from skytally.accounts.models import AccountKind, CloudAccount
+from skytally.accounts.schemas import AccountKind
+from skytally.accounts.service import AccountsEnv, CloudAccount
 from skytally.errors import InvalidInput, NotFound
 from skytally.licences import fetch, repo
 from skytally.licences.models import LicenceImport
@@ -94,7 +93,7 @@ def sync_account(db: Database, env: AccountsEnv, account_id: int,
         return _finish(db, account_id, None, f"Office 365 account {name} has no credential to read it with; "
                                                "consent again or add its service principal")
     try:
-        roles = {str(r) for r in app_token_claims(credential, env.settings.endpoints.graph_scope()).get("roles", [])}
+        roles = {str(r) for r in accounts.app_token_claims(credential, env.settings.endpoints.graph_scope()).get("roles", [])}
     except Exception as exc:
         return _finish(db, account_id, None, f"signing in to tenant {name} failed: {exc}")
     graph = env.connector.graph(credential)

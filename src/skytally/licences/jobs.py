@@ -15,16 +15,13 @@ from typing import Any
 
 from huey import crontab
 
-from skytally.accounts.context import AccountsEnv
+from skytally.accounts import service as accounts
+from skytally.accounts.service import AccountsEnv
 from skytally.errors import InvalidInput, UserError
+from skytally.jobs import JobContext, PartialFailure, job
 from skytally.jobs import service as jobs
-from skytally.jobs.models import JobRun
-from skytally.jobs.registry import job
-from skytally.jobs.runner import JobContext, PartialFailure
-from skytally.licences import importer, repo
-
-SYNC = "licences.sync"
-IMPORT = "licences.import"
+from skytally.licences import importer
+from skytally.licences.service import IMPORT, SYNC
 
 
 @job(SYNC, title="Sync Microsoft 365 licences", schedule=crontab(minute="47", hour="5"),
@@ -32,9 +29,8 @@ IMPORT = "licences.import"
 def sync_licences(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     """Submit one `licences.import` run per Office 365 account."""
     with ctx.db.session() as session:
-        ids = [int(params["account_id"])] if params.get("account_id") else repo.office365_account_ids(session)
-        run = session.get(JobRun, ctx.run_id)
-        workspace_id, queued_by = (run.workspace_id, run.queued_by) if run is not None else (None, "system")
+        ids = [int(params["account_id"])] if params.get("account_id") else accounts.office365_account_ids(session)
+    workspace_id, queued_by = ctx.origin()
     submitted: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     for aid in ids:

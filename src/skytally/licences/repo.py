@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from skytally.accounts.models import AccountKind, AccountWorkspace, CloudAccount
 from skytally.licences.models import (
     LicenceGroup,
     LicenceImport,
@@ -18,20 +16,6 @@ from skytally.licences.models import (
 )
 
 _CHUNK = 2000
-
-
-def office365_account_ids(session: Session) -> list[int]:
-    return list(session.scalars(select(CloudAccount.id).where(CloudAccount.kind == AccountKind.OFFICE365.value)
-                                .order_by(CloudAccount.id)))
-
-
-def office365_accounts_in(session: Session, workspace_ids: Iterable[int] | None) -> list[CloudAccount]:
-    """Office 365 accounts assigned to any of `workspace_ids` (None: every one)."""
-    q = select(CloudAccount).where(CloudAccount.kind == AccountKind.OFFICE365.value).order_by(CloudAccount.name)
-    if workspace_ids is not None:
-        q = q.where(CloudAccount.id.in_(select(AccountWorkspace.account_id)
-                                        .where(AccountWorkspace.workspace_id.in_(list(workspace_ids)))))
-    return list(session.scalars(q))
 
 
 def _bulk(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:

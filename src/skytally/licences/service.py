@@ -11,9 +11,9 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from skytally.accounts import guard
-from skytally.accounts import repo as accounts_repo
-from skytally.accounts.models import AccountKind, CloudAccount
+from skytally.accounts import service as accounts_service
+from skytally.accounts.schemas import AccountKind
+from skytally.accounts.service import CloudAccount
 from skytally.errors import InvalidInput, NotFound, PermissionDenied
 from skytally.jobs import service as jobs
 from skytally.jobs.schemas import JobRunOut
@@ -26,13 +26,15 @@ from skytally.store.db import Database
 from skytally.workspaces.schemas import Actor
 
 MAX_DAYS = 365
+SYNC = "licences.sync"  # job kinds (declared in licences/jobs.py)
+IMPORT = "licences.import"
 # account id → (what the report was built from, the report): the last report per account in
 # this process, reused while nothing it depends on changed (an import or a price).
 _REPORTS: dict[int, tuple[tuple[object, ...], LicenceReport]] = {}
 
 
 def office365_account(session: Session, actor: Actor | None, account_id: int) -> CloudAccount:
-    account = guard.visible_account(session, actor, account_id)
+    account = accounts_service.visible_account(session, actor, account_id)
     if account.kind != AccountKind.OFFICE365.value:
         raise InvalidInput(f"account {account.name} is an Azure tenant; licences are read from Office 365 accounts")
     return account
@@ -43,8 +45,8 @@ def accounts(session: Session, actor: Actor | None, workspace_id: int | None = N
     if workspace_id is not None:
         if actor is not None and not actor.is_admin and not actor.can_view(workspace_id):
             raise NotFound(f"workspace {workspace_id} does not exist or you are not a member")
-        return repo.office365_accounts_in(session, [workspace_id])
-    return repo.office365_accounts_in(session, guard.visible_workspace_filter(actor))
+        return accounts_service.office365_accounts_in(session, [workspace_id])
+    return accounts_service.office365_accounts_in(session, accounts_service.visible_workspace_filter(actor))
 
 
 def find_account(session: Session, actor: Actor | None, key: str | None) -> CloudAccount:
@@ -64,7 +66,7 @@ def find_account(session: Session, actor: Actor | None, key: str | None) -> Clou
 def check_can_sync(session: Session, actor: Actor | None, account_id: int) -> CloudAccount:
     account = office365_account(session, actor, account_id)
     if actor is not None and not actor.is_admin and not any(
-            actor.can_edit(ws) for ws in accounts_repo.workspace_ids_of(session, account.id)):
+            actor.can_edit(ws) for ws in accounts_service.workspace_ids_of(session, account.id)):
         raise PermissionDenied("only editors and admins of the account's workspaces can sync it")
     return account
 
@@ -167,10 +169,8 @@ def findings_csv(rep: LicenceReport, rule: str | None = None) -> str:
 
 def request_sync(session: Session, db: Database, dispatcher: Dispatcher, actor: Actor | None, account_id: int) -> JobRunOut:
     """"Sync now": one `licences.import` run for the account, unless one is queued or running."""
-    from skytally.licences.jobs import IMPORT
-
     account = check_can_sync(session, actor, account_id)
-    ws = accounts_repo.workspace_ids_of(session, account.id)
+    ws = accounts_service.workspace_ids_of(session, account.id)
     run, _new = jobs.submit_unique(db, dispatcher, IMPORT, key={"account_id": account.id}, target=f"account {account.name}",
                                    workspace_id=ws[0] if ws else None, queued_by=actor.email if actor else "cli")
     return run

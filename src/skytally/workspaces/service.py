@@ -262,3 +262,22 @@ def parse_role(value: str) -> WorkspaceRole:
         return WorkspaceRole(value.strip().lower())
     except ValueError:
         raise InvalidInput(f"unknown role {value!r}; use admin, editor or viewer") from None
+
+
+# --- for other capabilities (no actor: system jobs and admin commands) ---------------------
+def workspace_id(session: Session, name_or_id: str) -> int | None:
+    """The id of the workspace named (or numbered) `name_or_id`; None when there is none."""
+    ws = repo.workspace_by_name(session, name_or_id)
+    if ws is None and name_or_id.strip().isdigit():
+        ws = next(iter(repo.workspaces(session, {int(name_or_id)})), None)
+    return ws.id if ws is not None else None
+
+
+def workspace_names(session: Session, ids: set[int]) -> dict[int, str]:
+    """{id: name} of these workspaces, ordered by name."""
+    return {ws.id: ws.name for ws in repo.workspaces(session, ids)} if ids else {}
+
+
+def purge_expired_sessions(session: Session) -> int:
+    """Delete web sessions past their expiry; returns how many."""
+    return repo.delete_expired_web_sessions(session, utcnow())

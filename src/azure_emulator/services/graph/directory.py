@@ -1,4 +1,4 @@
-"""Microsoft Graph directory-object actions (mounted at /graph), ahead of ``graph.routes``:
+"""Microsoft Graph directory-object actions (mounted at /graph, after ``graph.routes``):
 
 - ``POST /v1.0/directoryObjects/getByIds`` (``ids``, optional ``types``): users, groups,
   service principals and applications by object id, each with its ``@odata.type``. The Azure

@@ -15,7 +15,7 @@ from fastapi import APIRouter, BackgroundTasks, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import SecretStr, TypeAdapter, ValidationError
 
-from skytally.accounts import consent, ea_tokens, office365, service
+from skytally.accounts import consent_finish, ea_tokens, office365, service
 from skytally.accounts import service_principals as sp
 from skytally.accounts.consent_state import CALLBACK_PATH
 from skytally.accounts.context import AccountsEnv
@@ -123,7 +123,7 @@ def _new_form(page: Page, kind: str, into: int | None = None, *, form: dict[str,
     target = service.get_account(page.session, page.actor, into) if into is not None else None
     field = error.field if error is not None else None
     return page.render(
-        "accounts/new.html", status_code=status_code,
+        "accounts/new.html", status_code=status_code, o365_permissions=office365.PERMISSIONS,
         kind=kind if kind in ("azure", "office365", "sp") else "azure", into=target,
         workspaces=_admin_workspaces(page), redirect_uri=page.runtime.settings.base_url.rstrip("/") + CALLBACK_PATH,
         form=form or {}, error=error, field=field,
@@ -219,7 +219,7 @@ async def connect_sp(
 
 @router.get(CALLBACK_PATH)
 def callback(request: Request, page: PageDep, background: BackgroundTasks) -> Response:
-    outcome = consent.complete(page.session, _env(page), page.actor, dict(request.query_params))
+    outcome = consent_finish.complete(page.session, _env(page), page.actor, dict(request.query_params))
     if outcome.ok and outcome.account_id is not None:
         _start_imports(page, background, outcome.account_id)
         if any(s.role_status is RoleStatus.ACTIVATING for s in outcome.subscriptions):
