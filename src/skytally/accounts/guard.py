@@ -21,9 +21,8 @@ from skytally.workspaces.schemas import Actor
 
 
 def visible_workspace_filter(actor: Actor | None) -> list[int] | None:
-    if actor is None or actor.is_admin:
-        return None
-    return list(actor.roles)
+    """Workspaces whose accounts lists show (the header's chosen workspace narrows it)."""
+    return None if actor is None else actor.workspace_filter()
 
 
 def can_view(session: Session, actor: Actor | None, account: CloudAccount) -> bool:

@@ -44,7 +44,7 @@ def _sees_all(actor: Actor | None) -> bool:
 
 def scopes(session: Session, store: CostStore, actor: Actor | None) -> list[ScopeOut]:
     """The cost scopes the caller may read, with display names."""
-    ws = None if _sees_all(actor) else list(actor.roles)  # type: ignore[union-attr]
+    ws = None if actor is None else actor.workspace_filter()  # the header's workspace narrows it
     out: dict[str, ScopeOut] = {}
     for account in accounts_service.visible_accounts(session, ws):
         for ba in accounts_service.billing_accounts_of(session, account.id):
@@ -175,7 +175,7 @@ def import_status(session: Session, actor: Actor | None, account_id: int | None 
     if account_id is not None:
         accounts = [accounts_service.visible_account(session, actor, account_id)]
     else:
-        ws = None if _sees_all(actor) else list(actor.roles)  # type: ignore[union-attr]
+        ws = None if actor is None else actor.workspace_filter()  # the header's workspace narrows it
         accounts = [a for a in accounts_service.visible_accounts(session, ws) if a.kind == "azure"]
     out: list[ImportStatusOut] = []
     for account in accounts:

@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Any
 
 import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 DECIMAL_TYPE = "DECIMAL(38, 18)"
 _TYPE_ALIASES = {"DECIMAL": DECIMAL_TYPE}
@@ -140,8 +141,30 @@ def _is_ident(expr: str) -> bool:
     return re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", expr) is not None
 
 
-def _as_tuple_list(v: Any) -> tuple[str, ...]:
-    return tuple(str(x) for x in (v or []))
+class MappingFile(BaseModel):
+    """One `mappings/*.yaml` file as written, validated when it is loaded (an unknown key,
+    a wrong type or a concrete layout without its cost or date column is refused)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str | None = None  # a base without one is known by its file name
+    title: str | None = None
+    extends: str | None = None
+    abstract: bool = False
+    family: str = ""
+    kinds: tuple[str, ...] = ()
+    header: tuple[str, ...] | None = None  # None: a base, not a file layout
+    required: tuple[str, ...] = ()  # each entry: alternatives separated by "|"
+    source_types: dict[str, str] = {}
+    requires_parameters: tuple[str, ...] = ()
+    rename: dict[str, str] = {}
+    columns: dict[str, str] = {}
+    derived: dict[str, str] = {}
+    canonical: dict[str, str] = {}
+    canonical_from_store: bool = False
+    identity: bool = False
+    cost_column: str | None = None
+    date_column: str | None = None
 
 
 @cache
@@ -150,45 +173,48 @@ def layouts() -> dict[str, Layout]:
     names = [
         p.name
         for p in resources.files("skytally.costs").joinpath("mappings").iterdir()
-        if p.name.endswith(".yaml") and p.name != "store_schema.yaml"
+        if p.name.endswith(".yaml") and p.name not in ("store_schema.yaml", "untaggable_types.yaml")
     ]
-    raw = {n: _load_yaml(n) for n in sorted(names)}
-    bases = {str(d.get("name", n.removesuffix(".yaml"))): d for n, d in raw.items()}
+    files: dict[str, MappingFile] = {}
+    for n in sorted(names):
+        try:
+            files[n] = MappingFile.model_validate(_load_yaml(n))
+        except ValidationError as exc:
+            raise ValueError(f"costs/mappings/{n} is not a valid mapping: {exc}") from None
+    bases = {f.name or n.removesuffix(".yaml"): f for n, f in files.items()}
     result: dict[str, Layout] = {}
-    for data in raw.values():
-        if data.get("abstract") or "header" not in data:
+    for n, data in files.items():
+        if data.abstract or data.header is None:
             continue
-        base = bases[str(data["extends"])] if data.get("extends") else {}
-        if base.get("canonical_from_store"):
+        base = bases[data.extends] if data.extends else MappingFile()
+        cost_column, date_column = data.cost_column or base.cost_column, data.date_column or base.date_column
+        if data.name is None or cost_column is None or date_column is None:
+            raise ValueError(f"costs/mappings/{n}: a file layout needs a name, a cost_column and a date_column "
+                             "(its own or from the layout it extends)")
+        if base.canonical_from_store:
             canonical = {
                 c: ("VARCHAR" if c == "Tags" or t == "BOOLEAN" else t)
                 for c, t in store_schema().items()
                 if c not in INTERNAL_COLUMNS
             }
         else:
-            canonical = {str(k): sql_type(str(v)) for k, v in (base.get("canonical") or {}).items()}
-        columns = {str(k): str(v) for k, v in (base.get("columns") or {}).items()}
-        columns.update({str(k): str(v) for k, v in (data.get("columns") or {}).items()})
-        derived = {str(k): str(v) for k, v in (base.get("derived") or {}).items()}
-        derived.update({str(k): str(v) for k, v in (data.get("derived") or {}).items()})
+            canonical = {k: sql_type(v) for k, v in base.canonical.items()}
         layout = Layout(
-            name=str(data["name"]),
-            title=str(data.get("title", data["name"])),
-            family=str(data.get("family", "")),
-            kinds=_as_tuple_list(data.get("kinds")),
-            header=_as_tuple_list(data.get("header")),
-            required=tuple(tuple(str(r).split("|")) for r in data.get("required") or []),
+            name=data.name,
+            title=data.title or data.name,
+            family=data.family,
+            kinds=data.kinds,
+            header=data.header,
+            required=tuple(tuple(r.split("|")) for r in data.required),
             canonical_types=canonical,
-            source_types={
-                str(k): sql_type(str(v)) for k, v in (data.get("source_types") or {}).items()
-            },
-            rename={str(k): str(v) for k, v in (data.get("rename") or {}).items()},
-            derived=derived,
-            columns=columns,
-            identity=bool(base.get("identity") or data.get("identity")),
-            cost_column=str(data.get("cost_column", base.get("cost_column"))),
-            date_column=str(data.get("date_column", base.get("date_column"))),
-            requires_parameters=_as_tuple_list(data.get("requires_parameters")),
+            source_types={k: sql_type(v) for k, v in data.source_types.items()},
+            rename=dict(data.rename),
+            derived={**base.derived, **data.derived},
+            columns={**base.columns, **data.columns},
+            identity=base.identity or data.identity,
+            cost_column=cost_column,
+            date_column=date_column,
+            requires_parameters=data.requires_parameters,
         )
         result[layout.name] = layout
     return result

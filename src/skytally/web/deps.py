@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Literal, cast
 
 from fastapi import Depends, Request, Security
@@ -141,6 +141,18 @@ def page_caller(
             target = request.headers.get("hx-current-url") or "/"
         raise LoginRequired(target)
     check_csrf(request, caller, submitted)
+    return with_scope(request, caller)
+
+
+SCOPE_COOKIE = "skytally_scope"
+
+
+def with_scope(request: Request, caller: Caller) -> Caller:
+    """The workspace chosen in the header (a cookie) narrows what every page lists; a
+    workspace the user cannot see is ignored."""
+    raw = request.cookies.get(SCOPE_COOKIE, "")
+    if raw.isdigit() and caller.actor.can_view(int(raw)):
+        return replace(caller, actor=replace(caller.actor, scope=int(raw)))
     return caller
 
 

@@ -152,6 +152,8 @@ def render(
         "nav": nav_for(actor),
         "section": section_of(request.url.path),
         "switcher": switcher or [],
+        "current_workspace": next((w for w in switcher or [] if actor is not None and w.id == actor.scope), None),
+        "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "flash": flash,
         "is_htmx": request.headers.get("hx-request") == "true",
         **context,

@@ -18,6 +18,16 @@ class Actor:
     email: str
     is_admin: bool
     roles: dict[int, WorkspaceRole] = field(default_factory=dict)  # workspace id → role
+    # The workspace chosen in the web header: lists (accounts, inventory, costs, licences,
+    # jobs) show only what is in it. It narrows what is *shown*, never what is allowed.
+    scope: int | None = None
+
+    def workspace_filter(self) -> list[int] | None:
+        """The workspaces whose data lists show: the chosen one, else every one the actor
+        is in (None: all, for an organisation admin with no workspace chosen)."""
+        if self.scope is not None and self.can_view(self.scope):
+            return [self.scope]
+        return None if self.is_admin else list(self.roles)
 
     def role_in(self, workspace_id: int) -> WorkspaceRole | None:
         return self.roles.get(workspace_id)

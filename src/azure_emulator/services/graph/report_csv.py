@@ -1,5 +1,5 @@
 """The CSV bodies of the Microsoft 365 usage reports (columns as Microsoft documents them;
-see ../shared/azure-reference/graph/NOTES.md).
+see shared/azure-reference/graph/NOTES.md and tests/reference/graph/NOTES-licensing.md).
 
 Data lag: the Report Refresh Date is two days before the request, and activity after it
 is not in the report yet. Concealed names: UPN and display name become a stable 32-hex

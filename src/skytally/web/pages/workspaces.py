@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from skytally.errors import NotFound
 from skytally.jobs import service as jobs
+from skytally.web.deps import SCOPE_COOKIE
 from skytally.web.templating import Page, PageDep
 from skytally.workspaces import service as workspaces
 from skytally.workspaces.models import WorkspaceRole
@@ -17,6 +18,19 @@ from skytally.workspaces.schemas import MemberAdd, MemberOut, WorkspaceCreate
 router = APIRouter(include_in_schema=False)
 
 ROLES = [role.value for role in WorkspaceRole]
+
+
+@router.get("/scope")
+def choose_scope(page: PageDep, workspace: str = "", next: str = "/") -> Response:
+    """The header's workspace control: every page then shows that workspace only (or all)."""
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = RedirectResponse(target, status_code=303)
+    if workspace.isdigit() and page.actor.can_view(int(workspace)):
+        response.set_cookie(SCOPE_COOKIE, workspace, max_age=365 * 86400, httponly=True, samesite="lax",
+                            secure=page.runtime.settings.secure_cookies)
+    else:
+        response.delete_cookie(SCOPE_COOKIE)
+    return response
 
 
 @router.get("/workspaces")
@@ -62,7 +76,6 @@ def detail(page: PageDep, workspace_id: int) -> Response:
     return page.render(
         "workspaces/detail.html",
         workspace=ws,
-        current_workspace=ws,
         runs=jobs.list_runs(page.session, page.actor, limit=10, workspace_id=workspace_id),
         **_member_context(page, workspace_id),
     )
