@@ -100,8 +100,9 @@ def test_sigkill_between_period_swaps_rolls_forward(tmp_path: Path, sample) -> N
     store.import_files([old.path])
     store.close()
     # the child commits, moves the first period's old data aside, then hangs until killed
-    hook = ("store._importer.crash_hook = lambda i: (print('SWAPPING', flush=True), "
-            "time.sleep(60)) if i == 0 else None")
+    # (the first rename of live data into the stage's "old" folder is followed by a hang)
+    hook = ("import os; _rename = os.rename; os.rename = lambda a, b: (_rename(a, b), "
+            "('/old/' in str(b)) and (print('SWAPPING', flush=True), time.sleep(60)))[0]")
     proc = _child(root, [new.path], hook)
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == b"SWAPPING"

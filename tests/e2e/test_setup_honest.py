@@ -13,7 +13,11 @@ Screenshots go to $SKYTALLY_SCREENSHOTS (default $TMPDIR/skytally-screenshots), 
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -53,6 +57,7 @@ class Stack:
     account_id: int
     lost: str  # the subscription whose role was removed in Azure
     job_id: int  # a housekeeping run (its result is a few counts)
+    data_dir: str
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +94,20 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             from skytally.jobs import service as jobs
 
             run = jobs.submit(rt.db, rt.queue, "maintenance.housekeeping", target="test", queued_by="test")
-            yield Stack(url, emu, account_id, lost, run.id)
+            yield Stack(url, emu, account_id, lost, run.id, str(rt.settings.data_dir))
+
+
+def test_accounts_list_counts_the_failed_sync(stack: Stack) -> None:
+    """`skytally accounts list` says what the page says: the failed sync, whole, as a warning."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SKYTALLY_")}
+    out = subprocess.run([sys.executable, "-m", "skytally.cli.main", "accounts", "list", "--json"], capture_output=True,
+                         text=True, timeout=60, env={**env, "SKYTALLY_DATA_DIR": stack.data_dir})
+    assert out.returncode == 0, out.stderr
+    (account,) = json.loads(out.stdout)
+    assert any("last sync failed" in w and "Give your service principal" in w for w in account["warnings"])
+    table = subprocess.run([sys.executable, "-m", "skytally.cli.main", "accounts", "list"], capture_output=True,
+                           text=True, timeout=60, env={**env, "SKYTALLY_DATA_DIR": stack.data_dir, "COLUMNS": "400"})
+    assert "last sync failed" in table.stdout and "Warnings" in table.stdout
 
 
 def test_cloud_tenant_setup_tells_the_truth_and_keeps_what_you_typed(stack: Stack) -> None:
@@ -200,6 +218,14 @@ def test_cloud_tenant_setup_tells_the_truth_and_keeps_what_you_typed(stack: Stac
         expect(page.locator("nav.tabs")).to_contain_text("Office 365")
         expect(page.locator("select[name=account_id]")).to_contain_text("Contoso (exporter)")
         snap("06-add-existing")
+        # A browser that never saw the emulator's CA: the page says in one line what to do. (The
+        # meta refresh would take it to the emulator; the test browser stops here on purpose.)
+        page.route(re.compile(r"^https://"), lambda route: route.abort())
+        page.click("#add-existing-form button[type=submit]")
+        expect(page.locator("[data-testid=private-ca]")).to_contain_text("open https://")
+        expect(page.locator("[data-testid=private-ca]")).to_contain_text("ca.pem")
+        snap("06a-private-ca")
+        page.unroute(re.compile(r"^https://"))
 
         # --- a job's result reads as fields and tables; the JSON is one click away -------------------
         page.goto(f"{stack.url}/jobs/{stack.job_id}")

@@ -68,3 +68,36 @@ def test_list_detail_edit_pending_revert_audit_coverage(world: World, data: tagw
     assert env["top_values"][0] == ["prod", 2]
     assert world.client(ADMIN).get("/api/v1/tags/resources").json()["total"] == 6
     assert world.bearer().get("/api/v1/tags/resources").json()["total"] == 0  # Bob: Bravo only
+
+
+def test_page_offers_only_the_actions_the_user_may_take(world: World, data: tagworld.World) -> None:  # noqa: F811
+    erin, alice = world.client(ERIN), world.client(ALICE)  # an editor and a viewer of the same workspace
+    body = {"op": "set", "where": f"subscription={tagworld.WB},name~web-2", "key": "team", "value": "page"}
+    assert _post(erin, "/api/v1/tags/edit", params={"dry_run": "false"}, json=body).json()["applied"]  # type: ignore[attr-defined]
+    for client, editor in ((erin, True), (alice, False)):
+        resources = client.get("/resources")
+        pending = client.get("/resources", params={"tab": "pending"})
+        assert resources.status_code == pending.status_code == 200
+        assert ('data-testid="bulk-edit"' in resources.text) is editor
+        assert ('data-testid="sync-now"' in resources.text) is editor
+        assert ('data-testid="push"' in pending.text) is editor
+        assert ('action="/resources/revert"' in pending.text) is editor
+        assert "team=page" in pending.text  # both see what waits to be pushed
+
+
+def test_counts_stop_at_the_cap_and_say_more_than(world: World, data: tagworld.World,  # noqa: F811
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from skytally.inventory import tag_repo
+    from skytally.web.pages import tags as tags_page
+    admin = world.client(ADMIN)
+    assert admin.get("/api/v1/tags/resources", params={"limit": 1}).json()["total_exact"] is True  # 6 < the cap
+    monkeypatch.setattr(tag_repo, "COUNT_CAP", 2)
+    capped = admin.get("/api/v1/tags/resources", params={"limit": 1}).json()
+    assert (capped["total"], capped["total_exact"], len(capped["items"])) == (2, False, 1)
+    beyond = admin.get("/api/v1/tags/resources", params={"limit": 2, "offset": 2}).json()
+    assert (beyond["total"], beyond["total_exact"]) == (4, False)  # counted to the end of the page asked for
+    short = admin.get("/api/v1/tags/resources", params={"limit": 50, "offset": 4}).json()
+    assert (short["total"], short["total_exact"], len(short["items"])) == (6, True, 2)  # a short page is its own count
+    monkeypatch.setattr(tags_page, "PAGE_SIZE", 1)
+    page = admin.get("/resources").text
+    assert "of more than 2</span>" in page and 'data-testid="next-page"' in page

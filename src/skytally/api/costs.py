@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
 from skytally.costs import explore
-from skytally.costs.service import CostStore
+from skytally.costs.service import CostStore, open_store
 from skytally.costs.views import (
     CostQueryOut,
     ImportStatusOut,
@@ -36,11 +36,7 @@ router = APIRouter(prefix="/costs", tags=["costs"])
 
 
 def cost_store(request: Request) -> Iterator[CostStore]:
-    store = CostStore(get_runtime(request).settings.cost_store_dir)
-    try:
-        yield store
-    finally:
-        store.close()
+    yield open_store(get_runtime(request).settings.cost_store_dir)  # shared: not closed per request
 
 
 Store = Annotated[CostStore, Depends(cost_store)]

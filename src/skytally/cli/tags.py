@@ -229,7 +229,7 @@ def list_resources(where: str = Where, sort: str = typer.Option("name", help="na
     if json_out:
         print_json(page)
         return
-    print_table(f"Resources {offset + 1 if page.items else 0}–{offset + len(page.items)} of {page.total:,}",
+    print_table(f"Resources {offset + 1 if page.items else 0}–{offset + len(page.items)} of {'' if page.total_exact else 'more than '}{page.total:,}",
                 ["Name", "Type", "Resource group", "Subscription", "Tags"],
                 [[r.name, r.type, r.resource_group, r.subscription_id,
                   ", ".join(f"{t.local_key}={t.local_value}" + ("" if t.state == "in_sync" else f" [{t.state}]")

@@ -71,10 +71,8 @@ _DENSE = 0.05  # a money column with more distinct values per row than this is c
 class FactoredMapper:
     """Maps the rows of one CSV file to store columns, batch by batch."""
 
-    def __init__(self, src: SourceFile, parameters: dict[str, str | None], *,
-                 trust_row_lengths: bool = False) -> None:
+    def __init__(self, src: SourceFile, parameters: dict[str, str | None]) -> None:
         self.src = src
-        self.trust_row_lengths = trust_row_lengths  # tests: files known to be well formed
         self.verify_rows = False  # some row's last field is empty: count the fields per line
         header = src.header
         self.read_types = {h: src.read_type(h) for h in header}
@@ -393,5 +391,5 @@ class FactoredMapper:
         # Polars pads a row with too few fields with NULLs where DuckDB's reader rejects
         # it; a row whose last field is empty may be such a row, so the file's lines are
         # counted once it is read (rowcheck.py)
-        if last.null_count() and not self.trust_row_lengths:
+        if last.null_count():
             self.verify_rows = True

@@ -10,7 +10,7 @@ import logging
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -62,11 +62,7 @@ class Importer:
         self.store = store
         self.memory_limit = memory_limit
         self.threads = threads
-        self.crash_hook: Callable[[int], None] | None = None  # tests: simulate a crash
-        self._account_override: str | None = None
-        # "auto": the CSV fast path when it can vouch for the file; "off": always DuckDB's
-        # reader; "trusted": the fast path even where a row might be short (tests compare
-        # the paths on files known to be well formed)
+        # "auto": the CSV fast path when it can vouch for the file; "off": always DuckDB's reader
         self.fast_path: str = "auto"
 
     def run(
@@ -89,7 +85,6 @@ class Importer:
             raise InvalidInput("No cost files given.")
         sources = [detect(Path(p), kind=dataset) for p in paths]
         params = {"billing_account_id": billing_account_id, "currency": currency}
-        self._account_override = billing_account_id
         for s in sources:
             missing = [p for p in s.layout.requires_parameters if not params.get(p)]
             if missing:
@@ -158,7 +153,7 @@ class Importer:
             shutil.rmtree(stage / "tmp", ignore_errors=True)
             shutil.rmtree(stage / "files", ignore_errors=True)
             skipped: list[dict[str, Any]] = []
-            self.store.commit(stage, keys, crash_hook=self.crash_hook,
+            self.store.commit(stage, keys,
                               decide=lambda ks: self._decide(stage, ks, skipped, warnings))
         result = self._result(import_id, staged, periods, rejected, rejected_rows, rejected_billed,
                               quarantine_path, warnings)

@@ -10,6 +10,7 @@ applied by the caller. Nothing here knows about HTTP, Typer or the app database.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
@@ -24,7 +25,7 @@ from .query import QueryService, dimensions
 from .schemas import ZERO, BadRowPolicy, CostQuery, ImportResult, QueryResult, UntaggedResult
 from .storage import PeriodKey, StoreLayout
 
-__all__ = ["CostStore", "MalformedRows"]
+__all__ = ["CostStore", "MalformedRows", "open_store"]
 
 
 class CostStore:
@@ -182,3 +183,19 @@ class CostStore:
             raise InvalidInput("Export needs at least one billing account.")
         q = CostQuery(billing_accounts=list(billing_accounts), start=start, end=end, currency=currency)
         return self._q.export(q, Path(dest), format)
+
+
+_OPEN: dict[Path, CostStore] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def open_store(root: Path | str) -> CostStore:
+    """This process's cost store at `root` for reading: opened (and crash-recovered) once,
+    then shared by every request (each query takes its own DuckDB cursor). Imports open
+    their own `CostStore`."""
+    key = Path(root).resolve()
+    with _OPEN_LOCK:
+        store = _OPEN.get(key)
+        if store is None:
+            store = _OPEN[key] = CostStore(key)
+        return store

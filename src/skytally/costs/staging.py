@@ -88,7 +88,7 @@ def _stage_fast(
     why = refusal(src)
     if why is None:
         out_dir.mkdir(parents=True, exist_ok=True)
-        mapper = FactoredMapper(src, params, trust_row_lengths=fast_path == "trusted")
+        mapper = FactoredMapper(src, params)
         per_row = bytes_per_row(src.path)
         rows = 0
 

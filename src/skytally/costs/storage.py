@@ -203,7 +203,7 @@ class StoreLayout:
         return True
 
     # -- commit ----------------------------------------------------------------
-    def commit(self, stage: Path, keys: list[PeriodKey], *, crash_hook: object = None,
+    def commit(self, stage: Path, keys: list[PeriodKey], *,
                decide: Callable[[list[PeriodKey]], list[PeriodKey]] | None = None) -> list[PeriodKey]:
         """Mark `stage` committed, then move each period into place. `decide` (called
         under the store lock, before anything is committed) returns the periods to put in
@@ -218,11 +218,11 @@ class StoreLayout:
                 os.fsync(f.fileno())
             os.replace(tmp, marker)
             _fsync_dir(stage)
-            self._roll_forward(stage, keys, crash_hook=crash_hook)
+            self._roll_forward(stage, keys)
         return keys
 
-    def _roll_forward(self, stage: Path, keys: list[PeriodKey], *, crash_hook: object = None) -> None:
-        for i, k in enumerate(keys):
+    def _roll_forward(self, stage: Path, keys: list[PeriodKey]) -> None:
+        for k in keys:
             new = stage / "new" / k.relpath
             if not new.exists():
                 continue  # already moved into place
@@ -231,8 +231,6 @@ class StoreLayout:
             if live.exists():
                 old.parent.mkdir(parents=True, exist_ok=True)
                 os.rename(live, old)
-            if callable(crash_hook):
-                crash_hook(i)
             live.parent.mkdir(parents=True, exist_ok=True)
             os.rename(new, live)
             _fsync_dir(live.parent)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from skytally.store.base import Base, UTCDateTime, utcnow
@@ -30,8 +30,15 @@ class SyncStatus(StrEnum):
 
 class InventoryResource(Base):
     __tablename__ = "inventory_resources"
-    __table_args__ = (UniqueConstraint("account_id", "resource_id"),
-                      Index("ix_inventory_resources_name", "name"), Index("ix_inventory_resources_type", "type"))
+    __table_args__ = (
+        UniqueConstraint("account_id", "resource_id"),
+        # the Resources & Tags list: each sort (with the id tie-break), and the common filters with it
+        Index("ix_inventory_resources_name_id", "name", "id"),
+        Index("ix_inventory_resources_type_name", "type", "name", "id"),
+        Index("ix_inventory_resources_rg_id", "resource_group", "id"),
+        Index("ix_inventory_resources_sub_type", "subscription_id", "type", "id"),
+        Index("ix_inventory_resources_location_lower", func.lower(text("location")), "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("cloud_accounts.id", ondelete="CASCADE"), index=True)

@@ -24,17 +24,28 @@ from skytally.inventory.tag_models import (
 )
 
 _CHUNK = 500
-SORTS = {"name": InventoryResource.name, "type": InventoryResource.type,
-         "rg": InventoryResource.resource_group, "location": InventoryResource.location,
+SORTS: dict[str, Any] = {
+    "name": InventoryResource.name, "type": InventoryResource.type, "rg": InventoryResource.resource_group,
+    "location": func.lower(InventoryResource.location),  # as it is filtered: one index serves both
          "subscription": InventoryResource.subscription_id, "last_seen": InventoryResource.last_seen}
 
 
-def _with_tag(key: str, value: str | None = None) -> Any:
-    """Ids of resources carrying a key (with this value): an uncorrelated subquery, so the
-    database evaluates it once through the (key_lower, local_value) index."""
+COUNT_CAP = 10_000  # a page counts its matches up to this many; past it, "more than 10,000"
+
+
+def _tag_exists(key: str, value: str | None = None) -> Any:
+    """A correlated EXISTS: the resource carries the key (with this value). Checked per
+    resource through the unique (resource_pk, key_lower) index; a semi-join for PostgreSQL."""
     t = aliased(InventoryTag)  # an alias: queries that select tags too must not correlate with it
-    stmt = select(t.resource_pk).where(t.key_lower == key, t.local_value.is_not(None))
-    return stmt.where(t.local_value == value) if value is not None else stmt
+    stmt = select(t.id).where(t.resource_pk == InventoryResource.id, t.key_lower == key, t.local_value.is_not(None))
+    return exists(stmt.where(t.local_value == value) if value is not None else stmt)
+
+
+def _tag_value_ids(key: str, value: str) -> Any:
+    """Ids of resources carrying key=value: uncorrelated, read through the (key_lower,
+    local_value) index (a value is usually selective; a key alone is not)."""
+    t = aliased(InventoryTag)
+    return select(t.resource_pk).where(t.key_lower == key, t.local_value == value)
 
 
 def conditions(flt: Filter, account_ids: Sequence[int] | None) -> list[ColumnElement[bool]]:
@@ -52,11 +63,11 @@ def conditions(flt: Filter, account_ids: Sequence[int] | None) -> list[ColumnEle
     if flt.names:
         out.append(or_(*(func.lower(InventoryResource.name).like(like_pattern(p), escape="\\") for p in flt.names)))
     for key, value in flt.tags:
-        out.append(InventoryResource.id.in_(_with_tag(key, value)))
+        out.append(InventoryResource.id.in_(_tag_value_ids(key, value)))
     for key in flt.has:
-        out.append(InventoryResource.id.in_(_with_tag(key)))
+        out.append(_tag_exists(key))
     for key in flt.lacks:
-        out.append(InventoryResource.id.not_in(_with_tag(key)))
+        out.append(~_tag_exists(key))
     if flt.states:
         st = aliased(InventoryTag)
         out.append(InventoryResource.id.in_(select(st.resource_pk).where(st.state.in_(flt.states))))
@@ -66,15 +77,21 @@ def conditions(flt: Filter, account_ids: Sequence[int] | None) -> list[ColumnEle
 
 
 def page(session: Session, account_ids: Sequence[int] | None, flt: Filter, *, sort: str = "name", descending: bool = False,
-         limit: int = 50, offset: int = 0) -> tuple[list[InventoryResource], int]:
-    """One page of matching resources and the number of matches."""
+         limit: int = 50, offset: int = 0) -> tuple[list[InventoryResource], int, bool]:
+    """One page of matching resources, the number of matches and whether it is exact.
+    Matches are counted up to `COUNT_CAP` (or the end of this page, if further): past it the
+    count is that cap and not exact ("more than"). A short page needs no count at all."""
     where = conditions(flt, account_ids)
-    total = session.scalar(select(func.count()).select_from(InventoryResource).where(*where)) or 0
     col: Any = SORTS.get(sort, InventoryResource.name)
     first = col.desc() if descending else col.asc()
     tie = InventoryResource.id.desc() if descending else InventoryResource.id.asc()
     rows = list(session.scalars(select(InventoryResource).where(*where).order_by(first, tie).limit(limit).offset(offset)))
-    return rows, total
+    if len(rows) < limit and (rows or offset == 0):
+        return rows, offset + len(rows), True
+    cap = max(COUNT_CAP, offset + limit)
+    capped = select(InventoryResource.id).where(*where).limit(cap + 1).subquery()
+    n = session.scalar(select(func.count()).select_from(capped)) or 0
+    return rows, min(n, cap), n <= cap
 
 
 def iter_matching(session: Session, account_ids: Sequence[int] | None, flt: Filter) -> Iterator[list[InventoryResource]]:

@@ -97,7 +97,8 @@ class ResourceTagsOut(BaseModel):
 
 
 class ResourcePageOut(BaseModel):
-    total: int
+    total: int  # the number of matches; when `total_exact` is false, more than this many match
+    total_exact: bool = True
     offset: int
     limit: int
     items: list[ResourceTagsOut]

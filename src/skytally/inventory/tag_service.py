@@ -54,13 +54,18 @@ def visible_ids(session: Session, actor: Actor | None) -> list[int]:
             if a.kind == AccountKind.AZURE.value]
 
 
-def editable_ids(session: Session, actor: Actor | None) -> list[int]:
-    """Accounts whose tags the actor may edit; PermissionDenied when it sees some and may edit none."""
+def may_edit_ids(session: Session, actor: Actor | None) -> list[int]:
+    """Accounts whose tags (and sync, push) the actor may act on: what a page offers."""
     ids = visible_ids(session, actor)
     if actor is None or actor.is_admin:
         return ids
-    mine = [i for i in ids if any(actor.can_edit(ws) for ws in accounts.workspace_ids_of(session, i))]
-    if ids and not mine:
+    return [i for i in ids if any(actor.can_edit(ws) for ws in accounts.workspace_ids_of(session, i))]
+
+
+def editable_ids(session: Session, actor: Actor | None) -> list[int]:
+    """Accounts whose tags the actor may edit; PermissionDenied when it sees some and may edit none."""
+    mine = may_edit_ids(session, actor)
+    if not mine and visible_ids(session, actor):
         raise PermissionDenied("editing tags needs the editor role in a workspace of the account; ask a workspace admin")
     return mine
 
@@ -110,18 +115,19 @@ def list_resources(session: Session, actor: Actor | None, where: str = "", *, so
     ids = read_scope(session, actor)
     if ids == []:
         return ResourcePageOut(total=0, offset=offset, limit=limit, items=[])
-    rows, total = tag_repo.page(session, ids, flt, sort=sort, descending=descending, limit=limit, offset=offset)
+    rows, total, exact = tag_repo.page(session, ids, flt, sort=sort, descending=descending, limit=limit,
+                                       offset=offset)
     tags = tag_repo.tags_of(session, [r.id for r in rows])
     lv = levels(session, actor, sorted({r.account_id for r in rows}))
-    return ResourcePageOut(total=total, offset=offset, limit=limit, items=[
+    return ResourcePageOut(total=total, total_exact=exact, offset=offset, limit=limit, items=[
         _resource_out(session, r, tags[r.id], lv.get((r.account_id, r.subscription_id), "resources")) for r in rows])
 
 
 def resource(session: Session, actor: Actor | None, resource_id: str) -> tuple[ResourceTagsOut, list[AuditOut]]:
     """One resource with its tags, its group's and subscription's tags, and its tag history."""
     ids = read_scope(session, actor)
-    rows, _ = tag_repo.page(session, ids, Filter(fields={"resource_id": [resource_id.strip().lower()]}), limit=1) \
-        if ids != [] else ([], 0)
+    rows, _, _ = tag_repo.page(session, ids, Filter(fields={"resource_id": [resource_id.strip().lower()]}), limit=1) \
+        if ids != [] else ([], 0, True)
     if not rows:
         raise NotFound(f"resource {resource_id} is not in the inventory of your workspaces; run a sync or check the id")
     r = rows[0]

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from skytally.config import Settings
-from skytally.costs import CostStore, explore
+from skytally.costs import explore
+from skytally.costs.service import open_store
 from skytally.errors import UserError
 from skytally.workspaces.schemas import Actor
 
@@ -20,7 +21,7 @@ def cost_shares(settings: Settings, session: Session, actor: Actor | None, keys:
     if not keys:
         return {}
     try:
-        store = CostStore(settings.cost_store_dir)
+        store = open_store(settings.cost_store_dir)
         q = explore.query_for(session, store, actor)
     except UserError:
         return {}

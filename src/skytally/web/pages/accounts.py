@@ -58,7 +58,15 @@ def _admin_workspaces(page: Page) -> list[Any]:
 
 
 def _go_to_microsoft(page: Page, start: ConsentStart, what: str) -> Response:
-    return page.render("accounts/redirect.html", start=start, what=what)
+    from urllib.parse import urlsplit
+
+    endpoints = page.runtime.settings.endpoints
+    # A sign-in server behind a private CA (the emulator, a lab): a browser that never saw
+    # that CA stops on a certificate warning; the page says in one line what to do.
+    sign_in = urlsplit(start.url)
+    private_ca = {"ca": str(endpoints.ca_bundle), "origin": f"{sign_in.scheme}://{sign_in.netloc}/"} \
+        if endpoints.ca_bundle is not None else None
+    return page.render("accounts/redirect.html", start=start, what=what, private_ca=private_ca)
 
 
 def _date(value: str, field: str = "secret_expires_at") -> datetime | None:

@@ -19,7 +19,7 @@ from skytally.costs import explore
 from skytally.costs.dimensions import dimension_label, groupable_dimensions
 from skytally.costs.query import csv_safe
 from skytally.costs.schemas import CostQuery, money
-from skytally.costs.service import CostStore
+from skytally.costs.service import CostStore, open_store
 from skytally.costs.views import jsonable
 from skytally.errors import InvalidInput, UserError
 from skytally.web.deps import get_runtime
@@ -45,11 +45,7 @@ templates.env.filters["money"] = _money
 
 
 def _store(request: Request) -> Iterator[CostStore]:
-    store = CostStore(get_runtime(request).settings.cost_store_dir)
-    try:
-        yield store
-    finally:
-        store.close()
+    yield open_store(get_runtime(request).settings.cost_store_dir)  # shared: not closed per request
 
 
 Store = Annotated[CostStore, Depends(_store)]

@@ -37,8 +37,12 @@ def _url(**params: Any) -> str:
 
 def _common(page: Page, tab: str, where: str) -> dict[str, Any]:
     subs = accounts.list_subscriptions(page.session, page.actor)
+    editable = set(tag_service.may_edit_ids(page.session, page.actor))  # only actions the user may take are shown
+    sync_all = page.actor is None or page.actor.is_admin
     return {"tab": tab, "tabs": TABS, "where": where, "counts": tag_service.state_counts(page.session, page.actor),
-            "writeback_accounts": sorted({s.account_id for s in subs if s.access_level.value == "tags-writeback"}),
+            "can_edit": bool(editable), "sync_all": sync_all, "sync_accounts": [] if sync_all else sorted(editable),
+            "writeback_accounts": sorted({s.account_id for s in subs if s.access_level.value == "tags-writeback"
+                                          and s.account_id in editable}),
             "subs": {s.subscription_id: s for s in subs}, "ops": OPS, "url": _url}
 
 

@@ -1,4 +1,4 @@
-"""The events behind the sample cost files (samples.py): a catalogue of resources and
+"""The events behind the sample cost files (files.py): a catalogue of resources and
 meters, and a seeded stream of usage, purchase, refund and unused-commitment events with
 their cost in exact integer units of 1e-8, and Microsoft's rules for what each event is
 billed and what it effectively costs."""

@@ -1,5 +1,5 @@
 """Realistic sample cost files in every supported layout, streamed so that millions of
-rows (gigabytes) are written quickly. Used by tests, the benchmark and the demo.
+rows (gigabytes) are written quickly. Used by tests and the benchmark.
 
 Each file is generated from a seed: the same seed gives the same *events* (a usage hour
 of a VM, a reservation purchase, a marketplace charge, ...), so an actual-cost file and
@@ -26,8 +26,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from .mapping import layouts, norm
-from .sample_events import (
+from skytally.costs.mapping import layouts, norm
+from skytally.costs.samples.events import (
     _SCALE,
     SampleKind,
     _billed,
@@ -39,7 +39,7 @@ from .sample_events import (
     _period_bounds,
     _resources,
 )
-from .udf import unit
+from skytally.costs.udf import unit
 
 SampleLayout = Literal["ea_exports", "ea_c360", "mca", "ea_legacy_v3", "focus_1.2", "focus_1.0"]
 @dataclass
