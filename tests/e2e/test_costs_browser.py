@@ -132,5 +132,21 @@ def test_costs_explorer(base_url: str, tmp_path: Path) -> None:
         lines = saved.read_text().splitlines()
         assert lines[0] == "SubAccountName,date,BilledCost,EffectiveCost,BillingCurrency"
         assert len(lines) > 10 and lines[1].endswith(",USD")
+
+        # The sources card keeps the gap the other cards have; on a phone the totals and
+        # the filter's Apply button stay inside their cards.
+        gap = page.evaluate("""() => { const s = document.querySelector('[data-testid=cost-sources]');
+          return s.getBoundingClientRect().top - s.previousElementSibling.getBoundingClientRect().bottom; }""")
+        assert gap >= 16, f"{gap}px between the cost table and 'Where the costs come from'"
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(f"{base_url}/costs")
+        cut = page.evaluate("""() => [...document.querySelectorAll('.stat-value')]
+          .filter(v => v.getBoundingClientRect().right > v.parentElement.getBoundingClientRect().right + 1)
+          .map(v => v.textContent)""")
+        assert not cut, f"totals cut off at 390px: {cut}"
+        form = page.locator("[data-testid=cost-filters]").bounding_box()
+        apply = page.locator("[data-testid=cost-filters] .filter-add button").bounding_box()
+        assert form and apply and apply["x"] + apply["width"] <= form["x"] + form["width"], (apply, form)
+        page.screenshot(path=str(shots / "costs-03-phone.png"), full_page=True)
         browser.close()
     assert not problems.items, "\n".join(problems.items)

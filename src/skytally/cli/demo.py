@@ -243,7 +243,7 @@ def run_demo(host: str, port: int) -> None:
         saver.stop()
         rt.close()
         emulator.stop()
-    console.print("Stopped. Run `skytally demo` again to continue where you left off.")
+    console.print("Stopped. Start the demo again the same way to continue where you left off.")
     # Everything is saved and closed. Interpreter teardown would then wait several seconds
     # for native thread pools (Polars, DuckDB) loaded by the jobs; nothing is left to do.
     sys.stdout.flush()
@@ -251,30 +251,52 @@ def run_demo(host: str, port: int) -> None:
     os._exit(0)
 
 
+def cli_command(argv0: str | None = None, cwd: Path | None = None) -> str:
+    """How to type the `skytally` that runs this demo: its path relative to here when it is
+    under this directory (demo.sh's .venv is not on the user's PATH), else `skytally`."""
+    exe = Path(argv0 if argv0 is not None else sys.argv[0])
+    if exe.name != "skytally":
+        return "skytally"
+    try:
+        return str(exe.resolve().relative_to((cwd or Path.cwd()).resolve()))
+    except ValueError:
+        return "skytally"
+
+
 def banner(settings: Settings, emulator: EmulatorProcess, email: str, password: str, sample: str,
-           fx: dict[str, str]) -> Panel:
-    again = ("[bold]Restarted[/bold]: the emulator's world (consents, roles) and your login are as you left "
-             "them.\n\n" if emulator.restored else "")
+           fx: dict[str, str], command: str | None = None) -> Panel:
+    """What the demo prints on start. Each line fits an 80-column terminal for the usual
+    lengths; what may be long (URLs, paths) starts its own indented line."""
+    base = settings.base_url
+    ca = emulator.settings.get("SKYTALLY_CLOUD_ENDPOINTS__CA_BUNDLE", "ca.pem")
+    again = ("[bold]Restarted[/bold]: the emulator's world (consents, roles) and your\n"
+             "login are as you left them.\n\n" if emulator.restored else "")
     return Panel.fit(
         f"[bold]skytally demo is running[/bold]\n\n{again}"
-        f"  Open      [link={settings.base_url}]{settings.base_url}[/link]\n"
+        f"  Open      [link={base}]{base}[/link]\n"
         f"  Sign in   {email}\n"
         f"  Password  {password}\n"
-        f"  (viewer)  {DEMO_VIEWER} / same password\n\n"
-        f"  API docs  {settings.base_url}/api/v1/docs\n\n"
+        f"  (viewer)  {DEMO_VIEWER} / same password\n"
+        f"  API docs  {base}/api/v1/docs\n\n"
         f"[bold]Azure emulator[/bold] at {emulator.base_url}\n"
-        f"  Connected  {sample or '—'} (service principal) — see Cloud Tenant Setup\n"
-        f"  Costs      importing the sample EA enrollment now — see {settings.base_url}/costs\n"
-        f"  Tags       one subscription at tags-writeback (env/Env/ENV, missing CostCenter, a locked group):\n"
-        f"    bulk edit and push in {settings.base_url}/resources\n"
-        f"  Try consent: Add Cloud Account → Azure → tenant {fx['second_domain']}\n"
-        f"    sign in at the emulator as {fx['second_owner_upn']}\n"
-        f"    password {fx['second_owner_password']}\n"
-        f"  Office 365: tenant {fx['o365_domain']}, admin {fx['o365_admin_upn']} / {fx['o365_admin_password']}\n"
-        f"  Certificate: your browser does not know the emulator's CA: open {emulator.base_url}/ once and accept "
-        f"the warning (or import {emulator.settings.get('SKYTALLY_CLOUD_ENDPOINTS__CA_BUNDLE', 'ca.pem')}).\n\n"
+        f"  Connected    {sample or '—'} (service principal): see Cloud Tenant Setup\n"
+        f"  Costs        importing the sample EA enrollment now:\n"
+        f"               {base}/costs\n"
+        f"  Tags         one subscription at tags-writeback (env/Env/ENV,\n"
+        f"               missing CostCenter, a locked group); bulk edit and push:\n"
+        f"               {base}/resources\n"
+        f"  Try consent  Add Cloud Account → Azure → tenant {fx['second_domain']}\n"
+        f"               sign in as {fx['second_owner_upn']}\n"
+        f"               password {fx['second_owner_password']}\n"
+        f"  Office 365   tenant {fx['o365_domain']}\n"
+        f"               admin {fx['o365_admin_upn']} / {fx['o365_admin_password']}\n"
+        f"  Certificate  your browser does not know the emulator's CA: open\n"
+        f"               {emulator.base_url}/ once and accept the warning,\n"
+        f"               or import this file into the browser:\n"
+        f"               {ca}\n\n"
         f"  Data dir  {settings.data_dir}\n"
-        f"  CLI       run `skytally …` here (or with SKYTALLY_DATA_DIR={settings.data_dir}) to use this demo\n\n"
+        f"  CLI       {command or cli_command()} …  in this directory (or set\n"
+        f"            SKYTALLY_DATA_DIR to the data dir) to use this demo\n\n"
         "Press Ctrl-C to stop.",
         border_style="green",
     )

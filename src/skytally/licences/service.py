@@ -55,6 +55,11 @@ def find_account(session: Session, actor: Actor | None, key: str | None) -> Clou
     if key is None:
         if len(visible) == 1:
             return visible[0]
+        if not visible:
+            raise NotFound(
+                "no Office 365 tenant is connected in your workspaces: connect one in Cloud Tenant Setup "
+                "(Add Cloud Account → Office 365) or with `skytally licences connect-sp`"
+            )
         names = ", ".join(a.name for a in visible) or "none"
         raise InvalidInput(f"name the Office 365 account (one of: {names})")
     for a in visible:

@@ -1,0 +1,85 @@
+"""Pages fit their width: a job whose result names long reasons (a tags.push refused by a
+lock quotes whole resource ids) stays within a 1366 px window, and the Licences filter's
+number fields look like the other inputs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from pydantic import SecretStr
+
+from e2e.stack import (
+    BROWSER_MARKS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Problems,
+    free_port,
+    screenshots_dir,
+    serving,
+)
+from skytally.config import Settings
+from skytally.jobs.models import JobRun
+from skytally.runtime import build_runtime
+from skytally.workspaces import service
+from skytally.workspaces.schemas import UserCreate
+
+ADMIN, PASSWORD = "layout-admin@example.com", "layout-test-password"
+LOCKED = ("Azure answered 409 ScopeLocked: The scope '/subscriptions/9abe6538-8f88-4c5b-9e93-abfa997f3546/"
+          "resourceGroups/rg-hr-dev/providers/Microsoft.Compute/disks/vm-hr-dev-01_OsDisk_1_a9a4d0c7b98e4d82d843e566")
+
+pytestmark = BROWSER_MARKS
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    runtime = build_runtime(Settings(data_dir=tmp_path_factory.mktemp("layout"), demo=True,
+                                     base_url=f"http://127.0.0.1:{port}"))
+    with runtime.db.session() as s:
+        service.ensure_organisation(s)
+        service.create_user(s, None, UserCreate(email=ADMIN, password=SecretStr(PASSWORD), is_admin=True))
+        reasons = {f"{LOCKED}{i}": 1 for i in range(3)}
+        run = JobRun(kind="tags.push", target="account 1", params={"account_id": 1}, status="partial",
+                     progress=1.0, message="3 of 3 resources pushed",
+                     result={"failed": 3, "subscriptions": {"9abe6538-8f88-4c5b-9e93-abfa997f3546": {
+                         "failed": 3, "reasons": reasons}}})
+        s.add(run)
+        s.flush()
+        run_id = run.id
+    with serving(runtime, port) as url:
+        yield url, run_id
+
+
+def test_long_job_results_and_licence_filters_fit(stack: tuple[str, int]) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    base_url, run_id = stack
+    problems = Problems()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+        page.set_default_timeout(15_000)
+        page.on("console", lambda m: m.type == "error" and problems.add(f"console: {m.text}"))
+        page.on("pageerror", lambda e: problems.add(f"page error: {e}"))
+        page.on("response", lambda r: r.status >= 400 and problems.add(f"HTTP {r.status}: {r.request.method} {r.url}"))
+        page.goto(f"{base_url}/jobs/{run_id}")
+        page.fill("input[name=email]", ADMIN)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        expect(page).to_have_url(re.compile(rf"/jobs/{run_id}$"))
+        # the reasons are data: shown as Azure wrote them, not lower-cased with "_" made spaces
+        expect(page.locator("main")).to_contain_text(f"{LOCKED}0")
+        page.screenshot(path=str(screenshots_dir() / "layout-job-reasons.png"), full_page=True)
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"the job page is {overflow}px wider than the window"
+
+        page.goto(f"{base_url}/licences")
+        number = page.locator("input[name=inactive_days]")
+        select = page.locator("select[name=workspace]")
+        for prop in ("border-radius", "padding-left", "font-size"):
+            style = f"e => getComputedStyle(e).getPropertyValue('{prop}')"
+            assert number.evaluate(style) == select.evaluate(style), prop
+        browser.close()
+    assert not problems.items, "\n".join(problems.items)
