@@ -58,6 +58,13 @@ CASES = [
     (W, row("env", "prod", "prod", "in_sync"), {"env": "qa"}, {"local_value": "qa", "state": "in_sync"}),
     (W, row("owner", None, "ann", "pending", source="edit"), {}, "none"),
     (W, row("env", "prod", "prod", "pending", source="edit", local_key="Env"), {"env": "prod"}, "none"),
+    # raised to tags-writeback: changes made locally at a lower level are local changes to write back
+    (W, row("owner", None, "ann", "local", source="edit"), {}, {"state": "pending"}),
+    (W, row("env", "prod", "dev", "local", source="edit"), {"env": "prod"}, {"state": "pending"}),
+    (W, row("env", "prod", "dev", "local", source="edit"), {"env": "test"}, {"azure_value": "test", "state": "conflict"}),
+    (W, row("env", "prod", "dev", "local", source="edit"), {"env": "dev"}, {"state": "in_sync"}),
+    (W, row("owner", None, "ann", "local", source="edit"), {"owner": "bob"}, {"azure_value": "bob", "state": "conflict"}),
+    (W, row("owner", None, "ann", "local", source="edit"), {"owner": "ann"}, {"state": "in_sync"}),
 ]
 
 

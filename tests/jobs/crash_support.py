@@ -120,8 +120,10 @@ def crash_and_recover(rt: Runtime, kind: str, params: dict[str, Any], *, env: Ma
             assert row is not None and row.status == JobStatus.RUNNING.value  # as the crash left it
         fast()
         second.start()
-        dead = wait_for(rt, run.id, lambda r: r.status == JobStatus.INTERRUPTED.value, timeout,
-                        "recovered", second)
+        # The reaper marks the run interrupted, then submits it again and says so in a second
+        # step: wait for both (under load a read can fall between them).
+        dead = wait_for(rt, run.id, lambda r: r.status == JobStatus.INTERRUPTED.value
+                        and "submitted again" in (r.error or ""), timeout, "recovered", second)
         assert dead.error and "killed or crashed" in dead.error and "submitted again as job run #" in dead.error, dead.error
         again = int(dead.error.rsplit("#", 1)[1].split()[0])
         final = wait_for(rt, again, lambda r: JobStatus(r.status).finished, timeout, "finished", second)

@@ -69,8 +69,11 @@ def _writeback_subs(session: Session, account_id: int, subscription_id: str | No
 def push_account(db: Database, env: AccountsEnv, account_id: int, *, subscription_id: str | None = None,
                  pushed_by: str = "installation", run_id: int | None = None, progress: Progress | None = None,
                  writes: BucketLimits = ARM_WRITES, reads: BucketLimits = ARM_READS,
-                 max_parallel: int = 8, per_subscription: int = 4) -> dict[str, Any]:
-    """Push the account's pending changes; returns per-subscription tallies."""
+                 max_parallel: int = 64, per_subscription: int = 4) -> dict[str, Any]:
+    """Push the account's pending changes; returns per-subscription tallies. ARM's write limit
+    is per subscription: every subscription (up to `max_parallel`) is pushed at once, each
+    paced by its own buckets (a waiting thread costs nothing); fewer would queue whole
+    subscriptions behind others and multiply the time past the limit's floor."""
     report = progress or (lambda done, total, msg: None)
     with db.session() as session:
         account = session.get(CloudAccount, account_id)

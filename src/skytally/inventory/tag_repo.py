@@ -41,13 +41,6 @@ def _tag_exists(key: str, value: str | None = None) -> Any:
     return exists(stmt.where(t.local_value == value) if value is not None else stmt)
 
 
-def _tag_value_ids(key: str, value: str) -> Any:
-    """Ids of resources carrying key=value: uncorrelated, read through the (key_lower,
-    local_value) index (a value is usually selective; a key alone is not)."""
-    t = aliased(InventoryTag)
-    return select(t.resource_pk).where(t.key_lower == key, t.local_value == value)
-
-
 def conditions(flt: Filter, account_ids: Sequence[int] | None) -> list[ColumnElement[bool]]:
     """The WHERE clauses of a filter over the resources of these accounts (None: every
     account, for callers who see them all: the database may then walk a sort index)."""
@@ -59,11 +52,12 @@ def conditions(flt: Filter, account_ids: Sequence[int] | None) -> list[ColumnEle
             out.append(InventoryResource.account_id.in_([int(v) for v in values]))
         else:
             col = getattr(InventoryResource, column)
-            out.append(col.in_(values) if column != "location" else func.lower(col).in_(values))
+            col = col if column != "location" else func.lower(col)
+            out.append(col == values[0] if len(values) == 1 else col.in_(values))  # `=`: the index gives the order
     if flt.names:
         out.append(or_(*(func.lower(InventoryResource.name).like(like_pattern(p), escape="\\") for p in flt.names)))
     for key, value in flt.tags:
-        out.append(InventoryResource.id.in_(_tag_value_ids(key, value)))
+        out.append(_tag_exists(key, value))
     for key in flt.has:
         out.append(_tag_exists(key))
     for key in flt.lacks:

@@ -7,6 +7,10 @@
 - `tags-writeback`: like `tags` for keys in sync; a key with a pending (or failed) local
   change keeps it, unless Azure changed that key since the last sync: then it is a
   *conflict* the user resolves (or in sync, when Azure now has the wanted value).
+  Local changes made at a lower level (state `local`: local-only keys, edits not yet
+  overwritten by a sync) are local changes too once the subscription is raised to
+  `tags-writeback`: the first sync there makes them `pending` (written back by the next
+  push), or a conflict if Azure's value is not the one they were made against.
 
 `reconcile` is pure: it returns the inserts, updates and deletes for the resource's rows.
 """
@@ -73,7 +77,7 @@ def reconcile(changes: Changes, resource_pk: int, rows: Mapping[str, TagRow], az
             continue
         row = found
         same_base = row.azure_key == akey and row.azure_value == aval
-        if not writeback or row.state in (TagState.IN_SYNC.value, TagState.LOCAL.value):
+        if row.state == TagState.IN_SYNC.value or (not writeback and row.state == TagState.LOCAL.value):
             if same_base and row.local_key == akey and row.local_value == aval and row.state == TagState.IN_SYNC.value:
                 continue
             update = {"id": row.id, "azure_key": akey, "azure_value": aval, "local_key": akey, "local_value": aval,
@@ -84,17 +88,24 @@ def reconcile(changes: Changes, resource_pk: int, rows: Mapping[str, TagRow], az
         elif row.local_key == akey and row.local_value == aval:
             changes.updates.append({"id": row.id, "azure_key": akey, "azure_value": aval,
                                     "state": TagState.IN_SYNC.value, "reason": ""})
-        elif not same_base:
+        elif not same_base or row.azure_key is None:  # (a local-only key Azure now has: the user decides)
             changes.updates.append({
                 "id": row.id, "azure_key": akey, "azure_value": aval, "state": TagState.CONFLICT.value,
                 "reason": (f"Azure changed this tag from {_show(row.azure_key, row.azure_value)} to "
                            f"{_show(akey, aval)} since it was edited here; keep Azure's or keep yours")})
+        elif row.state == TagState.LOCAL.value:  # a local edit made below tags-writeback: now written back
+            changes.updates.append({"id": row.id, "state": TagState.PENDING.value, "reason": ""})
     for lower, gone in rows.items():
         if lower in live:
             continue
         if gone.azure_key is None:
             if not writeback and gone.state != TagState.LOCAL.value:
                 changes.updates.append({"id": gone.id, "state": TagState.LOCAL.value, "reason": ""})
+            elif writeback and gone.state == TagState.LOCAL.value:  # a local-only key: now written back
+                if gone.local_value is None:
+                    changes.deletes.append(gone.id)
+                else:
+                    changes.updates.append({"id": gone.id, "state": TagState.PENDING.value, "reason": ""})
             continue  # a key that exists only here stays here
         if not writeback or gone.state in (TagState.IN_SYNC.value, TagState.LOCAL.value) or gone.local_value is None:
             changes.deletes.append(gone.id)  # Azure removed it (or removing it was the wish)
