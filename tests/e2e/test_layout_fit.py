@@ -22,6 +22,7 @@ from e2e.stack import (
 )
 from skytally.accounts.models import AccountWorkspace, CloudAccount
 from skytally.config import Settings
+from skytally.inventory.models import InventoryResource
 from skytally.inventory.tag_models import TagAudit
 from skytally.jobs.models import JobRun
 from skytally.runtime import build_runtime
@@ -51,6 +52,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, 
         s.flush()
         s.add(AccountWorkspace(account_id=acc.id, workspace_id=ws.id))
         disk = f"/subscriptions/{SUB}/resourceGroups/rg-hr-dev/providers/Microsoft.Compute/disks/" + "vm_OsDisk_1_" + "a9" * 20
+        s.add(InventoryResource(account_id=acc.id, subscription_id=SUB, resource_id=disk.lower(), name=disk.rsplit("/", 1)[-1],
+                                type="microsoft.compute/disks", resource_group="rg-hr-dev", location="eastus"))
         s.add(TagAudit(actor=ADMIN, pushed_by=ADMIN, account_id=acc.id, subscription_id=SUB, resource_id=disk,
                        key="CostCenter", after="CC-1", action="push", result="failed", reason=f"{LOCKED} locked"))
         run = JobRun(kind="tags.push", target="account 1", params={"account_id": 1}, status="partial", workspace_id=ws.id,
@@ -100,6 +103,15 @@ def test_long_job_results_and_licence_filters_fit(stack: tuple[str, int, int]) -
         page.screenshot(path=str(screenshots_dir() / "layout-workspace-phone.png"), full_page=True)
         overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"the workspace page is {overflow}px wider than a 390px phone"
+        # a resource's page: its long name and id wrap; History keeps its gap from the cards above
+        page.goto(f"{base_url}/resources?tab=audit")
+        page.locator("[data-testid=audit-table] a").first.click()
+        expect(page.locator("[data-testid=resource-history]")).to_be_visible()
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"the resource page is {overflow}px wider than a 390px phone"
+        gap = page.evaluate("""() => { const h = document.querySelector('[data-testid=resource-history]').closest('section');
+          return h.getBoundingClientRect().top - h.previousElementSibling.getBoundingClientRect().bottom; }""")
+        assert gap >= 16, f"{gap}px above the History card"
         page.set_viewport_size({"width": 1366, "height": 768})
 
         page.goto(f"{base_url}/licences")
