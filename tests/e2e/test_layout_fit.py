@@ -1,6 +1,7 @@
 """Pages fit their width: a job whose result names long reasons (a tags.push refused by a
-lock quotes whole resource ids) stays within a 1366 px window, and the Licences filter's
-number fields look like the other inputs."""
+lock quotes whole resource ids) and the tag audit log showing such a reason stay within a
+1366 px window; a workspace with jobs fits a 390 px phone; the Licences filter's number
+fields look like the other inputs."""
 
 from __future__ import annotations
 
@@ -19,21 +20,24 @@ from e2e.stack import (
     screenshots_dir,
     serving,
 )
+from skytally.accounts.models import AccountWorkspace, CloudAccount
 from skytally.config import Settings
+from skytally.inventory.tag_models import TagAudit
 from skytally.jobs.models import JobRun
 from skytally.runtime import build_runtime
 from skytally.workspaces import service
-from skytally.workspaces.schemas import UserCreate
+from skytally.workspaces.schemas import UserCreate, WorkspaceCreate
 
 ADMIN, PASSWORD = "layout-admin@example.com", "layout-test-password"
-LOCKED = ("Azure answered 409 ScopeLocked: The scope '/subscriptions/9abe6538-8f88-4c5b-9e93-abfa997f3546/"
+SUB = "9abe6538-8f88-4c5b-9e93-abfa997f3546"
+LOCKED = (f"Azure answered 409 ScopeLocked: The scope '/subscriptions/{SUB}/"
           "resourceGroups/rg-hr-dev/providers/Microsoft.Compute/disks/vm-hr-dev-01_OsDisk_1_a9a4d0c7b98e4d82d843e566")
 
 pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, int]]:
     port = free_port()
     runtime = build_runtime(Settings(data_dir=tmp_path_factory.mktemp("layout"), demo=True,
                                      base_url=f"http://127.0.0.1:{port}"))
@@ -41,21 +45,29 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]
         service.ensure_organisation(s)
         service.create_user(s, None, UserCreate(email=ADMIN, password=SecretStr(PASSWORD), is_admin=True))
         reasons = {f"{LOCKED}{i}": 1 for i in range(3)}
-        run = JobRun(kind="tags.push", target="account 1", params={"account_id": 1}, status="partial",
+        ws = service.create_workspace(s, None, WorkspaceCreate(name="Layout"))
+        acc = CloudAccount(kind="azure", name="Contoso", tenant_id="00000000-0000-0000-0000-000000000777")
+        s.add(acc)
+        s.flush()
+        s.add(AccountWorkspace(account_id=acc.id, workspace_id=ws.id))
+        disk = f"/subscriptions/{SUB}/resourceGroups/rg-hr-dev/providers/Microsoft.Compute/disks/" + "vm_OsDisk_1_" + "a9" * 20
+        s.add(TagAudit(actor=ADMIN, pushed_by=ADMIN, account_id=acc.id, subscription_id=SUB, resource_id=disk,
+                       key="CostCenter", after="CC-1", action="push", result="failed", reason=f"{LOCKED} locked"))
+        run = JobRun(kind="tags.push", target="account 1", params={"account_id": 1}, status="partial", workspace_id=ws.id,
                      progress=1.0, message="3 of 3 resources pushed",
-                     result={"failed": 3, "subscriptions": {"9abe6538-8f88-4c5b-9e93-abfa997f3546": {
+                     result={"failed": 3, "subscriptions": {SUB: {
                          "failed": 3, "reasons": reasons}}})
         s.add(run)
         s.flush()
-        run_id = run.id
+        run_id, ws_id = run.id, ws.id
     with serving(runtime, port) as url:
-        yield url, run_id
+        yield url, run_id, ws_id
 
 
-def test_long_job_results_and_licence_filters_fit(stack: tuple[str, int]) -> None:
+def test_long_job_results_and_licence_filters_fit(stack: tuple[str, int, int]) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    base_url, run_id = stack
+    base_url, run_id, ws_id = stack
     problems = Problems()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
@@ -75,7 +87,24 @@ def test_long_job_results_and_licence_filters_fit(stack: tuple[str, int]) -> Non
         overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"the job page is {overflow}px wider than the window"
 
+        page.goto(f"{base_url}/resources?tab=audit")
+        expect(page.locator("[data-testid=audit-table]")).to_contain_text("ScopeLocked")
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"the audit log is {overflow}px wider than the window"
+        card = page.locator("[data-testid=audit-table]").locator("xpath=ancestor::section[1]")
+        assert card.evaluate("e => e.scrollWidth - e.clientWidth") <= 1, "the audit table overflows its card"
+
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(f"{base_url}/workspaces/{ws_id}")
+        expect(page.locator("main")).to_contain_text("tags.push")
+        page.screenshot(path=str(screenshots_dir() / "layout-workspace-phone.png"), full_page=True)
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"the workspace page is {overflow}px wider than a 390px phone"
+        page.set_viewport_size({"width": 1366, "height": 768})
+
         page.goto(f"{base_url}/licences")
+        expect(page.locator("[data-testid=no-accounts]")).to_be_visible()
+        assert page.locator("select[name=account]").count() == 0, "an empty Office 365 account list is offered"
         number = page.locator("input[name=inactive_days]")
         select = page.locator("select[name=workspace]")
         for prop in ("border-radius", "padding-left", "font-size"):
