@@ -101,3 +101,15 @@ def test_counts_stop_at_the_cap_and_say_more_than(world: World, data: tagworld.W
     monkeypatch.setattr(tags_page, "PAGE_SIZE", 1)
     page = admin.get("/resources").text
     assert "of more than 2</span>" in page and 'data-testid="next-page"' in page
+
+
+def test_coverage_page_chooses_a_workspace(world: World, data: tagworld.World) -> None:  # noqa: F811
+    admin = world.client(ADMIN)
+    every = admin.get("/resources", params={"tab": "coverage"}).text
+    assert 'data-testid="workspace"' in every and ">Alpha</option>" in every and ">Bravo</option>" in every
+    assert "5 taggable resources" in every
+    alpha = admin.get("/resources", params={"tab": "coverage", "workspace": world.alpha}).text
+    assert "5 taggable resources" in alpha and f'value="{world.alpha}" selected' in alpha
+    assert "shown only with" in alpha  # cost shares are not scoped to one workspace: not shown beside it
+    bravo = admin.get("/resources", params={"tab": "coverage", "workspace": world.bravo}).text
+    assert "0 taggable resources" in bravo and "No tags yet." in bravo

@@ -19,6 +19,7 @@ from skytally.inventory.tag_schemas import EditOp, Resolution, TagEdit
 from skytally.jobs import service as jobs
 from skytally.web.tag_costs import cost_shares
 from skytally.web.templating import Page, PageDep, error_message
+from skytally.workspaces import service as workspaces
 
 router = APIRouter(include_in_schema=False)
 
@@ -49,7 +50,7 @@ def _common(page: Page, tab: str, where: str) -> dict[str, Any]:
 @router.get("/resources")
 def resources_page(page: PageDep, tab: str = "resources", where: str = "", sort: str = "name", desc: bool = False,
                    offset: Annotated[int, Query(ge=0)] = 0, run: int | None = None, key: str = "", by: str = "",
-                   result: str = "") -> Response:
+                   result: str = "", workspace_param: Annotated[str, Query(alias="workspace")] = "") -> Response:
     tab = tab if tab in TABS else "resources"
     ctx = _common(page, tab, where)
     ctx["error"] = None
@@ -62,8 +63,13 @@ def resources_page(page: PageDep, tab: str = "resources", where: str = "", sort:
             states = ("pending", "failed") if tab == "pending" else ("conflict",)
             ctx["rows"] = tag_service.tag_rows(page.session, page.actor, where, states=states, limit=500)
         elif tab == "coverage":
-            out = cov.coverage(page.session, page.actor, where)
-            shares = cost_shares(page.runtime.settings, page.session, page.actor, [k.key for k in out.keys[:10]])
+            workspace = int(workspace_param) if workspace_param.isdigit() else None  # "" = all your workspaces
+            out = cov.coverage(page.session, page.actor, where, workspace_id=workspace)
+            # cost shares are over all the caller's workspaces: not shown beside one workspace's coverage
+            shares = {} if workspace is not None else cost_shares(page.runtime.settings, page.session, page.actor,
+                                                                   [k.key for k in out.keys[:10]])
+            ctx.update(workspace=workspace, workspaces=workspaces.list_workspaces(page.session, page.actor)
+                       if page.actor is not None else [])
             for k in out.keys:
                 k.cost_share = shares.get(k.key.lower())
             ctx["coverage"] = out
