@@ -103,6 +103,13 @@ def test_long_job_results_and_licence_filters_fit(stack: tuple[str, int, int]) -
         page.screenshot(path=str(screenshots_dir() / "layout-workspace-phone.png"), full_page=True)
         overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"the workspace page is {overflow}px wider than a 390px phone"
+        # the Resources tab: filter, bulk edit and table are cards apart, not touching
+        page.goto(f"{base_url}/resources")
+        gaps = page.evaluate("""() => ['[data-testid=tag-filter]', '[data-testid=bulk-edit]'].map(sel => {
+          const e = document.querySelector(sel);
+          return e.nextElementSibling.getBoundingClientRect().top - e.getBoundingClientRect().bottom; })""")
+        assert min(gaps) >= 12, f"cards on the Resources tab {gaps}px apart"
+
         # a resource's page: its long name and id wrap; History keeps its gap from the cards above
         page.goto(f"{base_url}/resources?tab=audit")
         page.locator("[data-testid=audit-table] a").first.click()
