@@ -213,6 +213,11 @@ def export(
         console.print(f"Wrote {info.get('rows')} rows to {out}")
 
 
+def source_label(source: dict[str, Any]) -> str:
+    """'EA enrollment (service principal) · Contoso EA', not '… (service principal) (Contoso EA)'."""
+    return " · ".join(part for part in (source.get("kind_label"), source.get("name")) if part)
+
+
 @app.command("periods")
 def periods(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """Stored billing periods per billing account: their last import, the source they came
@@ -230,7 +235,7 @@ def periods(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> N
     counted = {"all": "counted", "part": "counted in part", "none": "not counted (covered)"}
     print_table("Stored periods", ["Billing account", "Period", "Source", "Counted", "Imported", "Totals"],
                 [[p["billing_account"], p["billing_period"],
-                  p["source"]["kind_label"] + (f" ({p['source']['name']})" if p["source"]["name"] else ""),
+                  source_label(p["source"]),
                   counted[p["used"]], str(p["imported_at"])[:16].replace("T", " "),
                   "; ".join(f"{t.get('currency')}: {_money(t.get('BilledCost'))}" for t in p["totals"])]
                  for p in data])
