@@ -58,7 +58,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, 
                        key="CostCenter", after="CC-1", action="push", result="failed", reason=f"{LOCKED} locked"))
         run = JobRun(kind="tags.push", target="account 1", params={"account_id": 1}, status="partial", workspace_id=ws.id,
                      progress=1.0, message="3 of 3 resources pushed",
-                     result={"failed": 3, "subscriptions": {SUB: {
+                     result={"failed": 3, "pushes": [{"subscription": SUB, "applied": 0}], "subscriptions": {SUB: {
                          "failed": 3, "reasons": reasons}}})
         s.add(run)
         s.flush()
@@ -89,6 +89,9 @@ def test_long_job_results_and_licence_filters_fit(stack: tuple[str, int, int]) -
         page.screenshot(path=str(screenshots_dir() / "layout-job-reasons.png"), full_page=True)
         overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"the job page is {overflow}px wider than the window"
+        heading, cell = (page.locator(f"table.readable {t}").first.evaluate(
+            "e => e.getBoundingClientRect().left + parseFloat(getComputedStyle(e).paddingLeft)") for t in ("th", "td"))
+        assert abs(heading - cell) <= 1, f"a compact table's heading starts at {heading}px, its cells at {cell}px"
 
         page.goto(f"{base_url}/resources?tab=audit")
         expect(page.locator("[data-testid=audit-table]")).to_contain_text("ScopeLocked")
