@@ -22,6 +22,7 @@ from starlette.routing import Match
 import skytally
 from skytally.api.router import API_PREFIX, OPENAPI_TAGS, api_router
 from skytally.errors import NotAuthenticated, UserError
+from skytally.jobs.registry import load_all
 from skytally.runtime import Runtime
 from skytally.web.deps import LoginRequired, get_runtime, resolve_caller
 from skytally.web.pages import (
@@ -73,6 +74,9 @@ def create_app(runtime: Runtime) -> FastAPI:
         redoc_url=None,
     )
     app.state.runtime = runtime
+    # every job kind, even when no worker runs in this process (`skytally serve`): titles,
+    # the Run now list and job submission (tags push, costs import) read the registry
+    load_all()
     app.state.login_throttle = LoginThrottle()
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
