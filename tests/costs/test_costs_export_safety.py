@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from skytally.costs import CostStore
-from skytally.costs.query import csv_safe
+from skytally.costs.csv_cells import csv_safe
 
 from .conftest import write
 from .test_costs_tags import EA_HEADER, ea_row

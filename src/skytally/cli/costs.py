@@ -25,7 +25,7 @@ from rich.progress import (
 
 from skytally.cli.common import JSON_HELP, console, err_console, print_table, runtime, session
 from skytally.costs import explore
-from skytally.costs.query import csv_safe
+from skytally.costs.csv_cells import csv_safe
 from skytally.costs.schemas import CostQuery, QueryResult, money
 from skytally.costs.service import CostStore
 from skytally.costs.views import dumps

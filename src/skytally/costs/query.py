@@ -21,23 +21,11 @@ import yaml
 from skytally.errors import InvalidInput
 
 from . import coverage
+from .csv_cells import CSV_SAFE
 from .engine import connect, sql_text
 from .mapping import focus_columns, quote_ident, store_schema
 from .schemas import ZERO, CostQuery, QueryResult, UntaggedResult
 from .storage import PeriodKey, StoreLayout
-
-# OWASP's CSV injection defence: a text cell a spreadsheet would read as a formula (it
-# starts with = + - @, a tab or a carriage return) is written with a leading apostrophe
-CSV_SAFE = "CASE WHEN left({c}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) THEN '''' || {c} ELSE {c} END"
-CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: object) -> object:
-    """A text cell for a CSV file, neutralised as CSV_SAFE does (numbers pass unchanged)."""
-    if isinstance(value, str) and value.startswith(CSV_FORMULA_START):
-        return "'" + value
-    return value
-
 
 TAG_PREFIX = "tag:"
 PARTITION_DIMENSIONS = ("billing_account", "billing_period")

@@ -16,8 +16,8 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from skytally.costs import explore
+from skytally.costs.csv_cells import csv_safe
 from skytally.costs.dimensions import dimension_label, groupable_dimensions
-from skytally.costs.query import csv_safe
 from skytally.costs.schemas import CostQuery, money
 from skytally.costs.service import CostStore, open_store
 from skytally.costs.views import jsonable
