@@ -235,17 +235,24 @@ def list_runs(
         stmt = stmt.where(JobRun.kind == kind)
     if workspace_id is not None:
         stmt = stmt.where(JobRun.workspace_id == workspace_id)
-    if actor.is_admin:
+    # The header's workspace narrows the list as on every page (an admin with "All
+    # workspaces" sees every run); it never widens what the actor may see.
+    shown = actor.workspace_filter() if workspace_id is None else [workspace_id]
+    if shown is None:
         return [JobRunOut.model_validate(r) for r in session.scalars(stmt.limit(limit))]
+    wanted = set(shown)
     out: list[JobRunOut] = []  # filtered as get_run does, newest first, a page at a time
-    seen: dict[int, bool] = {}  # account id -> visible
+    seen: dict[int, bool] = {}  # account id -> shown
     offset, page = 0, 500
     while len(out) < limit:
         rows = list(session.scalars(stmt.offset(offset).limit(page)))
         for row in rows:
             account = (row.params or {}).get("account_id")
-            key = account if isinstance(account, int) else None
-            visible = seen[key] if key is not None and key in seen else may_see(session, actor, row)
+            key = account if isinstance(account, int) and "scope_id" not in (row.params or {}) else None
+            if key is not None and key in seen:
+                visible = seen[key]
+            else:
+                visible = may_see(session, actor, row) and bool(set(_workspaces_of(session, row)) & wanted)
             if key is not None:
                 seen[key] = visible
             if visible and len(out) < limit:
