@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -294,6 +295,15 @@ ea_tokens_of = repo.ea_tokens_of
 newest_valid_ea_token = ea_tokens.newest_valid
 ea_token_refusal = ea_tokens.refusal  # the EA API's refusal of a key, as the user reads it
 app_token_claims = identity.app_token_claims
+
+
+def run_workspace_ids(session: Session, params: dict[str, Any]) -> list[int] | None:
+    """The workspaces that may see a job run with these params now (jobs.registry names this
+    resolver): a run about a cloud account, those of the account; None for any other run."""
+    account_id = params.get("account_id")
+    if account_id is None:
+        return None
+    return repo.workspace_ids_of(session, int(account_id))
 
 
 def mark_ea_token_revoked(session: Session, token_id: int, reason: str) -> None:
