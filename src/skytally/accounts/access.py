@@ -9,7 +9,7 @@ access), on that subscription's scope and nowhere else.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -30,10 +30,12 @@ from skytally.accounts.schemas import (
     SubscriptionOut,
     SubscriptionResult,
 )
-from skytally.azure.rest import StaticTokenCredential
 from skytally.errors import InvalidInput, NotFound
 from skytally.store.base import utcnow
 from skytally.workspaces.schemas import Actor
+
+if TYPE_CHECKING:
+    from skytally.azure.rest import StaticTokenCredential
 
 
 def change_access(
