@@ -122,7 +122,7 @@ def main() -> None:
     print(f"world: {len(tenant.users):,} users, {len(tenant.skus)} products, generated in {time.perf_counter() - t0:.1f} s")
     del app, sp
 
-    with RunningEmulator(world, in_process=False) as emu, tempfile.TemporaryDirectory(prefix="lic-bench-") as tmp:
+    with RunningEmulator(world, in_process=False, start_timeout=600) as emu, tempfile.TemporaryDirectory(prefix="lic-bench-") as tmp:
         del world, tenant  # the emulator process holds its own copy
         cfg = Path(tmp) / "bench.json"
         cfg.write_text(json.dumps({"settings": skytally_settings(emu.base_url, emu.ca_bundle, emu.fixtures),
