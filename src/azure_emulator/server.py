@@ -41,6 +41,7 @@ SERVICE_MODULES: list[tuple[str, str]] = [
     ("/_emulator", "azure_emulator.services.billing.control"),
     ("/_emulator", "azure_emulator.services.costmanagement.control"),
     ("/_emulator", "azure_emulator.services.policy.control"),
+    ("/_emulator", "azure_emulator.services.blobs.control"),
     ("/arm", "azure_emulator.services.arm.metadata"),
     ("/arm", "azure_emulator.services.authorization.routes"),
     ("/arm", "azure_emulator.services.locks.routes"),

@@ -4,17 +4,19 @@ the analysis then knows and says it cannot know."""
 from __future__ import annotations
 
 from decimal import Decimal
+from urllib.parse import unquote
 
 import pytest
 from pydantic import TypeAdapter
 
-from azure_emulator.services.graph.reports import set_report_limit
+from azure_emulator.services.graph import throttling
 from azure_emulator.testing import RunningEmulator
 from azure_emulator.world.generate_m365 import effective_skus
+from azure_emulator.world.graph_limits import GraphLimits
 from skytally.accounts import office365
 from skytally.accounts.credentials import CredentialIn
 from skytally.errors import InvalidInput
-from skytally.licences import importer, repo, service
+from skytally.licences import fetch, importer, repo, service
 from skytally.licences.schemas import PriceIn
 from skytally.runtime import Runtime
 
@@ -146,19 +148,54 @@ def test_own_service_principal_is_validated_naming_the_missing_permission(rt: Ru
 
 
 def test_throttled_reports_are_retried(rt: Runtime, emu: RunningEmulator) -> None:  # noqa: F811
-    """Graph's reports limit (here 1 call per 2 s instead of 14 per 10 min): the 429s carry
-    Retry-After, the retry policy waits and calls again, and every report is read."""
+    """Graph's reports limit (here 1 call per 5 s for each report API instead of 14 per 10 min,
+    one call of each made just before): the 429s carry Retry-After, the retry policy waits and
+    calls again, and every report is read."""
     runtime = emu.app.state.emulator
-    set_report_limit(runtime, 1, 2)
+    world = emu.world
+    assert world is not None
+    world.graph_limits = GraphLimits(reports=1, reports_window_seconds=5)
+    throttling.reset(world)
     runtime.log.clear()
     try:
         aid = consented(rt, emu, "tailspin")
+        token = emu.token("graph", tenant=emu.fixtures["tailspin_tenant_id"])
+        with emu.client() as http:  # period D7: the limit counts each report API, whatever the period
+            for call in fetch.REPORTS.values():
+                r = http.get(f"{emu.graph_url}/v1.0/reports/{call.split('(')[0]}(period='D7')",
+                             headers={"Authorization": f"Bearer {token}"})
+                assert r.status_code == 302
         out = importer.sync_account(rt.db, env(rt), aid)
     finally:
-        set_report_limit(runtime, 14, 600)
+        world.graph_limits = GraphLimits()
+        throttling.reset(world)
     assert out.status == "ok" and all(out.endpoints[n]["ok"] and out.endpoints[n]["rows"] > 0 for n in ("activity", "apps", "mailbox"))
-    statuses = [e["status"] for e in runtime.log.snapshot() if "/v1.0/reports/" in e["path"]]
-    assert 429 in statuses and statuses.count(302) == 3
+    calls = tuple(fetch.REPORTS.values())
+    statuses = [e["status"] for e in runtime.log.snapshot() if unquote(e["path"]).endswith(calls)]
+    assert 429 in statuses and statuses.count(302) == 3 and set(statuses) == {302, 429}
+
+
+def test_throttled_directory_reads_are_retried(rt: Runtime, emu: RunningEmulator) -> None:  # noqa: F811
+    """Graph's identity & access limit (here 3 resource units per 3 s for the pair instead of
+    5,000 per 10 s): subscribedSkus (3 units) empties the bucket, each later page is refused
+    with Retry-After until a unit is back, and the retry policy reads every page."""
+    runtime = emu.app.state.emulator
+    world = emu.world
+    assert world is not None
+    world.graph_limits = GraphLimits(ru_medium=3, ru_window_seconds=3)
+    throttling.reset(world)
+    try:
+        aid = consented(rt, emu, "tailspin")
+        runtime.log.clear()
+        out = importer.sync_account(rt.db, env(rt), aid)
+    finally:
+        world.graph_limits = GraphLimits()
+        throttling.reset(world)
+    assert out.status == "ok", out.message
+    assert out.endpoints["users"]["rows"] == len(_tenant(emu, "tailspin").users)
+    log = [e for e in runtime.log.snapshot() if "/v1.0/" in e["path"] and "/reports/" not in e["path"]]
+    refused = [e for e in log if e["status"] == 429]
+    assert refused and all(e["status"] in (200, 429) for e in log)
 
 
 def test_report_is_rebuilt_when_a_price_or_an_import_changes_it(rt: Runtime, emu: RunningEmulator) -> None:  # noqa: F811

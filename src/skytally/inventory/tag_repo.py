@@ -129,6 +129,15 @@ def tag_rows(session: Session, account_ids: Sequence[int] | None, flt: Filter, s
     return [(t, r) for t, r in session.execute(stmt)]
 
 
+def subscription_tags(session: Session, account_id: int, subscription_id: str,
+                      states: Sequence[str]) -> list[InventoryTag]:
+    """The tags in these states on one subscription's resources."""
+    return list(session.scalars(select(InventoryTag).join(InventoryResource, InventoryResource.id == InventoryTag.resource_pk)
+                                .where(InventoryResource.account_id == account_id,
+                                       InventoryResource.subscription_id == subscription_id.lower(),
+                                       InventoryTag.state.in_(states))))
+
+
 def count_states(session: Session, account_ids: Sequence[int]) -> dict[str, int]:
     return {state: n for state, n in session.execute(
         select(InventoryTag.state, func.count()).join(InventoryResource, InventoryResource.id == InventoryTag.resource_pk)

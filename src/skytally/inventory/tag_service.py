@@ -153,6 +153,26 @@ def state_counts(session: Session, actor: Actor | None) -> dict[str, int]:
     return tag_repo.count_states(session, ids) if ids else {}
 
 
+def access_changed(session: Session, account_id: int, subscription_id: str, old: str, new: str) -> None:
+    """A subscription's access level changed (registered with accounts by the runtime).
+
+    Raised to `tags-writeback`: the local changes made at a lower level (state `local`) are
+    pending right away, as the next sync would make them, instead of only after it: a
+    wanted value equal to Azure's (as the last sync read it) is in sync, any other is
+    pending. Azure is re-read before each write, so a key Azure changed meanwhile (or has
+    although skytally never read it: from `resources`, no Azure tag was stored) becomes a
+    conflict at the push, never an overwrite.
+    Other changes wait for the next sync: raised to `tags`, Azure's tags are not known
+    until it reads them; lowered below `tags-writeback`, pending changes stay as they are
+    (nothing pushes them there)."""
+    if new != AccessLevel.TAGS_WRITEBACK.value or old == new:
+        return
+    for row in tag_repo.subscription_tags(session, account_id, subscription_id, [TagState.LOCAL.value]):
+        row.state = editing.state_of(row, writeback=True)
+        row.reason = ""
+    session.flush()
+
+
 def audit(session: Session, actor: Actor | None, *, resource_id: str | None = None, key: str | None = None,
           by: str | None = None, result: str | None = None, limit: int = 200, offset: int = 0) -> AuditPageOut:
     ids = visible_ids(session, actor)

@@ -3,8 +3,9 @@
 - ``GET /{scope}/providers/Microsoft.CostManagement/exports`` (list), ``GET|PUT|DELETE
   …/exports/{name}``, ``POST …/exports/{name}/run`` (200; records an OnDemand execution),
   ``GET …/exports/{name}/runHistory``; ``$expand=runHistory`` on GET adds the history.
-  An execution is recorded as Completed; the emulator does not write the export's file to
-  the destination storage account (there is none to write to).
+  A run writes the export's CSV and manifest into the destination container of the
+  emulator's blob store (``export_runs.py``); its history entry names them (``fileName``,
+  ``manifestFile``) with the dates it covered, or says why it failed.
 - ``GET /{scope}/providers/Microsoft.CostManagement/alerts`` — the budget alerts at the scope:
   one per enabled notification whose threshold the budget's current spend crossed.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -20,8 +22,9 @@ from starlette.responses import Response
 from starlette.routing import Router
 
 from azure_emulator.core.arm import ArmRoute, empty_response, json_response, read_json
+from azure_emulator.core.context import get_runtime
 from azure_emulator.core.errors import arm_error
-from azure_emulator.services.costmanagement import budget_rules
+from azure_emulator.services.costmanagement import budget_rules, export_runs
 from azure_emulator.services.costmanagement.analysis import cost_context
 from azure_emulator.world.billing import CostExport, ExportRun
 
@@ -81,6 +84,13 @@ def _run_json(export: CostExport, run: ExportRun) -> dict[str, Any]:
             "submittedTime": ts(run.submitted),
             "processingStartTime": ts(run.processing_start),
             "processingEndTime": ts(run.processing_end),
+            "startDate": ts(run.start_date),
+            "endDate": ts(run.end_date),
+            "fileName": run.file_name or None,
+            "manifestFile": run.manifest_file or None,
+            "runSettings": {"format": export.format, "deliveryInfo": {"destination": export.delivery},
+                            "definition": export.definition},
+            **({"error": run.error} if run.error else {}),
         },
     }
 
@@ -131,13 +141,24 @@ async def export(request: Request) -> Response:
 
 
 async def run_export(request: Request) -> Response:
-    world, _, scope, _ = cost_context(request, RUN)
+    world, st, scope, _ = cost_context(request, RUN)
     found = world.cost_exports.get(_key(scope.path, request.path_params["name"]))
     if found is None:
         raise arm_error(404, "NotFound", f"The export '{request.path_params['name']}' was not found.")
+    override = (await read_json(request)).get("timePeriod")
     started = world.clock.now()
+    run_id = str(uuid.uuid4())
+    written = export_runs.write_run(get_runtime(request), world, st, scope, found, run_id, started,
+                                    override if isinstance(override, dict) else None)
+    ended = world.clock.now()
+
+    def midnight(day: Any) -> datetime:
+        return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+    run = ExportRun(run_id, "OnDemand", written.status, started, started, ended, midnight(written.start),
+                    midnight(written.end), written.file_name, written.manifest_file, written.error)
     with world.lock:
-        found.runs.append(ExportRun(str(uuid.uuid4()), "OnDemand", "Completed", started, started, started))
+        found.runs.append(run)
     return empty_response(200)
 
 

@@ -19,13 +19,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from azure_emulator.core.auth import Principal, require_principal
+from azure_emulator.core.auth import Principal
 from azure_emulator.core.context import base_urls, get_world
 from azure_emulator.core.http import GraphJsonResponse
 from azure_emulator.services.graph import responses as R
 from azure_emulator.services.graph import routes as directory_routes
 from azure_emulator.services.graph.collection import bad_request, not_found
 from azure_emulator.services.graph.permissions import REQUIRED, denied
+from azure_emulator.services.graph.throttling import graph_principal
 from azure_emulator.world.model import Tenant
 
 # getByIds: Directory.Read.All is the least privilege Microsoft documents; the per-type read
@@ -43,7 +44,7 @@ def _holds(principal: Principal, operation: str) -> bool:
 
 
 def _tenant(request: Request) -> tuple[Principal, Tenant]:
-    principal = require_principal(request, "graph")
+    principal = graph_principal(request)
     return principal, get_world(request).tenants[principal.tenant_id]
 
 

@@ -16,7 +16,7 @@ from starlette.requests import Request
 
 from azure_emulator.core.auth import Principal
 from azure_emulator.core.context import get_world
-from azure_emulator.core.errors import ApiError, graph_error
+from azure_emulator.core.errors import graph_error
 from azure_emulator.world.generate_m365 import effective_skus, is_premium
 from azure_emulator.world.model import SubscribedSku, Tenant, User
 
@@ -113,7 +113,3 @@ def subscribed_sku(tenant: Tenant, sku: SubscribedSku, consumed: int) -> dict[st
         "skuId": sku.sku_id, "skuPartNumber": sku.sku_part_number, "subscriptionIds": list(sku.subscription_ids),
     }
 
-
-def throttled(request: Request, retry_after: int) -> ApiError:
-    return graph_error(429, "TooManyRequests", "Too many requests.", client_request_id=request.headers.get("client-request-id"),
-                       now=get_world(request).clock.now(), headers={"Retry-After": str(retry_after)})

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, Router
 
-from azure_emulator.core.auth import Principal, require_principal
+from azure_emulator.core.auth import Principal
 from azure_emulator.core.context import get_world
 from azure_emulator.services.graph import licensing as L
 from azure_emulator.services.graph import reports
@@ -25,13 +25,14 @@ from azure_emulator.services.graph.collection import (
     not_found,
 )
 from azure_emulator.services.graph.permissions import require
+from azure_emulator.services.graph.throttling import graph_principal
 from azure_emulator.world.model import Tenant
 
 _ALT_KEY = re.compile(r"^\(appId='([^']+)'\)$")
 
 
 def _caller(request: Request, operation: str) -> tuple[Principal, Tenant]:
-    principal = require_principal(request, "graph")
+    principal = graph_principal(request)
     require(request, principal, operation)
     return principal, get_world(request).tenants[principal.tenant_id]
 
@@ -101,7 +102,7 @@ async def user_item(request: Request) -> Response:
 
 
 async def me(request: Request) -> Response:
-    principal = require_principal(request, "graph")
+    principal = graph_principal(request)
     if principal.is_app:
         raise bad_request(request, "/me request is only valid with delegated authentication flow.")
     require(request, principal, "me")
