@@ -46,7 +46,8 @@ class InventoryTag(Base):
     __table_args__ = (
         UniqueConstraint("resource_pk", "key_lower"),
         Index("ix_inventory_tags_key_value", "key_lower", "local_value"),
-        Index("ix_inventory_tags_state", "state"),
+        # the state filter reads the resources from it without touching the table
+        Index("ix_inventory_tags_state_resource", "state", "resource_pk"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
