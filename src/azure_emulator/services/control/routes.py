@@ -15,6 +15,7 @@ from azure_emulator.core.context import get_runtime, get_world
 from azure_emulator.core.faults import FaultRule
 from azure_emulator.core.http import JsonResponse
 from azure_emulator.services.control import backend
+from azure_emulator.services.control import responses as R
 from azure_emulator.services.entra.state import entra_state
 from azure_emulator.world.io import world_from_dict, world_to_dict
 
@@ -32,18 +33,14 @@ async def _json(request: Request) -> dict[str, Any]:
     return data
 
 
-def _err(exc: backend.ControlError) -> Response:
-    return JsonResponse({"error": exc.message}, status_code=exc.status)
-
-
 def _handler(fn: Any) -> Any:
     async def wrapped(request: Request) -> Response:
         try:
             return await fn(request)  # type: ignore[no-any-return]
         except backend.ControlError as exc:
-            return _err(exc)
+            return R.control_error(exc)
         except (ValueError, KeyError, TypeError) as exc:
-            return _err(backend.ControlError(400, f"{type(exc).__name__}: {exc}"))
+            return R.control_error(backend.ControlError(400, f"{type(exc).__name__}: {exc}"))
 
     return wrapped
 
