@@ -128,6 +128,21 @@ async def throttle_post(request: Request) -> Response:
     return await throttle_get(request)
 
 
+async def graph_quota(request: Request) -> Response:
+    """Resource Graph's per-user quota (queries per window, the window in seconds): read by
+    benchmarks for their floor; a POST changes it (``{"queries": 15, "window_seconds": 5}``;
+    queries 0 turns it off) and starts every user's window afresh."""
+    world = get_world(request)
+    if request.method == "POST":
+        data = await _json(request)
+        if "queries" in data:
+            world.arg_quota = int(data["queries"])
+        if "window_seconds" in data:
+            world.arg_quota_window = timedelta(seconds=float(data["window_seconds"]))
+        world.derived.pop("arg_quota_state", None)
+    return JsonResponse({"queries": world.arg_quota, "window_seconds": world.arg_quota_window.total_seconds()})
+
+
 async def clock_get(request: Request) -> Response:
     clock = get_world(request).clock
     return JsonResponse({"now": clock.now().isoformat(), "offset_seconds": clock.offset.total_seconds()})
@@ -278,6 +293,7 @@ _R = [
     ("/latency", latency_post, ["POST"]),
     ("/throttle", throttle_get, ["GET"]),
     ("/throttle", throttle_post, ["POST"]),
+    ("/resource-graph/quota", graph_quota, ["GET", "POST"]),
     ("/clock", clock_get, ["GET"]),
     ("/clock/advance", clock_advance, ["POST"]),
     ("/clock/set", clock_set, ["POST"]),
