@@ -201,7 +201,8 @@ def audit(resource: str | None = typer.Option(None, "--resource"), key: str | No
 @app.command("coverage")
 def coverage(where: str = Where, workspace: int | None = typer.Option(None, "--workspace", help="Workspace id"),
              json_out: bool = Json) -> None:
-    """Tag coverage: per key the share of resources (and of cost) carrying it, variants, top values."""
+    """Tag coverage: per key the share of resources (and of cost) carrying it in Azure, variants, top values;
+    changes waiting for a push and failed pushes apart."""
     from skytally.web.tag_costs import cost_shares
 
     with session() as s:
@@ -212,10 +213,11 @@ def coverage(where: str = Where, workspace: int | None = typer.Option(None, "--w
     if json_out:
         print_json(out)
         return
-    print_table(f"Tag coverage: {out.taggable:,} taggable resources ({out.untaggable:,} take no tags)",
-                ["Key", "Resources", "Share", "Cost share", "Variants", "Top values"],
+    print_table(f"Tag coverage: {out.taggable:,} taggable resources ({out.untaggable:,} take no tags); counted as "
+                "Azure has them, changes not pushed (pending) or whose push failed apart",
+                ["Key", "Resources", "Share", "Cost share", "Pending", "Failed", "Variants", "Top values"],
                 [[k.key, k.resources, f"{k.share:.1%}", "—" if k.cost_share is None else f"{k.cost_share:.1%}",
-                  ", ".join(f"{v} ({n})" for v, n in k.variants.items()),
+                  k.pending or "", k.failed or "", ", ".join(f"{v} ({n})" for v, n in k.variants.items()),
                   ", ".join(f"{v} ({n})" for v, n in k.top_values)] for k in out.keys])
 
 

@@ -100,3 +100,18 @@ async def instance_discovery_endpoint(request: Request) -> Response:
         },
         headers=DISCOVERY_HEADERS,
     )
+
+
+async def user_realm_endpoint(request: Request) -> Response:
+    """``GET /common/userrealm/{username}?api-version=1.0``: whether the user's domain is
+    managed by Entra ID or federated, which MSAL asks before a username/password (ROPC)
+    token request. Every domain of the world is managed (no federation is emulated): a verified
+    domain answers ``Managed`` with its name, any other ``Unknown``."""
+    username = request.path_params["username"]
+    domain = username.rsplit("@", 1)[-1] if "@" in username else ""
+    tenant = get_world(request).tenant_by_domain_or_id(domain) if domain else None
+    body: dict[str, Any] = {"ver": "1.0", "account_type": "Managed" if tenant else "Unknown"}
+    if tenant is not None:
+        body["domain_name"] = next(d for d in tenant.verified_domains if d.lower() == domain.lower())
+    body.update({"cloud_instance_name": "microsoftonline.com", "cloud_audience_urn": "urn:federation:MicrosoftOnline"})
+    return JsonResponse(body, headers={"Cache-Control": "no-store"})
