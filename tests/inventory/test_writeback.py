@@ -181,3 +181,26 @@ def test_dropped_answer_is_reread_not_repeated_and_missing_role_degrades(setup: 
         row = session.scalars(select(CloudSubscription).where(CloudSubscription.subscription_id == sub)).one()
         assert "AuthorizationFailed" in row.access_degraded and "Tag Contributor" in row.access_degraded
     assert _rows(setup, other.id)["owner"] == ("bob", "pending")  # not lost: pushed once the role is back
+
+
+def test_push_bookkeeping_is_batched_not_two_transactions_per_resource(setup: Setup) -> None:  # noqa: F811
+    """Forty threads each committing a journal entry and an outcome per resource queued on
+    SQLite's single writer (the push ran at 3x ARM's write-limit floor): a batch of
+    resources is journalled in one transaction and closed in another."""
+    from sqlalchemy import event
+
+    account_id, sub, _res = _writeback(setup)
+    service.sync_account(setup.rt.db, setup.env, account_id)
+    _edit(setup, EditOp.SET, f"subscription={sub},taggable", "batched", value="yes")
+    commits: list[int] = []
+
+    def count(_conn: object) -> None:
+        commits.append(1)
+
+    event.listen(setup.rt.db.engine, "commit", count)
+    try:
+        result = push.push_account(setup.rt.db, setup.env, account_id)
+    finally:
+        event.remove(setup.rt.db.engine, "commit", count)
+    assert result["applied"] >= 20 and result["failed"] == 0, result
+    assert len(commits) <= result["resources"] / 2, (len(commits), result["resources"])

@@ -176,13 +176,13 @@ def test_throttled_reports_are_retried(rt: Runtime, emu: RunningEmulator) -> Non
 
 
 def test_throttled_directory_reads_are_retried(rt: Runtime, emu: RunningEmulator) -> None:  # noqa: F811
-    """Graph's identity & access limit (here 3 resource units per 3 s for the pair instead of
-    5,000 per 10 s): subscribedSkus (3 units) empties the bucket, each later page is refused
-    with Retry-After until a unit is back, and the retry policy reads every page."""
+    """Graph's identity & access limit (here 10 resource units per second for the pair instead
+    of 5,000 per 10 s) against the import's ~50 requests, up to 8 at once: the refused ones
+    carry Retry-After, the retry policy waits and calls again, and every page is read."""
     runtime = emu.app.state.emulator
     world = emu.world
     assert world is not None
-    world.graph_limits = GraphLimits(ru_medium=3, ru_window_seconds=3)
+    world.graph_limits = GraphLimits(ru_medium=10, ru_window_seconds=1)
     throttling.reset(world)
     try:
         aid = consented(rt, emu, "tailspin")
