@@ -113,3 +113,23 @@ def test_coverage_page_chooses_a_workspace(world: World, data: tagworld.World) -
     assert "shown only with" in alpha  # cost shares are not scoped to one workspace: not shown beside it
     bravo = admin.get("/resources", params={"tab": "coverage", "workspace": world.bravo}).text
     assert "0 taggable resources" in bravo and "No tags yet." in bravo
+
+
+def test_queued_bulk_edit_shows_every_pending_change_with_its_reason(world: World, data: tagworld.World) -> None:  # noqa: F811
+    """The edit's filter (lacks:owner) matches nothing once Owner is set: the pending tab it
+    lands on is not filtered by it, and a filter hiding every pending change says so."""
+    from sqlalchemy import update
+
+    from skytally.inventory.tag_models import InventoryTag
+    erin = world.client(ERIN)
+    where = f"subscription={tagworld.WB},name~db-1,lacks:owner"
+    form = {"op": "set", "where": where, "key": "Owner", "value": "dba", "apply": "1", "csrf_token": erin.csrf}  # type: ignore[attr-defined]
+    done = erin.post("/resources/edit", data=form, follow_redirects=False)  # type: ignore[attr-defined]
+    assert done.status_code == 303 and done.headers["location"] == "/resources?tab=pending"
+    with world.runtime.db.session() as s:
+        s.execute(update(InventoryTag).where(InventoryTag.resource_pk == data.ids["db-1"], InventoryTag.key_lower == "owner")
+                  .values(state="failed", reason="Azure answered 409 ScopeLocked: the scope is locked"))
+    pending = erin.get("/resources", params={"tab": "pending"}).text  # type: ignore[attr-defined]
+    assert "Owner=dba" in pending and 'data-testid="row-reason">Azure answered 409 ScopeLocked' in pending
+    hidden = erin.get("/resources", params={"tab": "pending", "where": where}).text  # type: ignore[attr-defined]
+    assert 'data-testid="pending-hidden"' in hidden
