@@ -113,3 +113,33 @@ def test_coverage_page_chooses_a_workspace(world: World, data: tagworld.World) -
     assert "shown only with" in alpha  # cost shares are not scoped to one workspace: not shown beside it
     bravo = admin.get("/resources", params={"tab": "coverage", "workspace": world.bravo}).text
     assert "0 taggable resources" in bravo and "No tags yet." in bravo
+
+
+def test_failed_changes_group_by_reason_class_in_api_and_page(world: World, data: tagworld.World) -> None:  # noqa: F811
+    from sqlalchemy import select
+
+    from skytally.inventory.tag_models import InventoryTag
+
+    locked = "409 ScopeLocked: a ReadOnly lock on the resource, its group or its subscription refuses tag writes"
+    with world.runtime.db.session() as s:
+        for name in ("web-1", "db-1"):
+            tag = s.scalars(select(InventoryTag).where(InventoryTag.resource_pk == data.ids[name])).first()
+            assert tag is not None
+            tag.state, tag.reason_class = "failed", locked
+            tag.reason = f"Azure answered 409 ScopeLocked: The scope '/subscriptions/x/{name}' cannot perform write"
+    try:
+        erin = world.client(ERIN)
+        groups = erin.get("/api/v1/tags/pending/reasons").json()
+        assert [(g["reason_class"], g["changes"], g["resources"]) for g in groups] == [(locked, 2, 2)]
+        rows = erin.get("/api/v1/tags/pending", params={"reason_class": locked}).json()
+        assert sorted(r["name"] for r in rows) == ["db-1", "web-1"]
+        assert {r["tag"]["reason_class"] for r in rows} == {locked}
+        page = erin.get("/resources", params={"tab": "pending"})
+        assert page.status_code == 200 and 'data-testid="failure-groups"' in page.text
+        assert page.text.count('data-testid="failure-group"') == 1
+        one = erin.get("/resources", params={"tab": "pending", "reason": locked})
+        assert one.status_code == 200 and "web-1" in one.text and "db-1" in one.text
+    finally:
+        with world.runtime.db.session() as s:
+            for tag in s.scalars(select(InventoryTag).where(InventoryTag.state == "failed")):
+                tag.state, tag.reason, tag.reason_class = "in_sync", "", ""
