@@ -204,3 +204,36 @@ def test_push_bookkeeping_is_batched_not_two_transactions_per_resource(setup: Se
         event.remove(setup.rt.db.engine, "commit", count)
     assert result["applied"] >= 20 and result["failed"] == 0, result
     assert len(commits) <= result["resources"] / 2, (len(commits), result["resources"])
+
+
+def test_failures_group_by_reason_class_not_by_resource(setup: Setup) -> None:  # noqa: F811
+    """Azure's reason quotes the resource's id: three locked resources were three distinct
+    reasons. Each failure keeps Azure's words (detail) and a class naming no resource."""
+    world = setup.emu
+    account_id, _sub, res = _writeback(setup)
+    locked, denied = res[:3], res[3]
+    service.sync_account(setup.rt.db, setup.env, account_id)
+    for r in (*locked, denied):
+        _edit(setup, EditOp.SET, _id(r), "grouped", value="1")
+    for r in locked:
+        world.control.post("/locks", json={"scope": r.id, "name": "freeze", "level": "ReadOnly"})
+    world.control.post("/policy-denials", json={"scope": denied.id, "assignment_name": "deny-1",
+                                              "assignment_display_name": "No tag edits"})
+    try:
+        result = push.push_account(setup.rt.db, setup.env, account_id)
+    finally:
+        world.control.delete("/locks")
+        world.control.delete("/policy-denials")
+    locked_class = ("409 ScopeLocked: a ReadOnly lock on the resource, its group or its subscription refuses "
+                    "tag writes")
+    policy_class = "403 RequestDisallowedByPolicy: an Azure Policy assignment denies the tag write"
+    assert result["subscriptions"][_sub]["reasons"] == {locked_class: 3, policy_class: 1}, result
+    with setup.rt.db.session() as session:
+        groups = tag_service.failure_groups(session, None)
+        assert [(g.reason_class, g.changes, g.resources) for g in groups] == [(locked_class, 3, 3), (policy_class, 1, 1)]
+        assert "ScopeLocked" in groups[0].example and "/subscriptions/" in groups[0].example  # Azure's words
+        rows = tag_service.tag_rows(session, None, reason_class=locked_class)
+        assert sorted(r.resource_id for r in rows) == sorted(r.id.lower() for r in locked)
+        assert len({r.tag.reason for r in rows}) == 3 and {r.tag.reason_class for r in rows} == {locked_class}
+        audit = list(session.scalars(select(TagAudit).where(TagAudit.result == "failed")))
+        assert {a.reason_class for a in audit} == {locked_class, policy_class}

@@ -1,8 +1,14 @@
 """The parts of a tag push that are not the push's flow: its tallies, Azure's reasons, and
-the comparisons of Azure's tags with a journalled write (`writeback`)."""
+the comparisons of Azure's tags with a journalled write (`writeback`).
+
+A failed change keeps two things (`Failure`): its *class* — Azure's status and error code
+with a message that is the same for every resource ("409 ScopeLocked: a ReadOnly lock
+…"), so the pending view, the API and the CLI can group 300 locked resources into one
+line — and its *detail*, Azure's own words for that resource (which quote its id)."""
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +18,46 @@ from azure.core.exceptions import HttpResponseError
 from skytally.inventory.tag_models import TagWrite
 
 GONE = "the resource no longer exists in Azure (deleted since the last sync)"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a change failed: `kind` groups (the same for every resource), `detail` is this
+    resource's reason."""
+
+    kind: str
+    detail: str
+
+
+# Azure's error codes a push meets, with a message that names no resource.
+_KINDS = {
+    "ScopeLocked": "a ReadOnly lock on the resource, its group or its subscription refuses tag writes",
+    "RequestDisallowedByPolicy": "an Azure Policy assignment denies the tag write",
+    "AuthorizationFailed": "skytally's identity lacks the Tag Contributor role on the subscription",
+    "ResourceNotFound": "the resource no longer exists in Azure",
+}
+GONE_FAILURE = Failure("404 ResourceNotFound: the resource no longer exists in Azure (deleted since the last sync)",
+                       GONE)
+NO_ANSWER = "no answer from Azure (a timeout or a dropped connection); push again"
+CHANGED = "Azure's tags changed while a write's answer was lost; sync and push again"
+_ARM_ID = re.compile(r"/subscriptions/[^\s'\"]*", re.IGNORECASE)
+_GUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE)
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def failure_of(exc: HttpResponseError) -> Failure:
+    """Azure's refusal as a class (its code and a message naming no resource) and detail."""
+    code = code_of(exc) or "Error"
+    status = exc.status_code or ""
+    generic = _KINDS.get(code)
+    if generic is None:  # an unknown code: Azure's message without the ids and names it quotes
+        message = str(getattr(exc.error, "message", "") or exc.message or exc).splitlines()[0]
+        generic = _QUOTED.sub("…", _GUID.sub("…", _ARM_ID.sub("…", message)))[:300]
+    return Failure(f"{status} {code}: {generic}".strip(), azure_reason(exc))
+
+
+def failure(kind: str, detail: str = "") -> Failure:
+    return Failure(kind, detail or kind)
 
 
 class AccessLost(Exception):
@@ -34,10 +80,11 @@ class Tally:
         with self._lock:
             setattr(self, name, getattr(self, name) + n)
 
-    def fail(self, reason: str, n: int = 1) -> None:
+    def fail(self, kind: str, n: int = 1) -> None:
+        """`kind`: the failure's class (so that the reasons group)."""
         with self._lock:
             self.failed += n
-            self.reasons[reason[:200]] = self.reasons.get(reason[:200], 0) + n
+            self.reasons[kind[:300]] = self.reasons.get(kind[:300], 0) + n
 
     def counts(self) -> dict[str, Any]:
         with self._lock:

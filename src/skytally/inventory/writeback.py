@@ -43,12 +43,18 @@ from skytally.accounts import service as accounts
 from skytally.inventory.models import InventoryResource
 from skytally.inventory.pacing import Pacer
 from skytally.inventory.push_support import (
+    CHANGED,
     GONE,
+    GONE_FAILURE,
+    NO_ANSWER,
     AccessLost,
+    Failure,
     Tally,
     azure_reason,
     before_of,
     code_of,
+    failure,
+    failure_of,
     first_line,
     holds,
     show,
@@ -85,7 +91,7 @@ class _Write:
     after: dict[str, str]
     write_id: int = 0
     applied: bool = False
-    reason: str = ""
+    failure: Failure | None = None
     stopped: AccessLost | None = None
     entry: TagWrite | None = None  # until the journal is flushed
 
@@ -138,7 +144,7 @@ class Pusher:
         if stop is not None:
             raise stop
         live = {pk: x for pk, x in zip(order, lives, strict=True) if isinstance(x, dict)}
-        refused = {pk: x for pk, x in zip(order, lives, strict=True) if isinstance(x, str)}
+        refused = {pk: x for pk, x in zip(order, lives, strict=True) if isinstance(x, Failure)}
         merges_after: dict[int, tuple[dict[str, str], dict[str, str]]] = {}
         with self.db.session() as s:
             opens: dict[int, list[TagWrite]] = {}
@@ -152,7 +158,7 @@ class Pusher:
                     self._fail_all(s, pk, scopes[pk], refused[pk], opens.get(pk, []), rows.get(pk, {}))
                     continue
                 for entry in opens.get(pk, []):
-                    self._settle(s, pk, scopes[pk], entry, holds(live[pk], entry.payload, entry.after), "",
+                    self._settle(s, pk, scopes[pk], entry, holds(live[pk], entry.payload, entry.after), None,
                                  rows.get(pk, {}))
                 deletes, merges = self._plan(s, pk, scopes[pk], live[pk], rows.get(pk, {}))
                 if deletes:
@@ -176,21 +182,22 @@ class Pusher:
         if stopped is not None:
             raise stopped
 
-    def _read_or_reason(self, scope: str) -> dict[str, str] | str | AccessLost:
-        """Azure's tags now, or why they cannot be read (a reason string), or AccessLost."""
+    def _read_or_reason(self, scope: str) -> dict[str, str] | Failure | AccessLost:
+        """Azure's tags now, or why they cannot be read, or AccessLost."""
         try:
             return self.read(scope)
         except HttpResponseError as exc:
             if exc.status_code == 404:
-                return GONE
+                return GONE_FAILURE
             try:
                 self._refused(exc)
             except AccessLost as lost:
                 return lost
-            return azure_reason(exc)
+            return failure_of(exc)
         except Exception as exc:  # an outage on one resource: that resource fails, the push goes on
             log.warning("re-reading %s failed: %s", scope, exc)
-            return f"re-reading the resource's tags failed: {first_line(exc)}"
+            return failure("re-reading the resource's tags failed; push again",
+                           f"re-reading the resource's tags failed: {first_line(exc)}")
 
     def _rows(self, s: Session, pks: list[int]) -> dict[int, dict[str, InventoryTag]]:
         rows: dict[int, dict[str, InventoryTag]] = {}
@@ -208,7 +215,7 @@ class Pusher:
             for w in writes:
                 if w.stopped is None and w.write_id in entries:
                     self._settle(s, w.pk, w.scope, entries[w.write_id], w.applied,
-                                 "" if w.applied else (w.reason or "Azure did not answer; push again"), rows.get(w.pk, {}))
+                                 None if w.applied else (w.failure or failure(NO_ANSWER)), rows.get(w.pk, {}))
         return next((w.stopped for w in writes if w.stopped is not None), None)
 
     def _plan(self, s: Session, pk: int, scope: str, live: dict[str, str],
@@ -270,56 +277,58 @@ class Pusher:
     def _send_one(self, w: _Write) -> None:
         """Send a journalled write; its outcome goes into `w` (closed by the caller)."""
         try:
-            w.applied, w.reason = self._attempts(w)
+            w.applied, w.failure = self._attempts(w)
         except AccessLost as exc:
             w.stopped = exc
         except Exception as exc:  # a bug or an outage on one write: it fails, the push goes on
             log.exception("writing tags of %s failed", w.scope)
-            w.applied, w.reason = False, f"{type(exc).__name__}: {first_line(exc)}"
+            w.applied, w.failure = False, failure(f"skytally failed: {type(exc).__name__}",
+                                                  f"{type(exc).__name__}: {first_line(exc)}")
 
-    def _attempts(self, w: _Write) -> tuple[bool, str]:
-        reason = ""
+    def _attempts(self, w: _Write) -> tuple[bool, Failure | None]:
+        reason: Failure | None = None
         for _ in range(_ATTEMPTS):
             try:
                 self._send(w.scope, w.operation, w.payload)
-                return True, ""
+                return True, None
             except (ServiceResponseError, ServiceRequestError, HttpResponseError) as exc:
                 if isinstance(exc, HttpResponseError) and exc.status_code is not None:
                     if exc.status_code == 404:
-                        return False, GONE
+                        return False, GONE_FAILURE
                     self._refused(exc, write_id=w.write_id)
-                    return False, azure_reason(exc)
+                    return False, failure_of(exc)
                 # the answer was lost (timeout, connection dropped mid-answer): re-read, never resend blindly
                 try:
                     now_live = self.read(w.scope)
                 except Exception as again:
-                    return False, f"Azure did not answer ({first_line(exc)}) and re-reading failed ({first_line(again)})"
+                    return False, failure(NO_ANSWER, f"Azure did not answer ({first_line(exc)}) and re-reading failed "
+                                                     f"({first_line(again)})")
                 if holds(now_live, w.payload, w.after):
-                    return True, ""
+                    return True, None
                 if not holds(now_live, w.payload, w.before, exact_before=True):
-                    return False, "Azure's tags changed while the write's answer was lost; sync and push again"
-                reason = f"Azure did not answer: {first_line(exc)}"
+                    return False, failure(CHANGED)
+                reason = failure(NO_ANSWER, f"Azure did not answer: {first_line(exc)}")
         return False, reason
 
-    def _settle(self, s: Session, pk: int, scope: str, entry: TagWrite, applied: bool, reason: str,
+    def _settle(self, s: Session, pk: int, scope: str, entry: TagWrite, applied: bool, why: Failure | None,
                 rows: dict[str, InventoryTag]) -> None:
-        """Close a journal entry and bring the tag rows (and audit) in line."""
+        """Close a journal entry and bring the tag rows (and audit) in line. Not applied
+        without a failure: found not applied on resume, still pending."""
         now = utcnow()
         if entry.status != WriteStatus.INTENT.value:
             return
-        if reason == "" and not applied:  # found not applied on resume: still pending
+        if why is None and not applied:
             entry.status, entry.finished_at = WriteStatus.NOT_APPLIED.value, now
             return
         entry.status = (WriteStatus.APPLIED if applied else WriteStatus.FAILED).value
-        entry.reason, entry.finished_at = reason[:2000], now
+        entry.reason, entry.finished_at = (why.detail if why else "")[:2000], now
         for key, value in entry.payload.items():
             row = rows.get(key.lower())
             if row is None:
                 continue
             if not applied:
-                self.tally.fail(reason)
-                row.state, row.reason = TagState.FAILED.value, reason[:2000]
-                self._audit(s, scope, row, row.azure_value, row.local_value, "failed", reason, now)
+                assert why is not None
+                self._failed(s, scope, row, why, now)
             elif entry.operation == "Delete":
                 if row.local_value is None:
                     self.tally.add("applied")
@@ -332,18 +341,22 @@ class Pusher:
                 self.tally.add("applied")
                 self._audit(s, scope, row, before_of(entry, key), value, "applied", "", now)
                 row.azure_key, row.azure_value, row.state, row.reason = key, value, TagState.IN_SYNC.value, ""
+                row.reason_class = ""
 
     # --- failures ---------------------------------------------------------------------------
-    def _fail_all(self, s: Session, pk: int, scope: str, reason: str, open_writes: list[TagWrite],
+    def _fail_all(self, s: Session, pk: int, scope: str, why: Failure, open_writes: list[TagWrite],
                   rows: dict[str, InventoryTag]) -> None:
         now = utcnow()
         for entry in open_writes:
-            entry.status, entry.reason, entry.finished_at = WriteStatus.FAILED.value, reason, now
+            entry.status, entry.reason, entry.finished_at = WriteStatus.FAILED.value, why.detail[:2000], now
         for row in rows.values():
             if row.state in PUSHED_STATES:
-                self.tally.fail(reason)
-                row.state, row.reason = TagState.FAILED.value, reason[:2000]
-                self._audit(s, scope, row, row.azure_value, row.local_value, "failed", reason, now)
+                self._failed(s, scope, row, why, now)
+
+    def _failed(self, s: Session, scope: str, row: InventoryTag, why: Failure, now: Any) -> None:
+        self.tally.fail(why.kind)
+        row.state, row.reason, row.reason_class = TagState.FAILED.value, why.detail[:2000], why.kind[:300]
+        self._audit(s, scope, row, row.azure_value, row.local_value, "failed", why.detail, now, why.kind)
 
     def _refused(self, exc: HttpResponseError, write_id: int | None = None) -> None:
         if exc.status_code == 403 and code_of(exc) == "AuthorizationFailed":
@@ -358,8 +371,8 @@ class Pusher:
             raise AccessLost(reason)
 
     def _audit(self, s: Session, scope: str, row: InventoryTag, before: str | None, after: str | None, result: str,
-               reason: str, now: Any) -> None:
+               reason: str, now: Any, reason_class: str = "") -> None:
         s.add(TagAudit(at=now, actor=row.set_by, pushed_by=self.pushed_by, account_id=self.account_id,
                        subscription_id=self.subscription_id, resource_id=scope,
                        key=row.local_key, before=before, after=after, action="push", result=result,
-                       reason=reason[:2000], run_id=self.run_id))
+                       reason=reason[:2000], reason_class=reason_class[:300], run_id=self.run_id))
