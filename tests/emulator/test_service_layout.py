@@ -19,10 +19,6 @@ from azure_emulator import server
 SERVICES = Path(services_pkg.__file__).parent
 PACKAGES = sorted(p.name for p in SERVICES.iterdir() if (p / "__init__.py").exists())
 REQUIRED = {"routes", "responses", "backend"}
-# Restructured last (another session works in Graph until 18:30): strict, so the marks go when they pass.
-PENDING = {"entra"}
-_pending = pytest.mark.xfail(strict=True, reason="graph / entra layout lands after the Graph throttling work")
-LAID_OUT = [pytest.param(p, marks=_pending) if p in PENDING else p for p in PACKAGES]
 
 
 def _modules(package: str) -> set[str]:
@@ -43,7 +39,7 @@ def test_the_packages_are_the_services() -> None:
             "graph", "locks", "policy", "resourcegraph"} <= set(PACKAGES)
 
 
-@pytest.mark.parametrize("package", LAID_OUT)
+@pytest.mark.parametrize("package", PACKAGES)
 def test_every_package_has_routes_responses_and_backend(package: str) -> None:
     assert _modules(package) >= REQUIRED, f"services/{package} lacks {sorted(REQUIRED - _modules(package))}"
 
