@@ -51,8 +51,6 @@ SERVICE_MODULES: list[tuple[str, str]] = [
     ("/arm", "azure_emulator.services.consumption.routes"),
     ("/arm", "azure_emulator.services.arm.routes"),
     ("/graph", "azure_emulator.services.graph.routes"),
-    # after the directory reads, which most requests are: its POST actions and users('…') are rarer
-    ("/graph", "azure_emulator.services.graph.directory"),
     ("/ea", "azure_emulator.services.ea.routes"),
     ("/blobs", "azure_emulator.services.blobs.routes"),
     ("", "azure_emulator.services.entra.routes"),

@@ -19,10 +19,6 @@ from azure_emulator import server
 SERVICES = Path(services_pkg.__file__).parent
 PACKAGES = sorted(p.name for p in SERVICES.iterdir() if (p / "__init__.py").exists())
 REQUIRED = {"routes", "responses", "backend"}
-# Restructured last (another session works in Graph until 18:30): strict, so the marks go when they pass.
-PENDING = {"graph", "entra"}
-_pending = pytest.mark.xfail(strict=True, reason="graph / entra layout lands after the Graph throttling work")
-LAID_OUT = [pytest.param(p, marks=_pending) if p in PENDING else p for p in PACKAGES]
 
 
 def _modules(package: str) -> set[str]:
@@ -43,12 +39,12 @@ def test_the_packages_are_the_services() -> None:
             "graph", "locks", "policy", "resourcegraph"} <= set(PACKAGES)
 
 
-@pytest.mark.parametrize("package", LAID_OUT)
+@pytest.mark.parametrize("package", PACKAGES)
 def test_every_package_has_routes_responses_and_backend(package: str) -> None:
     assert _modules(package) >= REQUIRED, f"services/{package} lacks {sorted(REQUIRED - _modules(package))}"
 
 
-@pytest.mark.parametrize("package", [pytest.param("graph", marks=_pending) if p == "graph" else p for p in PACKAGES])
+@pytest.mark.parametrize("package", PACKAGES)
 def test_only_routes_and_control_modules_expose_routes(package: str) -> None:
     exposing = {p.stem for p in (SERVICES / package).glob("*.py") if _exposes_routes(p)}
     misnamed = {m for m in exposing if m not in ("routes", "control") and not m.startswith("routes_")}
@@ -65,7 +61,6 @@ def test_routes_combines_its_topic_modules(package: str) -> None:
             assert any(route is r for r in combined), f"{package}.{topic}: {route} is not in {package}.routes"
 
 
-@_pending
 def test_the_server_mounts_each_packages_routes_and_control_and_nothing_else() -> None:
     listed = [m.removeprefix("azure_emulator.services.") for _, m in server.SERVICE_MODULES]
     assert all(m.count(".") == 1 and m.split(".")[1] in ("routes", "control") for m in listed), listed

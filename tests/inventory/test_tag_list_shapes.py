@@ -1,14 +1,18 @@
 """The Resources & Tags list picks a query shape per tag term (semi-join from the tags'
 index when the term matches few tags, correlated EXISTS when it matches many): both
-shapes give the same pages and counts, for every tag and state term."""
+shapes give the same pages and counts, for every tag and state term, on both backends
+(PostgreSQL's semi-join is an array of primary keys)."""
 
 from __future__ import annotations
 
 import pytest
 
+from conftest import backend_params
 from inventory import tagworld
 from skytally.inventory import filters, tag_repo
 from skytally.runtime import Runtime
+
+pytestmark = pytest.mark.parametrize("database_url", backend_params(), indirect=True)
 
 WHERES = ["tag:env=prod", "has:costcenter", "has:env,lacks:costcenter", "tag:env=prod,has:env", "state=pending",
           "state=in_sync,type=microsoft.compute/virtualmachines", "lacks:env", "has:nothing", "tag:env=nope"]

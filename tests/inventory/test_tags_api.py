@@ -143,3 +143,23 @@ def test_failed_changes_group_by_reason_class_in_api_and_page(world: World, data
         with world.runtime.db.session() as s:
             for tag in s.scalars(select(InventoryTag).where(InventoryTag.state == "failed")):
                 tag.state, tag.reason, tag.reason_class = "in_sync", "", ""
+
+
+def test_queued_bulk_edit_shows_every_pending_change_with_its_reason(world: World, data: tagworld.World) -> None:  # noqa: F811
+    """The edit's filter (lacks:oncall) matches nothing once OnCall is set: the pending tab it
+    lands on is not filtered by it, and a filter hiding every pending change says so."""
+    from sqlalchemy import update
+
+    from skytally.inventory.tag_models import InventoryTag
+    erin = world.client(ERIN)
+    where = f"subscription={tagworld.WB},name~db-1,lacks:oncall"
+    form = {"op": "set", "where": where, "key": "OnCall", "value": "dba", "apply": "1", "csrf_token": erin.csrf}  # type: ignore[attr-defined]
+    done = erin.post("/resources/edit", data=form, follow_redirects=False)  # type: ignore[attr-defined]
+    assert done.status_code == 303 and done.headers["location"] == "/resources?tab=pending"
+    with world.runtime.db.session() as s:
+        s.execute(update(InventoryTag).where(InventoryTag.resource_pk == data.ids["db-1"], InventoryTag.key_lower == "oncall")
+                  .values(state="failed", reason="Azure answered 409 ScopeLocked: the scope is locked"))
+    pending = erin.get("/resources", params={"tab": "pending"}).text  # type: ignore[attr-defined]
+    assert "OnCall=dba" in pending and 'data-testid="row-reason">Azure answered 409 ScopeLocked' in pending
+    hidden = erin.get("/resources", params={"tab": "pending", "where": where}).text  # type: ignore[attr-defined]
+    assert 'data-testid="pending-hidden"' in hidden

@@ -16,7 +16,7 @@ from azure_emulator.core.faults import FaultRule
 from azure_emulator.core.http import JsonResponse
 from azure_emulator.services.control import backend
 from azure_emulator.services.control import responses as R
-from azure_emulator.services.entra.state import entra_state
+from azure_emulator.services.entra.backend import entra_state
 from azure_emulator.world.io import world_from_dict, world_to_dict
 
 

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from azure_emulator.core.context import base_urls, get_runtime, get_world
 from azure_emulator.core.http import JsonResponse
-from azure_emulator.services.entra import aadsts
+from azure_emulator.services.entra import responses as R
 from azure_emulator.services.entra.clients import resolve_tenant
 
 DISCOVERY_HEADERS = {
@@ -63,7 +63,7 @@ async def openid_config_endpoint(request: Request) -> Response:
         return JsonResponse(openid_configuration(base.root, base.graph, key.lower(), None), headers=DISCOVERY_HEADERS)
     tenant = resolve_tenant(world, key)
     if tenant is None:
-        raise aadsts.tenant_not_found(key, world.clock.now())
+        raise R.tenant_not_found(key, world.clock.now())
     doc = openid_configuration(base.root, base.graph, tenant.tenant_id, tenant.tenant_id)
     return JsonResponse(doc, headers=DISCOVERY_HEADERS)
 
@@ -76,7 +76,7 @@ async def jwks_endpoint(request: Request) -> Response:
     if key.lower() not in ("common", "organizations", "consumers"):
         tenant = resolve_tenant(world, key)
         if tenant is None:
-            raise aadsts.tenant_not_found(key, world.clock.now())
+            raise R.tenant_not_found(key, world.clock.now())
         issuer = f"{base.root}/{tenant.tenant_id}/v2.0"
     else:
         issuer = f"{base.root}/{{tenantid}}/v2.0"

@@ -1,6 +1,7 @@
 """Microsoft Graph v1.0 directory routes (mounted at /graph).
 
-Microsoft 365 usage reports and subscribedSkus are in ``reports.py`` (appended here).
+Microsoft 365 usage reports and subscribedSkus are in ``routes_reports.py``, directory-object
+actions in ``routes_directory.py``; both are appended here (after the reads).
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from starlette.routing import BaseRoute, Route, Router
 from azure_emulator.core.auth import Principal
 from azure_emulator.core.context import get_world
 from azure_emulator.services.graph import licensing as L
-from azure_emulator.services.graph import reports
 from azure_emulator.services.graph import responses as R
+from azure_emulator.services.graph import routes_directory, routes_reports
 from azure_emulator.services.graph.collection import (
     bad_request,
     by_id,
@@ -127,6 +128,12 @@ async def user_item(request: Request) -> Response:
         raise _not_found(request, key)
     build, _ = _user_builder(request, principal, tenant)
     return entity(request, "users", build(u), "user", R.USER_DEFAULT)
+
+
+async def user_by_key(request: Request) -> Response:
+    """``users('{key}')``: the same answer as ``users/{key}``."""
+    request.path_params["id"] = request.path_params["key"]
+    return await user_item(request)
 
 
 async def me(request: Request) -> Response:
@@ -286,6 +293,9 @@ routes: list[BaseRoute] = [
     Route("/v1.0/servicePrincipals(appId='{app_id}')/appRoleAssignments", _alt(sp_app_role_assignments), methods=["GET"]),
     Route("/v1.0/servicePrincipals(appId='{app_id}')/appRoleAssignedTo", _alt(sp_app_role_assigned_to), methods=["GET"]),
     Route("/v1.0/oauth2PermissionGrants", permission_grants, methods=["GET"]),
-    *reports.routes,
+    *routes_reports.router.routes,
+    # after the directory reads, which most requests are: its POST actions and users('…') are rarer
+    *routes_directory.router.routes,
+    Route("/v1.0/users('{key}')", user_by_key, methods=["GET"]),
 ]
 router = Router(routes=routes)

@@ -118,8 +118,10 @@ def edit(page: PageDep, op: Annotated[EditOp, Form()], key: Annotated[str, Form(
                    sort="name", desc=False, offset=0, sorts=SORTS, page_size=PAGE_SIZE)
         return page.render("resources/index.html", status_code=422, **ctx)
     if apply:
-        target = "pending" if plan.to_push else "resources"
-        return page.redirect(_url(tab=target, where=where),
+        # Pending changes: all of them, not the edit's filter, which the edit may have made
+        # match nothing (lacks:costcenter after setting CostCenter), hiding what was queued.
+        target = _url(tab="pending") if plan.to_push else _url(tab="resources", where=where)
+        return page.redirect(target,
                              f"{plan.changes:,} change(s) queued on {plan.resources_changed:,} resource(s)"
                              + (f"; {plan.to_push:,} to push to Azure" if plan.to_push else "; kept in skytally"))
     ctx.update(plan=plan, edit=edit_in, error=None)
