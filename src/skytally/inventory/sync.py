@@ -263,7 +263,7 @@ class _Writer:
         if new:  # Core insert returning the new ids (the ORM's bulk insert and a re-select cost more)
             table = cast(Table, InventoryResource.__table__)
             existing.update((rid, pk) for pk, rid in self.session.execute(
-                insert(table).returning(table.c.id, table.c.resource_id, sort_by_parameter_order=True), new))
+                insert(table).returning(table.c.id, table.c.resource_id), new))
         self.total += len(wanted)
         self._tags({existing[rid]: r for rid, r in wanted.items()})
 
