@@ -56,6 +56,20 @@ def build_runtime(settings: Settings, *, migrate_db: bool = True, immediate_jobs
         migrate.upgrade(db)
     vault = Vault(SecretBox(load_keys(settings.secret_key, settings.data_dir)))
     rt = Runtime(settings, db, vault, immediate_jobs=immediate_jobs)
+    _wire_listeners()
+    if settings.licence_names_csv is not None:
+        from skytally.licences import catalog
+
+        catalog.use_full_copy(settings.licence_names_csv)  # validated now: a bad file stops the start
     if not lazy_queue:
         _ = rt.queue  # servers and workers: built now, once, before any thread asks for it
     return rt
+
+
+def _wire_listeners() -> None:
+    """Capabilities that react to another's changes: accounts cannot import the inventory
+    (it sits below it), so the inventory listens to access level changes."""
+    from skytally.accounts import service as accounts
+    from skytally.inventory import tag_service
+
+    accounts.on_access_change(tag_service.access_changed)

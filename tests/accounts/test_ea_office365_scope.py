@@ -14,7 +14,7 @@ from accounts.conftest import People
 from accounts.flows import assignments, parse_url, sign_in, snapshot
 from azure_emulator.testing import RunningEmulator
 from conftest import backend_params
-from skytally.accounts import consent, consent_finish, ea_tokens, service
+from skytally.accounts import consent_finish, ea_tokens, service
 from skytally.accounts.context import AccountsEnv
 from skytally.accounts.models import AccountKind, CloudAccount
 from skytally.accounts.schemas import AccountCreate
@@ -151,13 +151,15 @@ def test_accounts_visible_only_in_their_workspaces(rt: Runtime, env: AccountsEnv
 def test_delegated_token_is_never_persisted(emu: RunningEmulator, rt: Runtime, env: AccountsEnv, people: People,
                                             fx: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[str] = []
-    original = consent.StaticTokenCredential.__init__
+    from skytally.azure.rest import StaticTokenCredential
+
+    original = StaticTokenCredential.__init__
 
     def spy(self: object, token: str, expires_on: int) -> None:
         seen.append(token)
         original(self, token, expires_on)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(consent.StaticTokenCredential, "__init__", spy)
+    monkeypatch.setattr(StaticTokenCredential, "__init__", spy)
     with rt.db.session() as s:
         start = service.start_add_account(s, env, people.admin, AccountCreate(tenant="contoso.com", workspace_ids=[people.ws_id]))
     back = sign_in(emu, start.url, fx["owner_upn"], fx["owner_password"])

@@ -45,6 +45,8 @@ class Swagger:
             return None  # external file not copied: unconstrained
         node: Any = self.doc
         for part in ref[2:].split("/"):
+            if part not in node:
+                return None  # a definition an excerpt did not copy: unconstrained
             node = node[part]
         return self.resolve(node)
 

@@ -31,7 +31,7 @@ def test_metadata_endpoints_point_at_the_emulator(emulator: RunningEmulator, htt
 
 def test_read_headers_and_404_causes(emulator: RunningEmulator, http: httpx.Client, arm_headers: dict[str, str]) -> None:
     subs = http.get(f"{emulator.arm_url}/subscriptions", params={"api-version": "2022-12-01"}, headers=arm_headers)
-    assert subs.headers["x-ms-ratelimit-remaining-subscription-global-reads"].isdigit()
+    assert subs.headers["x-ms-ratelimit-remaining-tenant-reads"].isdigit()  # a tenant-level read
     body = subs.json()
     assert body["count"] == {"type": "Total", "value": len(body["value"])} and body["value"]
     sid = emulator.fixtures["owned_subscription_id"]

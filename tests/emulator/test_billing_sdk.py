@@ -9,6 +9,7 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.mgmt.billing import BillingManagementClient
 
+from azure_emulator.services.billing import responses as R
 from azure_emulator.testing import RunningEmulator
 
 from ._arm_clients import (  # noqa: F401
@@ -19,6 +20,7 @@ from ._arm_clients import (  # noqa: F401
     track,
 )
 from ._costs import minted_user_token
+from ._swagger import Swagger, load, requires_reference
 
 
 def _client(emu: RunningEmulator, credential: object) -> BillingManagementClient:
@@ -74,3 +76,50 @@ def test_account_shape_follows_api_version(emulator: RunningEmulator, http: http
     legacy = http.get(f"{emulator.arm_url}/providers/Microsoft.Billing/enrollmentAccounts",
                       params={"api-version": "2018-03-01-preview"}, headers={"Authorization": f"Bearer {sp}"}).json()
     assert legacy["value"][0]["type"] == "Microsoft.Billing/enrollmentAccounts"
+
+
+# What Microsoft's own examples show that their swagger does not define, or that the world
+# does not hold: 2019-10-01-preview's example has accountType (its swagger: customerType);
+# the 2018 and 2019 examples carry an address / soldTo the emulator's accounts have none of.
+_EXAMPLE_ONLY = {"2019-10-01-preview": {"accountType", "address"}, "2018-11-01-preview": {"address"},
+                 "2020-05-01": {"soldTo"}}
+
+
+@requires_reference
+@pytest.mark.parametrize("shape", R.ACCOUNT_SHAPES[1:], ids=lambda s: s.since)
+def test_account_shape_table_conforms_to_each_versions_swagger(
+        emulator: RunningEmulator, http: httpx.Client, shape: R.AccountShape) -> None:
+    """Every api-version family answers exactly its swagger's BillingAccountProperties (no
+    property of another version), for an EA and an MCA account, expanded and not."""
+    fx = emulator.fixtures
+    swagger = Swagger(load(f"Microsoft.Billing/{shape.spec}"))
+    declared = set(swagger.doc["definitions"]["BillingAccountProperties"]["properties"])
+    assert shape.fields <= declared, shape.fields - declared
+    example = load(f"Microsoft.Billing/{shape.spec.rsplit('/', 1)[0]}/examples/BillingAccountsList.json")
+    for item in example["responses"]["200"]["body"]["value"]:
+        shown = {k for k, v in item["properties"].items() if v is not None}
+        assert shown - _EXAMPLE_ONLY.get(shape.since, set()) <= shape.fields, shown - shape.fields
+    ea = emulator.token("arm", client_id=fx["customer_sp_client_id"], client_secret=fx["customer_sp_secret"])
+    mca = minted_user_token(emulator, fx["second_owner_upn"])
+    for name, token, expand in ((fx["ea_enrollment_number"], ea, "enrollmentDetails,departments,enrollmentAccounts"),
+                                (fx["mca_billing_account_id"], mca, "billingProfiles")):
+        url = f"{emulator.arm_url}/providers/Microsoft.Billing/billingAccounts/{name}"
+        headers = {"Authorization": f"Bearer {token}"}
+        plain = http.get(url, params={"api-version": shape.since}, headers=headers)
+        assert plain.status_code == 200, plain.text
+        assert set(plain.json()["properties"]) == shape.fields
+        expanded = http.get(url, params={"api-version": shape.since, "$expand": expand}, headers=headers).json()
+        assert swagger.validate(expanded, "BillingAccount") == []
+        listed = http.get(f"{emulator.arm_url}/providers/Microsoft.Billing/billingAccounts",
+                          params={"api-version": shape.since}, headers=headers).json()["value"]
+        assert all(swagger.validate(a, "BillingAccount") == [] for a in listed)
+
+
+def test_newest_account_shape_matches_microsofts_2024_example(emulator: RunningEmulator, http: httpx.Client) -> None:
+    fx = emulator.fixtures
+    sp = emulator.token("arm", client_id=fx["customer_sp_client_id"], client_secret=fx["customer_sp_secret"])
+    got = http.get(f"{emulator.arm_url}/providers/Microsoft.Billing/billingAccounts",
+                   params={"api-version": "2024-04-01"}, headers={"Authorization": f"Bearer {sp}"}).json()
+    assert set(got["value"][0]["properties"]) == R.ACCOUNT_SHAPES[0].fields - {"primaryBillingTenantId"}
+    assert R.account_shape("2025-01-01") is R.ACCOUNT_SHAPES[0]
+    assert R.account_shape("2017-02-27-preview").since == "2018-11-01-preview"

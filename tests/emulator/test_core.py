@@ -175,3 +175,73 @@ def test_no_import_cycle_between_services() -> None:
         return seen
 
     assert [p for p in edges if p in reach(p)] == []
+
+
+def _rg_url(fx: dict[str, str], emu: RunningEmulator) -> str:
+    return f"{emu.arm_url}/subscriptions/{fx['owned_subscription_id']}/resourcegroups?api-version=2022-09-01"
+
+
+@pytest.fixture
+def owner(emulator: RunningEmulator, fx: dict[str, str]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {emulator.user_token(fx['owner_upn'], fx['owner_password'])}"}
+
+
+@pytest.fixture
+def other(emulator: RunningEmulator, fx: dict[str, str]) -> dict[str, str]:
+    """A second principal (its answers may be 403: ARM meters before it authorizes)."""
+    token = emulator.token("arm", client_id=fx["customer_sp_client_id"], client_secret=fx["customer_sp_secret"])
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _slow_refill(emu: RunningEmulator, **extra: object) -> None:
+    # The emulator clock runs with real time: a near-zero refill keeps the counts exact.
+    emu.control.post("/throttle", json={"reads": {"capacity": 250, "refill_per_second": 0.001},
+                                        "writes": {"capacity": 200, "refill_per_second": 0.001}, **extra})
+
+
+def test_global_bucket_is_shared_by_every_principal_of_a_subscription(
+        emulator: RunningEmulator, http: httpx.Client, owner: dict[str, str], other: dict[str, str],
+        fx: dict[str, str]) -> None:
+    """Per principal 250 reads; the subscription's global bucket is 15 times that (3750) and
+    every principal draws from it: the second principal's own bucket is full, the global one is not."""
+    _slow_refill(emulator)
+    url = _rg_url(fx, emulator)
+    a1, a2, b1 = http.get(url, headers=owner), http.get(url, headers=owner), http.get(url, headers=other)
+    assert [r.headers["x-ms-ratelimit-remaining-subscription-reads"] for r in (a1, a2, b1)] == ["249", "248", "249"]
+    assert [r.headers["x-ms-ratelimit-remaining-subscription-global-reads"] for r in (a1, a2, b1)] == ["3749", "3748", "3747"]
+    emulator.control.post("/clock/advance", json={"seconds": 2000})  # refills 2 per principal, 30 globally
+    again = http.get(url, headers=owner)
+    assert again.headers["x-ms-ratelimit-remaining-subscription-reads"] == "249"
+    assert again.headers["x-ms-ratelimit-remaining-subscription-global-reads"] == "3749"
+
+
+def test_global_bucket_throttles_a_principal_whose_own_bucket_is_not_empty(
+        emulator: RunningEmulator, http: httpx.Client, owner: dict[str, str], other: dict[str, str],
+        fx: dict[str, str]) -> None:
+    emulator.control.post("/throttle", json={"reads": {"capacity": 2, "refill_per_second": 0.001}, "global_factor": 1.5})
+    url = _rg_url(fx, emulator)
+    assert [http.get(url, headers=owner).status_code for _ in range(2)] == [200, 200]  # global: 3 -> 1
+    first = http.get(url, headers=other)
+    assert first.status_code != 429 and first.headers["x-ms-ratelimit-remaining-subscription-global-reads"] == "0"
+    refused = http.get(url, headers=other)
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "SubscriptionRequestsThrottled"
+    assert refused.headers["x-ms-ratelimit-remaining-subscription-reads"] == "1"
+    assert refused.headers["x-ms-ratelimit-remaining-subscription-global-reads"] == "0"
+
+
+def test_counters_keep_counting_with_throttling_off_and_writes_count_globally(
+        emulator: RunningEmulator, http: httpx.Client, owner: dict[str, str], fx: dict[str, str]) -> None:
+    _slow_refill(emulator, enabled=False)
+    url = _rg_url(fx, emulator)
+    got = [http.get(url, headers=owner) for _ in range(3)]
+    assert [r.status_code for r in got] == [200, 200, 200]
+    assert [r.headers["x-ms-ratelimit-remaining-subscription-reads"] for r in got] == ["249", "248", "247"]
+    emulator.control.post("/throttle", json={"reads": {"capacity": 1}})
+    past = [http.get(url, headers=owner) for _ in range(2)]
+    assert [r.status_code for r in past] == [200, 200]  # never refused while off ...
+    assert [r.headers["x-ms-ratelimit-remaining-subscription-reads"] for r in past] == ["0", "0"]  # ... still counted
+    base = url.split("?")[0]
+    writes = [http.put(f"{base}/rl-probe-{i}", params={"api-version": "2022-09-01"}, headers=owner,
+                       json={"location": "westeurope"}) for i in range(2)]
+    assert [w.headers["x-ms-ratelimit-remaining-subscription-writes"] for w in writes] == ["199", "198"]
+    assert [w.headers["x-ms-ratelimit-remaining-subscription-global-writes"] for w in writes] == ["2999", "2998"]

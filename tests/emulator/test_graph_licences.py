@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from azure_emulator.services.entra.scopes import ensure_service_principal, grant_app_roles
-from azure_emulator.services.graph.reports import set_report_limit
+from azure_emulator.services.graph import throttling
 from azure_emulator.testing import RunningEmulator
 from azure_emulator.world import m365_catalog as cat
 from azure_emulator.world.firstparty import GRAPH_APP_ID
@@ -189,9 +189,8 @@ def test_bad_period_and_date(m365: RunningEmulator) -> None:
         assert http.get(f"{m365.graph_url}/v1.0/reports/getOffice365ActiveUserDetail(date={day})", headers=h).status_code == 302
 
 
-def test_reports_limited_to_14_per_10_minutes_per_app_and_tenant(m365: RunningEmulator) -> None:
-    runtime = m365.app.state.emulator
-    set_report_limit(runtime, 14, 600)
+def test_reports_limited_to_14_per_10_minutes_per_app_and_tenant_for_each_report(m365: RunningEmulator) -> None:
+    throttling.reset(m365.world)
     url = f"{m365.graph_url}/v1.0/reports/getMailboxUsageDetail(period='D7')"
     try:
         with m365.client() as http:
@@ -199,12 +198,16 @@ def test_reports_limited_to_14_per_10_minutes_per_app_and_tenant(m365: RunningEm
             assert codes == [302] * 14 + [429]
             r = http.get(url, headers=_headers(m365, "tailspin"))
             assert r.json()["error"]["code"] == "TooManyRequests" and 1 <= int(r.headers["Retry-After"]) <= 600
-            assert http.get(url, headers=_headers(m365, "wingtip")).status_code == 302  # another tenant: its own budget
+            assert r.headers["x-ms-throttle-scope"].startswith("Tenant_Application/")
+            # each report API has its own count; another tenant has its own budget
+            other = f"{m365.graph_url}/v1.0/reports/getOffice365ActiveUserDetail(period='D7')"
+            assert http.get(other, headers=_headers(m365, "tailspin")).status_code == 302
+            assert http.get(url, headers=_headers(m365, "wingtip")).status_code == 302
             m365.world.clock.advance(timedelta(seconds=601))
             assert http.get(url, headers=_headers(m365, "tailspin")).status_code == 302
     finally:
         m365.world.clock.offset = timedelta(0)
-        set_report_limit(runtime, 14, 600)
+        throttling.reset(m365.world)
 
 
 def test_admin_consent_for_named_permissions_grants_only_those(fresh_emulator: RunningEmulator) -> None:
@@ -222,3 +225,21 @@ def test_admin_consent_for_named_permissions_grants_only_those(fresh_emulator: R
         assert 'data-value="Reports.Read.All"' in page.text and 'data-value="Application.Read.All"' not in page.text
         assert redirect_params(consent(http, page, "accept"))["admin_consent"] == "True"
     assert sorted(claims(emu.token("graph", tenant=fx["second_tenant_id"]))["roles"]) == sorted(wanted)
+
+
+def test_users_by_upn_prefix_page_like_the_generic_filter(m365: RunningEmulator) -> None:
+    """`startswith(userPrincipalName,'x')` (served from the model, for skytally's split sign-in
+    reads) answers what the generic $filter would: case-insensitive, paged, with signInActivity."""
+    tenant = m365.world.tenants[m365.fixtures["tailspin_tenant_id"]]
+    with m365.client() as http:
+        h = _headers(m365, "tailspin")
+        for prefix in ("a", "J", "zz"):
+            got = _all(http, f"{m365.graph_url}/v1.0/users?$select=id,signInActivity&$top=7"
+                             f"&$filter=startswith(userPrincipalName,'{prefix}')", h)
+            want = {u.object_id for u in tenant.users.values() if u.user_principal_name.lower().startswith(prefix.lower())}
+            assert {u["id"] for u in got} == want and len(got) == len(want)
+            assert all("signInActivity" in u for u in got)
+        both = _all(http, f"{m365.graph_url}/v1.0/users?$select=id,displayName&$filter=startswith(userPrincipalName,'a') "
+                          "and accountEnabled eq true", h)  # not the lone prefix: the generic filter serves it
+        assert {u["id"] for u in both} == {u.object_id for u in tenant.users.values()
+                                           if u.user_principal_name.lower().startswith("a") and u.account_enabled}

@@ -16,9 +16,10 @@ from inventory import support
 from skytally.accounts import access
 from skytally.accounts.models import AccessLevel, CloudSubscription
 from skytally.errors import InvalidInput
-from skytally.inventory import service
+from skytally.inventory import service, tag_service
 from skytally.inventory.models import InventoryResource
 from skytally.inventory.tag_models import InventoryContainer, InventoryTag
+from skytally.inventory.tag_schemas import EditOp, TagEdit
 from skytally.inventory.tag_sync import Changes, TagRow, reconcile
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -135,16 +136,28 @@ def test_levels_through_the_sdk_and_own_principal_permissions(setup: Setup) -> N
     with pytest.raises(InvalidInput) as refused:
         _level(setup, account_id, sub, AccessLevel.TAGS_WRITEBACK)
     assert "Tag Contributor" in refused.value.message and "Microsoft.Resources/tags/write" in refused.value.message
+    # edits made at `tags` stay local...
+    with setup.rt.db.session() as session:
+        for key, value in (("Env", "Dev"), ("Owner", "ann")):
+            tag_service.edit(session, None, TagEdit(op=EditOp.SET, where=f"id={first.id}", key=key, value=value),
+                             dry_run=False)
+    assert _tags(setup, account_id)[first.id.lower()]["Env"] == ("Prod", "Dev", "local")
     support.grant(world, sub, builtin_roles.TAG_CONTRIBUTOR)
     _level(setup, account_id, sub, AccessLevel.TAGS_WRITEBACK)
     with setup.rt.db.session() as session:
         row = session.scalars(select(CloudSubscription).where(CloudSubscription.subscription_id == sub)).one()
         assert row.access_level == "tags-writeback" and row.role_name == "Tag Contributor"
+    # ... and are pending as soon as the level is raised, before any sync: a changed value and
+    # a local-only key; the key left as Azure has it stays in sync
+    assert _tags(setup, account_id)[first.id.lower()] == {
+        "Env": ("Prod", "Dev", "pending"), "Owner": (None, "ann", "pending"), "CostCenter": ("cc-1", "cc-1", "in_sync")}
+    with setup.rt.db.session() as session:
+        assert {t.tag.local_key for t in tag_service.tag_rows(session, None, f"id={first.id}")} == {"Env", "Owner"}
 
-    # back to resources: the Azure tags are dropped again
+    # back to resources: the Azure tags are dropped again; the local edits stay, local
     _level(setup, account_id, sub, AccessLevel.RESOURCES)
     service.sync_account(setup.rt.db, setup.env, account_id)
-    assert _tags(setup, account_id) == {}
+    assert _tags(setup, account_id) == {first.id.lower(): {"Env": (None, "Dev", "local"), "Owner": (None, "ann", "local")}}
     with setup.rt.db.session() as session:
         assert all(c.tags is None for c in session.scalars(select(InventoryContainer)))
     assert second.id  # a second resource exists (the world has more than one)

@@ -4,17 +4,19 @@ the analysis then knows and says it cannot know."""
 from __future__ import annotations
 
 from decimal import Decimal
+from urllib.parse import unquote
 
 import pytest
 from pydantic import TypeAdapter
 
-from azure_emulator.services.graph.reports import set_report_limit
+from azure_emulator.services.graph import throttling
 from azure_emulator.testing import RunningEmulator
 from azure_emulator.world.generate_m365 import effective_skus
+from azure_emulator.world.graph_limits import GraphLimits
 from skytally.accounts import office365
 from skytally.accounts.credentials import CredentialIn
 from skytally.errors import InvalidInput
-from skytally.licences import importer, repo, service
+from skytally.licences import analysis, fetch, importer, repo, service
 from skytally.licences.schemas import PriceIn
 from skytally.runtime import Runtime
 
@@ -146,19 +148,54 @@ def test_own_service_principal_is_validated_naming_the_missing_permission(rt: Ru
 
 
 def test_throttled_reports_are_retried(rt: Runtime, emu: RunningEmulator) -> None:  # noqa: F811
-    """Graph's reports limit (here 1 call per 2 s instead of 14 per 10 min): the 429s carry
-    Retry-After, the retry policy waits and calls again, and every report is read."""
+    """Graph's reports limit (here 1 call per 5 s for each report API instead of 14 per 10 min,
+    one call of each made just before): the 429s carry Retry-After, the retry policy waits and
+    calls again, and every report is read."""
     runtime = emu.app.state.emulator
-    set_report_limit(runtime, 1, 2)
+    world = emu.world
+    assert world is not None
+    world.graph_limits = GraphLimits(reports=1, reports_window_seconds=5)
+    throttling.reset(world)
     runtime.log.clear()
     try:
         aid = consented(rt, emu, "tailspin")
+        token = emu.token("graph", tenant=emu.fixtures["tailspin_tenant_id"])
+        with emu.client() as http:  # period D7: the limit counts each report API, whatever the period
+            for call in fetch.REPORTS.values():
+                r = http.get(f"{emu.graph_url}/v1.0/reports/{call.split('(')[0]}(period='D7')",
+                             headers={"Authorization": f"Bearer {token}"})
+                assert r.status_code == 302
         out = importer.sync_account(rt.db, env(rt), aid)
     finally:
-        set_report_limit(runtime, 14, 600)
+        world.graph_limits = GraphLimits()
+        throttling.reset(world)
     assert out.status == "ok" and all(out.endpoints[n]["ok"] and out.endpoints[n]["rows"] > 0 for n in ("activity", "apps", "mailbox"))
-    statuses = [e["status"] for e in runtime.log.snapshot() if "/v1.0/reports/" in e["path"]]
-    assert 429 in statuses and statuses.count(302) == 3
+    calls = tuple(fetch.REPORTS.values())
+    statuses = [e["status"] for e in runtime.log.snapshot() if unquote(e["path"]).endswith(calls)]
+    assert 429 in statuses and statuses.count(302) == 3 and set(statuses) == {302, 429}
+
+
+def test_throttled_directory_reads_are_retried(rt: Runtime, emu: RunningEmulator) -> None:  # noqa: F811
+    """Graph's identity & access limit (here 10 resource units per second for the pair instead
+    of 5,000 per 10 s) against the import's ~50 requests, up to 8 at once: the refused ones
+    carry Retry-After, the retry policy waits and calls again, and every page is read."""
+    runtime = emu.app.state.emulator
+    world = emu.world
+    assert world is not None
+    world.graph_limits = GraphLimits(ru_medium=10, ru_window_seconds=1)
+    throttling.reset(world)
+    try:
+        aid = consented(rt, emu, "tailspin")
+        runtime.log.clear()
+        out = importer.sync_account(rt.db, env(rt), aid)
+    finally:
+        world.graph_limits = GraphLimits()
+        throttling.reset(world)
+    assert out.status == "ok", out.message
+    assert out.endpoints["users"]["rows"] == len(_tenant(emu, "tailspin").users)
+    log = [e for e in runtime.log.snapshot() if "/v1.0/" in e["path"] and "/reports/" not in e["path"]]
+    refused = [e for e in log if e["status"] == 429]
+    assert refused and all(e["status"] in (200, 429) for e in log)
 
 
 def test_report_is_rebuilt_when_a_price_or_an_import_changes_it(rt: Runtime, emu: RunningEmulator) -> None:  # noqa: F811
@@ -183,3 +220,31 @@ def test_report_is_rebuilt_when_a_price_or_an_import_changes_it(rt: Runtime, emu
         victim.account_enabled = True
     rules = {r.id: r.findings for r in after.rules}
     assert rules["disabled"] > {r.id: r.findings for r in priced.rules}["disabled"]
+
+
+def test_the_import_stores_the_pages_report_and_another_process_reads_it(rt: Runtime, emu: RunningEmulator,  # noqa: F811
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The import builds the default report once and keeps it in the database: a process
+    that never built it (its own copy emptied) reads it without analysing a user; a price
+    entered afterwards changes what it depends on, so it is built again."""
+    aid = consented(rt, emu, "tailspin")
+    importer.sync_account(rt.db, env(rt), aid)
+    with rt.db.session() as s:
+        stored = repo.report_cache(s, aid)
+        assert stored is not None and len(stored.body) > 100
+    service._REPORTS.clear()  # another process
+    built: list[int] = []
+    real_build = analysis.build
+    monkeypatch.setattr(analysis, "build", lambda *a, **k: built.append(1) or real_build(*a, **k))
+    with rt.db.session() as s:
+        rep = service.report(s, INSTALLATION, aid)
+        assert not built and rep.account_id == aid and rep.skus and rep.rules
+        assert service.report(s, INSTALLATION, aid, store=True).model_dump() == rep.model_dump()  # built anew: the same
+        service.report(s, INSTALLATION, aid, inactive_days=30)  # other figures: built, not stored
+        assert built == [1, 1] and repo.report_cache(s, aid).key == stored.key
+        e3 = "05e9a617-0261-4cee-bb44-138d3ef5d965"
+        service.set_price(s, INSTALLATION, aid, PriceIn(sku_id=e3, amount=Decimal("10"), currency="EUR"))
+    service._REPORTS.clear()
+    with rt.db.session() as s:
+        priced = service.report(s, INSTALLATION, aid)
+        assert built == [1, 1, 1] and priced.monthly_waste

@@ -173,8 +173,6 @@ def require_principal(request: HTTPConnection, api: ApiName) -> Principal:
 def _meter_arm(request: HTTPConnection, principal: Principal, now_ts: float) -> None:
     runtime = get_runtime(request)
     buckets = runtime.buckets
-    if not buckets.config.enabled:
-        return
     path = request.url.path
     if buckets.is_exempt(path):
         return
@@ -183,9 +181,8 @@ def _meter_arm(request: HTTPConnection, principal: Principal, now_ts: float) -> 
     sub = subscription_in_path(path)
     scope_id = sub or principal.tenant_id
     decision = buckets.consume(principal.object_id, scope_id, sub is not None, kind, now_ts)
-    header = f"x-ms-ratelimit-remaining-{decision.scope}-{kind}"
     if decision.allowed:
-        set_response_headers(request, {header: decision.remaining})
+        set_response_headers(request, decision.headers())
         return
     verb = kind[:-1]  # read / write / delete
     if sub:
@@ -202,4 +199,4 @@ def _meter_arm(request: HTTPConnection, principal: Principal, now_ts: float) -> 
             f"'{principal.object_id}' exceeded. Please try again after '{decision.retry_after}' "
             "seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling"
         )
-    raise arm_error(429, code, message, {"Retry-After": str(decision.retry_after), header: "0"})
+    raise arm_error(429, code, message, {"Retry-After": str(decision.retry_after), **decision.headers()})

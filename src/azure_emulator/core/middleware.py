@@ -178,11 +178,6 @@ class EmulatorMiddleware:
                 )
 
 
-# What ARM reports as left of the subscription's read budget (Azure counts down from 16000 per
-# 5 minutes per principal; the emulator shows a constant: it does not throttle reads here).
-GLOBAL_READS_REMAINING = b"15999"
-
-
 def _standard_headers(
     api: str, request_id: str, req: dict[bytes, bytes], world: Any, method: str, status: int
 ) -> list[tuple[bytes, bytes]]:
@@ -198,8 +193,6 @@ def _standard_headers(
             (b"pragma", b"no-cache"),
             (b"expires", b"-1"),
         ]
-        if method in ("GET", "HEAD"):
-            headers.append((b"x-ms-ratelimit-remaining-subscription-global-reads", GLOBAL_READS_REMAINING))
         if status == 404:
             # A route ARM itself does not know sets "gateway" (server.py); here: the provider said 404.
             headers.append((b"x-ms-failure-cause", b"service"))

@@ -111,6 +111,11 @@ class ExportRun:
     submitted: datetime
     processing_start: datetime | None = None
     processing_end: datetime | None = None
+    start_date: datetime | None = None  # the dates the run exported
+    end_date: datetime | None = None
+    file_name: str = ""  # the data blob, relative to the destination container
+    manifest_file: str = ""
+    error: dict[str, str] | None = None
 
 
 @dataclass(slots=True)

@@ -27,6 +27,7 @@ from azure_emulator.world.billing import (  # noqa: F401
     ExportRun,
     InvoiceSection,
 )
+from azure_emulator.world.graph_limits import GraphLimits
 
 PrincipalType = Literal["User", "ServicePrincipal", "Group"]
 
@@ -398,6 +399,8 @@ class World:
     # Resource Graph per-user quota: queries per window (0 disables the quota).
     arg_quota: int = 15
     arg_quota_window: timedelta = timedelta(seconds=5)
+    # Microsoft Graph throttling (resource units, writes, usage reports); see graph_limits.py.
+    graph_limits: GraphLimits = field(default_factory=GraphLimits)
     # Derived, rebuildable state (indexes, caches) keyed by service; never serialised.
     derived: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 

@@ -9,11 +9,11 @@ access), on that subscription's scope and nowhere else.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from skytally.accounts import consent, guard, readers, repo, roles
+from skytally.accounts import consent, events, guard, readers, repo, roles
 from skytally.accounts import consent_state as cs
 from skytally.accounts.context import AccountsEnv
 from skytally.accounts.models import (
@@ -30,10 +30,12 @@ from skytally.accounts.schemas import (
     SubscriptionOut,
     SubscriptionResult,
 )
-from skytally.azure.rest import StaticTokenCredential
 from skytally.errors import InvalidInput, NotFound
 from skytally.store.base import utcnow
 from skytally.workspaces.schemas import Actor
+
+if TYPE_CHECKING:
+    from skytally.azure.rest import StaticTokenCredential
 
 
 def change_access(
@@ -51,6 +53,7 @@ def change_access(
     if current.role_name == level.role_name:
         sub.access_level = level.value
         session.flush()
+        events.access_changed(session, account.id, sub.subscription_id, current.value, level.value)
         return SubscriptionOut.model_validate(sub)
     if account.connection != "consent":
         return _check_own_principal(session, env, account, sub, level)
@@ -79,6 +82,7 @@ def _check_own_principal(session: Session, env: AccountsEnv, account: CloudAccou
             f"your service principal lacks {action} on subscription {sub.display_name or sub.subscription_id} "
             f"({sub.subscription_id}): assign it the {level.role_name} role there in Azure (Access control "
             f"(IAM) → Add role assignment), then set the level {level.value} again")
+    old_level = sub.access_level
     sub.access_level = level.value
     sub.role_name = level.role_name
     sub.role_status = RoleStatus.ACTIVE.value
@@ -86,6 +90,7 @@ def _check_own_principal(session: Session, env: AccountsEnv, account: CloudAccou
     sub.checked_at = utcnow()
     sub.status_message = f"{level.role_name} confirmed through Azure's permissions API"
     session.flush()
+    events.access_changed(session, account.id, sub.subscription_id, old_level, level.value)
     return SubscriptionOut.model_validate(sub)
 
 
@@ -118,6 +123,7 @@ def finish(
         return cs.fail(f"Azure refused to change skytally's role on {sub.display_name}: {exc.message}")
     active = roles.role_effective(env.connector, who.app_credential, sid, new_role)
     now = utcnow()
+    old_level = sub.access_level
     sub.access_level = level.value
     sub.role_name = new_role
     sub.role_assignment_id = assignment_id or sub.role_assignment_id
@@ -126,6 +132,7 @@ def finish(
     sub.consented_by, sub.consented_at, sub.checked_at = who.upn, now, now
     sub.activation_attempts = 0
     session.flush()
+    events.access_changed(session, account.id, sub.subscription_id, old_level, level.value)
     result = SubscriptionResult(
         subscription_id=sid, display_name=sub.display_name, outcome="swapped" if created or removed else "unchanged",
         role_status=RoleStatus(sub.role_status), message=sub.status_message,

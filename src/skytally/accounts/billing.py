@@ -4,15 +4,20 @@ account itself; the role is checked by reading it (`hasReadAccess`)."""
 
 from __future__ import annotations
 
-from azure.core.credentials import TokenCredential
+from typing import TYPE_CHECKING
+
 from sqlalchemy.orm import Session
 
 from skytally.accounts import repo
 from skytally.accounts.models import BillingAccount
 from skytally.accounts.schemas import BillingInfo
-from skytally.azure.clients import AzureConnector
-from skytally.azure.rest import AzureHttpError, AzureUnreachable
+from skytally.azure.errors import AzureHttpError, AzureUnreachable
 from skytally.store.base import utcnow
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+
+    from skytally.azure.clients import AzureConnector
 
 BILLING_API = "2024-04-01"
 EA = "EnterpriseAgreement"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -37,10 +37,12 @@ from skytally.accounts.schemas import (
     SubscriptionResult,
 )
 from skytally.accounts.tenants import state_text
-from skytally.azure.rest import StaticTokenCredential
 from skytally.errors import Conflict, InvalidInput
 from skytally.store.base import utcnow
 from skytally.workspaces.schemas import Actor
+
+if TYPE_CHECKING:
+    from skytally.azure.rest import StaticTokenCredential
 
 
 def arm_user_scope(env: AccountsEnv) -> str:

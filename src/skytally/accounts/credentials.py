@@ -10,11 +10,8 @@ Graph when the app may read its own registration, else taken from the user.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from azure.core.credentials import TokenCredential
-from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
-from cryptography import x509
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from sqlalchemy.orm import Session
 
@@ -25,10 +22,14 @@ from skytally.accounts.models import AccountCredential, CloudAccount
 from skytally.accounts.roles import PROOF_ACTION, allows, permissions_at
 from skytally.accounts.schemas import ProbeResult, ProbeSubscription
 from skytally.accounts.tenants import state_text
-from skytally.azure.clients import AzureConnector
-from skytally.azure.rest import AzureHttpError, AzureUnreachable
+from skytally.azure.errors import AzureHttpError, AzureUnreachable
 from skytally.errors import UserError
 from skytally.security.secretbox import mask
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+
+    from skytally.azure.clients import AzureConnector
 
 
 class _CredentialBase(BaseModel):
@@ -103,6 +104,8 @@ class CertificateCredentialIn(_CredentialBase):
         return connector.certificate_credential(tenant_id, self.client_id, self.certificate_pem)
 
     def declared_expiry(self) -> datetime | None:
+        from cryptography import x509  # only for certificates: ~0.1 s to import
+
         try:
             cert = x509.load_pem_x509_certificate(self.certificate_pem.get_secret_value().encode())
         except ValueError:
@@ -122,6 +125,8 @@ def hint_of(data: _CredentialBase) -> str:
 
 def probe(data: _CredentialBase, connector: AzureConnector) -> ProbeResult:
     """Test the credential end to end; the first failing step is the answer."""
+    from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
+
     try:
         tenant_id = tenants.resolve(connector, data.tenant_id).tenant_id
     except UserError as exc:
@@ -165,6 +170,8 @@ def _fail(result: ProbeResult, problem: str, message: str) -> ProbeResult:
 
 def _expiry(connector: AzureConnector, credential: TokenCredential, data: _CredentialBase) -> tuple[datetime | None, str]:
     """The secret's end date from the app registration in Graph, else what the user gave."""
+    from azure.core.exceptions import ClientAuthenticationError
+
     declared = data.declared_expiry()
     if isinstance(data, CertificateCredentialIn):
         return declared, "certificate" if declared else "unknown"

@@ -23,7 +23,7 @@ from skytally.accounts import billing, guard, repo
 from skytally.accounts.context import AccountsEnv
 from skytally.accounts.models import AccountKind, EaToken
 from skytally.accounts.schemas import BillingInfo, EaTokenOut, expiry_warning
-from skytally.azure.rest import AzureHttpError, AzureUnreachable
+from skytally.azure.errors import AzureHttpError, AzureUnreachable
 from skytally.errors import Conflict, InvalidInput, NotFound, UserError
 from skytally.security.secretbox import mask
 from skytally.store.base import utcnow

@@ -8,15 +8,16 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from azure.core.credentials import TokenCredential
-from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
-
-from skytally.azure.clients import AzureConnector
 from skytally.azure.messages import readable
 from skytally.config import Settings
 from skytally.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+
+    from skytally.azure.clients import AzureConnector
 
 _AADSTS = re.compile(r"AADSTS(\d+)")
 
@@ -103,6 +104,8 @@ def app_token_claims(credential: TokenCredential, scope: str) -> dict[str, Any]:
 def try_app_token(
     credential: TokenCredential, scope: str, *, tenant_id: str, client_id: str, own_app: bool = False
 ) -> tuple[dict[str, Any] | None, AuthProblem | None]:
+    from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
+
     try:
         return app_token_claims(credential, scope), None
     except ClientAuthenticationError as exc:

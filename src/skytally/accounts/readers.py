@@ -20,8 +20,8 @@ Inventory, tags, costs (subscription scopes) and licences call `reader_credentia
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from azure.core.credentials import TokenCredential
 from sqlalchemy.orm import Session
 
 from skytally.accounts import repo
@@ -29,6 +29,9 @@ from skytally.accounts.context import AccountsEnv
 from skytally.accounts.credentials import stored_model
 from skytally.accounts.identity import skytally_credential
 from skytally.accounts.models import AccountCredential, CloudAccount, CloudSubscription
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
 
 SKYTALLY_APP = "skytally_app"
 SERVICE_PRINCIPAL = "service_principal"

@@ -10,12 +10,15 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from azure.core.credentials import TokenCredential
-from azure.core.exceptions import HttpResponseError, ResourceExistsError
+from skytally.azure.errors import AzureHttpError, AzureUnreachable
 
-from skytally.azure.clients import AzureConnector
-from skytally.azure.rest import AzureHttpError, AzureUnreachable
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+    from azure.core.exceptions import HttpResponseError
+
+    from skytally.azure.clients import AzureConnector
 
 # Built-in role definition ids (the same in every tenant and cloud).
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
@@ -114,6 +117,8 @@ def ensure_role(
 
     Returns (assignment id, created). Acting as the consenting owner.
     """
+    from azure.core.exceptions import HttpResponseError, ResourceExistsError
+
     role_guid = ROLE_IDS[role_name]
     try:
         for assignment_id, guid in _assignments(connector, credential, subscription_id, principal_id):
@@ -139,6 +144,8 @@ def remove_roles(
     connector: AzureConnector, credential: TokenCredential, subscription_id: str, principal_id: str, role_names: list[str]
 ) -> int:
     """Delete the principal's assignments of these roles at the subscription scope only."""
+    from azure.core.exceptions import HttpResponseError
+
     wanted = {ROLE_IDS[n] for n in role_names}
     removed = 0
     try:

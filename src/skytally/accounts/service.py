@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,7 @@ from skytally.accounts import (
     access,
     consent,
     ea_tokens,
+    events,
     guard,
     identity,
     office365,
@@ -179,6 +181,10 @@ def change_access(
     return access.change_access(session, env, actor, account_id, subscription_id, level)
 
 
+# Listeners of access level changes (the inventory: local tag edits become pending on tags-writeback).
+on_access_change = events.on_access_change
+
+
 # --- app-only identity ------------------------------------------------------------------
 # Which identity reads a subscription: ONE rule (accounts/readers.py), used by inventory,
 # tags, costs and licences alike. `reader_credential(session, env, account, sub_id)` for one
@@ -289,6 +295,15 @@ ea_tokens_of = repo.ea_tokens_of
 newest_valid_ea_token = ea_tokens.newest_valid
 ea_token_refusal = ea_tokens.refusal  # the EA API's refusal of a key, as the user reads it
 app_token_claims = identity.app_token_claims
+
+
+def run_workspace_ids(session: Session, params: dict[str, Any]) -> list[int] | None:
+    """The workspaces that may see a job run with these params now (jobs.registry names this
+    resolver): a run about a cloud account, those of the account; None for any other run."""
+    account_id = params.get("account_id")
+    if account_id is None:
+        return None
+    return repo.workspace_ids_of(session, int(account_id))
 
 
 def mark_ea_token_revoked(session: Session, token_id: int, reason: str) -> None:

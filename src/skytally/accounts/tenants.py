@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 
 from skytally.azure.clients import AzureConnector
-from skytally.azure.rest import AzureHttpError, AzureUnreachable
+from skytally.azure.errors import AzureHttpError, AzureUnreachable
 from skytally.errors import InvalidInput, NotFound, UserError
 
 _DOMAIN = re.compile(r"^(?=.{3,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")

@@ -11,25 +11,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from azure.core.credentials import TokenCredential
 from pydantic import SecretStr
 
-from skytally.azure import retry
-from skytally.azure.rest import (
-    ArmRestClient,
-    BlobClient,
-    EaReportingClient,
-    GraphClient,
-    OpenIdClient,
-    StaticTokenCredential,
-)
 from skytally.clouds import CloudEndpoints
 
-# The SDK packages (azure-identity, azure-mgmt-*, msal, requests) take ~1 s to import; they
-# are imported by the method that builds their client, so a process that never calls Azure
-# (`skytally accounts list`, `--help`) does not pay for them.
+# The SDK packages (azure-identity, azure-mgmt-*, msal, requests, and azure-core under
+# skytally.azure.rest/retry) take ~1 s to import; they are imported by the method that
+# builds their client, so a process that never calls Azure (`skytally accounts list`,
+# `--help`) does not pay for them.
 if TYPE_CHECKING:
     import requests
+    from azure.core.credentials import TokenCredential
     from azure.identity import CertificateCredential, ClientSecretCredential
     from azure.mgmt.authorization import AuthorizationManagementClient
     from azure.mgmt.costmanagement import CostManagementClient
@@ -37,6 +29,14 @@ if TYPE_CHECKING:
     from azure.mgmt.resource.subscriptions import SubscriptionClient
     from azure.mgmt.resourcegraph import ResourceGraphClient
     from msal import ConfidentialClientApplication
+
+    from skytally.azure.rest import (
+        ArmRestClient,
+        EaReportingClient,
+        GraphClient,
+        OpenIdClient,
+        StaticTokenCredential,
+    )
 
 
 class AzureConnector:
@@ -52,12 +52,16 @@ class AzureConnector:
     def transport_kwargs(self) -> dict[str, Any]:
         """azure-core pipeline options: trust the configured CA bundle, if any; the
         timeouts of the one retry policy (retry.py)."""
+        from skytally.azure import retry
+
         kwargs = retry.current().transport_kwargs()
         if self.endpoints.ca_bundle is not None:
             kwargs["connection_verify"] = str(self.endpoints.ca_bundle)
         return kwargs
 
     def _identity_kwargs(self) -> dict[str, Any]:
+        from skytally.azure import retry
+
         return {
             "authority": self.endpoints.url("authority_host"),
             "disable_instance_discovery": not self.endpoints.instance_discovery,
@@ -91,6 +95,8 @@ class AzureConnector:
 
     # --- Resource Manager clients ----------------------------------------------------
     def _arm_kwargs(self) -> dict[str, Any]:
+        from skytally.azure import retry
+
         return {
             "base_url": self.endpoints.url("resource_manager"),
             "credential_scopes": [self.endpoints.arm_scope()],
@@ -130,27 +136,37 @@ class AzureConnector:
         """Download a report blob (a SAS URL: no credential) into `dest`, streamed, with
         the retry policy (a broken stream restarts the download). Raises AzureHttpError /
         AzureUnreachable like the REST clients."""
+        from skytally.azure.rest import BlobClient
+
         return BlobClient(self.transport_kwargs()).download(url, dest)
 
     # --- thin REST clients (see skytally.azure.rest for why) ---------------------------
     def arm_rest(self, credential: TokenCredential) -> ArmRestClient:
+        from skytally.azure.rest import ArmRestClient
+
         return ArmRestClient(
             self.endpoints.url("resource_manager"), credential, self.endpoints.arm_scope(),
             self.transport_kwargs(),
         )
 
     def graph(self, credential: TokenCredential) -> GraphClient:
+        from skytally.azure.rest import GraphClient
+
         return GraphClient(
             self.endpoints.url("microsoft_graph"), credential, self.endpoints.graph_scope(),
             self.transport_kwargs(),
         )
 
     def ea_reporting(self, api_key: SecretStr) -> EaReportingClient:
+        from skytally.azure.rest import EaReportingClient
+
         return EaReportingClient(
             self.endpoints.url("ea_reporting"), api_key.get_secret_value(), self.transport_kwargs()
         )
 
     def openid(self) -> OpenIdClient:
+        from skytally.azure.rest import OpenIdClient
+
         return OpenIdClient(self.endpoints.url("authority_host"), self.transport_kwargs())
 
     # --- interactive sign-in (consent) -------------------------------------------------
@@ -189,6 +205,8 @@ class AzureConnector:
     def _msal_http(self) -> requests.Session:
         """A requests session for MSAL that trusts the configured CA bundle, with the
         one retry policy (retry.py)."""
+        from skytally.azure import retry
+
         verify: str | bool = str(self.endpoints.ca_bundle) if self.endpoints.ca_bundle else True
         session: requests.Session = retry.requests_session(verify)
         return session
@@ -196,4 +214,6 @@ class AzureConnector:
     @staticmethod
     def delegated_credential(access_token: str, expires_on: int) -> StaticTokenCredential:
         """An in-memory credential around a user's delegated token (never stored)."""
+        from skytally.azure.rest import StaticTokenCredential
+
         return StaticTokenCredential(access_token, expires_on)

@@ -28,22 +28,9 @@ from azure.core.pipeline.policies import (
 from azure.core.rest import HttpRequest
 
 from skytally.azure import retry
+from skytally.azure.errors import AzureHttpError, AzureUnreachable
 
 USER_AGENT = "skytally"
-
-
-class AzureHttpError(Exception):
-    """A Microsoft API answered with an error status (code and message as it sent them)."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
-
-
-class AzureUnreachable(Exception):
-    """The endpoint could not be reached at all (DNS, TLS, connection)."""
 
 
 class StaticTokenCredential:

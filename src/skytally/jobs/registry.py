@@ -8,7 +8,7 @@ is built, so importing a capability module is all it takes to make its jobs runn
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,16 @@ if TYPE_CHECKING:
 JOB_MODULES: list[str] = ["skytally.jobs.maintenance", "skytally.accounts.jobs", "skytally.costs.jobs",
                          "skytally.inventory.jobs", "skytally.licences.jobs"]
 
+# Who may see a run about a cloud account (params["account_id"]; a cost import's "scope_id"
+# names its billing account): whoever may see that account or integration *now*, which only
+# skytally.accounts (a layer above jobs) knows. Named here, next to JOB_MODULES, so the
+# dependency is visible; imported on first use (never as a side effect of another import).
+RUN_WORKSPACES = "skytally.accounts.service:run_workspace_ids"
+
 JobFunc = Callable[["JobContext", dict[str, Any]], dict[str, Any] | None]
+# (session, run params) -> the workspaces that may see the run, or None: the run is not about
+# an account (then the workspace it was submitted in decides).
+RunWorkspaces = Callable[[Any, dict[str, Any]], Iterable[int] | None]
 
 
 @dataclass(frozen=True)
@@ -76,3 +85,15 @@ def load_all() -> dict[str, JobSpec]:
     for module in JOB_MODULES:
         importlib.import_module(module)
     return JOBS
+
+
+_run_workspaces: RunWorkspaces | None = None
+
+
+def run_workspaces() -> RunWorkspaces:
+    """The resolver RUN_WORKSPACES names, imported once."""
+    global _run_workspaces
+    if _run_workspaces is None:
+        module, _, name = RUN_WORKSPACES.partition(":")
+        _run_workspaces = getattr(importlib.import_module(module), name)
+    return _run_workspaces

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from skytally.errors import InvalidInput, NotFound, PermissionDenied
 from skytally.jobs.models import JobRun, JobStatus
 from skytally.jobs.recovery import STALE_AFTER, dead_because, mark_dead
-from skytally.jobs.registry import JOBS, JobSpec
+from skytally.jobs.registry import JOBS, JobSpec, run_workspaces
 from skytally.jobs.schemas import JobRunOut
 from skytally.store.base import utcnow
 from skytally.store.db import Database
@@ -195,29 +195,22 @@ def submit_as(
     )
 
 
-# The workspaces an account is assigned to *now* (set by skytally.accounts, a layer above):
-# a run about an account (params["account_id"]) is seen by whoever may see that account
-# today, not by the workspace it was submitted in (the account may have moved since).
-AccountWorkspaces = Callable[[Session, int], Iterable[int]]
-_account_workspaces: AccountWorkspaces | None = None
-
-
-def set_account_workspaces(resolver: AccountWorkspaces) -> None:
-    global _account_workspaces
-    _account_workspaces = resolver
-
-
 def may_see(session: Session, actor: Actor, run: JobRun) -> bool:
+    """A run about an account is seen by whoever may see that account now (it may have
+    moved since the run was submitted); any other by the members of its workspace."""
     if actor.is_admin:
         return True
-    account_id = (run.params or {}).get("account_id")
-    if account_id is not None and _account_workspaces is not None:
-        try:
-            workspaces = set(_account_workspaces(session, int(account_id)))
-        except (TypeError, ValueError):
-            workspaces = set()
-        return bool(workspaces & set(actor.roles))
-    return run.workspace_id in actor.roles
+    return bool(set(_workspaces_of(session, run)) & set(actor.roles))
+
+
+def _workspaces_of(session: Session, run: JobRun) -> Iterable[int]:
+    try:
+        found = run_workspaces()(session, dict(run.params or {}))
+    except (TypeError, ValueError):  # an account_id that is not a number: nobody's account
+        return ()
+    if found is not None:
+        return found
+    return () if run.workspace_id is None else (run.workspace_id,)
 
 
 def list_runs(
@@ -242,17 +235,24 @@ def list_runs(
         stmt = stmt.where(JobRun.kind == kind)
     if workspace_id is not None:
         stmt = stmt.where(JobRun.workspace_id == workspace_id)
-    if actor.is_admin:
+    # The header's workspace narrows the list as on every page (an admin with "All
+    # workspaces" sees every run); it never widens what the actor may see.
+    shown = actor.workspace_filter() if workspace_id is None else [workspace_id]
+    if shown is None:
         return [JobRunOut.model_validate(r) for r in session.scalars(stmt.limit(limit))]
+    wanted = set(shown)
     out: list[JobRunOut] = []  # filtered as get_run does, newest first, a page at a time
-    seen: dict[int, bool] = {}  # account id -> visible
+    seen: dict[int, bool] = {}  # account id -> shown
     offset, page = 0, 500
     while len(out) < limit:
         rows = list(session.scalars(stmt.offset(offset).limit(page)))
         for row in rows:
             account = (row.params or {}).get("account_id")
-            key = account if isinstance(account, int) else None
-            visible = seen[key] if key is not None and key in seen else may_see(session, actor, row)
+            key = account if isinstance(account, int) and "scope_id" not in (row.params or {}) else None
+            if key is not None and key in seen:
+                visible = seen[key]
+            else:
+                visible = may_see(session, actor, row) and bool(set(_workspaces_of(session, row)) & wanted)
             if key is not None:
                 seen[key] = visible
             if visible and len(out) < limit:

@@ -8,39 +8,63 @@ re-encrypt everything (`skytally secrets rotate-key`), then drop the old key.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from pydantic import SecretStr
 
 from skytally.errors import ConfigurationError
 
+if TYPE_CHECKING:
+    from cryptography.fernet import MultiFernet
+
 KEY_FILE_NAME = "secret.key"
+
+
+def _valid_key(key: bytes) -> bool:
+    """What Fernet's constructor checks: 32 url-safe base64-encoded bytes."""
+    try:
+        return len(base64.urlsafe_b64decode(key)) == 32
+    except (binascii.Error, ValueError):
+        return False
 
 
 class SecretBox:
     def __init__(self, keys: list[bytes]) -> None:
         if not keys:
             raise ConfigurationError("no encryption key configured")
-        try:
-            self._fernets = [Fernet(k) for k in keys]
-        except ValueError:
+        if not all(_valid_key(k) for k in keys):
             raise ConfigurationError(
                 "SKYTALLY_SECRET_KEY (or the key file) holds an invalid key: each key must be "
                 "32 url-safe base64-encoded bytes, as made by `skytally secrets new-key`"
-            ) from None
-        self._multi = MultiFernet(self._fernets)
+            )
+        self._keys = list(keys)
+        self._built: MultiFernet | None = None
+
+    @property
+    def _multi(self) -> MultiFernet:
+        # cryptography is imported on first seal/open: a command that never touches a
+        # secret (`skytally accounts list`) does not pay for it.
+        if self._built is None:
+            from cryptography.fernet import Fernet, MultiFernet
+
+            self._built = MultiFernet([Fernet(k) for k in self._keys])
+        return self._built
 
     def __repr__(self) -> str:
-        return f"SecretBox(keys={len(self._fernets)})"
+        return f"SecretBox(keys={len(self._keys)})"
 
     def seal(self, value: str | SecretStr) -> str:
         plain = value.get_secret_value() if isinstance(value, SecretStr) else value
         return self._multi.encrypt(plain.encode()).decode()
 
     def open(self, token: str) -> SecretStr:
+        from cryptography.fernet import InvalidToken
+
         try:
             return SecretStr(self._multi.decrypt(token.encode()).decode())
         except InvalidToken:
@@ -51,6 +75,8 @@ class SecretBox:
 
     def reseal(self, token: str) -> str:
         """Re-encrypt with the newest key (MultiFernet.rotate)."""
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._multi.rotate(token.encode()).decode()
         except InvalidToken:
@@ -61,6 +87,8 @@ class SecretBox:
 
 
 def generate_key() -> bytes:
+    from cryptography.fernet import Fernet
+
     return Fernet.generate_key()
 
 

@@ -16,7 +16,7 @@ from starlette.requests import Request
 
 from azure_emulator.core.auth import Principal
 from azure_emulator.core.context import get_world
-from azure_emulator.core.errors import ApiError, graph_error
+from azure_emulator.core.errors import graph_error
 from azure_emulator.world.generate_m365 import effective_skus, is_premium
 from azure_emulator.world.model import SubscribedSku, Tenant, User
 
@@ -36,9 +36,9 @@ def group_index(tenant: Tenant) -> GroupIndex:
     for g in tenant.groups.values():
         if not g.assigned_licenses:
             continue
+        pairs = [(sku, g.object_id) for sku in g.assigned_licenses]
         for uid in g.member_ids:
-            lst = out.setdefault(uid, [])
-            lst.extend((sku, g.object_id) for sku in g.assigned_licenses)
+            out.setdefault(uid, []).extend(pairs)
     return out
 
 
@@ -113,7 +113,3 @@ def subscribed_sku(tenant: Tenant, sku: SubscribedSku, consumed: int) -> dict[st
         "skuId": sku.sku_id, "skuPartNumber": sku.sku_part_number, "subscriptionIds": list(sku.subscription_ids),
     }
 
-
-def throttled(request: Request, retry_after: int) -> ApiError:
-    return graph_error(429, "TooManyRequests", "Too many requests.", client_request_id=request.headers.get("client-request-id"),
-                       now=get_world(request).clock.now(), headers={"Retry-After": str(retry_after)})

@@ -5,13 +5,12 @@ function call answers ``302 Found`` with a pre-authenticated, short-lived downlo
 in ``Location`` (no Authorization needed, valid five minutes); following it gives the
 CSV (``application/octet-stream``). Data lag about 48 hours (the Report Refresh Date is
 two days back). With ``displayConcealedNames`` on (the default since 2021), user
-principal and display names are replaced by stable hashes. Report calls are limited to
-14 per 10 minutes per app per tenant (429 ``TooManyRequests`` with ``Retry-After``).
+principal and display names are replaced by stable hashes. Report calls are limited as Graph
+limits them (14 per 10 minutes per app per tenant for each report API; ``throttling.py``).
 """
 
 from __future__ import annotations
 
-import collections
 import re
 import secrets
 from datetime import date, datetime, timedelta
@@ -19,15 +18,15 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import Route, Router
 
-from azure_emulator.core.auth import require_principal
 from azure_emulator.core.context import base_urls, get_runtime, get_world
 from azure_emulator.core.http import GraphJsonResponse
+from azure_emulator.services.graph import backend, report_csv, throttling
 from azure_emulator.services.graph import licensing as L
-from azure_emulator.services.graph import report_csv
 from azure_emulator.services.graph.collection import bad_request, collection, not_found
 from azure_emulator.services.graph.permissions import require
+from azure_emulator.services.graph.throttling import graph_principal
 from azure_emulator.world.model import Tenant
 
 REPORTS = ("getOffice365ActiveUserDetail", "getM365AppUserDetail", "getMailboxUsageDetail",
@@ -35,22 +34,12 @@ REPORTS = ("getOffice365ActiveUserDetail", "getM365AppUserDetail", "getMailboxUs
 PERIODS = {"D7": 7, "D30": 30, "D90": 90, "D180": 180}
 _CALL = re.compile(r"^(\w+)\((period|date)=(?:'([^']*)'|([^)]*))\)$")
 DOWNLOAD_TTL = timedelta(minutes=5)
-LIMIT, WINDOW = 14, 600.0  # per app per tenant
 
 
 def _caller(request: Request, operation: str) -> tuple[Any, Tenant]:
-    principal = require_principal(request, "graph")
+    principal = graph_principal(request)
     require(request, principal, operation)
     return principal, get_world(request).tenants[principal.tenant_id]
-
-
-def _state(request: Request) -> dict[str, Any]:
-    services = get_runtime(request).services
-    state: dict[str, Any] = services.setdefault("graph_reports", {})
-    state.setdefault("downloads", {})
-    state.setdefault("calls", {})
-    state.setdefault("limit", [LIMIT, WINDOW])
-    return state
 
 
 # --- subscribedSkus --------------------------------------------------------------------
@@ -82,18 +71,6 @@ async def report_settings(request: Request) -> Response:
 
 
 # --- reports ---------------------------------------------------------------------------
-def _meter(request: Request, app_id: str, tenant_id: str) -> None:
-    state = _state(request)
-    limit, window = state["limit"]
-    now = get_world(request).clock.now().timestamp()
-    calls: collections.deque[float] = state["calls"].setdefault((app_id, tenant_id), collections.deque())
-    while calls and calls[0] <= now - window:
-        calls.popleft()
-    if len(calls) >= limit:
-        raise L.throttled(request, max(1, int(calls[0] + window - now) + 1))
-    calls.append(now)
-
-
 def _parse(request: Request, call: str) -> tuple[str, str, str]:
     m = _CALL.match(call)
     if not m or m.group(1) not in REPORTS:
@@ -120,8 +97,8 @@ async def report(request: Request) -> Response:
     fmt = request.query_params.get("$format", "text/csv")
     if fmt != "text/csv":
         raise bad_request(request, f"The emulator serves {name} as text/csv only; '$format={fmt}' is not emulated.")
-    _meter(request, principal.app_id, tenant.tenant_id)
-    state = _state(request)
+    throttling.meter_report(request, principal, name)
+    state = backend.report_state(get_runtime(request))
     now = get_world(request).clock.now()
     for token, entry in list(state["downloads"].items()):
         if entry["expires"] < now:
@@ -135,7 +112,7 @@ async def report(request: Request) -> Response:
 
 
 async def download(request: Request) -> Response:
-    entry = _state(request)["downloads"].get(request.path_params["token"])
+    entry = backend.report_state(get_runtime(request))["downloads"].get(request.path_params["token"])
     if entry is None or entry["expires"] < get_world(request).clock.now():
         return PlainTextResponse("The download link has expired or does not exist.", status_code=404)
     tenant = get_world(request).tenants[entry["tenant"]]
@@ -144,17 +121,10 @@ async def download(request: Request) -> Response:
     return Response(body.encode("utf-8-sig"), media_type="application/octet-stream")
 
 
-def set_report_limit(runtime: Any, limit: int, window_seconds: float) -> None:
-    """Tests: change the reports' request limit (per app per tenant)."""
-    state = runtime.services.setdefault("graph_reports", {})
-    state["limit"] = [limit, window_seconds]
-    state["calls"] = {}
-
-
-routes: list[BaseRoute] = [
+router = Router(routes=[
     Route("/v1.0/subscribedSkus", subscribed_skus, methods=["GET"]),
     Route("/v1.0/subscribedSkus/{id}", subscribed_sku, methods=["GET"]),
     Route("/v1.0/admin/reportSettings", report_settings, methods=["GET"]),
     Route("/v1.0/reports/{call}", report, methods=["GET"]),
     Route("/_reports/data/download/{token}", download, methods=["GET"]),
-]
+])
