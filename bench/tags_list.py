@@ -9,6 +9,7 @@ with --database-url, PostgreSQL. The inventory is written straight into the data
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import tempfile
@@ -34,17 +35,39 @@ TYPES = ["microsoft.compute/virtualmachines", "microsoft.compute/disks", "micros
 LOCATIONS = ["westeurope", "northeurope", "eastus", "eastus2", "japaneast", "uksouth"]
 ENV = [("env", "prod"), ("Env", "Prod"), ("ENV", "dev"), ("env", "test"), ("environment", "prod")]
 
+# Every filter of the grammar and every sort: (label, filter, sort, descending).
 QUERIES = [
     ("all, by name", "", "name", False),
+    ("all, by name desc", "", "name", True),
+    ("all, by type", "", "type", False),
+    ("all, by rg desc", "", "rg", True),
+    ("all, by location", "", "location", False),
+    ("all, by subscription", "", "subscription", False),
+    ("all, by last_seen desc", "", "last_seen", True),
     ("one subscription, by type", "subscription={sub}", "type", False),
-    ("type + tag value, by name desc", "type=microsoft.compute/virtualmachines,tag:env=prod", "name", True),
-    ("lacks costcenter + has owner, by rg", "lacks:costcenter,has:owner", "rg", False),
+    ("one subscription, by name", "subscription={sub}", "name", False),
+    ("account, by name", "account={account}", "name", False),
+    ("resource group, by name", "rg=rg-42", "name", False),
+    ("type, by location", "type=microsoft.web/sites", "location", False),
+    ("location, by name", "location=japaneast", "name", False),
     ("name pattern + location, by location", "name~vi-1*,location=westeurope", "location", False),
+    ("name contains, by name", "name~999", "name", False),
+    ("has app, by name", "has:app", "name", False),
+    ("lacks costcenter, by rg", "lacks:costcenter", "rg", False),
+    ("lacks costcenter + has owner, by rg", "lacks:costcenter,has:owner", "rg", False),
+    ("tag value, by name", "tag:owner=team-7", "name", False),
+    ("type + tag value, by name desc", "type=microsoft.compute/virtualmachines,tag:env=prod", "name", True),
+    ("rare tag value, by type", "tag:app=app-10", "type", False),
     ("pending changes, by subscription", "state=pending", "subscription", False),
+    ("pending changes, by name", "state=pending", "name", False),
+    ("conflicts, by name", "state=conflict", "name", False),
+    ("failed pushes, by type", "state=failed", "type", False),
+    ("pending + type, by location", "state=pending,type=microsoft.compute/disks", "location", False),
+    ("taggable + lacks owner, by name", "taggable,lacks:owner", "name", False),
 ]
 
 
-def seed(rt: object, n: int, subs: int) -> tuple[str, list[str]]:
+def seed(rt: object, n: int, subs: int) -> tuple[str, list[str], int]:
     rng = random.Random(7)
     db = rt.db  # type: ignore[attr-defined]
     now = utcnow()
@@ -88,15 +111,22 @@ def seed(rt: object, n: int, subs: int) -> tuple[str, list[str]]:
                 if pk % 5 == 0:
                     wanted.append(("app", f"app-{pk % 300}"))
                 for k, v in wanted:
-                    state = "pending" if pk % 50 == 0 and k == "owner" else "in_sync"
+                    state = "in_sync"
+                    if pk % 50 == 0 and k == "owner":
+                        state = "pending"
+                    elif pk % 70 == 1 and k.lower() in ("env", "environment"):
+                        state = "conflict"
+                    elif pk % 90 == 1 and k.lower() == "costcenter":
+                        state = "failed"
                     tags.append({"resource_pk": pk, "key_lower": k.lower(), "azure_key": k, "azure_value": v,
-                                 "local_key": k, "local_value": v + ("-new" if state == "pending" else ""),
-                                 "state": state, "reason": "", "source": "azure", "set_by": "azure", "set_at": now})
+                                 "local_key": k, "local_value": v + ("-new" if state != "in_sync" else ""),
+                                 "state": state, "reason": "ScopeLocked" if state == "failed" else "",
+                                 "source": "azure", "set_by": "azure", "set_at": now})
             s.execute(insert(InventoryTag), tags)
     with db.engine.begin() as conn:  # planner statistics, as autovacuum / `PRAGMA optimize` keep them
         conn.exec_driver_sql("ANALYZE")
     rng.random()
-    return token, sub_ids
+    return token, sub_ids, account_id
 
 
 def explain(rt: object, where: str, sort: str, desc: bool) -> None:
@@ -105,7 +135,8 @@ def explain(rt: object, where: str, sort: str, desc: bool) -> None:
 
     from skytally.inventory import filters, tag_repo
     engine = rt.db.engine  # type: ignore[attr-defined]
-    conds = tag_repo.conditions(filters.parse(where), None)
+    with rt.db.session() as s:  # type: ignore[attr-defined]
+        conds = tag_repo.conditions(filters.parse(where), None, s)  # the shape the page takes
     col = tag_repo.SORTS[sort]
     page = (select(InventoryResource.id).where(*conds)
             .order_by(col.desc() if desc else col, InventoryResource.id.desc() if desc else InventoryResource.id)
@@ -126,18 +157,22 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--database-url", default=None, help="an empty PostgreSQL database (default: SQLite)")
     parser.add_argument("--explain", action="store_true", help="print each query's plan too")
+    parser.add_argument("--only", default="", help="run only the queries whose label contains this")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         extra = {"database_url": args.database_url} if args.database_url else {}
         rt = build_runtime(Settings(data_dir=Path(tmp), **extra))
         t0 = time.perf_counter()
-        token, subs = seed(rt, args.resources, args.subscriptions)
+        token, subs, account = seed(rt, args.resources, args.subscriptions)
         backend = rt.db.engine.dialect.name
-        print(f"{backend}: {args.resources:,} resources seeded in {time.perf_counter() - t0:.0f} s")
+        print(f"{backend}: {args.resources:,} resources seeded in {time.perf_counter() - t0:.0f} s; "
+              f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         client = TestClient(create_app(rt))
         client.headers["Authorization"] = f"Bearer {token}"
         for label, where, sort, desc in QUERIES:
-            params = {"where": where.format(sub=subs[3]), "sort": sort, "desc": str(desc).lower(), "limit": 50}
+            if args.only and args.only not in label:
+                continue
+            params = {"where": where.format(sub=subs[3], account=account), "sort": sort, "desc": str(desc).lower(), "limit": 50}
             times, total, exact = [], 0, True
             for run in range(args.runs):
                 params["offset"] = str((run % 5) * 50)
@@ -152,6 +187,7 @@ def main() -> None:
             p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
             print(f"  {label:<42} {'>' if not exact else ''}{total:>7,} matches: p50 {statistics.median(times) * 1000:6.1f} ms, "
                   f"p95 {p95 * 1000:6.1f} ms")
+        print(f"  load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         rt.close()
 
 

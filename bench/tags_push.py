@@ -13,11 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 CAPACITY, REFILL = 200, 10.0
@@ -60,16 +62,19 @@ def child(data_dir: str, keys: int) -> None:
                                                      value=f"v{k}"), dry_run=False)
             changes += plan.changes
     print(json.dumps({"phase": "queued", "changes": changes}), flush=True)
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     result = push.push_account(rt.db, env, account_id, pushed_by="bench")
     wall = time.perf_counter() - start
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     with rt.db.session() as s:
         applied = s.scalar(select(func.count()).select_from(TagAudit).where(TagAudit.result == "applied")) or 0
     reasons: Counter[str] = Counter()
-    for sub in result.pop("subscriptions").values():
+    for sub in result.pop("subscriptions").values():  # failure reasons are classes: they add up across resources
         for reason, n in sub["reasons"].items():
-            reasons[reason.split(":")[0] if "ScopeLocked" not in reason else "409 ScopeLocked (a locked group)"] += n
-    print(json.dumps({"phase": "pushed", "wall_s": round(wall, 1), "audit_applied": applied,
+            reasons[reason] += n
+    print(json.dumps({"phase": "pushed", "wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "audit_applied": applied,
                       "reasons": dict(reasons), **result}))
     rt.close()
 
@@ -110,21 +115,34 @@ def main() -> None:
         writes = emu.control.get("/tag-writes").json()["value"]
         per_scope = Counter(w["scope"].lower() for w in writes)
         repeated = sum(1 for n in per_scope.values() if n > 1)
-        faults = Counter(e.get("fault") for e in emu.control.get("/requests", params={
-            "path_contains": "tags/default", "method": "PATCH"}).json()["value"])
+        patches = emu.control.get("/requests", params={"path_contains": "tags/default", "method": "PATCH"}).json()["value"]
+        faults = Counter(e.get("fault") for e in patches)
         tags = {t["scope"].lower(): t["tags"] for t in emu.control.get("/tags").json()["value"]}
         missing = sum(1 for scope in per_scope for k in range(args.keys)
                       if (tags.get(scope) or {}).get(f"bench{k}") != f"v{k}")
         by_sub = Counter(scope.split("/")[2] for scope in per_scope)
         floor = max(max(0, n - CAPACITY) / REFILL for n in by_sub.values())
         print(f"{queued['changes']:,} changes queued over {len(by_sub)} subscriptions; pushed in {pushed['wall_s']:.1f} s "
-              f"(write-limit floor {floor:.0f} s → {pushed['wall_s'] / floor if floor else float('nan'):.2f}×)")
+              f"(write-limit floor {floor:.0f} s → {pushed['wall_s'] / floor if floor else float('nan'):.2f}×; "
+              f"the push process's CPU {pushed.get('cpu_s', float('nan')):.1f} s)")
         print(f"  applied {pushed['applied']:,} (audit {pushed['audit_applied']:,}), already {pushed['already']}, "
               f"failed {pushed['failed']} {pushed['reasons']}, conflicts {pushed['conflicts']}; "
               f"{pushed['writes']:,} writes sent")
         print(f"  injected faults on PATCH: {dict((k or 'none', v) for k, v in faults.items())}")
         print(f"  emulator journal: {len(writes):,} writes applied on {len(per_scope):,} resources; "
               f"resources written more than once: {repeated}; changes missing in Azure: {missing}")
+        # where the time went, for the subscription with the most writes: its burst, then its rate
+        big = by_sub.most_common(1)[0][0]
+        times = sorted(datetime.fromisoformat(e["time"]).timestamp() for e in patches
+                       if f"/subscriptions/{big}/" in e["path"].lower() and e["status"] < 400)
+        if len(times) > CAPACITY:
+            t0 = times[0]
+            after = (len(times) - CAPACITY) / (times[-1] - times[CAPACITY - 1]) if times[-1] > times[CAPACITY - 1] else 0
+            print(f"  subscription {big[:8]}…: {len(times)} writes answered; write {CAPACITY} at "
+                  f"{times[CAPACITY - 1] - t0:.1f} s, the last at {times[-1] - t0:.1f} s ({after:.1f} a second after "
+                  f"the burst; ARM allows {REFILL:g}); push started {pushed['wall_s'] - (times[-1] - t0):.1f} s "
+                  f"before its last write ended … (wall {pushed['wall_s']:.1f} s)")
+        print(f"  load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -52,8 +52,10 @@ class RunningEmulator:
         state_dir: str | Path | None = None,
         in_process: bool = True,
         tag_demo: bool = False,
+        start_timeout: float = 60.0,
     ) -> None:
         self._world_arg = world
+        self.start_timeout = start_timeout  # a separate process loading a 50,000-user world on a busy machine takes longer
         self.tag_demo = tag_demo
         self.seed, self.size, self.host, self.port = seed, size, host, port
         self.in_process = in_process
@@ -118,7 +120,7 @@ class RunningEmulator:
         else:
             cmd += ["--seed", str(self.seed), "--size", self.size] + (["--tag-demo"] if self.tag_demo else [])
         self._proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + self.start_timeout
         while True:
             if self._proc.poll() is not None:
                 err = self._proc.stderr.read().decode() if self._proc.stderr else ""

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     cookie_secure: bool | None = None
     session_hours: int = 12
+    # a full copy of Microsoft's "Product names and service plan identifiers for licensing" CSV
+    # (its download, unchanged): names every product and plan the bundled partial copy lacks
+    licence_names_csv: Path | None = None
     log_level: str = "INFO"
     demo: bool = False
     cloud: CloudName = CloudName.PUBLIC

@@ -57,6 +57,10 @@ def build_runtime(settings: Settings, *, migrate_db: bool = True, immediate_jobs
     vault = Vault(SecretBox(load_keys(settings.secret_key, settings.data_dir)))
     rt = Runtime(settings, db, vault, immediate_jobs=immediate_jobs)
     _wire_listeners()
+    if settings.licence_names_csv is not None:
+        from skytally.licences import catalog
+
+        catalog.use_full_copy(settings.licence_names_csv)  # validated now: a bad file stops the start
     if not lazy_queue:
         _ = rt.queue  # servers and workers: built now, once, before any thread asks for it
     return rt

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -90,3 +91,18 @@ class Problems:
     def add(self, text: str) -> None:
         if not any(fragment in text for fragment in self.expected):
             self.items.append(text)
+
+
+@dataclass
+class Browsing:
+    page: Any  # playwright.sync_api.Page (imported only when a browser test runs)
+    context: Any  # playwright.sync_api.BrowserContext
+    problems: Problems
+
+    def sign_in(self, url: str, email: str, password: str) -> None:
+        """Open `url` (signed out, the login form answers) and sign in; the app then goes
+        back to `url`."""
+        self.page.goto(url)
+        self.page.fill("input[name=email]", email)
+        self.page.fill("input[name=password]", password)
+        self.page.click("button[type=submit]")

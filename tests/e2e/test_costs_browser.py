@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,8 +15,7 @@ from pydantic import SecretStr
 from azure_emulator.testing import RunningEmulator
 from e2e.stack import (
     BROWSER_MARKS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
+    Browsing,
     Problems,
     emulator_settings,
     free_port,
@@ -63,90 +62,78 @@ PAINTED = """() => { const c = document.getElementById('cost-chart'); if (!c || 
   for (let i = 3; i < d.length; i += 4) { if (d[i]) n++; } return n; }"""
 
 
-def test_costs_explorer(base_url: str, tmp_path: Path) -> None:
-    from playwright.sync_api import expect, sync_playwright
+def test_costs_explorer(base_url: str, tmp_path: Path, browse: Callable[..., Browsing]) -> None:
+    from playwright.sync_api import expect
 
     shots = screenshots_dir()
     problems = Problems()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1360, "height": 900}, accept_downloads=True)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.on("console", lambda m: m.type == "error" and problems.add(f"console: {m.text}"))
-        page.on("pageerror", lambda e: problems.add(f"page error: {e}"))
-        page.on("requestfailed", lambda r: problems.add(f"request failed: {r.method} {r.url} {r.failure}"))
-        page.on("response", lambda r: r.status >= 400 and problems.add(f"HTTP {r.status}: {r.request.method} {r.url}"))
+    b = browse(1360, 900, problems=problems, accept_downloads=True)
+    page = b.page
+    b.sign_in(f"{base_url}/costs", ADMIN, PASSWORD)
+    expect(page).to_have_url(re.compile(r"/costs$"))
+    expect(page.locator("nav.mainnav a.active")).to_have_text("Costs")
+    expect(page.locator("[data-testid=imports]")).to_contain_text("not imported")
 
+    # Import now: the worker imports the previous and current month; reload until done.
+    page.click("[data-testid=import-now]")
+    expect(page.locator(".alert-success")).to_contain_text("Cost import queued")
+    deadline = time.monotonic() + 60
+    while page.locator("[data-testid=imports] tr[data-status=ok]").count() < 2:
+        assert time.monotonic() < deadline, page.locator("[data-testid=imports]").inner_text()
+        time.sleep(0.5)
         page.goto(f"{base_url}/costs")
-        page.fill("input[name=email]", ADMIN)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        expect(page).to_have_url(re.compile(r"/costs$"))
-        expect(page.locator("nav.mainnav a.active")).to_have_text("Costs")
-        expect(page.locator("[data-testid=imports]")).to_contain_text("not imported")
 
-        # Import now: the worker imports the previous and current month; reload until done.
-        page.click("[data-testid=import-now]")
-        expect(page.locator(".alert-success")).to_contain_text("Cost import queued")
-        deadline = time.monotonic() + 60
-        while page.locator("[data-testid=imports] tr[data-status=ok]").count() < 2:
-            assert time.monotonic() < deadline, page.locator("[data-testid=imports]").inner_text()
-            time.sleep(0.5)
-            page.goto(f"{base_url}/costs")
+    canvas = page.locator("[data-testid=cost-chart]")
+    expect(canvas).to_have_attribute("data-rendered", re.compile(r"^[1-9]\d*$"))
+    assert page.evaluate(PAINTED) > 2000, "the chart canvas is empty"
+    expect(page.locator("[data-testid=total-effective]")).not_to_have_text("0.00")
+    page.screenshot(path=str(shots / "costs-01-service.png"), full_page=True)
 
-        canvas = page.locator("[data-testid=cost-chart]")
-        expect(canvas).to_have_attribute("data-rendered", re.compile(r"^[1-9]\d*$"))
-        assert page.evaluate(PAINTED) > 2000, "the chart canvas is empty"
-        expect(page.locator("[data-testid=total-effective]")).not_to_have_text("0.00")
-        page.screenshot(path=str(shots / "costs-01-service.png"), full_page=True)
+    # Where each subscription's costs come from: one source per subscription and period.
+    sources = page.locator("[data-testid=cost-sources] tbody tr")
+    assert sources.count() >= 2, page.locator("main").inner_text()[:2000]
+    for i in range(sources.count()):
+        row = sources.nth(i)
+        assert row.get_attribute("data-source") == "ea_enrollment_sp"
+        expect(row).to_contain_text("EA enrollment (service principal)")
 
-        # Where each subscription's costs come from: one source per subscription and period.
-        sources = page.locator("[data-testid=cost-sources] tbody tr")
-        assert sources.count() >= 2, page.locator("main").inner_text()[:2000]
-        for i in range(sources.count()):
-            row = sources.nth(i)
-            assert row.get_attribute("data-source") == "ea_enrollment_sp"
-            expect(row).to_contain_text("EA enrollment (service principal)")
+    # The group-by list names each dimension once, with a label and its FOCUS name.
+    values = page.eval_on_selector_all("[data-testid=group-by] option", "os => os.map(o => o.value)")
+    assert len(values) == len(set(values)), sorted(v for v in values if values.count(v) > 1)
+    expect(page.locator("[data-testid=group-by] option[value=ChargeCategory]")).to_have_text(
+        "Charge category · ChargeCategory")
 
-        # The group-by list names each dimension once, with a label and its FOCUS name.
-        values = page.eval_on_selector_all("[data-testid=group-by] option", "os => os.map(o => o.value)")
-        assert len(values) == len(set(values)), sorted(v for v in values if values.count(v) > 1)
-        expect(page.locator("[data-testid=group-by] option[value=ChargeCategory]")).to_have_text(
-            "Charge category · ChargeCategory")
+    # Group by subscription: the form submits itself, the chart redraws with its series.
+    page.select_option("[data-testid=group-by]", "SubAccountName")
+    expect(page).to_have_url(re.compile(r"group=SubAccountName"))
+    expect(page.locator("[data-testid=cost-table] thead")).to_contain_text("SubAccountName")
+    expect(canvas).to_have_attribute("data-rendered", re.compile(r"^[1-9]\d*$"))
+    assert page.evaluate(PAINTED) > 2000
+    page.select_option("[data-testid=metric]", "billed")
+    expect(page).to_have_url(re.compile(r"metric=billed"))
+    page.screenshot(path=str(shots / "costs-02-subscription.png"), full_page=True)
 
-        # Group by subscription: the form submits itself, the chart redraws with its series.
-        page.select_option("[data-testid=group-by]", "SubAccountName")
-        expect(page).to_have_url(re.compile(r"group=SubAccountName"))
-        expect(page.locator("[data-testid=cost-table] thead")).to_contain_text("SubAccountName")
-        expect(canvas).to_have_attribute("data-rendered", re.compile(r"^[1-9]\d*$"))
-        assert page.evaluate(PAINTED) > 2000
-        page.select_option("[data-testid=metric]", "billed")
-        expect(page).to_have_url(re.compile(r"metric=billed"))
-        page.screenshot(path=str(shots / "costs-02-subscription.png"), full_page=True)
+    with page.expect_download() as info:
+        page.click("[data-testid=download-csv]")
+    saved = tmp_path / "costs.csv"
+    info.value.save_as(saved)
+    lines = saved.read_text().splitlines()
+    assert lines[0] == "SubAccountName,date,BilledCost,EffectiveCost,BillingCurrency"
+    assert len(lines) > 10 and lines[1].endswith(",USD")
 
-        with page.expect_download() as info:
-            page.click("[data-testid=download-csv]")
-        saved = tmp_path / "costs.csv"
-        info.value.save_as(saved)
-        lines = saved.read_text().splitlines()
-        assert lines[0] == "SubAccountName,date,BilledCost,EffectiveCost,BillingCurrency"
-        assert len(lines) > 10 and lines[1].endswith(",USD")
-
-        # The sources card keeps the gap the other cards have; on a phone the totals and
-        # the filter's Apply button stay inside their cards.
-        gap = page.evaluate("""() => { const s = document.querySelector('[data-testid=cost-sources]');
-          return s.getBoundingClientRect().top - s.previousElementSibling.getBoundingClientRect().bottom; }""")
-        assert gap >= 16, f"{gap}px between the cost table and 'Where the costs come from'"
-        page.set_viewport_size({"width": 390, "height": 844})
-        page.goto(f"{base_url}/costs")
-        cut = page.evaluate("""() => [...document.querySelectorAll('.stat-value')]
-          .filter(v => v.getBoundingClientRect().right > v.parentElement.getBoundingClientRect().right + 1)
-          .map(v => v.textContent)""")
-        assert not cut, f"totals cut off at 390px: {cut}"
-        form = page.locator("[data-testid=cost-filters]").bounding_box()
-        apply = page.locator("[data-testid=cost-filters] .filter-add button").bounding_box()
-        assert form and apply and apply["x"] + apply["width"] <= form["x"] + form["width"], (apply, form)
-        page.screenshot(path=str(shots / "costs-03-phone.png"), full_page=True)
-        browser.close()
+    # The sources card keeps the gap the other cards have; on a phone the totals and
+    # the filter's Apply button stay inside their cards.
+    gap = page.evaluate("""() => { const s = document.querySelector('[data-testid=cost-sources]');
+      return s.getBoundingClientRect().top - s.previousElementSibling.getBoundingClientRect().bottom; }""")
+    assert gap >= 16, f"{gap}px between the cost table and 'Where the costs come from'"
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{base_url}/costs")
+    cut = page.evaluate("""() => [...document.querySelectorAll('.stat-value')]
+      .filter(v => v.getBoundingClientRect().right > v.parentElement.getBoundingClientRect().right + 1)
+      .map(v => v.textContent)""")
+    assert not cut, f"totals cut off at 390px: {cut}"
+    form = page.locator("[data-testid=cost-filters]").bounding_box()
+    apply = page.locator("[data-testid=cost-filters] .filter-add button").bounding_box()
+    assert form and apply and apply["x"] + apply["width"] <= form["x"] + form["width"], (apply, form)
+    page.screenshot(path=str(shots / "costs-03-phone.png"), full_page=True)
     assert not problems.items, "\n".join(problems.items)

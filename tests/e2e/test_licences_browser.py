@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,8 +23,7 @@ from azure_emulator.world.generate import generate_world
 from azure_emulator.world.generate_m365 import add_m365_tenant
 from e2e.stack import (
     BROWSER_MARKS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
+    Browsing,
     Problems,
     emulator_settings,
     free_port,
@@ -75,66 +74,65 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]
                 yield url, account_id
 
 
-def test_licences_page(stack: tuple[str, int], tmp_path: Path) -> None:
-    from playwright.sync_api import expect, sync_playwright
+def test_licences_page(stack: tuple[str, int], tmp_path: Path, browse: Callable[..., Browsing]) -> None:
+    from playwright.sync_api import expect
 
     base_url, account_id = stack
     shots = screenshots_dir()
     problems = Problems()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1360, "height": 900}, accept_downloads=True)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.on("console", lambda m: m.type == "error" and problems.add(f"console: {m.text}"))
-        page.on("pageerror", lambda e: problems.add(f"page error: {e}"))
-        page.on("requestfailed", lambda r: problems.add(f"request failed: {r.method} {r.url} {r.failure}"))
-        page.on("response", lambda r: r.status >= 400 and problems.add(f"HTTP {r.status}: {r.request.method} {r.url}"))
+    b = browse(1360, 900, problems=problems, accept_downloads=True)
+    page = b.page
+    b.sign_in(f"{base_url}/accounts/{account_id}", ADMIN, PASSWORD)
+    page.click("[data-testid=licences-link]")
+    expect(page).to_have_url(re.compile(rf"/licences\?account={account_id}$"))
+    expect(page.locator("nav.mainnav a.active")).to_have_text("Licences")
+    expect(page.locator("[data-testid=import-status]")).to_contain_text("Not imported yet")
 
-        page.goto(f"{base_url}/accounts/{account_id}")
-        page.fill("input[name=email]", ADMIN)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.click("[data-testid=licences-link]")
-        expect(page).to_have_url(re.compile(rf"/licences\?account={account_id}$"))
-        expect(page.locator("nav.mainnav a.active")).to_have_text("Licences")
-        expect(page.locator("[data-testid=import-status]")).to_contain_text("Not imported yet")
+    page.click("[data-testid=sync-now]")
+    expect(page.locator(".alert-success")).to_contain_text("Licence import queued")
+    deadline = time.monotonic() + 60
+    while "ok ·" not in page.locator("[data-testid=import-status]").inner_text():
+        assert time.monotonic() < deadline, page.locator("[data-testid=import-status]").inner_text()
+        time.sleep(0.5)
+        page.goto(f"{base_url}/licences?account={account_id}")
 
-        page.click("[data-testid=sync-now]")
-        expect(page.locator(".alert-success")).to_contain_text("Licence import queued")
-        deadline = time.monotonic() + 60
-        while "ok ·" not in page.locator("[data-testid=import-status]").inner_text():
-            assert time.monotonic() < deadline, page.locator("[data-testid=import-status]").inner_text()
-            time.sleep(0.5)
-            page.goto(f"{base_url}/licences?account={account_id}")
+    expect(page.locator("[data-testid=licence-chart]")).to_have_attribute("data-drawn", "true")
+    expect(page.locator("[data-testid=sku-table]")).to_contain_text("Microsoft 365 E3")
+    expect(page.locator("[data-testid=monthly-waste] .stat-value")).to_have_text("—")
 
-        expect(page.locator("[data-testid=licence-chart]")).to_have_attribute("data-drawn", "true")
-        expect(page.locator("[data-testid=sku-table]")).to_contain_text("Microsoft 365 E3")
-        expect(page.locator("[data-testid=monthly-waste] .stat-value")).to_have_text("—")
+    row = page.locator("[data-testid=sku-table] tr", has_text="Microsoft 365 E3").first
+    # layout: the term select shows its text (it was squeezed to "/"), the cost column fits
+    # the card, the figures under the import card and the waste card keep their gaps
+    assert row.locator("select[name=term]").bounding_box()["width"] >= 90  # type: ignore[index]
+    table, card = page.locator("[data-testid=sku-table]").bounding_box(), page.locator(".table-scroll").first.bounding_box()
+    assert table and card and table["width"] <= card["width"] + 1
+    gaps = page.evaluate("""() => {
+        const box = s => document.querySelector(s).getBoundingClientRect();
+        return [box('.stats-licences').top - box('[data-testid=import-status]').bottom,
+                box('[data-testid=waste]').top - document.querySelector('[data-testid=sku-table]').closest('section').getBoundingClientRect().bottom];
+    }""")
+    assert all(g >= 16 for g in gaps), gaps
+    row.locator("input[name=amount]").fill("36")
+    row.locator("input[name=currency]").fill("EUR")
+    row.locator("button[type=submit]").click()
+    expect(page.locator(".alert-success")).to_contain_text("Price saved: 36")
+    expect(page.locator("[data-testid=monthly-waste] .stat-value")).to_contain_text("EUR")
+    expect(page.locator("[data-testid=cost-by-department]")).to_contain_text("EUR")
+    page.screenshot(path=str(shots / "licences-01.png"), full_page=True)
 
-        row = page.locator("[data-testid=sku-table] tr", has_text="Microsoft 365 E3").first
-        row.locator("input[name=amount]").fill("36")
-        row.locator("input[name=currency]").fill("EUR")
-        row.locator("button[type=submit]").click()
-        expect(page.locator(".alert-success")).to_contain_text("Price saved: 36")
-        expect(page.locator("[data-testid=monthly-waste] .stat-value")).to_contain_text("EUR")
-        expect(page.locator("[data-testid=cost-by-department]")).to_contain_text("EUR")
-        page.screenshot(path=str(shots / "licences-01.png"), full_page=True)
-
-        disabled = page.locator("[data-testid=rule-disabled]")
-        expect(disabled).to_contain_text("sign-in blocked")
-        with page.expect_download() as info:
-            disabled.locator("a[download]").click()
-        saved = tmp_path / "disabled.csv"
-        info.value.save_as(saved)
-        lines = saved.read_text().splitlines()
-        assert lines[0].startswith("rule,upn,display_name,department") and len(lines) > 1
-        assert all(line.startswith("disabled,") for line in lines[1:])
-        # Per workspace: choosing the workspace keeps the account; "all" works too.
-        page.select_option("[data-testid=workspace]", index=1)
-        expect(page).to_have_url(re.compile(r"workspace=\d+"))
-        expect(page.locator("[data-testid=sku-table]")).to_contain_text("Microsoft 365 E3")
-        page.select_option("[data-testid=workspace]", "")
-        expect(page.locator("[data-testid=sku-table]")).to_contain_text("Microsoft 365 E3")
-        browser.close()
+    disabled = page.locator("[data-testid=rule-disabled]")
+    expect(disabled).to_contain_text("sign-in blocked")
+    with page.expect_download() as info:
+        disabled.locator("a[download]").click()
+    saved = tmp_path / "disabled.csv"
+    info.value.save_as(saved)
+    lines = saved.read_text().splitlines()
+    assert lines[0].startswith("rule,upn,display_name,department") and len(lines) > 1
+    assert all(line.startswith("disabled,") for line in lines[1:])
+    # Per workspace: choosing the workspace keeps the account; "all" works too.
+    page.select_option("[data-testid=workspace]", index=1)
+    expect(page).to_have_url(re.compile(r"workspace=\d+"))
+    expect(page.locator("[data-testid=sku-table]")).to_contain_text("Microsoft 365 E3")
+    page.select_option("[data-testid=workspace]", "")
+    expect(page.locator("[data-testid=sku-table]")).to_contain_text("Microsoft 365 E3")
     assert not problems.items, problems.items

@@ -18,7 +18,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -27,8 +27,7 @@ from pydantic import SecretStr
 from azure_emulator.testing import RunningEmulator
 from e2e.stack import (
     BROWSER_MARKS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
+    Browsing,
     Problems,
     emulator_settings,
     free_port,
@@ -110,174 +109,165 @@ def test_accounts_list_counts_the_failed_sync(stack: Stack) -> None:
     assert "last sync failed" in table.stdout and "Warnings" in table.stdout
 
 
-def test_cloud_tenant_setup_tells_the_truth_and_keeps_what_you_typed(stack: Stack) -> None:
-    from playwright.sync_api import expect, sync_playwright
+def test_cloud_tenant_setup_tells_the_truth_and_keeps_what_you_typed(stack: Stack,
+                                                                      browse: Callable[..., Browsing]) -> None:
+    from playwright.sync_api import expect
 
     fx = stack.emu.fixtures
     shots = screenshots_dir()
     # the refused forms answer 422/409 (the browser logs each as a failed resource)
     problems = Problems(expected={"/accounts/service-principal", "/accounts", "status of 422", "status of 409"})
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1366, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.on("pageerror", lambda e: problems.add(f"page error: {e}"))
-        page.on("console", lambda m: m.type == "error" and problems.add(f"console: {m.text}"))
-        page.on("response", lambda r: r.status >= 400 and problems.add(f"HTTP {r.status}: {r.url}"))
+    # (no failed-request watch here, as before: a refused form posts and navigates on)
+    b = browse(1366, 900, problems=problems, failed_requests=False)
+    page, context = b.page, b.context
 
-        def snap(name: str) -> None:
-            page.screenshot(path=str(shots / f"setup-{name}.png"), full_page=True)
+    def snap(name: str) -> None:
+        page.screenshot(path=str(shots / f"setup-{name}.png"), full_page=True)
 
-        def sign_in(email: str) -> None:
-            page.goto(f"{stack.url}/login")
-            page.fill("input[name=email]", email)
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
+    def sign_in(email: str) -> None:
+        b.sign_in(f"{stack.url}/login", email, PASSWORD)
 
-        def tables_inside_cards() -> list[str]:
-            return page.evaluate("""() => [...document.querySelectorAll('.card table')].flatMap(t => {
-                const card = t.closest('.card').getBoundingClientRect(), box = t.getBoundingClientRect();
-                const scroller = t.closest('.table-scroll');
-                const visible = scroller ? scroller.getBoundingClientRect() : box;
-                const scrolls = scroller && scroller.scrollWidth > scroller.clientWidth + 1;  // cut off at 1366 px
-                return visible.right > card.right + 1 || scrolls ? [t.dataset.testid || t.className] : [];
-            })""")
+    def tables_inside_cards() -> list[str]:
+        return page.evaluate("""() => [...document.querySelectorAll('.card table')].flatMap(t => {
+            const card = t.closest('.card').getBoundingClientRect(), box = t.getBoundingClientRect();
+            const scroller = t.closest('.table-scroll');
+            const visible = scroller ? scroller.getBoundingClientRect() : box;
+            const scrolls = scroller && scroller.scrollWidth > scroller.clientWidth + 1;  // cut off at 1366 px
+            return visible.right > card.right + 1 || scrolls ? [t.dataset.testid || t.className] : [];
+        })""")
 
-        sign_in(ADMIN)
-        # --- honest state: the failed sync, its cause in full, the next step, the count ---------------
-        page.goto(f"{stack.url}/accounts")
-        expect(page.locator("[data-testid=warnings] .stat-value")).not_to_have_text("0")
-        warning = page.locator("[data-warning]").first
-        expect(warning).to_contain_text("last sync failed")
-        expect(warning).to_contain_text(f"Give your service principal {fx['customer_sp_client_id']} the Reader role")
-        assert "Run Add Existing Subscriptions again" not in page.content()
-        assert tables_inside_cards() == []
-        snap("01-overview-failed-sync")
+    sign_in(ADMIN)
+    # --- honest state: the failed sync, its cause in full, the next step, the count ---------------
+    page.goto(f"{stack.url}/accounts")
+    expect(page.locator("[data-testid=warnings] .stat-value")).not_to_have_text("0")
+    warning = page.locator("[data-warning]").first
+    expect(warning).to_contain_text("last sync failed")
+    expect(warning).to_contain_text(f"Give your service principal {fx['customer_sp_client_id']} the Reader role")
+    assert "Run Add Existing Subscriptions again" not in page.content()
+    assert tables_inside_cards() == []
+    snap("01-overview-failed-sync")
 
-        page.goto(f"{stack.url}/accounts/{stack.account_id}")
-        row = page.locator(f'tr[data-subscription="{stack.lost}"]')
-        expect(row.locator("[data-sync-status]")).to_have_attribute("data-sync-status", "failed")
-        row.locator(".sync-failure summary").click()
-        expect(row.locator(".sync-error")).to_contain_text("cannot read this subscription any more")
-        expect(page.locator("[data-warning]").first).to_contain_text("Give your service principal")
-        expect(row.locator("[data-read-by]")).to_have_attribute("title", f"your service principal {fx['customer_sp_client_id']}")
-        expect(row.locator("[data-read-by]")).to_contain_text("your service principal")
-        page.locator("[data-testid=access-levels] summary").click()
-        expect(page.locator("[data-testid=access-levels]")).to_contain_text(
-            "writes the tag changes you make in skytally back to Azure (tags only, nothing else)")
-        expect(page.locator("#add-existing")).to_contain_text("Add Existing Subscriptions (Azure)")
-        assert tables_inside_cards() == []
-        snap("02-tenant-detail")
+    page.goto(f"{stack.url}/accounts/{stack.account_id}")
+    row = page.locator(f'tr[data-subscription="{stack.lost}"]')
+    expect(row.locator("[data-sync-status]")).to_have_attribute("data-sync-status", "failed")
+    row.locator(".sync-failure summary").click()
+    expect(row.locator(".sync-error")).to_contain_text("cannot read this subscription any more")
+    expect(page.locator("[data-warning]").first).to_contain_text("Give your service principal")
+    expect(row.locator("[data-read-by]")).to_have_attribute("title", f"your service principal {fx['customer_sp_client_id']}")
+    expect(row.locator("[data-read-by]")).to_contain_text("your service principal")
+    page.locator("[data-testid=access-levels] summary").click()
+    expect(page.locator("[data-testid=access-levels]")).to_contain_text(
+        "writes the tag changes you make in skytally back to Azure (tags only, nothing else)")
+    expect(page.locator("#add-existing")).to_contain_text("Add Existing Subscriptions (Azure)")
+    assert tables_inside_cards() == []
+    snap("02-tenant-detail")
 
-        # --- forms: the error next to its field, what was typed kept, the secret to re-enter -----------
-        page.goto(f"{stack.url}/accounts/new?kind=sp")
-        page.fill("#sp-form input[name=name]", "Contoso second app")
-        page.fill("#sp-form input[name=tenant_id]", fx["primary_domain"])
-        page.fill("#sp-form input[name=client_id]", fx["customer_sp_client_id"])
-        page.fill("#sp-form input[name=client_secret]", fx["customer_sp_secret"] + "-typo")
-        page.click("#sp-form button[type=submit]")
-        expect(page.locator("#client_secret-error")).to_contain_text("client secret is wrong")
-        expect(page.locator("#sp-form input[name=client_id]")).to_have_value(fx["customer_sp_client_id"])
-        expect(page.locator("#sp-form input[name=name]")).to_have_value("Contoso second app")
-        expect(page.locator("#sp-form input[name=client_secret]")).to_have_value("")
-        expect(page.locator("[data-reenter=client_secret]")).to_contain_text("Enter the secret again")
-        assert "cause:" not in page.content() and "Invalid input" not in page.content()
-        snap("03-sp-wrong-secret-kept")
+    # --- forms: the error next to its field, what was typed kept, the secret to re-enter -----------
+    page.goto(f"{stack.url}/accounts/new?kind=sp")
+    page.fill("#sp-form input[name=name]", "Contoso second app")
+    page.fill("#sp-form input[name=tenant_id]", fx["primary_domain"])
+    page.fill("#sp-form input[name=client_id]", fx["customer_sp_client_id"])
+    page.fill("#sp-form input[name=client_secret]", fx["customer_sp_secret"] + "-typo")
+    page.click("#sp-form button[type=submit]")
+    expect(page.locator("#client_secret-error")).to_contain_text("client secret is wrong")
+    expect(page.locator("#sp-form input[name=client_id]")).to_have_value(fx["customer_sp_client_id"])
+    expect(page.locator("#sp-form input[name=name]")).to_have_value("Contoso second app")
+    expect(page.locator("#sp-form input[name=client_secret]")).to_have_value("")
+    expect(page.locator("[data-reenter=client_secret]")).to_contain_text("Enter the secret again")
+    assert "cause:" not in page.content() and "Invalid input" not in page.content()
+    snap("03-sp-wrong-secret-kept")
 
-        # The right secret: the principal lost its only role, and the page says so next to its ID.
-        page.fill("#sp-form input[name=client_secret]", fx["customer_sp_secret"])
-        page.click("#sp-form button[type=submit]")
-        expect(page.locator("#client_id-error")).to_contain_text("has no role on any subscription")
-        snap("04-sp-no-role")
+    # The right secret: the principal lost its only role, and the page says so next to its ID.
+    page.fill("#sp-form input[name=client_secret]", fx["customer_sp_secret"])
+    page.click("#sp-form button[type=submit]")
+    expect(page.locator("#client_id-error")).to_contain_text("has no role on any subscription")
+    snap("04-sp-no-role")
 
-        # A tenant already connected: said so, with what can be done; nothing merged, the name kept.
-        page.goto(f"{stack.url}/accounts/new?kind=azure")
-        page.fill("#add-account-form input[name=name]", "Contoso again")
-        page.fill("#add-account-form input[name=tenant]", fx["primary_domain"])
-        page.click("#add-account-form button[type=submit]")
-        expect(page.locator("#form-error")).to_contain_text("already connected with a service principal as “Contoso (exporter)”")
-        actions = page.locator("[data-testid=already-connected]")
-        for label in ("Open it", "Add Existing Subscriptions", "Add a service principal credential", "Assign to workspaces"):
-            expect(actions).to_contain_text(label)
-        expect(page.locator("#add-account-form input[name=name]")).to_have_value("Contoso again")
-        snap("05-already-connected")
+    # A tenant already connected: said so, with what can be done; nothing merged, the name kept.
+    page.goto(f"{stack.url}/accounts/new?kind=azure")
+    page.fill("#add-account-form input[name=name]", "Contoso again")
+    page.fill("#add-account-form input[name=tenant]", fx["primary_domain"])
+    page.click("#add-account-form button[type=submit]")
+    expect(page.locator("#form-error")).to_contain_text("already connected with a service principal as “Contoso (exporter)”")
+    actions = page.locator("[data-testid=already-connected]")
+    for label in ("Open it", "Add Existing Subscriptions", "Add a service principal credential", "Assign to workspaces"):
+        expect(actions).to_contain_text(label)
+    expect(page.locator("#add-account-form input[name=name]")).to_have_value("Contoso again")
+    snap("05-already-connected")
 
-        page.goto(f"{stack.url}/accounts/new?kind=azure")
-        page.fill("#add-account-form input[name=name]", "Typo tenant")
-        page.fill("#add-account-form input[name=tenant]", "no-such-tenant.example.org")
-        page.click("#add-account-form button[type=submit]")
-        expect(page.locator("#tenant-error")).to_contain_text("no Microsoft Entra tenant")
-        expect(page.locator("#add-account-form input[name=name]")).to_have_value("Typo tenant")
-        expect(page.locator("#add-account-form input[name=tenant]")).to_have_value("no-such-tenant.example.org")
-        snap("05b-unknown-tenant-kept")
+    page.goto(f"{stack.url}/accounts/new?kind=azure")
+    page.fill("#add-account-form input[name=name]", "Typo tenant")
+    page.fill("#add-account-form input[name=tenant]", "no-such-tenant.example.org")
+    page.click("#add-account-form button[type=submit]")
+    expect(page.locator("#tenant-error")).to_contain_text("no Microsoft Entra tenant")
+    expect(page.locator("#add-account-form input[name=name]")).to_have_value("Typo tenant")
+    expect(page.locator("#add-account-form input[name=tenant]")).to_have_value("no-such-tenant.example.org")
+    snap("05b-unknown-tenant-kept")
 
-        # --- Add Existing Subscriptions asks for the type ---------------------------------------------
-        page.goto(f"{stack.url}/accounts/add-existing")
-        expect(page.locator("nav.tabs")).to_contain_text("Office 365")
-        expect(page.locator("select[name=account_id]")).to_contain_text("Contoso (exporter)")
-        snap("06-add-existing")
-        # A browser that never saw the emulator's CA: the page says in one line what to do. (The
-        # meta refresh would take it to the emulator; the test browser stops here on purpose.)
-        page.route(re.compile(r"^https://"), lambda route: route.abort())
-        page.click("#add-existing-form button[type=submit]")
-        expect(page.locator("[data-testid=private-ca]")).to_contain_text("open https://")
-        expect(page.locator("[data-testid=private-ca]")).to_contain_text("ca.pem")
-        snap("06a-private-ca")
-        page.unroute(re.compile(r"^https://"))
+    # --- Add Existing Subscriptions asks for the type ---------------------------------------------
+    page.goto(f"{stack.url}/accounts/add-existing")
+    expect(page.locator("nav.tabs")).to_contain_text("Office 365")
+    expect(page.locator("select[name=account_id]")).to_contain_text("Contoso (exporter)")
+    snap("06-add-existing")
+    # A browser that never saw the emulator's CA: the page says in one line what to do. (The
+    # meta refresh would take it to the emulator; the test browser stops here on purpose.)
+    page.route(re.compile(r"^https://"), lambda route: route.abort())
+    page.click("#add-existing-form button[type=submit]")
+    expect(page.locator("[data-testid=private-ca]")).to_contain_text("open https://")
+    expect(page.locator("[data-testid=private-ca]")).to_contain_text("ca.pem")
+    snap("06a-private-ca")
+    page.unroute(re.compile(r"^https://"))
 
-        # --- a job's result reads as fields and tables; the JSON is one click away -------------------
-        page.goto(f"{stack.url}/jobs/{stack.job_id}")
-        expect(page.locator("#job-panel")).to_have_attribute("data-status", re.compile("succeeded|partial|failed"), timeout=60_000)
-        readable = page.locator("[data-testid=job-result-readable]")
-        expect(readable).to_contain_text("Job runs pruned")  # words, not job_runs_pruned
-        expect(page.locator("[data-testid=job-result]")).to_be_hidden()
-        page.locator("[data-testid=job-result-readable] + details.json summary").click()
-        expect(page.locator("[data-testid=job-result]")).to_be_visible()
-        expect(page.locator("[data-testid=job-result]")).to_contain_text('"job_runs_pruned"')
-        snap("06b-job-result")
+    # --- a job's result reads as fields and tables; the JSON is one click away -------------------
+    page.goto(f"{stack.url}/jobs/{stack.job_id}")
+    expect(page.locator("#job-panel")).to_have_attribute("data-status", re.compile("succeeded|partial|failed"), timeout=60_000)
+    readable = page.locator("[data-testid=job-result-readable]")
+    expect(readable).to_contain_text("Job runs pruned")  # words, not job_runs_pruned
+    expect(page.locator("[data-testid=job-result]")).to_be_hidden()
+    page.locator("[data-testid=job-result-readable] + details.json summary").click()
+    expect(page.locator("[data-testid=job-result]")).to_be_visible()
+    expect(page.locator("[data-testid=job-result]")).to_contain_text('"job_runs_pruned"')
+    snap("06b-job-result")
 
-        # --- the header's workspace control scopes every page ----------------------------------------
-        page.goto(f"{stack.url}/accounts")
-        expect(page.locator("[data-tenant]")).to_have_count(1)
-        page.locator("[data-testid=current-scope]").click()
-        page.locator("[data-testid=workspace-switcher] a", has_text="Finance").click()
-        expect(page.locator("[data-testid=current-scope]")).to_have_text("Finance")
-        expect(page).to_have_url(f"{stack.url}/accounts")
-        expect(page.locator("[data-tenant]")).to_have_count(0)  # Contoso is not in Finance
-        snap("06c-scope-finance")
-        page.goto(f"{stack.url}/costs")
-        expect(page.locator("[data-testid=current-scope]")).to_have_text("Finance")
-        page.locator("[data-testid=current-scope]").click()
-        page.locator("[data-testid=workspace-switcher] a", has_text="All workspaces").click()
-        expect(page.locator("[data-testid=current-scope]")).to_have_text("All workspaces")
-        page.goto(f"{stack.url}/accounts")
-        expect(page.locator("[data-tenant]")).to_have_count(1)
+    # --- the header's workspace control scopes every page ----------------------------------------
+    page.goto(f"{stack.url}/accounts")
+    expect(page.locator("[data-tenant]")).to_have_count(1)
+    page.locator("[data-testid=current-scope]").click()
+    page.locator("[data-testid=workspace-switcher] a", has_text="Finance").click()
+    expect(page.locator("[data-testid=current-scope]")).to_have_text("Finance")
+    expect(page).to_have_url(f"{stack.url}/accounts")
+    expect(page.locator("[data-tenant]")).to_have_count(0)  # Contoso is not in Finance
+    snap("06c-scope-finance")
+    page.goto(f"{stack.url}/costs")
+    expect(page.locator("[data-testid=current-scope]")).to_have_text("Finance")
+    page.locator("[data-testid=current-scope]").click()
+    page.locator("[data-testid=workspace-switcher] a", has_text="All workspaces").click()
+    expect(page.locator("[data-testid=current-scope]")).to_have_text("All workspaces")
+    page.goto(f"{stack.url}/accounts")
+    expect(page.locator("[data-tenant]")).to_have_count(1)
 
-        # --- phone -------------------------------------------------------------------------------------
-        page.set_viewport_size({"width": 390, "height": 844})
-        for path, name in (("/accounts", "07-phone-overview"), (f"/accounts/{stack.account_id}", "08-phone-detail")):
-            page.goto(stack.url + path)
-            snap(name)
-            overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-            wide = page.evaluate("""() => [...document.querySelectorAll('body *')].filter(e =>
-                e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.table-scroll, .mainnav'))
-                .slice(0, 5).map(e => e.tagName + '.' + e.className)""")
-            assert overflow <= 1, f"{path} is {overflow}px wider than a 390px phone: {wide}"
-        page.set_viewport_size({"width": 1366, "height": 900})
+    # --- phone -------------------------------------------------------------------------------------
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path, name in (("/accounts", "07-phone-overview"), (f"/accounts/{stack.account_id}", "08-phone-detail")):
+        page.goto(stack.url + path)
+        snap(name)
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        wide = page.evaluate("""() => [...document.querySelectorAll('body *')].filter(e =>
+            e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.table-scroll, .mainnav'))
+            .slice(0, 5).map(e => e.tagName + '.' + e.className)""")
+        assert overflow <= 1, f"{path} is {overflow}px wider than a 390px phone: {wide}"
+    page.set_viewport_size({"width": 1366, "height": 900})
 
-        # --- a viewer sees no action they may not take ---------------------------------------------
-        context.clear_cookies()
-        sign_in(VIEWER)
-        page.goto(f"{stack.url}/accounts")
-        expect(page.locator("h1")).to_have_text("Cloud Tenant Setup")
-        assert page.locator("#add-cloud-account").count() == 0
-        assert page.locator("#add-existing-subscriptions").count() == 0
-        page.goto(f"{stack.url}/accounts/{stack.account_id}")
-        assert page.locator("#add-existing").count() == 0 and page.locator("#add-credential").count() == 0
-        assert page.get_by_role("button", name="Change access").count() == 0
-        snap("09-viewer")
-        context.close()
-        browser.close()
+    # --- a viewer sees no action they may not take ---------------------------------------------
+    context.clear_cookies()
+    sign_in(VIEWER)
+    page.goto(f"{stack.url}/accounts")
+    expect(page.locator("h1")).to_have_text("Cloud Tenant Setup")
+    assert page.locator("#add-cloud-account").count() == 0
+    assert page.locator("#add-existing-subscriptions").count() == 0
+    page.goto(f"{stack.url}/accounts/{stack.account_id}")
+    assert page.locator("#add-existing").count() == 0 and page.locator("#add-credential").count() == 0
+    assert page.get_by_role("button", name="Change access").count() == 0
+    snap("09-viewer")
     assert not problems.items, problems.items

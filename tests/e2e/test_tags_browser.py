@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -17,8 +17,7 @@ from azure_emulator.testing import RunningEmulator
 from azure_emulator.world import builtin_roles
 from e2e.stack import (
     BROWSER_MARKS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
+    Browsing,
     Problems,
     emulator_settings,
     free_port,
@@ -79,66 +78,55 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 yield Stack(url, emulator, [r.id for r in pilots])
 
 
-def test_bulk_edit_diff_push_audit(stack: Stack) -> None:
-    from playwright.sync_api import expect, sync_playwright
+def test_bulk_edit_diff_push_audit(stack: Stack, browse: Callable[..., Browsing]) -> None:
+    from playwright.sync_api import expect
 
     shots = screenshots_dir()
     problems = Problems(expected={"/resources/edit", "status of 422"})  # the rule refusal answers 422 on purpose
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_context(viewport={"width": 1400, "height": 950}).new_page()
-        page.set_default_timeout(15_000)
-        page.on("console", lambda m: m.type == "error" and problems.add(f"console: {m.text}"))
-        page.on("pageerror", lambda e: problems.add(f"page error: {e}"))
-        page.on("requestfailed", lambda r: problems.add(f"request failed: {r.method} {r.url} {r.failure}"))
-        page.on("response", lambda r: r.status >= 400 and problems.add(f"HTTP {r.status}: {r.request.method} {r.url}"))
+    b = browse(1400, 950, problems=problems)
+    page = b.page
+    b.sign_in(f"{stack.url}/resources", EDITOR, PASSWORD)
+    expect(page).to_have_url(re.compile(r"/resources$"))
+    expect(page.locator("nav.mainnav a.active")).to_have_text("Resources & Tags")
+    assert page.locator("[data-testid=resources-table] tbody tr").count() > 10
+    page.screenshot(path=str(shots / "tags-01-resources.png"), full_page=True)
 
-        page.goto(f"{stack.url}/resources")
-        page.fill("input[name=email]", EDITOR)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        expect(page).to_have_url(re.compile(r"/resources$"))
-        expect(page.locator("nav.mainnav a.active")).to_have_text("Resources & Tags")
-        assert page.locator("[data-testid=resources-table] tbody tr").count() > 10
-        page.screenshot(path=str(shots / "tags-01-resources.png"), full_page=True)
+    page.fill("[data-testid=where]", "tag:pilot=yes")
+    page.click("[data-testid=tag-filter] button[type=submit]")
+    expect(page.locator("[data-testid=resources-table] tbody tr")).to_have_count(3)
+    page.click("[data-testid=bulk-edit] summary")
+    page.select_option("[data-testid=edit-op]", "set")
+    page.fill("[data-testid=edit-key]", "a/b")  # forbidden character: refused, nothing queued
+    page.fill("[data-testid=edit-value]", "x")
+    page.click("[data-testid=preview-diff]")
+    expect(page.locator("[data-testid=tag-error]")).to_contain_text("may not contain")
+    page.fill("[data-testid=edit-key]", "CostCenter")
+    page.fill("[data-testid=edit-value]", "cc-7")
+    page.click("[data-testid=preview-diff]")
+    expect(page.locator("[data-testid=diff-summary]")).to_contain_text("3 change(s) on 3")
+    expect(page.locator("[data-testid=diff-table] tbody tr")).to_have_count(3)
+    expect(page.locator("[data-testid=diff-table]")).to_contain_text("CostCenter=cc-7")
+    page.screenshot(path=str(shots / "tags-02-diff.png"), full_page=True)
+    page.click("[data-testid=apply-edit]")
+    expect(page.locator(".alert-success")).to_contain_text("3 change(s) queued")
+    expect(page.locator("[data-testid=pending-table] tbody tr")).to_have_count(3)
+    page.click("[data-testid=push]")
+    expect(page.locator(".alert-success")).to_contain_text("Push started")
+    expect(page.locator("#job-panel")).to_have_attribute("data-status", re.compile("succeeded|partial|failed"),
+                                                        timeout=60_000)
+    expect(page.locator("#job-panel")).to_have_attribute("data-status", "succeeded")
+    expect(page.locator("[data-testid=pending-table]")).to_contain_text("Nothing waiting")  # reloaded when done
+    page.screenshot(path=str(shots / "tags-03-pushed.png"), full_page=True)
+    for rid in stack.pilots:
+        assert support.azure_tags(stack.emulator, rid) == {"Pilot": "yes", "CostCenter": "cc-7"}
 
-        page.fill("[data-testid=where]", "tag:pilot=yes")
-        page.click("[data-testid=tag-filter] button[type=submit]")
-        expect(page.locator("[data-testid=resources-table] tbody tr")).to_have_count(3)
-        page.click("[data-testid=bulk-edit] summary")
-        page.select_option("[data-testid=edit-op]", "set")
-        page.fill("[data-testid=edit-key]", "a/b")  # forbidden character: refused, nothing queued
-        page.fill("[data-testid=edit-value]", "x")
-        page.click("[data-testid=preview-diff]")
-        expect(page.locator("[data-testid=tag-error]")).to_contain_text("may not contain")
-        page.fill("[data-testid=edit-key]", "CostCenter")
-        page.fill("[data-testid=edit-value]", "cc-7")
-        page.click("[data-testid=preview-diff]")
-        expect(page.locator("[data-testid=diff-summary]")).to_contain_text("3 change(s) on 3")
-        expect(page.locator("[data-testid=diff-table] tbody tr")).to_have_count(3)
-        expect(page.locator("[data-testid=diff-table]")).to_contain_text("CostCenter=cc-7")
-        page.screenshot(path=str(shots / "tags-02-diff.png"), full_page=True)
-        page.click("[data-testid=apply-edit]")
-        expect(page.locator(".alert-success")).to_contain_text("3 change(s) queued")
-        expect(page.locator("[data-testid=pending-table] tbody tr")).to_have_count(3)
-        page.click("[data-testid=push]")
-        expect(page.locator(".alert-success")).to_contain_text("Push started")
-        expect(page.locator("#job-panel")).to_have_attribute("data-status", re.compile("succeeded|partial|failed"),
-                                                            timeout=60_000)
-        expect(page.locator("#job-panel")).to_have_attribute("data-status", "succeeded")
-        expect(page.locator("[data-testid=pending-table]")).to_contain_text("Nothing waiting")  # reloaded when done
-        page.screenshot(path=str(shots / "tags-03-pushed.png"), full_page=True)
-        for rid in stack.pilots:
-            assert support.azure_tags(stack.emulator, rid) == {"Pilot": "yes", "CostCenter": "cc-7"}
-
-        page.click("[data-testid=tab-audit]")
-        rows = page.locator("[data-testid=audit-table] tbody tr")
-        expect(rows.filter(has_text="applied")).to_have_count(3)
-        expect(rows.filter(has_text="applied").first).to_contain_text(EDITOR)
-        page.screenshot(path=str(shots / "tags-04-audit.png"), full_page=True)
-        page.click("[data-testid=tab-coverage]")
-        expect(page.locator("[data-testid=coverage-table]")).to_contain_text("CostCenter")
-        time.sleep(0.3)
-        page.screenshot(path=str(shots / "tags-05-coverage.png"), full_page=True)
-        browser.close()
+    page.click("[data-testid=tab-audit]")
+    rows = page.locator("[data-testid=audit-table] tbody tr")
+    expect(rows.filter(has_text="applied")).to_have_count(3)
+    expect(rows.filter(has_text="applied").first).to_contain_text(EDITOR)
+    page.screenshot(path=str(shots / "tags-04-audit.png"), full_page=True)
+    page.click("[data-testid=tab-coverage]")
+    expect(page.locator("[data-testid=coverage-table]")).to_contain_text("CostCenter")
+    time.sleep(0.3)
+    page.screenshot(path=str(shots / "tags-05-coverage.png"), full_page=True)
     assert not problems.items, "\n".join(problems.items)

@@ -209,3 +209,14 @@ def test_user_sign_in_with_device_code(az: Az) -> None:
     assert fx["owned_subscription_id"] in {s["id"] for s in subs}
     assert all(s["user"] == {"name": fx["owner_upn"], "type": "user"} for s in subs)
     assert az.json("group", "show", "-n", fx["owned_resource_group_id"].split("/")[-1])["name"]
+
+
+def test_username_password_login_asks_the_user_realm_on_port_443(az: Az) -> None:
+    """``az login -u/-p`` against a cloud on another port: MSAL drops the authority's port for
+    user-realm discovery (test_entra_ropc.py, docs/emulator.md), so the CLI fails there, before
+    any request the emulator could answer. When this starts passing a sign-in, the docs' limit
+    is gone: turn this into a sign-in test."""
+    fx = az.emu.fixtures
+    done = az.run("login", "-u", fx["owner_upn"], "-p", fx["owner_password"], check=False)
+    assert done.returncode != 0
+    assert f"/common/userrealm/{fx['owner_upn']}" in done.stderr and "port=443" in done.stderr, done.stderr[-1500:]

@@ -69,3 +69,10 @@ def test_token_lifetime_setting(fresh_emulator: RunningEmulator) -> None:
 
     c = claims(fresh_emulator.token("arm"))
     assert c["exp"] - c["iat"] == 121
+
+
+def test_resource_graph_quota_setting(fresh_emulator: RunningEmulator) -> None:
+    assert fresh_emulator.control.get("/resource-graph/quota").json() == {"queries": 15, "window_seconds": 5.0}
+    got = fresh_emulator.control.post("/resource-graph/quota", json={"queries": 3, "window_seconds": 2}).json()
+    assert got == {"queries": 3, "window_seconds": 2.0}
+    assert fresh_emulator.world is not None and fresh_emulator.world.arg_quota == 3

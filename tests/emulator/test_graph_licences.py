@@ -225,3 +225,21 @@ def test_admin_consent_for_named_permissions_grants_only_those(fresh_emulator: R
         assert 'data-value="Reports.Read.All"' in page.text and 'data-value="Application.Read.All"' not in page.text
         assert redirect_params(consent(http, page, "accept"))["admin_consent"] == "True"
     assert sorted(claims(emu.token("graph", tenant=fx["second_tenant_id"]))["roles"]) == sorted(wanted)
+
+
+def test_users_by_upn_prefix_page_like_the_generic_filter(m365: RunningEmulator) -> None:
+    """`startswith(userPrincipalName,'x')` (served from the model, for skytally's split sign-in
+    reads) answers what the generic $filter would: case-insensitive, paged, with signInActivity."""
+    tenant = m365.world.tenants[m365.fixtures["tailspin_tenant_id"]]
+    with m365.client() as http:
+        h = _headers(m365, "tailspin")
+        for prefix in ("a", "J", "zz"):
+            got = _all(http, f"{m365.graph_url}/v1.0/users?$select=id,signInActivity&$top=7"
+                             f"&$filter=startswith(userPrincipalName,'{prefix}')", h)
+            want = {u.object_id for u in tenant.users.values() if u.user_principal_name.lower().startswith(prefix.lower())}
+            assert {u["id"] for u in got} == want and len(got) == len(want)
+            assert all("signInActivity" in u for u in got)
+        both = _all(http, f"{m365.graph_url}/v1.0/users?$select=id,displayName&$filter=startswith(userPrincipalName,'a') "
+                          "and accountEnabled eq true", h)  # not the lone prefix: the generic filter serves it
+        assert {u["id"] for u in both} == {u.object_id for u in tenant.users.values()
+                                           if u.user_principal_name.lower().startswith("a") and u.account_enabled}

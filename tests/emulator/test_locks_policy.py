@@ -142,6 +142,17 @@ def test_policy_denial_names_the_assignment(emu: RunningEmulator, rm: ResourceMa
     assert '"policyAssignment":{"name":"Require CostCenter","id":"' + listed[0]["assignment_id"] + '"}' in err.value.error.message
     assert err.value.error.additional_info[0].type == "PolicyViolation"
     assert dict(rm.tags.get_at_scope(vm).properties.tags) == {"costcenter": "CC-1"}
+    # ARM lists the assignment at its scope and below, not elsewhere
+    token = {"Authorization": f"Bearer {emu.user_token(fx['owner_upn'], fx['owner_password'])}"}
+    with emu.client() as http:
+        below = http.get(f"{emu.arm_url}{vm}/providers/Microsoft.Authorization/policyAssignments",
+                         params={"api-version": "2023-04-01"}, headers=token).json()["value"]
+        other = http.get(f"{emu.arm_url}/subscriptions/00000000-0000-0000-0000-000000000000"
+                         "/providers/Microsoft.Authorization/policyAssignments",
+                         params={"api-version": "2023-04-01"}, headers=token).json()["value"]
+    assert [(a["id"], a["type"], a["properties"]["displayName"]) for a in below] == [
+        (listed[0]["assignment_id"], "Microsoft.Authorization/policyAssignments", "Require CostCenter")]
+    assert other == []
     emu.control.delete("/policy-denials", params={"assignment_name": "a1b2c3"})
     rm.tags.begin_update_at_scope(vm, {"operation": "Delete", "properties": {"tags": {"CostCenter": ""}}}).result()
 

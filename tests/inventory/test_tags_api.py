@@ -113,3 +113,53 @@ def test_coverage_page_chooses_a_workspace(world: World, data: tagworld.World) -
     assert "shown only with" in alpha  # cost shares are not scoped to one workspace: not shown beside it
     bravo = admin.get("/resources", params={"tab": "coverage", "workspace": world.bravo}).text
     assert "0 taggable resources" in bravo and "No tags yet." in bravo
+
+
+def test_failed_changes_group_by_reason_class_in_api_and_page(world: World, data: tagworld.World) -> None:  # noqa: F811
+    from sqlalchemy import select
+
+    from skytally.inventory.tag_models import InventoryTag
+
+    locked = "409 ScopeLocked: a ReadOnly lock on the resource, its group or its subscription refuses tag writes"
+    with world.runtime.db.session() as s:
+        for name in ("web-1", "db-1"):
+            tag = s.scalars(select(InventoryTag).where(InventoryTag.resource_pk == data.ids[name])).first()
+            assert tag is not None
+            tag.state, tag.reason_class = "failed", locked
+            tag.reason = f"Azure answered 409 ScopeLocked: The scope '/subscriptions/x/{name}' cannot perform write"
+    try:
+        erin = world.client(ERIN)
+        groups = erin.get("/api/v1/tags/pending/reasons").json()
+        assert [(g["reason_class"], g["changes"], g["resources"]) for g in groups] == [(locked, 2, 2)]
+        rows = erin.get("/api/v1/tags/pending", params={"reason_class": locked}).json()
+        assert sorted(r["name"] for r in rows) == ["db-1", "web-1"]
+        assert {r["tag"]["reason_class"] for r in rows} == {locked}
+        page = erin.get("/resources", params={"tab": "pending"})
+        assert page.status_code == 200 and 'data-testid="failure-groups"' in page.text
+        assert page.text.count('data-testid="failure-group"') == 1
+        one = erin.get("/resources", params={"tab": "pending", "reason": locked})
+        assert one.status_code == 200 and "web-1" in one.text and "db-1" in one.text
+    finally:
+        with world.runtime.db.session() as s:
+            for tag in s.scalars(select(InventoryTag).where(InventoryTag.state == "failed")):
+                tag.state, tag.reason, tag.reason_class = "in_sync", "", ""
+
+
+def test_queued_bulk_edit_shows_every_pending_change_with_its_reason(world: World, data: tagworld.World) -> None:  # noqa: F811
+    """The edit's filter (lacks:oncall) matches nothing once OnCall is set: the pending tab it
+    lands on is not filtered by it, and a filter hiding every pending change says so."""
+    from sqlalchemy import update
+
+    from skytally.inventory.tag_models import InventoryTag
+    erin = world.client(ERIN)
+    where = f"subscription={tagworld.WB},name~db-1,lacks:oncall"
+    form = {"op": "set", "where": where, "key": "OnCall", "value": "dba", "apply": "1", "csrf_token": erin.csrf}  # type: ignore[attr-defined]
+    done = erin.post("/resources/edit", data=form, follow_redirects=False)  # type: ignore[attr-defined]
+    assert done.status_code == 303 and done.headers["location"] == "/resources?tab=pending"
+    with world.runtime.db.session() as s:
+        s.execute(update(InventoryTag).where(InventoryTag.resource_pk == data.ids["db-1"], InventoryTag.key_lower == "oncall")
+                  .values(state="failed", reason="Azure answered 409 ScopeLocked: the scope is locked"))
+    pending = erin.get("/resources", params={"tab": "pending"}).text  # type: ignore[attr-defined]
+    assert "OnCall=dba" in pending and 'data-testid="row-reason">Azure answered 409 ScopeLocked' in pending
+    hidden = erin.get("/resources", params={"tab": "pending", "where": where}).text  # type: ignore[attr-defined]
+    assert 'data-testid="pending-hidden"' in hidden

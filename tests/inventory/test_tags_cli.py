@@ -65,3 +65,16 @@ def test_bulk_edit_push_audit_from_the_cli(emu: RunningEmulator, tmp_path: Path)
     assert {r["actor"] for r in rows} == {"installation"} and {r["key"] for r in rows} == {"CostCenter"}
     coverage = json.loads(cli("tags", "coverage", "--json").stdout)
     assert {k["key"]: k["resources"] for k in coverage["keys"]}["Pilot"] == 3
+    # two locked resources fail for one reason: one group, not two reasons quoting two ids
+    for r in vms[:2]:
+        emu.control.post("/locks", json={"scope": r.id, "name": "freeze", "level": "ReadOnly"})
+    try:
+        assert cli("tags", "set", "Owner=ann", "--where", "tag:pilot=yes").returncode == 0
+        assert cli("tags", "push", "Contoso", "--json").returncode == 0
+    finally:
+        emu.control.delete("/locks")
+    groups = json.loads(cli("tags", "pending", "--by-reason", "--json").stdout)
+    assert [(g["reason_class"].split(":")[0], g["changes"], g["resources"]) for g in groups] == [
+        ("409 ScopeLocked", 2, 2)]
+    failed = json.loads(cli("tags", "pending", "--reason-class", groups[0]["reason_class"], "--json").stdout)
+    assert len(failed) == 2 and len({f["tag"]["reason"] for f in failed}) == 2

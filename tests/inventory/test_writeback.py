@@ -181,3 +181,59 @@ def test_dropped_answer_is_reread_not_repeated_and_missing_role_degrades(setup: 
         row = session.scalars(select(CloudSubscription).where(CloudSubscription.subscription_id == sub)).one()
         assert "AuthorizationFailed" in row.access_degraded and "Tag Contributor" in row.access_degraded
     assert _rows(setup, other.id)["owner"] == ("bob", "pending")  # not lost: pushed once the role is back
+
+
+def test_push_bookkeeping_is_batched_not_two_transactions_per_resource(setup: Setup) -> None:  # noqa: F811
+    """Forty threads each committing a journal entry and an outcome per resource queued on
+    SQLite's single writer (the push ran at 3x ARM's write-limit floor): a batch of
+    resources is journalled in one transaction and closed in another."""
+    from sqlalchemy import event
+
+    account_id, sub, _res = _writeback(setup)
+    service.sync_account(setup.rt.db, setup.env, account_id)
+    _edit(setup, EditOp.SET, f"subscription={sub},taggable", "batched", value="yes")
+    commits: list[int] = []
+
+    def count(_conn: object) -> None:
+        commits.append(1)
+
+    event.listen(setup.rt.db.engine, "commit", count)
+    try:
+        result = push.push_account(setup.rt.db, setup.env, account_id)
+    finally:
+        event.remove(setup.rt.db.engine, "commit", count)
+    assert result["applied"] >= 20 and result["failed"] == 0, result
+    assert len(commits) <= result["resources"] / 2, (len(commits), result["resources"])
+
+
+def test_failures_group_by_reason_class_not_by_resource(setup: Setup) -> None:  # noqa: F811
+    """Azure's reason quotes the resource's id: three locked resources were three distinct
+    reasons. Each failure keeps Azure's words (detail) and a class naming no resource."""
+    world = setup.emu
+    account_id, _sub, res = _writeback(setup)
+    locked, denied = res[:3], res[3]
+    service.sync_account(setup.rt.db, setup.env, account_id)
+    for r in (*locked, denied):
+        _edit(setup, EditOp.SET, _id(r), "grouped", value="1")
+    for r in locked:
+        world.control.post("/locks", json={"scope": r.id, "name": "freeze", "level": "ReadOnly"})
+    world.control.post("/policy-denials", json={"scope": denied.id, "assignment_name": "deny-1",
+                                              "assignment_display_name": "No tag edits"})
+    try:
+        result = push.push_account(setup.rt.db, setup.env, account_id)
+    finally:
+        world.control.delete("/locks")
+        world.control.delete("/policy-denials")
+    locked_class = ("409 ScopeLocked: a ReadOnly lock on the resource, its group or its subscription refuses "
+                    "tag writes")
+    policy_class = "403 RequestDisallowedByPolicy: an Azure Policy assignment denies the tag write"
+    assert result["subscriptions"][_sub]["reasons"] == {locked_class: 3, policy_class: 1}, result
+    with setup.rt.db.session() as session:
+        groups = tag_service.failure_groups(session, None)
+        assert [(g.reason_class, g.changes, g.resources) for g in groups] == [(locked_class, 3, 3), (policy_class, 1, 1)]
+        assert "ScopeLocked" in groups[0].example and "/subscriptions/" in groups[0].example  # Azure's words
+        rows = tag_service.tag_rows(session, None, reason_class=locked_class)
+        assert sorted(r.resource_id for r in rows) == sorted(r.id.lower() for r in locked)
+        assert len({r.tag.reason for r in rows}) == 3 and {r.tag.reason_class for r in rows} == {locked_class}
+        audit = list(session.scalars(select(TagAudit).where(TagAudit.result == "failed")))
+        assert {a.reason_class for a in audit} == {locked_class, policy_class}

@@ -16,7 +16,7 @@ from azure_emulator.world.graph_limits import GraphLimits
 from skytally.accounts import office365
 from skytally.accounts.credentials import CredentialIn
 from skytally.errors import InvalidInput
-from skytally.licences import fetch, importer, repo, service
+from skytally.licences import analysis, fetch, importer, repo, service
 from skytally.licences.schemas import PriceIn
 from skytally.runtime import Runtime
 
@@ -176,13 +176,13 @@ def test_throttled_reports_are_retried(rt: Runtime, emu: RunningEmulator) -> Non
 
 
 def test_throttled_directory_reads_are_retried(rt: Runtime, emu: RunningEmulator) -> None:  # noqa: F811
-    """Graph's identity & access limit (here 3 resource units per 3 s for the pair instead of
-    5,000 per 10 s): subscribedSkus (3 units) empties the bucket, each later page is refused
-    with Retry-After until a unit is back, and the retry policy reads every page."""
+    """Graph's identity & access limit (here 10 resource units per second for the pair instead
+    of 5,000 per 10 s) against the import's ~50 requests, up to 8 at once: the refused ones
+    carry Retry-After, the retry policy waits and calls again, and every page is read."""
     runtime = emu.app.state.emulator
     world = emu.world
     assert world is not None
-    world.graph_limits = GraphLimits(ru_medium=3, ru_window_seconds=3)
+    world.graph_limits = GraphLimits(ru_medium=10, ru_window_seconds=1)
     throttling.reset(world)
     try:
         aid = consented(rt, emu, "tailspin")
@@ -220,3 +220,31 @@ def test_report_is_rebuilt_when_a_price_or_an_import_changes_it(rt: Runtime, emu
         victim.account_enabled = True
     rules = {r.id: r.findings for r in after.rules}
     assert rules["disabled"] > {r.id: r.findings for r in priced.rules}["disabled"]
+
+
+def test_the_import_stores_the_pages_report_and_another_process_reads_it(rt: Runtime, emu: RunningEmulator,  # noqa: F811
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The import builds the default report once and keeps it in the database: a process
+    that never built it (its own copy emptied) reads it without analysing a user; a price
+    entered afterwards changes what it depends on, so it is built again."""
+    aid = consented(rt, emu, "tailspin")
+    importer.sync_account(rt.db, env(rt), aid)
+    with rt.db.session() as s:
+        stored = repo.report_cache(s, aid)
+        assert stored is not None and len(stored.body) > 100
+    service._REPORTS.clear()  # another process
+    built: list[int] = []
+    real_build = analysis.build
+    monkeypatch.setattr(analysis, "build", lambda *a, **k: built.append(1) or real_build(*a, **k))
+    with rt.db.session() as s:
+        rep = service.report(s, INSTALLATION, aid)
+        assert not built and rep.account_id == aid and rep.skus and rep.rules
+        assert service.report(s, INSTALLATION, aid, store=True).model_dump() == rep.model_dump()  # built anew: the same
+        service.report(s, INSTALLATION, aid, inactive_days=30)  # other figures: built, not stored
+        assert built == [1, 1] and repo.report_cache(s, aid).key == stored.key
+        e3 = "05e9a617-0261-4cee-bb44-138d3ef5d965"
+        service.set_price(s, INSTALLATION, aid, PriceIn(sku_id=e3, amount=Decimal("10"), currency="EUR"))
+    service._REPORTS.clear()
+    with rt.db.session() as s:
+        priced = service.report(s, INSTALLATION, aid)
+        assert built == [1, 1, 1] and priced.monthly_waste

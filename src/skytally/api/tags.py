@@ -16,6 +16,7 @@ from skytally.inventory.tag_schemas import (
     AuditOut,
     AuditPageOut,
     EditPlanOut,
+    FailureGroupOut,
     Resolution,
     ResourcePageOut,
     ResourceTagsOut,
@@ -78,8 +79,17 @@ def edit(data: TagEdit, session: DbSession, actor: ApiActor, dry_run: bool = Tru
 
 @router.get("/pending", response_model=list[TagRowOut], summary="Changes not in Azure yet (pending, failed)")
 def pending(session: DbSession, actor: ApiActor, where: Where = "", key: str | None = None,
-            limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> list[TagRowOut]:
-    return tag_service.tag_rows(session, actor, where, key=key, limit=limit)
+            limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+            reason_class: Annotated[str | None, Query(description="Only the failed changes of this reason class "
+                                                                  "(see /pending/reasons)")] = None) -> list[TagRowOut]:
+    return tag_service.tag_rows(session, actor, where, key=key, limit=limit, reason_class=reason_class)
+
+
+@router.get("/pending/reasons", response_model=list[FailureGroupOut],
+            summary="Failed changes grouped by reason class (Azure's code and a message naming no resource)")
+def pending_reasons(session: DbSession, actor: ApiActor, where: Where = "",
+                    key: str | None = None) -> list[FailureGroupOut]:
+    return tag_service.failure_groups(session, actor, where, key=key)
 
 
 @router.get("/conflicts", response_model=list[TagRowOut], summary="Keys Azure changed since they were edited here")

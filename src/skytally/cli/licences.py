@@ -34,7 +34,7 @@ def sync(account: str | None = ACCOUNT, json_out: bool = typer.Option(False, "--
     rt = runtime()
     aid = _account_id(account)
     env = AccountsEnv(rt.settings, rt.vault)
-    out = importer.sync_account(rt.db, env, aid, lambda step: None if json_out else console.print(f"reading {step}…"))
+    out = importer.sync_account(rt.db, env, aid, lambda step: None if json_out else console.print(f"read {step}"))
     if json_out:
         print_json(out)
     else:

@@ -101,23 +101,39 @@ def copy_from_group(key: str = typer.Argument(...), where: str = Where,
     _edit(TagEdit(op=EditOp.COPY_FROM_GROUP, where=where, key=key, only_missing=only_missing), dry_run, json_out)
 
 
-def _rows(states: tuple[str, ...], where: str, key: str | None, json_out: bool, title: str) -> None:
+def _rows(states: tuple[str, ...], where: str, key: str | None, json_out: bool, title: str,
+          reason_class: str | None = None) -> None:
     with session() as s:
-        rows = tag_service.tag_rows(s, None, where, states=states, key=key)
+        rows = tag_service.tag_rows(s, None, where, states=states, key=key, reason_class=reason_class)
     if json_out:
         print_json(rows)
         return
     print_table(title, ["Resource", "Subscription", "Key", "Azure", "Wanted", "State", "Reason", "Set by"],
                 [[r.name, r.subscription_id, r.tag.local_key,
                   "—" if r.tag.azure_value is None else f"{r.tag.azure_key}={r.tag.azure_value}",
-                  "(removed)" if r.tag.local_value is None else r.tag.local_value, r.tag.state, r.tag.reason,
+                  "(removed)" if r.tag.local_value is None else r.tag.local_value, r.tag.state,
+                  r.tag.reason_class or r.tag.reason,
                   r.tag.set_by] for r in rows])
 
 
 @app.command("pending")
-def pending(where: str = Where, key: str | None = typer.Option(None, "--key"), json_out: bool = Json) -> None:
+def pending(where: str = Where, key: str | None = typer.Option(None, "--key"), json_out: bool = Json,
+            by_reason: bool = typer.Option(False, "--by-reason", help="Failed changes grouped by reason class "
+                                           "(Azure's code and a message naming no resource), with counts"),
+            reason_class: str | None = typer.Option(None, "--reason-class",
+                                                    help="Only the failed changes of this reason class")) -> None:
     """Changes not in Azure yet (pending, or failed with the reason)."""
-    _rows(("pending", "failed"), where, key, json_out, "Pending tag changes")
+    if not by_reason:
+        _rows(("pending", "failed"), where, key, json_out, "Pending tag changes", reason_class)
+        return
+    with session() as s:
+        groups = tag_service.failure_groups(s, None, where, key=key)
+    if json_out:
+        print_json(groups)
+        return
+    print_table("Failed tag changes by reason", ["Reason", "Changes", "Resources", "For example"],
+                [[g.reason_class or "(no class recorded)", f"{g.changes:,}", f"{g.resources:,}", g.example]
+                 for g in groups])
 
 
 @app.command("conflicts")
@@ -201,7 +217,8 @@ def audit(resource: str | None = typer.Option(None, "--resource"), key: str | No
 @app.command("coverage")
 def coverage(where: str = Where, workspace: int | None = typer.Option(None, "--workspace", help="Workspace id"),
              json_out: bool = Json) -> None:
-    """Tag coverage: per key the share of resources (and of cost) carrying it, variants, top values."""
+    """Tag coverage: per key the share of resources (and of cost) carrying it in Azure, variants, top values;
+    changes waiting for a push and failed pushes apart."""
     from skytally.web.tag_costs import cost_shares
 
     with session() as s:
@@ -212,10 +229,11 @@ def coverage(where: str = Where, workspace: int | None = typer.Option(None, "--w
     if json_out:
         print_json(out)
         return
-    print_table(f"Tag coverage: {out.taggable:,} taggable resources ({out.untaggable:,} take no tags)",
-                ["Key", "Resources", "Share", "Cost share", "Variants", "Top values"],
+    print_table(f"Tag coverage: {out.taggable:,} taggable resources ({out.untaggable:,} take no tags); counted as "
+                "Azure has them, changes not pushed (pending) or whose push failed apart",
+                ["Key", "Resources", "Share", "Cost share", "Pending", "Failed", "Variants", "Top values"],
                 [[k.key, k.resources, f"{k.share:.1%}", "—" if k.cost_share is None else f"{k.cost_share:.1%}",
-                  ", ".join(f"{v} ({n})" for v, n in k.variants.items()),
+                  k.pending or "", k.failed or "", ", ".join(f"{v} ({n})" for v, n in k.variants.items()),
                   ", ".join(f"{v} ({n})" for v, n in k.top_values)] for k in out.keys])
 
 

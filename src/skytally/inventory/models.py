@@ -35,14 +35,17 @@ class InventoryResource(Base):
         # the Resources & Tags list: each sort (with the id tie-break), and the common filters with it
         Index("ix_inventory_resources_name_id", "name", "id"),
         Index("ix_inventory_resources_type_name", "type", "name", "id"),
+        Index("ix_inventory_resources_type_id", "type", "id"),
         Index("ix_inventory_resources_rg_id", "resource_group", "id"),
+        Index("ix_inventory_resources_sub_id", "subscription_id", "id"),
         Index("ix_inventory_resources_sub_type", "subscription_id", "type", "id"),
         Index("ix_inventory_resources_location_lower", func.lower(text("location")), "id"),
+        Index("ix_inventory_resources_last_seen_id", "last_seen", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("cloud_accounts.id", ondelete="CASCADE"), index=True)
-    subscription_id: Mapped[str] = mapped_column(String(36), index=True)  # lower-case GUID
+    subscription_id: Mapped[str] = mapped_column(String(36))  # lower-case GUID
     resource_id: Mapped[str] = mapped_column(Text)  # lower-cased ARM id
     name: Mapped[str] = mapped_column(String(400), default="")
     type: Mapped[str] = mapped_column(String(200), default="")  # lower-case, as Resource Graph gives it

@@ -1,7 +1,7 @@
 """A push: write every pending tag change of an account's `tags-writeback` subscriptions
 to Azure (job `tags.push`, live progress). Subscriptions are pushed in parallel, each paced
-within ARM's write limits (`pacing`), a few resources at a time (`writeback`: each resource
-is re-read and written on its own, so resources never wait for each other's answers).
+within ARM's write limits (`pacing`), a few batches of resources at a time (`writeback`:
+a batch's resources are re-read and written at once, its bookkeeping in two transactions).
 
 Only one push per account runs at a time (`submit_unique`), and a push resumes whatever a
 killed one left open in the journal, so pushing again is always safe.
@@ -34,6 +34,12 @@ from skytally.workspaces.schemas import Actor
 log = logging.getLogger(__name__)
 
 PUSH = "tags.push"
+# Resources per batch (two transactions each: plan + journal, then outcomes) and Azure calls
+# at once per subscription: 3 batches of 20 keep ARM's 10 writes a second busy while a
+# batch is being planned or closed, and the first 200 writes (the bucket's burst) go out
+# within a few seconds.
+BATCH = 20
+CALLS_PER_SUBSCRIPTION = 24
 Progress = Callable[[float, float, str], None]
 
 
@@ -69,11 +75,12 @@ def _writeback_subs(session: Session, account_id: int, subscription_id: str | No
 def push_account(db: Database, env: AccountsEnv, account_id: int, *, subscription_id: str | None = None,
                  pushed_by: str = "installation", run_id: int | None = None, progress: Progress | None = None,
                  writes: BucketLimits = ARM_WRITES, reads: BucketLimits = ARM_READS,
-                 max_parallel: int = 64, per_subscription: int = 4) -> dict[str, Any]:
+                 max_parallel: int = 64, per_subscription: int = 3, batch_size: int = BATCH) -> dict[str, Any]:
     """Push the account's pending changes; returns per-subscription tallies. ARM's write limit
     is per subscription: every subscription (up to `max_parallel`) is pushed at once, each
     paced by its own buckets (a waiting thread costs nothing); fewer would queue whole
-    subscriptions behind others and multiply the time past the limit's floor."""
+    subscriptions behind others and multiply the time past the limit's floor. Within a
+    subscription, resources go in batches (`Pusher.push_batch`), `per_subscription` at once."""
     report = progress or (lambda done, total, msg: None)
     with db.session() as session:
         account = session.get(CloudAccount, account_id)
@@ -105,26 +112,28 @@ def push_account(db: Database, env: AccountsEnv, account_id: int, *, subscriptio
         credential = credentials[sid]
         assert credential is not None
         client = env.connector.resources(credential, sid)
-        pusher = Pusher(db, client, account_id, sid, pushed_by, run_id, Pacer(writes, reads), on_resource=tick)
+        calls = ThreadPoolExecutor(max_workers=CALLS_PER_SUBSCRIPTION, thread_name_prefix=f"push-{sid[:8]}")
+        pusher = Pusher(db, client, account_id, sid, pushed_by, run_id, Pacer(writes, reads), on_resource=tick,
+                        calls=calls)
         stopped: list[str] = []
 
-        def resource(pk: int) -> None:
+        def batch(pks: list[int]) -> None:
             if stopped:
                 return
             try:
-                pusher.push_resource(pk)
+                pusher.push_batch(pks)
             except AccessLost as exc:
                 stopped.append(str(exc))
-                return
-            except Exception as exc:  # a bug or an outage on one resource: the push goes on
-                log.exception("pushing resource %s failed", pk)
-                pusher.tally.fail(f"{type(exc).__name__}: {exc}")
-            tick()
+            except Exception as exc:  # a bug or an outage on one batch: the push goes on
+                log.exception("pushing resources %s..%s failed", pks[0], pks[-1])
+                pusher.tally.fail(f"{type(exc).__name__}: {exc}", len(pks))
 
-        try:  # a few resources at a time (each is re-read, then written): the pacer keeps the rate
+        pks = work[sid]
+        try:  # a few batches at a time: one re-reads while another writes; the pacer keeps the rate
             with ThreadPoolExecutor(max_workers=per_subscription) as inner:
-                list(inner.map(resource, work[sid]))
+                list(inner.map(batch, [pks[i:i + batch_size] for i in range(0, len(pks), batch_size)]))
         finally:
+            calls.shutdown()
             client.close()
         results[sid] = {**pusher.tally.counts(), "resources": len(work[sid]), "stopped": stopped[0] if stopped else "",
                         "waited_for_write_limit_s": round(pusher.pacer.writes.waited, 1)}

@@ -46,7 +46,8 @@ class InventoryTag(Base):
     __table_args__ = (
         UniqueConstraint("resource_pk", "key_lower"),
         Index("ix_inventory_tags_key_value", "key_lower", "local_value"),
-        Index("ix_inventory_tags_state", "state"),
+        # the state filter reads the resources from it without touching the table
+        Index("ix_inventory_tags_state_resource", "state", "resource_pk"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,7 +58,9 @@ class InventoryTag(Base):
     local_key: Mapped[str] = mapped_column(String(512))
     local_value: Mapped[str | None] = mapped_column(Text, nullable=True)
     state: Mapped[str] = mapped_column(String(16), default=TagState.IN_SYNC.value)
-    reason: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")  # this resource's reason (Azure's words, its id)
+    # a failed change's class: Azure's code and a message naming no resource (they group)
+    reason_class: Mapped[str] = mapped_column(String(300), default="", server_default="")
     source: Mapped[str] = mapped_column(String(32), default="azure")  # azure | edit | bulk:<op>
     set_by: Mapped[str] = mapped_column(String(320), default="azure")
     set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -113,4 +116,5 @@ class TagAudit(Base):
     action: Mapped[str] = mapped_column(String(32))  # set | remove | rename | canonicalise | revert | resolve | push
     result: Mapped[str] = mapped_column(String(16))  # queued | local | applied | failed | conflict | reverted
     reason: Mapped[str] = mapped_column(Text, default="")
+    reason_class: Mapped[str] = mapped_column(String(300), default="", server_default="")  # as InventoryTag's
     run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, any_, delete, distinct, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from skytally.inventory import rules
@@ -30,20 +30,58 @@ SORTS: dict[str, Any] = {
          "subscription": InventoryResource.subscription_id, "last_seen": InventoryResource.last_seen}
 
 
-COUNT_CAP = 10_000  # a page counts its matches up to this many; past it, "more than 10,000"
+COUNT_CAP = 1_000  # a page counts its matches up to this many; past it, "more than 1,000" (the bulk edit
+# diff counts exactly). Counting to 10,000 cost 3x the page itself for has:/lacks: filters at 100k.
 
 
-def _tag_exists(key: str, value: str | None = None) -> Any:
-    """A correlated EXISTS: the resource carries the key (with this value). Checked per
-    resource through the unique (resource_pk, key_lower) index; a semi-join for PostgreSQL."""
+# A tag term that matches at most this many tag rows drives the query from the tags'
+# index (`id IN (SELECT resource_pk ...)`: a few thousand rowid look-ups and a sort);
+# a denser one is checked per resource while the sort index is walked (a correlated
+# EXISTS on the unique (resource_pk, key_lower) index). Neither SQLite nor PostgreSQL
+# can tell the two apart from their statistics (one average per key), so the repo counts,
+# capped, on the index before choosing. Measured at 100k resources: bench/tags_list.py.
+SEMI_JOIN_MAX = 15_000
+
+
+def _is_sparse(session: Session | None, t: Any, where: list[ColumnElement[bool]]) -> bool:
+    if session is None:
+        return False
+    capped = select(t.id).where(*where).limit(SEMI_JOIN_MAX + 1).subquery()
+    return (session.scalar(select(func.count()).select_from(capped)) or 0) <= SEMI_JOIN_MAX
+
+
+def _with_tags(session: Session | None, *where: ColumnElement[bool], t: Any) -> Any:
+    """The resource has a tag row where `where` holds (on alias `t`)."""
+    if _is_sparse(session, t, list(where)):
+        matching = select(t.resource_pk).where(*where)
+        if session is not None and session.get_bind().dialect.name == "postgresql":
+            # An IN (subquery) is a semi-join PostgreSQL may still run by walking the sort
+            # index and probing each resource (49k probes for 2,000 pending at 100k); an
+            # array computed once is an index condition on the primary key instead.
+            return InventoryResource.id == any_(func.array(matching.scalar_subquery()))
+        return InventoryResource.id.in_(matching)
+    return exists(select(t.id).where(t.resource_pk == InventoryResource.id, *where))
+
+
+def _tag_exists(session: Session | None, key: str, value: str | None = None) -> Any:
+    """The resource carries the key (with this value)."""
     t = aliased(InventoryTag)  # an alias: queries that select tags too must not correlate with it
-    stmt = select(t.id).where(t.resource_pk == InventoryResource.id, t.key_lower == key, t.local_value.is_not(None))
-    return exists(stmt.where(t.local_value == value) if value is not None else stmt)
+    where = [t.key_lower == key, t.local_value.is_not(None) if value is None else t.local_value == value]
+    return _with_tags(session, *where, t=t)
 
 
-def conditions(flt: Filter, account_ids: Sequence[int] | None) -> list[ColumnElement[bool]]:
+def _lacks(key: str) -> Any:
+    """NOT EXISTS, walked with the sort index: resources lacking a key are the few (costs
+    per resource: one probe of the unique (resource_pk, key_lower) index)."""
+    t = aliased(InventoryTag)
+    return ~exists(select(t.id).where(t.resource_pk == InventoryResource.id, t.key_lower == key,
+                                      t.local_value.is_not(None)))
+
+
+def conditions(flt: Filter, account_ids: Sequence[int] | None, session: Session | None = None) -> list[ColumnElement[bool]]:
     """The WHERE clauses of a filter over the resources of these accounts (None: every
-    account, for callers who see them all: the database may then walk a sort index)."""
+    account, for callers who see them all: the database may then walk a sort index).
+    With a session, tag and state terms take the shape that suits how many tags they match."""
     out: list[ColumnElement[bool]] = []
     if account_ids is not None:
         out.append(InventoryResource.account_id.in_(account_ids))
@@ -57,14 +95,14 @@ def conditions(flt: Filter, account_ids: Sequence[int] | None) -> list[ColumnEle
     if flt.names:
         out.append(or_(*(func.lower(InventoryResource.name).like(like_pattern(p), escape="\\") for p in flt.names)))
     for key, value in flt.tags:
-        out.append(_tag_exists(key, value))
+        out.append(_tag_exists(session, key, value))
     for key in flt.has:
-        out.append(_tag_exists(key))
+        out.append(_tag_exists(session, key))
     for key in flt.lacks:
-        out.append(~_tag_exists(key))
+        out.append(_lacks(key))
     if flt.states:
         st = aliased(InventoryTag)
-        out.append(InventoryResource.id.in_(select(st.resource_pk).where(st.state.in_(flt.states))))
+        out.append(_with_tags(session, st.state.in_(flt.states), t=st))
     if flt.taggable_only:
         out.append(InventoryResource.type.not_in(sorted(rules.UNTAGGABLE_TYPES)))
     return out
@@ -75,7 +113,7 @@ def page(session: Session, account_ids: Sequence[int] | None, flt: Filter, *, so
     """One page of matching resources, the number of matches and whether it is exact.
     Matches are counted up to `COUNT_CAP` (or the end of this page, if further): past it the
     count is that cap and not exact ("more than"). A short page needs no count at all."""
-    where = conditions(flt, account_ids)
+    where = conditions(flt, account_ids, session)
     col: Any = SORTS.get(sort, InventoryResource.name)
     first = col.desc() if descending else col.asc()
     tie = InventoryResource.id.desc() if descending else InventoryResource.id.asc()
@@ -90,7 +128,7 @@ def page(session: Session, account_ids: Sequence[int] | None, flt: Filter, *, so
 
 def iter_matching(session: Session, account_ids: Sequence[int] | None, flt: Filter) -> Iterator[list[InventoryResource]]:
     """Every matching resource, in chunks (keyset paging on id)."""
-    where = conditions(flt, account_ids)
+    where = conditions(flt, account_ids, session)
     last = 0
     while True:
         chunk = list(session.scalars(select(InventoryResource).where(*where, InventoryResource.id > last)
@@ -117,12 +155,16 @@ def container_tags(session: Session, account_id: int, subscription_id: str,
 
 
 def tag_rows(session: Session, account_ids: Sequence[int] | None, flt: Filter, states: Sequence[str],
-             key: str | None = None, limit: int | None = None) -> list[tuple[InventoryTag, InventoryResource]]:
-    """Tags in these states on matching resources (pending changes, conflicts...)."""
+             key: str | None = None, limit: int | None = None,
+             reason_class: str | None = None) -> list[tuple[InventoryTag, InventoryResource]]:
+    """Tags in these states on matching resources (pending changes, conflicts...); with
+    `reason_class`, only the failed ones of that class."""
     stmt = (select(InventoryTag, InventoryResource).join(InventoryResource, InventoryResource.id == InventoryTag.resource_pk)
-            .where(*conditions(flt, account_ids), InventoryTag.state.in_(states)))
+            .where(*conditions(flt, account_ids, session), InventoryTag.state.in_(states)))
     if key:
         stmt = stmt.where(InventoryTag.key_lower == key.lower())
+    if reason_class is not None:
+        stmt = stmt.where(InventoryTag.state == TagState.FAILED.value, InventoryTag.reason_class == reason_class)
     stmt = stmt.order_by(InventoryResource.subscription_id, InventoryResource.resource_id, InventoryTag.key_lower)
     if limit:
         stmt = stmt.limit(limit)
@@ -136,6 +178,20 @@ def subscription_tags(session: Session, account_id: int, subscription_id: str,
                                 .where(InventoryResource.account_id == account_id,
                                        InventoryResource.subscription_id == subscription_id.lower(),
                                        InventoryTag.state.in_(states))))
+
+
+def failure_groups(session: Session, account_ids: Sequence[int] | None, flt: Filter,
+                   key: str | None = None) -> list[tuple[str, int, int, str]]:
+    """Failed changes on matching resources by reason class: (class, changes, resources,
+    one resource's reason as an example), the largest group first."""
+    stmt = (select(InventoryTag.reason_class, func.count(), func.count(distinct(InventoryTag.resource_pk)),
+                   func.min(InventoryTag.reason))
+            .join(InventoryResource, InventoryResource.id == InventoryTag.resource_pk)
+            .where(*conditions(flt, account_ids), InventoryTag.state == TagState.FAILED.value))
+    if key:
+        stmt = stmt.where(InventoryTag.key_lower == key.lower())
+    stmt = stmt.group_by(InventoryTag.reason_class).order_by(func.count().desc(), InventoryTag.reason_class)
+    return [(str(c or ""), int(n), int(r), str(e or "")) for c, n, r, e in session.execute(stmt)]
 
 
 def count_states(session: Session, account_ids: Sequence[int]) -> dict[str, int]:

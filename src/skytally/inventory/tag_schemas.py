@@ -64,10 +64,21 @@ class TagOut(BaseModel):
     local_key: str
     local_value: str | None
     state: str
-    reason: str
+    reason: str  # this resource's reason (Azure's words, naming it)
+    reason_class: str = Field("", description="A failed change's class: Azure's code and a message naming no "
+                                              "resource (failures group by it)")
     source: str
     set_by: str
     set_at: datetime
+
+
+class FailureGroupOut(BaseModel):
+    """Failed changes that failed for the same reason (Azure's code and message, naming no resource)."""
+
+    reason_class: str
+    changes: int
+    resources: int
+    example: str = Field(description="One resource's reason in Azure's words")
 
 
 class TagRowOut(BaseModel):

@@ -30,6 +30,7 @@ from skytally.inventory.tag_schemas import (
     AuditPageOut,
     EditOp,
     EditPlanOut,
+    FailureGroupOut,
     Resolution,
     ResourcePageOut,
     ResourceTagsOut,
@@ -90,7 +91,10 @@ def edit_scope(session: Session, actor: Actor | None) -> list[int] | None:
 
 # --- reading --------------------------------------------------------------------------------
 def _tag_out(t: InventoryTag) -> TagOut:
-    return TagOut.model_validate(t)
+    out = TagOut.model_validate(t)
+    if t.state != TagState.FAILED.value:  # a class left from an earlier failure says nothing now
+        out.reason_class = ""
+    return out
 
 
 def _resource_out(session: Session, r: InventoryResource, tags: dict[str, InventoryTag], level: str,
@@ -138,14 +142,27 @@ def resource(session: Session, actor: Actor | None, resource_id: str) -> tuple[R
 
 
 def tag_rows(session: Session, actor: Actor | None, where: str = "", *, states: Sequence[str] = (
-        TagState.PENDING.value, TagState.FAILED.value), key: str | None = None, limit: int = 1000) -> list[TagRowOut]:
-    """Tags in these states (pending changes by default; conflicts; local...) on matching resources."""
+        TagState.PENDING.value, TagState.FAILED.value), key: str | None = None, limit: int = 1000,
+        reason_class: str | None = None) -> list[TagRowOut]:
+    """Tags in these states (pending changes by default; conflicts; local...) on matching
+    resources; with `reason_class`, the failed changes of that class."""
     ids = read_scope(session, actor)
     if ids == []:
         return []
     return [TagRowOut(account_id=r.account_id, subscription_id=r.subscription_id, resource_id=r.resource_id,
                       name=r.name, type=r.type, tag=_tag_out(t))
-            for t, r in tag_repo.tag_rows(session, ids, filters.parse(where), states, key, limit)]
+            for t, r in tag_repo.tag_rows(session, ids, filters.parse(where), states, key, limit, reason_class)]
+
+
+def failure_groups(session: Session, actor: Actor | None, where: str = "", *,
+                   key: str | None = None) -> list[FailureGroupOut]:
+    """Failed changes on matching resources grouped by reason class ("409 ScopeLocked: …"
+    once for 300 locked resources), the largest group first."""
+    ids = read_scope(session, actor)
+    if ids == []:
+        return []
+    return [FailureGroupOut(reason_class=c, changes=n, resources=r, example=e)
+            for c, n, r, e in tag_repo.failure_groups(session, ids, filters.parse(where), key)]
 
 
 def state_counts(session: Session, actor: Actor | None) -> dict[str, int]:

@@ -90,7 +90,7 @@ def build(account_id: int, account_name: str, imp: LicenceImport | None, sku_row
     findings, rules = _waste(users, skus, known, prices, inactive_days)
     report = LicenceReport(
         account_id=account_id, account_name=account_name, imported=ImportOut.of(imp) if imp else None, knowledge=notes,
-        catalogue=catalog.SOURCE, inactive_days=inactive_days, active_days=active_days,
+        catalogue=catalog.source(), inactive_days=inactive_days, active_days=active_days,
         skus=_utilisation(users, sku_rows, known, imp, prices, active_days), rules=rules, findings=findings,
         cost_by_department=_cost(users, prices, lambda u, lic: [u.department or "(no department)"]),
         cost_by_group=_cost(users, prices, lambda u, lic: [groups.get(g, g) for g in lic.get("groups", [])]

@@ -13,12 +13,14 @@ from __future__ import annotations
 import csv
 import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from skytally.azure.rest import AzureHttpError, AzureUnreachable, GraphClient
+from skytally.licences import signin
 
 USER_SELECT = ("id,userPrincipalName,displayName,department,jobTitle,accountEnabled,userType,usageLocation,"
                "createdDateTime,assignedLicenses,licenseAssignmentStates")
@@ -33,6 +35,12 @@ NEEDS = {"skus": "LicenseAssignment.Read.All", "users": "User.Read.All", "sign_i
          "groups": "Group.Read.All", "activity": "Reports.Read.All", "apps": "Reports.Read.All",
          "mailbox": "Reports.Read.All"}
 _WORKLOADS = ("Exchange", "OneDrive", "SharePoint", "Skype For Business", "Yammer", "Teams")
+ORDER = ("skus", "users", "sign_in", "groups", "activity", "apps", "mailbox")
+# Requests in flight at once. Graph's identity & access limit is counted in resource units
+# (8,000 per 10 s for a large tenant), not in concurrent requests: a 50,000-user import needs
+# ~520 units in all, so the limit never binds; 8 keeps one connection pool (urllib3: 10).
+WORKERS = 8
+_FAILURES = (AzureHttpError, AzureUnreachable, ValueError, KeyError, csv.Error)
 
 
 @dataclass
@@ -69,78 +77,93 @@ def _failure(endpoint: str, exc: Exception) -> Outcome:
     return Outcome(False, 0, str(exc))
 
 
-def _when(value: str | None) -> datetime | None:
-    if not value or value.startswith("0001-01-01"):
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-
-
 def _day(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
 def read_tenant(graph: GraphClient, roles: set[str], download: Callable[[str, Path], int],
-                progress: Callable[[str], None] = lambda _msg: None) -> TenantData:
+                progress: Callable[[str], None] = lambda _msg: None, workers: int | None = None) -> TenantData:
+    """Read every endpoint at once (``workers`` requests in flight at most, WORKERS unless
+    given), each succeeding or failing on its own; ``progress`` is told each endpoint's name
+    as it is read."""
     data = TenantData()
-    steps: list[tuple[str, Callable[[TenantData], int]]] = [
-        ("skus", lambda d: _skus(graph, d)),
-        ("users", lambda d: _users(graph, d)),
-        ("sign_in", lambda d: _sign_ins(graph, d, roles)),
-        ("groups", lambda d: _groups(graph, d)),
-    ]
-    for name in REPORTS:
-        steps.append((name, lambda d, name=name: _report(graph, d, name, download)))  # type: ignore[misc]
-    for name, step in steps:
-        progress(name)
-        try:
-            data.endpoints[name] = Outcome(True, step(data))
-        except (AzureHttpError, AzureUnreachable, ValueError, KeyError, csv.Error) as exc:
-            data.endpoints[name] = _failure(name, exc)
-            if name == "sign_in" and data.sign_in == "unknown":
-                data.sign_in = "failed"
+    with ThreadPoolExecutor(max_workers=workers or WORKERS, thread_name_prefix="graph") as pool:
+        # the longest chain first: users is one nextLink chain (52 pages of 999 at 50,000 users)
+        futures: dict[str, Future[Any]] = {"users": pool.submit(_users, graph)}
+        futures.update({name: pool.submit(_report, graph, name, download) for name in REPORTS})
+        futures["skus"] = pool.submit(_skus, graph)
+        futures["groups"] = pool.submit(_groups, graph)
+        sign_in = signin.start(pool, graph) if "AuditLog.Read.All" in roles else None
+        for name in ORDER:
+            if name == "sign_in":
+                continue
+            _settle(data, name, futures[name], progress)
+        if sign_in is None:
+            data.sign_in = "no_permission"
+            data.endpoints["sign_in"] = Outcome(True, 0)
+        else:
+            _settle_sign_in(data, graph, pool, sign_in)
+        progress("sign_in")
+    data.endpoints = {name: data.endpoints[name] for name in ORDER}
     return data
 
 
-def _skus(graph: GraphClient, d: TenantData) -> int:
-    for page in graph.pages("/subscribedSkus"):
-        d.skus += page
-    return len(d.skus)
-
-
-def _users(graph: GraphClient, d: TenantData) -> int:
-    for page in graph.pages("/users", {"$select": USER_SELECT, "$top": "999"}):
-        for u in page:
-            d.users[u["id"]] = u
-    return len(d.users)
-
-
-def _sign_ins(graph: GraphClient, d: TenantData, roles: set[str]) -> int:
-    if "AuditLog.Read.All" not in roles:
-        d.sign_in = "no_permission"
-        return 0
-    n = 0
+def _settle(data: TenantData, name: str, future: Future[Any], progress: Callable[[str], None]) -> None:
     try:
-        for page in graph.pages("/users", {"$select": "id,signInActivity", "$top": "120"}):
-            for u in page:
-                act = u.get("signInActivity") or {}
-                times = [t for t in (_when(act.get("lastSignInDateTime")), _when(act.get("lastNonInteractiveSignInDateTime"))) if t]
-                if u["id"] in d.users:
-                    d.users[u["id"]]["_last_sign_in"] = max(times) if times else None
-                n += 1
+        result = future.result()
+    except _FAILURES as exc:
+        data.endpoints[name] = _failure(name, exc)
+    else:
+        if name == "skus":
+            data.skus = result
+        elif name == "users":
+            data.users = result
+        elif name == "groups":
+            data.groups = result
+        else:
+            result.merge_into(data)
+        data.endpoints[name] = Outcome(True, len(result) if isinstance(result, (list, dict)) else result.rows)
+    progress(name)
+
+
+def _settle_sign_in(data: TenantData, graph: GraphClient, pool: ThreadPoolExecutor, sign_in: signin.Reading) -> None:
+    try:
+        seen = sign_in.result(graph, pool, set(data.users) if data.endpoints["users"].ok else None)
     except AzureHttpError as exc:
         if exc.status == 403 and exc.code == "Authentication_RequestFromNonPremiumTenantOrB2CTenant":
-            d.sign_in = "no_premium"
+            data.sign_in = "no_premium"
         elif exc.status == 403:
-            d.sign_in = "no_permission"
-        raise
-    d.sign_in = "available"
-    return n
+            data.sign_in = "no_permission"
+        else:
+            data.sign_in = "failed"
+        data.endpoints["sign_in"] = _failure("sign_in", exc)
+        return
+    except _FAILURES as exc:
+        data.sign_in = "failed"
+        data.endpoints["sign_in"] = _failure("sign_in", exc)
+        return
+    for uid, last in seen.items():
+        if uid in data.users:
+            data.users[uid]["_last_sign_in"] = last
+    data.sign_in = "available"
+    data.endpoints["sign_in"] = Outcome(True, len(seen))
 
 
-def _groups(graph: GraphClient, d: TenantData) -> int:
-    for page in graph.pages("/groups", {"$select": "id,displayName,assignedLicenses", "$top": "999"}):
-        d.groups += [g for g in page if g.get("assignedLicenses")]
-    return len(d.groups)
+def _skus(graph: GraphClient) -> list[dict[str, Any]]:
+    return [s for page in graph.pages("/subscribedSkus") for s in page]
+
+
+def _users(graph: GraphClient) -> dict[str, dict[str, Any]]:
+    users: dict[str, dict[str, Any]] = {}
+    for page in graph.pages("/users", {"$select": USER_SELECT, "$top": "999"}):
+        for u in page:
+            users[u["id"]] = u
+    return users
+
+
+def _groups(graph: GraphClient) -> list[dict[str, Any]]:
+    return [g for page in graph.pages("/groups", {"$select": "id,displayName,assignedLicenses", "$top": "999"})
+            for g in page if g.get("assignedLicenses")]
 
 
 def _rows(path: Path) -> Iterator[dict[str, str]]:
@@ -148,19 +171,49 @@ def _rows(path: Path) -> Iterator[dict[str, str]]:
         yield from csv.DictReader(fh)
 
 
-def _report(graph: GraphClient, d: TenantData, name: str, download: Callable[[str, Path], int]) -> int:
+@dataclass
+class ReportPart:
+    """What one report taught (read on a worker thread, merged into TenantData after)."""
+
+    name: str
+    rows: int = 0
+    names_concealed: bool | None = None
+    report_date: date | None = None
+    report_products: dict[str, dict[str, int]] = field(default_factory=dict)
+    by_upn: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def merge_into(self, d: TenantData) -> None:
+        if self.names_concealed is not None:
+            d.names_concealed = self.names_concealed if d.names_concealed is None else (d.names_concealed or self.names_concealed)
+        if self.report_date and (d.report_date is None or self.report_date > d.report_date):
+            d.report_date = self.report_date
+        for product, agg in self.report_products.items():
+            into = d.report_products.setdefault(product, {"30": 0, "90": 0, "all": 0})
+            for k, v in agg.items():
+                into[k] += v
+        for upn, facts in self.by_upn.items():
+            known = d.by_upn.setdefault(upn, {})
+            last = facts.get("last")
+            for k, v in facts.items():
+                if k != "last":
+                    known[k] = v
+            if last:
+                known["last"] = max(last, known.get("last", last))
+
+
+def _report(graph: GraphClient, name: str, download: Callable[[str, Path], int]) -> ReportPart:
+    part = ReportPart(name)
     url = graph.redirect(f"/reports/{REPORTS[name]}")
     with tempfile.TemporaryDirectory(prefix="skytally-report-") as tmp:
         path = Path(tmp) / f"{name}.csv"
         download(url, path)
-        n = 0
         for row in _rows(path):
-            n += 1
-            _take(d, name, row)
-    return n
+            part.rows += 1
+            _take(part, name, row)
+    return part
 
 
-def _take(d: TenantData, name: str, row: dict[str, str]) -> None:
+def _take(d: ReportPart, name: str, row: dict[str, str]) -> None:
     upn = row.get("User Principal Name", "")
     if "@" in upn:
         d.names_concealed = False if d.names_concealed is None else d.names_concealed

@@ -4,6 +4,7 @@ previous rows, and the import row says which endpoint failed and why."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -12,11 +13,13 @@ from skytally.accounts import service as accounts
 from skytally.accounts.schemas import AccountKind
 from skytally.accounts.service import AccountsEnv, CloudAccount
 from skytally.errors import InvalidInput, NotFound
-from skytally.licences import fetch, repo
+from skytally.licences import fetch, repo, service
 from skytally.licences.models import LicenceImport
 from skytally.licences.schemas import ImportOut
 from skytally.store.base import utcnow
 from skytally.store.db import Database
+
+log = logging.getLogger(__name__)
 
 
 def _date(value: str | None) -> date | None:
@@ -98,7 +101,19 @@ def sync_account(db: Database, env: AccountsEnv, account_id: int,
         return _finish(db, account_id, None, f"signing in to tenant {name} failed: {exc}")
     graph = env.connector.graph(credential)
     data = fetch.read_tenant(graph, roles, env.connector.download_blob, progress)
-    return _finish(db, account_id, data, "")
+    out = _finish(db, account_id, data, "")
+    _store_report(db, account_id)
+    return out
+
+
+def _store_report(db: Database, account_id: int) -> None:
+    """Build the page's report now, once, and keep it in the database: the first view after
+    an import (in whichever process serves it) then reads it instead of analysing every user."""
+    try:
+        with db.session() as session:
+            service.report(session, None, account_id, store=True)
+    except Exception:  # the import itself succeeded; the page builds the report when it is viewed
+        log.warning("licences: the report of account %s could not be built after its import", account_id, exc_info=True)
 
 
 def _finish(db: Database, account_id: int, data: fetch.TenantData | None, failure: str) -> ImportOut:

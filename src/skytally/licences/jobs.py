@@ -50,8 +50,11 @@ def import_account(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     env = AccountsEnv(ctx.settings, ctx.vault)
     steps = ["skus", "users", "sign_in", "groups", "activity", "apps", "mailbox"]
 
-    def progress(step: str) -> None:
-        ctx.progress(steps.index(step) if step in steps else 0, len(steps), f"reading {step}")
+    done: list[str] = []
+
+    def progress(step: str) -> None:  # told each endpoint as it is read (they are read side by side)
+        done.append(step)
+        ctx.progress(len(done), len(steps), f"read {step}")
 
     out = importer.sync_account(ctx.db, env, account_id, progress)
     result = out.model_dump(mode="json")

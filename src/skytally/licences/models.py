@@ -14,6 +14,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -113,3 +114,17 @@ class LicencePrice(Base):
     term: Mapped[str] = mapped_column(String(8))  # monthly | annual (the amount is per user per month / per year)
     entered_by: Mapped[str] = mapped_column(String(320), default="")
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LicenceReportCache(Base):
+    """The report last built for an account with the default figures (compressed JSON), and
+    what it was built from: the import job builds it, so a page view in any process after an
+    import reads it instead of analysing every user again (2+ s at 50,000 users)."""
+
+    __tablename__ = "licence_report_cache"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("cloud_accounts.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))  # sha-256 of what the report depends on
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+

@@ -11,9 +11,11 @@ from skytally.licences.models import (
     LicenceGroup,
     LicenceImport,
     LicencePrice,
+    LicenceReportCache,
     LicenceSku,
     LicenceUser,
 )
+from skytally.store.base import utcnow
 
 _CHUNK = 2000
 
@@ -77,3 +79,14 @@ def price(session: Session, account_id: int, sku_id: str) -> LicencePrice | None
 
 def delete_price(session: Session, account_id: int, sku_id: str) -> None:
     session.execute(delete(LicencePrice).where(LicencePrice.account_id == account_id, LicencePrice.sku_id == sku_id))
+
+
+def report_cache(session: Session, account_id: int) -> LicenceReportCache | None:
+    return session.get(LicenceReportCache, account_id)
+
+
+def store_report_cache(session: Session, account_id: int, key: str, body: bytes) -> None:
+    row = session.get(LicenceReportCache, account_id) or LicenceReportCache(account_id=account_id)
+    row.key, row.body, row.built_at = key, body, utcnow()
+    session.add(row)
+

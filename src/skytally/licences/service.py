@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import gc
+import hashlib
 import io
+import zlib
 from datetime import date
 from decimal import Decimal
 
@@ -18,8 +20,8 @@ from skytally.errors import InvalidInput, NotFound, PermissionDenied
 from skytally.jobs import service as jobs
 from skytally.jobs.schemas import JobRunOut
 from skytally.jobs.service import Dispatcher
-from skytally.licences import analysis, repo
-from skytally.licences.models import LicencePrice
+from skytally.licences import analysis, catalog, repo
+from skytally.licences.models import LicenceImport, LicencePrice
 from skytally.licences.schemas import ImportOut, LicenceReport, PriceIn, PriceOut, UserLicenceOut
 from skytally.store.base import utcnow
 from skytally.store.db import Database
@@ -88,33 +90,52 @@ def _days(value: int, what: str) -> int:
     return value
 
 
-def report(session: Session, actor: Actor | None, account_id: int, *, inactive_days: int = 90,
-           active_days: int = 60) -> LicenceReport:
+DEFAULT_DAYS = (90, 60)  # (inactive, active): the figures the page opens with, kept built in the database
+
+
+def report(session: Session, actor: Actor | None, account_id: int, *, inactive_days: int = DEFAULT_DAYS[0],
+           active_days: int = DEFAULT_DAYS[1], store: bool = False) -> LicenceReport:
+    """The account's report: this process's copy, else the database's, else built from the
+    stored users. ``store`` (the import job, for the default figures): build it now and keep
+    it in the database."""
     account = office365_account(session, actor, account_id)
     inactive_days, active_days = _days(inactive_days, "inactive days"), _days(active_days, "active days")
     imp, price_rows = repo.import_row(session, account_id), repo.prices(session, account_id)
     # The stored data changes only when an import finishes or a price changes: both are in the key.
     key = (account_id, account.name, imp.finished_at if imp else None, imp.status if imp else None, date.today(),
-           inactive_days, active_days,
+           inactive_days, active_days, catalog.source(),
            tuple(sorted((p.sku_id, str(p.amount), p.currency, p.term, p.entered_at) for p in price_rows)))
     cached = _REPORTS.get(account_id)
-    if cached is not None and cached[0] == key:
+    if cached is not None and cached[0] == key and not store:
         return cached[1]  # shared: callers read it, never change it
-    groups = {g.object_id: g.display_name for g in repo.groups(session, account_id)}
+    digest = hashlib.sha256(repr(key).encode()).hexdigest()
+    defaults = (inactive_days, active_days) == DEFAULT_DAYS
+    stored = repo.report_cache(session, account_id) if defaults and not store else None
+    if stored is not None and stored.key == digest:
+        rep = LicenceReport.model_validate_json(zlib.decompress(stored.body))
+    else:
+        rep = _build(session, account, imp, price_rows, inactive_days, active_days)
+        if store and defaults and imp is not None and imp.status != "running":
+            repo.store_report_cache(session, account_id, digest, zlib.compress(rep.model_dump_json().encode(), 1))
+    if imp is not None and imp.status != "running":
+        _REPORTS[account_id] = (key, rep)
+    return rep
+
+
+def _build(session: Session, account: CloudAccount, imp: LicenceImport | None, price_rows: list[LicencePrice],
+           inactive_days: int, active_days: int) -> LicenceReport:
+    groups = {g.object_id: g.display_name for g in repo.groups(session, account.id)}
     # Tens of thousands of short-lived objects and nothing cyclic: the cycle collector would
     # only rescan them again and again (a third of the time at 50,000 users).
     enabled = gc.isenabled()
     gc.disable()
     try:
-        rep = analysis.build(account.id, account.name, imp, repo.skus(session, account_id),
-                             repo.user_tuples(session, account_id), groups, price_rows,
-                             inactive_days=inactive_days, active_days=active_days)
+        return analysis.build(account.id, account.name, imp, repo.skus(session, account.id),
+                              repo.user_tuples(session, account.id), groups, price_rows,
+                              inactive_days=inactive_days, active_days=active_days)
     finally:
         if enabled:
             gc.enable()
-    if imp is not None and imp.status != "running":
-        _REPORTS[account_id] = (key, rep)
-    return rep
 
 
 def users(session: Session, actor: Actor | None, account_id: int, *, licensed_only: bool = True) -> list[UserLicenceOut]:

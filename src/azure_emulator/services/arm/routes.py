@@ -26,15 +26,15 @@ from azure_emulator.core.arm import (
 from azure_emulator.core.auth import Principal, require_principal
 from azure_emulator.core.context import base_urls, get_world
 from azure_emulator.core.errors import arm_error
-from azure_emulator.services.arm import backend, providers
+from azure_emulator.services.arm import (
+    backend,
+    providers,
+    routes_metadata,
+    routes_resource_writes,
+    routes_tags,
+)
 from azure_emulator.services.arm import responses as R
 from azure_emulator.services.arm.filters import compile_filter
-from azure_emulator.services.arm.tags_routes import (
-    tag_name,
-    tag_names_list,
-    tag_value,
-    tags_at_scope,
-)
 from azure_emulator.services.authorization import rbac
 from azure_emulator.services.locks import backend as locks
 from azure_emulator.world.model import Subscription
@@ -286,15 +286,15 @@ async def list_providers(request: Request) -> Response:
 
 
 _SUB = rf"/subscriptions/(?P<sub>{_GUIDISH})"
+# ARM's routes in match order: the metadata document, resource writes (before the generic
+# resource GET below), then the rest. The package is mounted after the specific providers.
 router = Router(
     routes=[
+        *routes_metadata.router.routes,
+        *routes_resource_writes.router.routes,
+        *routes_tags.router.routes,
         ArmRoute(r"/tenants", list_tenants, ["GET"]),
         ArmRoute(r"/subscriptions", list_subscriptions, ["GET"]),
-        ArmRoute(r"(?P<scope>(?:/.*)?)/providers/Microsoft\.Resources/tags/default", tags_at_scope,
-                 ["GET", "PUT", "PATCH", "DELETE"]),
-        ArmRoute(_SUB + r"/tagNames", tag_names_list, ["GET"]),
-        ArmRoute(_SUB + r"/tagNames/(?P<name>[^/]+)", tag_name, ["PUT", "DELETE"]),
-        ArmRoute(_SUB + r"/tagNames/(?P<name>[^/]+)/tagValues/(?P<value>[^/]+)", tag_value, ["PUT", "DELETE"]),
         ArmRoute(_SUB, get_subscription, ["GET"]),
         ArmRoute(_SUB + r"/locations", list_locations, ["GET"]),
         ArmRoute(_SUB + r"/resourcegroups", list_resource_groups, ["GET"]),

@@ -17,19 +17,8 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route, Router
 
 from azure_emulator.core.context import get_runtime, now
+from azure_emulator.services.blobs import responses as R
 from azure_emulator.services.blobs.backend import store
-
-_AUTH_MESSAGE = ("Server failed to authenticate the request. Make sure the value of Authorization header is "
-                 "formed correctly including the signature.")
-
-
-def storage_error(status: int, code: str, message: str, request_id: str, ts: datetime, detail: str | None = None) -> Response:
-    stamp = ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond:06d}0Z"
-    extra = f"<AuthenticationErrorDetail>{detail}</AuthenticationErrorDetail>" if detail else ""
-    body = (f'\ufeff<?xml version="1.0" encoding="utf-8"?><Error><Code>{code}</Code><Message>{message}\n'
-            f"RequestId:{request_id}\nTime:{stamp}</Message>{extra}</Error>")
-    return Response(body.encode("utf-8"), status_code=status, media_type="application/xml",
-                    headers={"x-ms-error-code": code, "x-ms-request-id": request_id, "x-ms-version": "2020-05-31"})
 
 
 def _http_date(ts: datetime) -> str:
@@ -44,25 +33,25 @@ async def get_blob(request: Request) -> Response:
     request_id = str(uuid.uuid4())
     sig, se, sv, sp = q.get("sig"), q.get("se"), q.get("sv", ""), q.get("sp", "")
     if not sig or not se:
-        return storage_error(403, "AuthenticationFailed", _AUTH_MESSAGE, request_id, current,
+        return R.storage_error(403, "AuthenticationFailed", R.AUTH_MESSAGE, request_id, current,
                              "Signature fields not well formed.")
     expected = blobs.sign(name, se, sv, sp)
     if not hmac.compare_digest(expected, sig):
         to_sign = blobs.string_to_sign(name, se, sv, sp).replace("\n", "\\n")
-        return storage_error(403, "AuthenticationFailed", _AUTH_MESSAGE, request_id, current,
+        return R.storage_error(403, "AuthenticationFailed", R.AUTH_MESSAGE, request_id, current,
                              f"Signature did not match. String to sign used was {to_sign}")
     try:
         expiry = datetime.strptime(se, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     except ValueError:
-        return storage_error(403, "AuthenticationFailed", _AUTH_MESSAGE, request_id, current,
+        return R.storage_error(403, "AuthenticationFailed", R.AUTH_MESSAGE, request_id, current,
                              "se is mandatory. Cannot be empty")
     if current >= expiry:
-        return storage_error(403, "AuthenticationFailed", _AUTH_MESSAGE, request_id, current,
+        return R.storage_error(403, "AuthenticationFailed", R.AUTH_MESSAGE, request_id, current,
                              f"Signed expiry time [{_http_date(expiry)}] must be after signed start time "
                              f"[{_http_date(current)}]")
     path = blobs.files.get(name)
     if path is None or not path.exists():
-        return storage_error(404, "BlobNotFound", "The specified blob does not exist.", request_id, current)
+        return R.storage_error(404, "BlobNotFound", "The specified blob does not exist.", request_id, current)
     stat = path.stat()
     headers = {
         "x-ms-request-id": request_id, "x-ms-version": sv or "2020-05-31", "x-ms-blob-type": "BlockBlob",

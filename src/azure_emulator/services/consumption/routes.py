@@ -32,8 +32,9 @@ from azure_emulator.core.arm import (
 from azure_emulator.core.auth import require_principal
 from azure_emulator.core.context import base_urls, get_runtime, get_world, now
 from azure_emulator.core.errors import arm_error
+from azure_emulator.services.consumption import backend, routes_budgets
 from azure_emulator.services.consumption.responses import item
-from azure_emulator.services.costmanagement import backend
+from azure_emulator.services.costmanagement import backend as costs
 from azure_emulator.services.costmanagement.scopes import authorize, resolve
 from azure_emulator.world.costs import formats
 from azure_emulator.world.costs.generate import iter_charges, month_start, next_month, replicas_for
@@ -41,53 +42,17 @@ from azure_emulator.world.costs.model import RESERVED
 from azure_emulator.world.costs.report import invoice_for
 
 READ = "Microsoft.Consumption/usageDetails/read"
-_COND = re.compile(r"^\s*properties/(usageStart|usageEnd|chargeType)\s+(ge|gt|le|lt|eq)\s+'([^']*)'\s*$", re.I)
-
-
-def _filter(text: str) -> tuple[date | None, date | None, str | None]:
-    """The first and last day a ``$filter`` admits, and its charge type.
-
-    A usage detail is one day's charge, so its usageStart and its usageEnd are that day:
-    every date condition, on either property and with any operator, bounds the same day.
-    """
-    start: date | None = None
-    end: date | None = None
-    charge = None
-    for cond in re.split(r"\s+and\s+", text.strip(), flags=re.I) if text.strip() else []:
-        m = _COND.match(cond)
-        if m is None:
-            raise arm_error(400, "BadRequest", f"Invalid $filter '{text}'. Supported: properties/usageStart and "
-                            "properties/usageEnd with ge, gt, le, lt or eq, properties/chargeType eq, combined with 'and'.")
-        field, op, value = m.group(1).lower(), m.group(2).lower(), m.group(3)
-        if field == "chargetype":
-            if op != "eq":
-                raise arm_error(400, "BadRequest", f"Invalid $filter '{text}': properties/chargeType supports only eq.")
-            charge = value
-            continue
-        try:
-            day = date.fromisoformat(value[:10])
-        except ValueError:
-            raise arm_error(400, "BadRequest", f"Invalid date '{value}' in $filter.") from None
-        low = {"ge": day, "gt": day + timedelta(days=1), "eq": day}.get(op)
-        high = {"le": day, "lt": day - timedelta(days=1), "eq": day}.get(op)
-        if low is not None:
-            start = low if start is None else max(start, low)
-        if high is not None:
-            end = high if end is None else min(end, high)
-    return start, end, charge
-
-
 async def usage_details(request: Request) -> Response:
     require_api_version(request)
     principal = require_principal(request, api="arm")
     world = get_world(request)
-    st = backend.state(get_runtime(request))
+    st = costs.state(get_runtime(request))
     scope = resolve(world, st, request.path_params["scope"])
     authorize(world, principal, scope, READ)
     q = request.query_params
     current = now(request)
     period = request.path_params.get("period")
-    start, end, charge = _filter(q.get("$filter", ""))
+    start, end, charge = backend.parse_filter(q.get("$filter", ""))
     if period:
         if not re.fullmatch(r"\d{6}", period):
             raise arm_error(400, "BadRequest", f"Invalid billing period '{period}'.")
@@ -105,7 +70,7 @@ async def usage_details(request: Request) -> Response:
         raise arm_error(400, "BadRequest", "$top must be an integer.") from None
     offset = decode_skiptoken(q["$skiptoken"]) if "$skiptoken" in q else 0
     account = scope.account
-    units = backend.units(world, st, account)
+    units = costs.units(world, st, account)
     prefix = "/" + scope.path + (f"/providers/Microsoft.Billing/billingPeriods/{period}" if period else "")
     values: list[dict[str, Any]] = []
     seen = 0
@@ -146,6 +111,7 @@ async def usage_details(request: Request) -> Response:
 _PATH = r"/providers/Microsoft\.Consumption/usageDetails"
 router = Router(
     routes=[
+        *routes_budgets.router.routes,
         ArmRoute(r"/(?P<scope>.+?)/providers/Microsoft\.Billing/billingPeriods/(?P<period>[^/]+)" + _PATH, usage_details, ["GET"]),
         ArmRoute(r"/(?P<scope>.+?)" + _PATH, usage_details, ["GET"]),
     ]

@@ -15,7 +15,8 @@ from azure_emulator.core.context import get_runtime, get_world
 from azure_emulator.core.faults import FaultRule
 from azure_emulator.core.http import JsonResponse
 from azure_emulator.services.control import backend
-from azure_emulator.services.entra.state import entra_state
+from azure_emulator.services.control import responses as R
+from azure_emulator.services.entra.backend import entra_state
 from azure_emulator.world.io import world_from_dict, world_to_dict
 
 
@@ -32,18 +33,14 @@ async def _json(request: Request) -> dict[str, Any]:
     return data
 
 
-def _err(exc: backend.ControlError) -> Response:
-    return JsonResponse({"error": exc.message}, status_code=exc.status)
-
-
 def _handler(fn: Any) -> Any:
     async def wrapped(request: Request) -> Response:
         try:
             return await fn(request)  # type: ignore[no-any-return]
         except backend.ControlError as exc:
-            return _err(exc)
+            return R.control_error(exc)
         except (ValueError, KeyError, TypeError) as exc:
-            return _err(backend.ControlError(400, f"{type(exc).__name__}: {exc}"))
+            return R.control_error(backend.ControlError(400, f"{type(exc).__name__}: {exc}"))
 
     return wrapped
 
@@ -129,6 +126,21 @@ async def throttle_post(request: Request) -> Response:
     buckets.config.update(data)
     buckets.reset()
     return await throttle_get(request)
+
+
+async def graph_quota(request: Request) -> Response:
+    """Resource Graph's per-user quota (queries per window, the window in seconds): read by
+    benchmarks for their floor; a POST changes it (``{"queries": 15, "window_seconds": 5}``;
+    queries 0 turns it off) and starts every user's window afresh."""
+    world = get_world(request)
+    if request.method == "POST":
+        data = await _json(request)
+        if "queries" in data:
+            world.arg_quota = int(data["queries"])
+        if "window_seconds" in data:
+            world.arg_quota_window = timedelta(seconds=float(data["window_seconds"]))
+        world.derived.pop("arg_quota_state", None)
+    return JsonResponse({"queries": world.arg_quota, "window_seconds": world.arg_quota_window.total_seconds()})
 
 
 async def clock_get(request: Request) -> Response:
@@ -281,6 +293,7 @@ _R = [
     ("/latency", latency_post, ["POST"]),
     ("/throttle", throttle_get, ["GET"]),
     ("/throttle", throttle_post, ["POST"]),
+    ("/resource-graph/quota", graph_quota, ["GET", "POST"]),
     ("/clock", clock_get, ["GET"]),
     ("/clock/advance", clock_advance, ["POST"]),
     ("/clock/set", clock_set, ["POST"]),

@@ -14,10 +14,10 @@ from typing import Any
 
 from starlette.requests import Request
 
+from azure_emulator.core.context import now
 from azure_emulator.core.errors import arm_error
-from azure_emulator.services.costmanagement import backend
-from azure_emulator.services.costmanagement.analysis import spend
-from azure_emulator.services.costmanagement.scopes import CostScope
+from azure_emulator.services.costmanagement import backend, query
+from azure_emulator.services.costmanagement.scopes import CostScope, covers
 from azure_emulator.world.billing import Budget
 from azure_emulator.world.model import World
 
@@ -174,3 +174,16 @@ def alert_json(scope_path: str, budget: Budget, key: str, notification: dict[str
             "statusModificationTime": None,
         },
     }
+
+
+def spend(world: World, st: backend.CostState, scope: CostScope, start: date, end: date, request: Request,
+          flt: dict[str, Any] | None = None) -> float:
+    """The actual cost in billing currency of ``scope`` from ``start`` to ``end`` (inclusive)."""
+    body: dict[str, Any] = {"type": "ActualCost", "timeframe": "Custom",
+                            "timePeriod": {"from": start.isoformat(), "to": end.isoformat()},
+                            "dataset": {"granularity": "None", "aggregation": {"total": {"name": "Cost", "function": "Sum"}}}}
+    if flt:
+        body["dataset"]["filter"] = flt
+    q = query.parse(body, now(request), st.settings)
+    _, rows = query.run(q, scope.account, backend.units(world, st, scope.account), now(request), st.settings, covers(scope))
+    return float(rows[0][0]) if rows else 0.0

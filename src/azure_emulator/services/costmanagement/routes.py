@@ -29,7 +29,13 @@ from azure_emulator.core.arm import (
 from azure_emulator.core.auth import require_principal
 from azure_emulator.core.context import base_urls, get_runtime, get_world, now
 from azure_emulator.core.errors import arm_error
-from azure_emulator.services.costmanagement import backend, ratelimit, reports
+from azure_emulator.services.costmanagement import (
+    backend,
+    ratelimit,
+    reports,
+    routes_analysis,
+    routes_exports,
+)
 from azure_emulator.services.costmanagement.scopes import authorize, resolve
 
 API_VERSIONS = ("2022-05-01", "2022-10-01", "2023-03-01", "2023-08-01", "2023-09-01", "2023-11-01", "2024-08-01",
@@ -96,5 +102,7 @@ router = Router(
         ArmRoute(r"/(?P<scope>.+?)" + _PROVIDER + r"/costDetailsOperationResults/(?P<op>[^/]+)", operation_result, ["GET"]),
         # Cost Management's generic polling URL answers the same operations
         ArmRoute(r"/(?P<scope>.+?)" + _PROVIDER + r"/operationResults/(?P<op>[^/]+)", operation_result, ["GET"]),
+        *routes_analysis.router.routes,  # query, dimensions
+        *routes_exports.router.routes,  # exports, alerts
     ]
 )

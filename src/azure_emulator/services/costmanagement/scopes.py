@@ -12,7 +12,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from azure_emulator.core.auth import Principal
+from starlette.requests import Request
+
+from azure_emulator.core.arm import require_api_version
+from azure_emulator.core.auth import Principal, require_principal
+from azure_emulator.core.context import get_runtime, get_world
 from azure_emulator.core.errors import arm_error
 from azure_emulator.services.authorization import rbac
 from azure_emulator.services.billing import backend as billing
@@ -122,3 +126,14 @@ def covers(scope: CostScope) -> Callable[[Unit], bool]:
         return sections is None or unit.section.id in sections
 
     return inside
+
+
+def cost_context(request: Request, action: str) -> tuple[World, backend.CostState, CostScope, Principal]:
+    """api-version, caller, scope (resource groups allowed) and RBAC for a cost API call."""
+    require_api_version(request)
+    principal = require_principal(request, api="arm")
+    world = get_world(request)
+    st = backend.state(get_runtime(request))
+    scope = resolve(world, st, request.path_params["scope"], resource_groups=True)
+    authorize(world, principal, scope, action)
+    return world, st, scope, principal

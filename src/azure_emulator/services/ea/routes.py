@@ -1,7 +1,7 @@
 """Legacy EA reporting API routes (mounted at ``/ea``), keyed by API key (ea/NOTES.md):
 
 - ``GET /v3/enrollments/{enrollment}/billingPeriods`` — billing periods, newest first
-- ``GET /v3/enrollments/{enrollment}/balancesummary`` — the current period's summary
+- usage details, the CSV download and balance summaries: ``routes_usage.py``
 
 Every route checks the key first (401 for malformed, expired, revoked or foreign keys).
 Usage details and price sheets are added by the cost work.
@@ -19,6 +19,8 @@ from azure_emulator.core.context import get_runtime, get_world
 from azure_emulator.core.errors import ApiError
 from azure_emulator.core.http import JsonResponse
 from azure_emulator.services.billing import ea_keys
+from azure_emulator.services.ea import backend as ea
+from azure_emulator.services.ea import routes_usage
 
 
 def _authorize(request: Request) -> tuple[str, datetime]:
@@ -31,15 +33,6 @@ def _authorize(request: Request) -> tuple[str, datetime]:
     return enrollment, world.clock.now()
 
 
-def _periods(now: datetime, count: int = 6) -> list[str]:
-    year, month = now.year, now.month
-    out = []
-    for _ in range(count):
-        out.append(f"{year}{month:02d}")
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return out
-
-
 async def billing_periods(request: Request) -> Response:
     enrollment, now = _authorize(request)
     base = f"/v3/enrollments/{enrollment}/billingperiods"
@@ -47,26 +40,17 @@ async def billing_periods(request: Request) -> Response:
         {"billingPeriodId": p, "billingStart": f"{p[:4]}-{p[4:]}-01T00:00:00Z",
          "balanceSummary": f"{base}/{p}/balancesummary", "usageDetails": f"{base}/{p}/usagedetails",
          "marketplaceCharges": f"{base}/{p}/marketplacecharges", "priceSheet": f"{base}/{p}/pricesheet"}
-        for p in _periods(now)
+        for p in ea.periods(now)
     ])
 
 
-async def balance_summary(request: Request) -> Response:
-    enrollment, now = _authorize(request)
-    period = _periods(now, 1)[0]
-    return JsonResponse({
-        "id": f"enrollments/{enrollment}/billingperiods/{period}/balancesummaries",
-        "billingPeriodId": int(period), "currencyCode": "USD", "beginningBalance": 0, "endingBalance": 0,
-        "newPurchases": 0, "adjustments": 0, "utilized": 0, "serviceOverage": 0, "chargesBilledSeparately": 0,
-        "totalOverage": 0, "totalUsage": 0, "azureMarketplaceServiceCharges": 0,
-        "newPurchasesDetails": [], "adjustmentDetails": [],
-    })
 
 
+# The usage routes first: the same paths under /v2 and /v3, and the balance summary with real figures.
 router = Router(
     routes=[
+        *routes_usage.router.routes,
         Route("/v3/enrollments/{enrollment}/billingPeriods", billing_periods, methods=["GET"]),
         Route("/v3/enrollments/{enrollment}/billingperiods", billing_periods, methods=["GET"]),
-        Route("/v3/enrollments/{enrollment}/balancesummary", balance_summary, methods=["GET"]),
     ]
 )

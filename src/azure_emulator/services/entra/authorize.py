@@ -13,7 +13,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from azure_emulator.core.context import base_urls, get_world
 from azure_emulator.core.errors import ApiError
 from azure_emulator.core.http import read_form
-from azure_emulator.services.entra import aadsts, pages
+from azure_emulator.services.entra import pages
+from azure_emulator.services.entra import responses as R
+from azure_emulator.services.entra.backend import AuthCode, EntraState, Flow, entra_state
 from azure_emulator.services.entra.clients import is_alias, redirect_uri_allowed, resolve_tenant
 from azure_emulator.services.entra.scopes import (
     ScopeRequest,
@@ -28,7 +30,6 @@ from azure_emulator.services.entra.scopes import (
     permission_lines,
     requested_delegated,
 )
-from azure_emulator.services.entra.state import AuthCode, EntraState, Flow, entra_state
 from azure_emulator.services.entra.tokens import own_urls
 from azure_emulator.world.firstparty import GRAPH_APP_ID, OIDC_SCOPES
 from azure_emulator.world.model import Application, User, World
@@ -71,23 +72,23 @@ def _purge(state: EntraState, now: datetime) -> None:
 def _validate_client(world: World, tenant_key: str, params: dict[str, str], now: datetime) -> Application | HTMLResponse:
     tenant = resolve_tenant(world, tenant_key)
     if tenant is None and not is_alias(tenant_key):
-        return _error_page(aadsts.tenant_not_found(tenant_key, now))
+        return _error_page(R.tenant_not_found(tenant_key, now))
     client_id = params.get("client_id")
     if not client_id:
-        return _error_page(aadsts.missing_parameter("client_id", now))
+        return _error_page(R.missing_parameter("client_id", now))
     app = world.application(client_id)
     if app is None:
-        return _error_page(aadsts.app_not_found(client_id, tenant.display_name if tenant else tenant_key, now))
+        return _error_page(R.app_not_found(client_id, tenant.display_name if tenant else tenant_key, now))
     if app.sign_in_audience == "AzureADMyOrg":
         if tenant is None:
-            return _error_page(aadsts.single_tenant_over_common(app.app_id, app.display_name, now))
+            return _error_page(R.single_tenant_over_common(app.app_id, app.display_name, now))
         if tenant.tenant_id != app.home_tenant_id:
-            return _error_page(aadsts.app_not_found(client_id, tenant.display_name, now))
+            return _error_page(R.app_not_found(client_id, tenant.display_name, now))
     redirect_uri = params.get("redirect_uri") or (app.redirect_uris[0] if len(app.redirect_uris) == 1 else "")
     if not redirect_uri:
-        return _error_page(aadsts.missing_parameter("redirect_uri", now))
+        return _error_page(R.missing_parameter("redirect_uri", now))
     if not redirect_uri_allowed(app, redirect_uri):
-        return _error_page(aadsts.redirect_uri_mismatch(redirect_uri, client_id, now))
+        return _error_page(R.redirect_uri_mismatch(redirect_uri, client_id, now))
     params["redirect_uri"] = redirect_uri
     return app
 
@@ -111,10 +112,10 @@ async def _start(request: Request, kind: str) -> Response:
     app = checked
     if kind == "authorize":
         if params.get("response_type", "code") != "code":
-            return _redirect_error(params, aadsts.response_type_unsupported(params.get("response_type", ""), now))
+            return _redirect_error(params, R.response_type_unsupported(params.get("response_type", ""), now))
         method = params.get("code_challenge_method", "plain" if params.get("code_challenge") else "")
         if method and method not in ("S256", "plain"):
-            return _redirect_error(params, aadsts.missing_parameter("code_challenge_method", now))
+            return _redirect_error(params, R.missing_parameter("code_challenge_method", now))
         try:
             parse_scopes(params.get("scope", "openid"), own_urls(request), tenant_key, now)
         except ApiError as err:
@@ -135,14 +136,14 @@ async def interactive_post(request: Request) -> Response:
     state = entra_state(request)
     flow = state.flows.get(form.get("flow", ""))
     if flow is None:
-        return _error_page(aadsts.code_invalid(now))
+        return _error_page(R.code_invalid(now))
     app = world.application(flow.params["client_id"])
     if app is None:
-        return _error_page(aadsts.code_invalid(now))
+        return _error_page(R.code_invalid(now))
     if form.get("step") == "consent" and flow.user_id:
         user = world.user(flow.user_id)
         if user is None:
-            return _error_page(aadsts.code_invalid(now))
+            return _error_page(R.code_invalid(now))
         return _consent_decision(request, flow, app, user, form, now)
     return _signin(request, flow, app, form, now)
 
@@ -164,7 +165,7 @@ def _signin(request: Request, flow: Flow, app: Application, form: dict[str, str]
         return again("Your account has been locked. Contact your support person to unlock it, then try again.", 50057)
     path_tenant = resolve_tenant(world, flow.path_tenant)
     if path_tenant is not None and path_tenant.tenant_id != user.tenant_id:
-        return _error_page(aadsts.user_other_tenant(user.user_principal_name, user.tenant_id, path_tenant.display_name, app.app_id, app.display_name, now))
+        return _error_page(R.user_other_tenant(user.user_principal_name, user.tenant_id, path_tenant.display_name, app.app_id, app.display_name, now))
     flow.user_id, flow.user_tenant_id = user.object_id, user.tenant_id
     if flow.kind == "adminconsent":
         return _admin_consent_screen(request, flow, app, user)
@@ -176,7 +177,7 @@ def _signin(request: Request, flow: Flow, app: Application, form: dict[str, str]
     if not needed:
         return _issue_code(request, flow, user, now)
     if flow.params.get("prompt") == "none":
-        return _redirect_error(flow.params, aadsts.consent_required(app.app_id, app.display_name, now))
+        return _redirect_error(flow.params, R.consent_required(app.app_id, app.display_name, now))
     admin_only = needs_admin(req.resource.app_id, needed)
     publisher = world.tenants[app.home_tenant_id].display_name
     lines = permission_lines(app, req, needed, application=False)
@@ -206,7 +207,7 @@ def _consent_decision(request: Request, flow: Flow, app: Application, user: User
         if not accepted or not is_admin(user):
             params = {"error": "permission_denied", "error_description": "The admin canceled the request"}
             if not is_admin(user):
-                err = aadsts.admin_required(now)
+                err = R.admin_required(now)
                 params = {"error": "access_denied", "error_description": err.body["error_description"]}
             if "state" in flow.params:
                 params["state"] = flow.params["state"]
@@ -220,11 +221,11 @@ def _consent_decision(request: Request, flow: Flow, app: Application, user: User
         return _redirect(flow.params["redirect_uri"], params)
     if not accepted:
         entra_state(request).flows.pop(flow.id, None)
-        return _redirect_error(flow.params, aadsts.user_declined(now), error_subcode="cancel")
+        return _redirect_error(flow.params, R.user_declined(now), error_subcode="cancel")
     req = _scopes(request, flow, user, now)
     wanted = requested_delegated(app, req)
     if needs_admin(req.resource.app_id, wanted) and not is_admin(user):
-        return _redirect_error(flow.params, aadsts.admin_required(now))
+        return _redirect_error(flow.params, R.admin_required(now))
     for_org = is_admin(user) and form.get("consent_org") == "true"
     grantee = None if for_org else user.object_id
     with world.lock:

@@ -13,7 +13,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from azure_emulator.core.errors import ApiError
-from azure_emulator.services.entra import aadsts
+from azure_emulator.services.entra import responses as R
 from azure_emulator.world.model import Application, ServicePrincipal, Tenant, World
 
 MULTI_TENANT_ALIASES = ("common", "organizations")
@@ -51,9 +51,9 @@ def _secret_matches(a: str, b: str) -> bool:
 def check_secret(app: Application, secret: str, now: datetime) -> ApiError | None:
     matched = [c for c in app.password_credentials if not c.revoked and _secret_matches(c.secret, secret)]
     if not matched:
-        return aadsts.invalid_secret(app.app_id, now)
+        return R.invalid_secret(app.app_id, now)
     if all(c.end <= now for c in matched):
-        return aadsts.expired_secret(app.app_id, now)
+        return R.expired_secret(app.app_id, now)
     return None
 
 
@@ -62,7 +62,7 @@ def check_assertion(app: Application, assertion: str, root: str, now: datetime) 
     try:
         header = jwt.get_unverified_header(assertion)
     except jwt.PyJWTError:
-        return aadsts.assertion_invalid(50027, "JWT token is invalid or malformed.", now)
+        return R.assertion_invalid(50027, "JWT token is invalid or malformed.", now)
     # msal sends padded base64url thumbprints; Entra ID accepts both forms
     thumb = str(header.get("x5t") or "").rstrip("=")
     thumb256 = str(header.get("x5t#S256") or "").rstrip("=")
@@ -74,24 +74,24 @@ def check_assertion(app: Application, assertion: str, root: str, now: datetime) 
         if thumb not in (sha1, cred.thumbprint_sha1_b64url) and thumb256 != sha256:
             continue
         if not (cred.start <= now <= cred.end):
-            return aadsts.assertion_invalid(700027, f"The certificate with identifier used to sign the client assertion is expired on application. [Reason - The key used is expired., Thumbprint of key used by client: '{thumb}', Found key 'Start={cred.start:%m/%d/%Y %H:%M:%S}, End={cred.end:%m/%d/%Y %H:%M:%S}']", now)
+            return R.assertion_invalid(700027, f"The certificate with identifier used to sign the client assertion is expired on application. [Reason - The key used is expired., Thumbprint of key used by client: '{thumb}', Found key 'Start={cred.start:%m/%d/%Y %H:%M:%S}, End={cred.end:%m/%d/%Y %H:%M:%S}']", now)
         try:
             claims = jwt.decode(
                 assertion, cert.public_key(), algorithms=["RS256", "PS256", "ES256"],  # type: ignore[arg-type]
                 options={"verify_exp": False, "verify_nbf": False, "verify_aud": False, "verify_iat": False},
             )
         except jwt.PyJWTError:
-            return aadsts.assertion_invalid(700027, f"Client assertion contains an invalid signature. [Reason - The key was not found., Thumbprint of key used by client: '{thumb}']", now)
+            return R.assertion_invalid(700027, f"Client assertion contains an invalid signature. [Reason - The key was not found., Thumbprint of key used by client: '{thumb}']", now)
         if claims.get("iss") != app.app_id or claims.get("sub") != app.app_id:
-            return aadsts.assertion_invalid(700021, "Client assertion application identifier doesn't match 'client_id' parameter. Review the documentation at https://aka.ms/certCreds .", now)
+            return R.assertion_invalid(700021, "Client assertion application identifier doesn't match 'client_id' parameter. Review the documentation at https://aka.ms/certCreds .", now)
         ts = now.timestamp()
         if float(claims.get("exp", 0)) < ts - 300 or float(claims.get("nbf", 0)) > ts + 300:
-            return aadsts.assertion_invalid(700024, "Client assertion is not within its valid time range.", now)
+            return R.assertion_invalid(700024, "Client assertion is not within its valid time range.", now)
         aud = str(claims.get("aud", ""))
         if not aud.startswith(root):
-            return aadsts.assertion_invalid(700212, f"No matching federated identity record found for presented assertion audience '{aud}'.", now)
+            return R.assertion_invalid(700212, f"No matching federated identity record found for presented assertion audience '{aud}'.", now)
         return None
-    return aadsts.assertion_invalid(700027, f"Client assertion contains an invalid signature. [Reason - The key was not found., Thumbprint of key used by client: '{thumb}']", now)
+    return R.assertion_invalid(700027, f"Client assertion contains an invalid signature. [Reason - The key was not found., Thumbprint of key used by client: '{thumb}']", now)
 
 
 def authenticate_client(
@@ -108,7 +108,7 @@ def authenticate_client(
     assertion = form.get("client_assertion")
     if assertion:
         if form.get("client_assertion_type") != ASSERTION_TYPE:
-            raise aadsts.missing_parameter("client_assertion_type", now)
+            raise R.missing_parameter("client_assertion_type", now)
         err = check_assertion(app, assertion, root, now)
         if err:
             raise err
@@ -119,7 +119,7 @@ def authenticate_client(
             raise err
         return 1
     if required and not app.is_public_client:
-        raise aadsts.credential_missing(now)
+        raise R.credential_missing(now)
     return 0
 
 

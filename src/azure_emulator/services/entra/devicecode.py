@@ -28,10 +28,11 @@ from azure_emulator.core.context import base_urls, get_world
 from azure_emulator.core.errors import ApiError, aad_error
 from azure_emulator.core.http import JsonResponse, read_form
 from azure_emulator.core.resources import Api
-from azure_emulator.services.entra import aadsts, pages
+from azure_emulator.services.entra import pages
+from azure_emulator.services.entra import responses as R
+from azure_emulator.services.entra.backend import entra_state
 from azure_emulator.services.entra.clients import is_alias, resolve_tenant
 from azure_emulator.services.entra.scopes import needed_consent, parse_scopes
-from azure_emulator.services.entra.state import entra_state
 from azure_emulator.world.model import World
 
 GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -81,16 +82,16 @@ async def devicecode_endpoint(request: Request) -> Response:
     form = await read_form(request)
     tenant_key = request.path_params["tenant"]
     if resolve_tenant(world, tenant_key) is None and not is_alias(tenant_key):
-        raise aadsts.tenant_not_found_token(tenant_key, now)
+        raise R.tenant_not_found_token(tenant_key, now)
     client_id = form.get("client_id")
     if not client_id:
-        raise aadsts.missing_parameter("client_id", now)
+        raise R.missing_parameter("client_id", now)
     scope = form.get("scope")
     if not scope:
-        raise aadsts.missing_parameter("scope", now)
+        raise R.missing_parameter("scope", now)
     app = world.application(client_id)
     if app is None:
-        raise aadsts.app_not_found(client_id, tenant_key, now)
+        raise R.app_not_found(client_id, tenant_key, now)
     if not app.is_public_client:
         raise aad_error(400, "invalid_client", "The request body must contain the following parameter: "
                         "'client_assertion' or 'client_secret'.", [7000218], now=now)

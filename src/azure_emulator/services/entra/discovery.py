@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from azure_emulator.core.context import base_urls, get_runtime, get_world
 from azure_emulator.core.http import JsonResponse
-from azure_emulator.services.entra import aadsts
+from azure_emulator.services.entra import responses as R
 from azure_emulator.services.entra.clients import resolve_tenant
 
 DISCOVERY_HEADERS = {
@@ -63,7 +63,7 @@ async def openid_config_endpoint(request: Request) -> Response:
         return JsonResponse(openid_configuration(base.root, base.graph, key.lower(), None), headers=DISCOVERY_HEADERS)
     tenant = resolve_tenant(world, key)
     if tenant is None:
-        raise aadsts.tenant_not_found(key, world.clock.now())
+        raise R.tenant_not_found(key, world.clock.now())
     doc = openid_configuration(base.root, base.graph, tenant.tenant_id, tenant.tenant_id)
     return JsonResponse(doc, headers=DISCOVERY_HEADERS)
 
@@ -76,7 +76,7 @@ async def jwks_endpoint(request: Request) -> Response:
     if key.lower() not in ("common", "organizations", "consumers"):
         tenant = resolve_tenant(world, key)
         if tenant is None:
-            raise aadsts.tenant_not_found(key, world.clock.now())
+            raise R.tenant_not_found(key, world.clock.now())
         issuer = f"{base.root}/{tenant.tenant_id}/v2.0"
     else:
         issuer = f"{base.root}/{{tenantid}}/v2.0"
@@ -100,3 +100,18 @@ async def instance_discovery_endpoint(request: Request) -> Response:
         },
         headers=DISCOVERY_HEADERS,
     )
+
+
+async def user_realm_endpoint(request: Request) -> Response:
+    """``GET /common/userrealm/{username}?api-version=1.0``: whether the user's domain is
+    managed by Entra ID or federated, which MSAL asks before a username/password (ROPC)
+    token request. Every domain of the world is managed (no federation is emulated): a verified
+    domain answers ``Managed`` with its name, any other ``Unknown``."""
+    username = request.path_params["username"]
+    domain = username.rsplit("@", 1)[-1] if "@" in username else ""
+    tenant = get_world(request).tenant_by_domain_or_id(domain) if domain else None
+    body: dict[str, Any] = {"ver": "1.0", "account_type": "Managed" if tenant else "Unknown"}
+    if tenant is not None:
+        body["domain_name"] = next(d for d in tenant.verified_domains if d.lower() == domain.lower())
+    body.update({"cloud_instance_name": "microsoftonline.com", "cloud_audience_urn": "urn:federation:MicrosoftOnline"})
+    return JsonResponse(body, headers={"Cache-Control": "no-store"})

@@ -11,7 +11,7 @@ from typing import Any
 
 from azure_emulator.core.keys import Signer
 from azure_emulator.core.resources import GRAPH_APP_ID, TokenResource
-from azure_emulator.services.entra.state import EntraState, RefreshGrant
+from azure_emulator.services.entra.backend import EntraState, RefreshGrant
 from azure_emulator.world.model import ServicePrincipal, User
 
 GLOBAL_ADMIN_TEMPLATE_ID = "62e90394-69f5-4237-9190-012177145e10"

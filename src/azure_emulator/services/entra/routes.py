@@ -19,6 +19,7 @@ router = Router(
         Route("/favicon.ico", _no_icon, methods=["GET"]),
         Route("/common/discovery/instance", discovery.instance_discovery_endpoint, methods=["GET"]),
         Route("/{tenant}/discovery/instance", discovery.instance_discovery_endpoint, methods=["GET"]),
+        Route("/common/userrealm/{username}", discovery.user_realm_endpoint, methods=["GET"]),
         Route("/{tenant}/v2.0/.well-known/openid-configuration", discovery.openid_config_endpoint, methods=["GET"]),
         Route("/{tenant}/discovery/v2.0/keys", discovery.jwks_endpoint, methods=["GET"]),
         Route("/{tenant}/discovery/keys", discovery.jwks_endpoint, methods=["GET"]),

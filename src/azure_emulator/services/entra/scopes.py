@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from azure_emulator.core.resources import GRAPH_APP_ID, Api, TokenResource, resolve
-from azure_emulator.services.entra import aadsts
+from azure_emulator.services.entra import responses as R
 from azure_emulator.world.firstparty import (
     OIDC_SCOPES,
     app_roles_of,
@@ -52,15 +52,15 @@ def parse_scopes(raw: str, own_urls: dict[Api, str], tenant_name: str, now: date
             resource_part, name = token.rsplit("/", 1)
             resource = resolve(resource_part, own_urls)
             if resource is None:
-                raise aadsts.resource_not_found(resource_part, tenant_name, now)
+                raise R.resource_not_found(resource_part, tenant_name, now)
         else:
             resource, name = TokenResource("graph", GRAPH_APP_ID, GRAPH_APP_ID), token
         if name != ".default" and name not in scopes_of(resource.app_id):
-            raise aadsts.invalid_scope(token, now)
+            raise R.invalid_scope(token, now)
         entry = found.setdefault(resource.app_id, (resource, []))
         entry[1].append(name)
     if len(found) > 1:
-        raise aadsts.multiple_resources(raw, now)
+        raise R.multiple_resources(raw, now)
     if not found:
         return ScopeRequest(TokenResource("graph", GRAPH_APP_ID, GRAPH_APP_ID), [], oidc, raw)
     resource, names = next(iter(found.values()))

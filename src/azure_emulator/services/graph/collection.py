@@ -81,13 +81,15 @@ def collection(
     hidden: dict[str, Any] | None = None,
     build: Callable[[Any], dict[str, Any]] | None = None,
     cap: int | None = None,
+    filtered: bool = False,
 ) -> Response:
     """A Graph collection page. ``items`` are full objects; ``default`` the default property set.
 
     With ``build``, ``items`` are model objects turned into Graph objects only when needed
-    (every item to filter or sort, else only the page's): large directories page fast."""
+    (every item to filter or sort, else only the page's): large directories page fast.
+    ``filtered``: the caller already applied ``$filter`` to ``items``."""
     q = request.query_params
-    flt = q.get("$filter")
+    flt = None if filtered else q.get("$filter")
     lazy = build is not None and not flt and not q.get("$orderby") and not count_only
     if build is not None and not lazy:
         items = [build(o) for o in items]

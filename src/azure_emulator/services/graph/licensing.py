@@ -36,9 +36,9 @@ def group_index(tenant: Tenant) -> GroupIndex:
     for g in tenant.groups.values():
         if not g.assigned_licenses:
             continue
+        pairs = [(sku, g.object_id) for sku in g.assigned_licenses]
         for uid in g.member_ids:
-            lst = out.setdefault(uid, [])
-            lst.extend((sku, g.object_id) for sku in g.assigned_licenses)
+            out.setdefault(uid, []).extend(pairs)
     return out
 
 

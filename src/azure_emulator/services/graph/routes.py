@@ -1,6 +1,7 @@
 """Microsoft Graph v1.0 directory routes (mounted at /graph).
 
-Microsoft 365 usage reports and subscribedSkus are in ``reports.py`` (appended here).
+Microsoft 365 usage reports and subscribedSkus are in ``routes_reports.py``, directory-object
+actions in ``routes_directory.py``; both are appended here (after the reads).
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from starlette.routing import BaseRoute, Route, Router
 from azure_emulator.core.auth import Principal
 from azure_emulator.core.context import get_world
 from azure_emulator.services.graph import licensing as L
-from azure_emulator.services.graph import reports
 from azure_emulator.services.graph import responses as R
+from azure_emulator.services.graph import routes_directory, routes_reports
 from azure_emulator.services.graph.collection import (
     bad_request,
     by_id,
@@ -68,21 +69,49 @@ async def domain_item(request: Request) -> Response:
 
 
 # --- users ------------------------------------------------------------------------
+_LICENCE_PROPS = {"assignedlicenses", "licenseassignmentstates"}
+_UPN_PREFIX = re.compile(r"^\s*startswith\(userPrincipalName,\s*'((?:[^']|'')*)'\)\s*$", re.IGNORECASE)
+
+
 def _user_builder(request: Request, principal: Principal, tenant: Tenant) -> tuple[Any, bool]:
     """How to render this tenant's users for this request (licences through groups,
-    signInActivity when asked for and allowed)."""
+    signInActivity when asked for and allowed). The group index (every licensed group's
+    members) is built only when a selected property needs it, once per request: a
+    ``$select=id,signInActivity`` page of a 50,000-user tenant does not pay for it."""
     sign_in = L.wants_sign_in(request)
     if sign_in:
         L.check_sign_in(request, principal, tenant)
-    index = L.group_index(tenant)
-    return (lambda u: R.user(u, index.get(u.object_id), sign_in=sign_in)), sign_in
+    select = {p.strip().lower() for p in request.query_params.get("$select", "").split(",") if p.strip()}
+    flt = request.query_params.get("$filter", "").lower()
+    if select and not select & _LICENCE_PROPS and "assignedlicenses" not in flt and "licenseassignmentstates" not in flt:
+        return (lambda u: R.user(u, None, sign_in=sign_in)), sign_in
+    index: list[L.GroupIndex] = []
+
+    def build(u: Any) -> dict[str, Any]:
+        if not index:
+            index.append(L.group_index(tenant))
+        return R.user(u, index[0].get(u.object_id), sign_in=sign_in)
+
+    return build, sign_in
+
+
+def _users_of(request: Request, tenant: Tenant) -> tuple[Any, bool]:
+    """(the users to page through, whether ``$filter`` is already applied). A lone
+    ``startswith(userPrincipalName,'…')`` is applied to the model, so its pages build only
+    the users they show (Graph compares case-insensitively)."""
+    m = _UPN_PREFIX.match(request.query_params.get("$filter", ""))
+    if not m:
+        return tenant.users.values(), False
+    needle = m.group(1).replace("''", "'").lower()
+    return [u for u in tenant.users.values() if u.user_principal_name.lower().startswith(needle)], True
 
 
 async def users(request: Request) -> Response:
     principal, tenant = _caller(request, "users")
     build, sign_in = _user_builder(request, principal, tenant)
-    return collection(request, "users", "user", tenant.users.values(), default=R.USER_DEFAULT, build=build,
-                      cap=120 if sign_in else None)
+    items, filtered = _users_of(request, tenant)
+    return collection(request, "users", "user", items, default=R.USER_DEFAULT, build=build,
+                      cap=120 if sign_in else None, filtered=filtered)
 
 
 async def users_count(request: Request) -> Response:
@@ -99,6 +128,12 @@ async def user_item(request: Request) -> Response:
         raise _not_found(request, key)
     build, _ = _user_builder(request, principal, tenant)
     return entity(request, "users", build(u), "user", R.USER_DEFAULT)
+
+
+async def user_by_key(request: Request) -> Response:
+    """``users('{key}')``: the same answer as ``users/{key}``."""
+    request.path_params["id"] = request.path_params["key"]
+    return await user_item(request)
 
 
 async def me(request: Request) -> Response:
@@ -258,6 +293,9 @@ routes: list[BaseRoute] = [
     Route("/v1.0/servicePrincipals(appId='{app_id}')/appRoleAssignments", _alt(sp_app_role_assignments), methods=["GET"]),
     Route("/v1.0/servicePrincipals(appId='{app_id}')/appRoleAssignedTo", _alt(sp_app_role_assigned_to), methods=["GET"]),
     Route("/v1.0/oauth2PermissionGrants", permission_grants, methods=["GET"]),
-    *reports.routes,
+    *routes_reports.router.routes,
+    # after the directory reads, which most requests are: its POST actions and users('…') are rarer
+    *routes_directory.router.routes,
+    Route("/v1.0/users('{key}')", user_by_key, methods=["GET"]),
 ]
 router = Router(routes=routes)

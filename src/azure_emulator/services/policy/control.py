@@ -20,7 +20,7 @@ from azure_emulator.core.errors import ApiError
 from azure_emulator.core.http import JsonResponse
 from azure_emulator.services.locks import backend as locks
 from azure_emulator.services.locks.responses import lock_json
-from azure_emulator.services.policy import backend
+from azure_emulator.services.policy import responses as R
 from azure_emulator.world.model import PolicyDenial
 
 _FIELDS = {"scope", "assignment_name", "assignment_display_name", "definition_name", "definition_display_name",
@@ -56,7 +56,7 @@ async def denials(request: Request) -> Response:
         name = request.query_params.get("assignment_name")
         with world.lock:
             world.policy_denials = [d for d in world.policy_denials if name is not None and d.assignment_name != name]
-    return JsonResponse({"value": [backend.to_dict(d) for d in world.policy_denials]})
+    return JsonResponse({"value": [R.to_dict(d) for d in world.policy_denials]})
 
 
 async def lock_list(request: Request) -> Response:

@@ -50,7 +50,8 @@ def _common(page: Page, tab: str, where: str) -> dict[str, Any]:
 @router.get("/resources")
 def resources_page(page: PageDep, tab: str = "resources", where: str = "", sort: str = "name", desc: bool = False,
                    offset: Annotated[int, Query(ge=0)] = 0, run: int | None = None, key: str = "", by: str = "",
-                   result: str = "", workspace_param: Annotated[str, Query(alias="workspace")] = "") -> Response:
+                   result: str = "", workspace_param: Annotated[str, Query(alias="workspace")] = "",
+                   reason: str | None = None) -> Response:
     tab = tab if tab in TABS else "resources"
     ctx = _common(page, tab, where)
     ctx["error"] = None
@@ -61,7 +62,10 @@ def resources_page(page: PageDep, tab: str = "resources", where: str = "", sort:
                        sort=sort, desc=desc, offset=offset, sorts=SORTS, page_size=PAGE_SIZE)
         elif tab in ("pending", "conflicts"):
             states = ("pending", "failed") if tab == "pending" else ("conflict",)
-            ctx["rows"] = tag_service.tag_rows(page.session, page.actor, where, states=states, limit=500)
+            ctx["rows"] = tag_service.tag_rows(page.session, page.actor, where, states=states, limit=500,
+                                               reason_class=reason if tab == "pending" else None)
+            if tab == "pending":  # failures grouped by their class: one line for 300 locked resources
+                ctx.update(failure_groups=tag_service.failure_groups(page.session, page.actor, where), reason=reason)
         elif tab == "coverage":
             workspace = int(workspace_param) if workspace_param.isdigit() else None  # "" = all your workspaces
             out = cov.coverage(page.session, page.actor, where, workspace_id=workspace)
@@ -114,8 +118,10 @@ def edit(page: PageDep, op: Annotated[EditOp, Form()], key: Annotated[str, Form(
                    sort="name", desc=False, offset=0, sorts=SORTS, page_size=PAGE_SIZE)
         return page.render("resources/index.html", status_code=422, **ctx)
     if apply:
-        target = "pending" if plan.to_push else "resources"
-        return page.redirect(_url(tab=target, where=where),
+        # Pending changes: all of them, not the edit's filter, which the edit may have made
+        # match nothing (lacks:costcenter after setting CostCenter), hiding what was queued.
+        target = _url(tab="pending") if plan.to_push else _url(tab="resources", where=where)
+        return page.redirect(target,
                              f"{plan.changes:,} change(s) queued on {plan.resources_changed:,} resource(s)"
                              + (f"; {plan.to_push:,} to push to Azure" if plan.to_push else "; kept in skytally"))
     ctx.update(plan=plan, edit=edit_in, error=None)

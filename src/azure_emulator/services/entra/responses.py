@@ -1,4 +1,4 @@
-"""The AADSTS errors the emulator returns, worded as Entra ID words them.
+"""Entra ID's answers: the AADSTS errors the emulator returns, worded as Entra ID words them.
 
 Each function returns an ``ApiError`` (token endpoint JSON). Pages and redirects reuse
 ``.body["error"]`` and ``.body["error_description"]``.

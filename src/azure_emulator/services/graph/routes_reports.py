@@ -18,12 +18,12 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import Route, Router
 
 from azure_emulator.core.context import base_urls, get_runtime, get_world
 from azure_emulator.core.http import GraphJsonResponse
+from azure_emulator.services.graph import backend, report_csv, throttling
 from azure_emulator.services.graph import licensing as L
-from azure_emulator.services.graph import report_csv, throttling
 from azure_emulator.services.graph.collection import bad_request, collection, not_found
 from azure_emulator.services.graph.permissions import require
 from azure_emulator.services.graph.throttling import graph_principal
@@ -40,13 +40,6 @@ def _caller(request: Request, operation: str) -> tuple[Any, Tenant]:
     principal = graph_principal(request)
     require(request, principal, operation)
     return principal, get_world(request).tenants[principal.tenant_id]
-
-
-def _state(request: Request) -> dict[str, Any]:
-    services = get_runtime(request).services
-    state: dict[str, Any] = services.setdefault("graph_reports", {})
-    state.setdefault("downloads", {})
-    return state
 
 
 # --- subscribedSkus --------------------------------------------------------------------
@@ -105,7 +98,7 @@ async def report(request: Request) -> Response:
     if fmt != "text/csv":
         raise bad_request(request, f"The emulator serves {name} as text/csv only; '$format={fmt}' is not emulated.")
     throttling.meter_report(request, principal, name)
-    state = _state(request)
+    state = backend.report_state(get_runtime(request))
     now = get_world(request).clock.now()
     for token, entry in list(state["downloads"].items()):
         if entry["expires"] < now:
@@ -119,7 +112,7 @@ async def report(request: Request) -> Response:
 
 
 async def download(request: Request) -> Response:
-    entry = _state(request)["downloads"].get(request.path_params["token"])
+    entry = backend.report_state(get_runtime(request))["downloads"].get(request.path_params["token"])
     if entry is None or entry["expires"] < get_world(request).clock.now():
         return PlainTextResponse("The download link has expired or does not exist.", status_code=404)
     tenant = get_world(request).tenants[entry["tenant"]]
@@ -128,10 +121,10 @@ async def download(request: Request) -> Response:
     return Response(body.encode("utf-8-sig"), media_type="application/octet-stream")
 
 
-routes: list[BaseRoute] = [
+router = Router(routes=[
     Route("/v1.0/subscribedSkus", subscribed_skus, methods=["GET"]),
     Route("/v1.0/subscribedSkus/{id}", subscribed_sku, methods=["GET"]),
     Route("/v1.0/admin/reportSettings", report_settings, methods=["GET"]),
     Route("/v1.0/reports/{call}", report, methods=["GET"]),
     Route("/_reports/data/download/{token}", download, methods=["GET"]),
-]
+])

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date
-from typing import Any
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -28,42 +26,15 @@ from azure_emulator.core.arm import (
     encode_skiptoken,
     json_response,
     read_json,
-    require_api_version,
 )
-from azure_emulator.core.auth import Principal, require_principal
-from azure_emulator.core.context import base_urls, get_runtime, get_world, now
+from azure_emulator.core.context import base_urls, now
 from azure_emulator.services.costmanagement import backend, query
-from azure_emulator.services.costmanagement.scopes import CostScope, authorize, covers, resolve
+from azure_emulator.services.costmanagement.scopes import cost_context, covers
 from azure_emulator.world.costs.generate import month_start
-from azure_emulator.world.model import World
 
 QUERY_READ = "Microsoft.CostManagement/query/read"
 DIMENSIONS_READ = "Microsoft.CostManagement/dimensions/read"
 _PROVIDER = r"/providers/Microsoft\.CostManagement"
-
-
-def cost_context(request: Request, action: str) -> tuple[World, backend.CostState, CostScope, Principal]:
-    """api-version, caller, scope (resource groups allowed) and RBAC for a cost API call."""
-    require_api_version(request)
-    principal = require_principal(request, api="arm")
-    world = get_world(request)
-    st = backend.state(get_runtime(request))
-    scope = resolve(world, st, request.path_params["scope"], resource_groups=True)
-    authorize(world, principal, scope, action)
-    return world, st, scope, principal
-
-
-def spend(world: World, st: backend.CostState, scope: CostScope, start: date, end: date, request: Request,
-          flt: dict[str, Any] | None = None) -> float:
-    """The actual cost in billing currency of ``scope`` from ``start`` to ``end`` (inclusive)."""
-    body: dict[str, Any] = {"type": "ActualCost", "timeframe": "Custom",
-                            "timePeriod": {"from": start.isoformat(), "to": end.isoformat()},
-                            "dataset": {"granularity": "None", "aggregation": {"total": {"name": "Cost", "function": "Sum"}}}}
-    if flt:
-        body["dataset"]["filter"] = flt
-    q = query.parse(body, now(request), st.settings)
-    _, rows = query.run(q, scope.account, backend.units(world, st, scope.account), now(request), st.settings, covers(scope))
-    return float(rows[0][0]) if rows else 0.0
 
 
 async def run_query(request: Request) -> Response:

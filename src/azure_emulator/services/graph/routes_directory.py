@@ -1,4 +1,4 @@
-"""Microsoft Graph directory-object actions (mounted at /graph, after ``graph.routes``):
+"""Microsoft Graph directory-object actions (combined by ``graph/routes.py``, after the reads):
 
 - ``POST /v1.0/directoryObjects/getByIds`` (``ids``, optional ``types``): users, groups,
   service principals and applications by object id, each with its ``@odata.type``. The Azure
@@ -17,13 +17,13 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, Router
 
 from azure_emulator.core.auth import Principal
 from azure_emulator.core.context import base_urls, get_world
 from azure_emulator.core.http import GraphJsonResponse
+from azure_emulator.services.graph import backend
 from azure_emulator.services.graph import responses as R
-from azure_emulator.services.graph import routes as directory_routes
 from azure_emulator.services.graph.collection import bad_request, not_found
 from azure_emulator.services.graph.permissions import REQUIRED, denied
 from azure_emulator.services.graph.throttling import graph_principal
@@ -100,23 +100,6 @@ async def get_by_ids(request: Request) -> Response:
     return GraphJsonResponse({"@odata.context": f"{graph}/v1.0/$metadata#directoryObjects", "value": value})
 
 
-def member_groups(tenant: Tenant, object_id: str, *, security_only: bool = False) -> list[str]:
-    """Ids of the groups ``object_id`` belongs to, directly or through nested groups."""
-    parents: dict[str, list[str]] = {}
-    for g in tenant.groups.values():
-        for m in g.member_ids:
-            parents.setdefault(m.lower(), []).append(g.object_id)
-    seen: dict[str, None] = {}
-    todo = list(parents.get(object_id.lower(), []))
-    while todo:
-        gid = todo.pop(0)
-        if gid in seen:
-            continue
-        seen[gid] = None
-        todo.extend(parents.get(gid.lower(), []))
-    return [gid for gid in seen if not security_only or tenant.groups[gid].security_enabled]
-
-
 def _member(request: Request, principal: Principal, tenant: Tenant) -> str:
     """The object whose memberships are asked for (``/me`` or the path's id)."""
     key = request.path_params.get("id")
@@ -145,7 +128,7 @@ async def check_member_groups(request: Request) -> Response:
         raise bad_request(request, "Invalid request: the 'groupIds' property is required.", "Request_BadRequest")
     if len(group_ids) > MAX_GROUP_IDS:
         raise bad_request(request, f"At most {MAX_GROUP_IDS} group ids may be checked at a time.", "Request_BadRequest")
-    mine = {g.lower() for g in member_groups(tenant, member)}
+    mine = {g.lower() for g in backend.member_groups(tenant, member)}
     value = [str(g) for g in group_ids if str(g).lower() in mine]
     graph = base_urls(request).graph
     return GraphJsonResponse({"@odata.context": f"{graph}/v1.0/$metadata#Collection(Edm.String)", "value": value})
@@ -159,15 +142,9 @@ async def get_member_groups(request: Request) -> Response:
     body = await _json(request)
     if "securityEnabledOnly" not in body:
         raise bad_request(request, "Invalid request: the 'securityEnabledOnly' property is required.", "Request_BadRequest")
-    value = member_groups(tenant, member, security_only=bool(body["securityEnabledOnly"]))
+    value = backend.member_groups(tenant, member, security_only=bool(body["securityEnabledOnly"]))
     graph = base_urls(request).graph
     return GraphJsonResponse({"@odata.context": f"{graph}/v1.0/$metadata#Collection(Edm.String)", "value": value})
-
-
-async def user_by_key(request: Request) -> Response:
-    """``users('{key}')``: the same answer as ``users/{key}``."""
-    request.path_params["id"] = request.path_params["key"]
-    return await directory_routes.user_item(request)
 
 
 def _with_kind(kind: str, handler: Any) -> Any:
@@ -179,10 +156,9 @@ def _with_kind(kind: str, handler: Any) -> Any:
 
 
 _ACTIONS = (("checkMemberGroups", check_member_groups), ("getMemberGroups", get_member_groups))
-routes = [
+router = Router(routes=[
     Route("/v1.0/directoryObjects/getByIds", get_by_ids, methods=["POST"]),
     *[Route(f"/v1.0/me/{action}", handler, methods=["POST"]) for action, handler in _ACTIONS],
     *[Route(f"/v1.0/{kind}/{{id}}/{action}", _with_kind(kind, handler), methods=["POST"])
       for kind in ("users", "groups", "servicePrincipals", "directoryObjects") for action, handler in _ACTIONS],
-    Route("/v1.0/users('{key}')", user_by_key, methods=["GET"]),
-]
+])

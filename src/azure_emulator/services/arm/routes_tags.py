@@ -12,8 +12,10 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Router
 
 from azure_emulator.core.arm import (
+    ArmRoute,
     ParsedScope,
     empty_response,
     invalid_scope,
@@ -178,3 +180,15 @@ async def tag_value(request: Request) -> Response:
             return empty_response(200 if tagnames.delete_value(sub, name, value) else 204)
         body, created = tagnames.create_value(sub, name, value)
     return json_response(body, 201 if created else 200)
+
+
+_SUB = r"/subscriptions/(?P<sub>[^/]+)"  # as arm/routes.py: any segment, the handler validates
+router = Router(
+    routes=[
+        ArmRoute(r"(?P<scope>(?:/.*)?)/providers/Microsoft\.Resources/tags/default", tags_at_scope,
+                 ["GET", "PUT", "PATCH", "DELETE"]),
+        ArmRoute(_SUB + r"/tagNames", tag_names_list, ["GET"]),
+        ArmRoute(_SUB + r"/tagNames/(?P<name>[^/]+)", tag_name, ["PUT", "DELETE"]),
+        ArmRoute(_SUB + r"/tagNames/(?P<name>[^/]+)/tagValues/(?P<value>[^/]+)", tag_value, ["PUT", "DELETE"]),
+    ]
+)

@@ -25,7 +25,8 @@ from azure_emulator.core.arm import ArmRoute, empty_response, json_response, rea
 from azure_emulator.core.context import get_runtime
 from azure_emulator.core.errors import arm_error
 from azure_emulator.services.costmanagement import budget_rules, export_runs
-from azure_emulator.services.costmanagement.analysis import cost_context
+from azure_emulator.services.costmanagement import responses as R
+from azure_emulator.services.costmanagement.scopes import cost_context
 from azure_emulator.world.billing import CostExport, ExportRun
 
 READ = "Microsoft.CostManagement/exports/read"
@@ -68,47 +69,6 @@ def _validate(name: str, body: dict[str, Any], existing: CostExport | None, scop
                       format=fmt, etag=etag, runs=list(existing.runs) if existing else [])
 
 
-def _run_json(export: CostExport, run: ExportRun) -> dict[str, Any]:
-    def ts(v: Any) -> str | None:
-        return v.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if v is not None else None
-
-    return {
-        "id": f"{export.id}/Run/{run.id}",
-        "name": run.id,
-        "type": "Microsoft.CostManagement/reports/Run",
-        "eTag": None,
-        "properties": {
-            "executionType": run.execution_type,
-            "status": run.status,
-            "submittedBy": "System" if run.execution_type == "Scheduled" else "User",
-            "submittedTime": ts(run.submitted),
-            "processingStartTime": ts(run.processing_start),
-            "processingEndTime": ts(run.processing_end),
-            "startDate": ts(run.start_date),
-            "endDate": ts(run.end_date),
-            "fileName": run.file_name or None,
-            "manifestFile": run.manifest_file or None,
-            "runSettings": {"format": export.format, "deliveryInfo": {"destination": export.delivery},
-                            "definition": export.definition},
-            **({"error": run.error} if run.error else {}),
-        },
-    }
-
-
-def export_json(export: CostExport, with_history: bool = False) -> dict[str, Any]:
-    props: dict[str, Any] = {
-        "format": export.format,
-        "deliveryInfo": {"destination": export.delivery},
-        "definition": export.definition,
-    }
-    if export.schedule is not None:
-        props["schedule"] = export.schedule
-    if with_history:
-        props["runHistory"] = {"value": [_run_json(export, r) for r in reversed(export.runs)]}
-    return {"id": export.id, "name": export.name, "type": "Microsoft.CostManagement/exports", "eTag": export.etag,
-            "properties": props}
-
-
 def _key(scope_path: str, name: str) -> str:
     return f"/{scope_path}/providers/Microsoft.CostManagement/exports/{name}".lower()
 
@@ -117,7 +77,7 @@ async def list_exports(request: Request) -> Response:
     world, _, scope, _ = cost_context(request, READ)
     prefix = _key(scope.path, "")
     history = "runhistory" in request.query_params.get("$expand", "").lower()
-    return json_response({"value": [export_json(e, history) for k, e in world.cost_exports.items() if k.startswith(prefix)]})
+    return json_response({"value": [R.export_json(e, history) for k, e in world.cost_exports.items() if k.startswith(prefix)]})
 
 
 async def export(request: Request) -> Response:
@@ -130,14 +90,14 @@ async def export(request: Request) -> Response:
         made = _validate(name, await read_json(request), existing, "/" + scope.path)
         with world.lock:
             world.cost_exports[key] = made
-        return json_response(export_json(made), 200 if existing else 201)
+        return json_response(R.export_json(made), 200 if existing else 201)
     if existing is None:
         raise arm_error(404, "NotFound", f"The export '{name}' was not found.")
     if request.method == "DELETE":
         with world.lock:
             world.cost_exports.pop(key, None)
         return empty_response(200)
-    return json_response(export_json(existing, "runhistory" in request.query_params.get("$expand", "").lower()))
+    return json_response(R.export_json(existing, "runhistory" in request.query_params.get("$expand", "").lower()))
 
 
 async def run_export(request: Request) -> Response:
@@ -167,7 +127,7 @@ async def run_history(request: Request) -> Response:
     found = world.cost_exports.get(_key(scope.path, request.path_params["name"]))
     if found is None:
         raise arm_error(404, "NotFound", f"The export '{request.path_params['name']}' was not found.")
-    return json_response({"value": [_run_json(found, r) for r in reversed(found.runs)]})
+    return json_response({"value": [R.run_json(found, r) for r in reversed(found.runs)]})
 
 
 async def alerts(request: Request) -> Response:

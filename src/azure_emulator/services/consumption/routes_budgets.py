@@ -17,7 +17,7 @@ from starlette.routing import Router
 from azure_emulator.core.arm import ArmRoute, empty_response, json_response, read_json
 from azure_emulator.core.errors import arm_error
 from azure_emulator.services.costmanagement import budget_rules as rules
-from azure_emulator.services.costmanagement.analysis import cost_context
+from azure_emulator.services.costmanagement.scopes import cost_context
 
 READ = "Microsoft.Consumption/budgets/read"
 WRITE = "Microsoft.Consumption/budgets/write"
