@@ -101,6 +101,17 @@ def test_licences_page(stack: tuple[str, int], tmp_path: Path, browse: Callable[
     expect(page.locator("[data-testid=monthly-waste] .stat-value")).to_have_text("—")
 
     row = page.locator("[data-testid=sku-table] tr", has_text="Microsoft 365 E3").first
+    # layout: the term select shows its text (it was squeezed to "/"), the cost column fits
+    # the card, the figures under the import card and the waste card keep their gaps
+    assert row.locator("select[name=term]").bounding_box()["width"] >= 90  # type: ignore[index]
+    table, card = page.locator("[data-testid=sku-table]").bounding_box(), page.locator(".table-scroll").first.bounding_box()
+    assert table and card and table["width"] <= card["width"] + 1
+    gaps = page.evaluate("""() => {
+        const box = s => document.querySelector(s).getBoundingClientRect();
+        return [box('.stats-licences').top - box('[data-testid=import-status]').bottom,
+                box('[data-testid=waste]').top - document.querySelector('[data-testid=sku-table]').closest('section').getBoundingClientRect().bottom];
+    }""")
+    assert all(g >= 16 for g in gaps), gaps
     row.locator("input[name=amount]").fill("36")
     row.locator("input[name=currency]").fill("EUR")
     row.locator("button[type=submit]").click()
