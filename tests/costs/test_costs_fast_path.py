@@ -1,4 +1,4 @@
-"""The CSV fast path (costs/factored.py) stores exactly what the exact path (DuckDB's
+"""The CSV fast path (costs/store/fast.py) stores exactly what the exact path (DuckDB's
 reader) stores, row for row and column for column, for every layout; and it steps
 aside, to the exact path, for files it cannot vouch for."""
 
@@ -142,12 +142,12 @@ def test_empty_quoted_text_is_stored_as_null_like_the_exact_path(tmp_path: Path,
 
 def test_a_fast_path_defect_falls_back_to_the_exact_path(tmp_path: Path, sample,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from skytally.costs import factored
+    from skytally.costs.store import fast
 
     def broken(self: object, rb: object) -> object:
         raise RuntimeError("simulated defect")
 
-    monkeypatch.setattr(factored.FactoredMapper, "map_batch", broken)
+    monkeypatch.setattr(fast.FactoredMapper, "map_batch", broken)
     exp = sample(layout="mca", kind="actual", rows=500, billing_account_id="acc", seed=6)
     res = CostStore(tmp_path / "s").import_files([exp.path])
     assert res.files[0].reader == "exact"
@@ -163,9 +163,9 @@ def test_many_batches_store_what_one_batch_stores(tmp_path: Path, sample, monkey
     # dense_space, by hashing (switching from one to the other as keys grow), or always
     # by hashing (0), there with caches that start afresh and tag-set sums summed again
     # every few batches
-    from skytally.costs import distinct, factored, tally
+    from skytally.costs.store import distinct, fast, tally
 
-    monkeypatch.setattr(factored, "BATCH_ROWS", 317)
+    monkeypatch.setattr(fast, "BATCH_ROWS", 317)
     if cache_limit:
         monkeypatch.setattr(distinct, "CACHE_LIMIT", cache_limit)
         monkeypatch.setattr(tally, "COMPACT_ROWS", 60)
@@ -180,7 +180,7 @@ def test_many_batches_store_what_one_batch_stores(tmp_path: Path, sample, monkey
 
 def test_only_unchanged_copies_are_passed_through() -> None:
     # the fast path hands these header columns over as they are, without the mapping's SQL
-    from skytally.costs.mapping import copied_column, layouts
+    from skytally.costs.store.mapping import copied_column, layouts
 
     mca = layouts()["mca"]
     header = list(mca.header)

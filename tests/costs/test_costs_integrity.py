@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from skytally.costs import CostQuery, CostStore, MalformedRows
-from skytally.costs.reading import gzip_damage
 from skytally.costs.samples import write_sample
 from skytally.costs.schemas import money
+from skytally.costs.store.reading import gzip_damage
 from skytally.costs.views import dumps
 from skytally.errors import InvalidInput
 

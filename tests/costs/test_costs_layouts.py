@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from skytally.costs import CostQuery, CostStore
-from skytally.costs.detect import detect
+from skytally.costs.store.detect import detect
 from skytally.errors import InvalidInput
 
 from .conftest import write
@@ -123,7 +123,7 @@ def test_progress_never_goes_back() -> None:
     DuckDB scan), and a file falling back to the exact path starts over: the bar holds."""
     import time
 
-    from skytally.costs.reading import Progress
+    from skytally.costs.store.reading import Progress
 
     class IdleScan:
         def query_progress(self) -> float:

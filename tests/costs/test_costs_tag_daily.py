@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from skytally.costs import CostQuery, CostStore
-from skytally.costs.storage import TAG_DAILY
+from skytally.costs.store.storage import TAG_DAILY
 
 from .conftest import write
 from .test_costs_tags import CELLS, EA_HEADER, ea_row

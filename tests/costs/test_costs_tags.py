@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from skytally.costs import CostQuery, CostStore
-from skytally.costs.udf import parse_tags
+from skytally.costs.store.udf import parse_tags
 
 from .conftest import write
 

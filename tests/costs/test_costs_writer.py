@@ -8,8 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from skytally.costs.storage import PeriodKey
-from skytally.costs.writer import write_by_period
+from skytally.costs.schemas import PeriodKey
+from skytally.costs.store.exact import stream
+from skytally.costs.store.writer import write_batches
 
 SELECT = ("SELECT CASE WHEN i % 7 = 0 THEN 'b' ELSE 'a:x' END AS x_StoreAccount, "
           "'2024-' || lpad(CAST(1 + i % 12 AS VARCHAR), 2, '0') AS x_StorePeriod, "
@@ -19,7 +20,7 @@ SELECT = ("SELECT CASE WHEN i % 7 = 0 THEN 'b' ELSE 'a:x' END AS x_StoreAccount,
 def test_rows_split_by_partition_exactly(tmp_path: Path) -> None:
     con = duckdb.connect()
     n = 700_000  # several batches and buffer flushes over 24 partitions
-    files = write_by_period(con, SELECT.format(n=n), tmp_path / "out")
+    files = write_batches(stream(con, SELECT.format(n=n)), tmp_path / "out")
     assert len(files) == 24 and PeriodKey("a:x", "2024-02") in files
     for key, path in files.items():
         bad = con.execute(
@@ -37,4 +38,4 @@ def test_error_mid_stream_is_a_duckdb_error(tmp_path: Path) -> None:
     sel = ("SELECT 'a' AS x_StoreAccount, '2024-01' AS x_StorePeriod, "
            "CAST(CASE WHEN i < 300000 THEN '1' ELSE 'x' END AS INTEGER) AS v FROM range(400000) t(i)")
     with pytest.raises(duckdb.Error):
-        write_by_period(con, sel, tmp_path / "out")
+        write_batches(stream(con, sel), tmp_path / "out")

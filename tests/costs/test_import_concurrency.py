@@ -31,7 +31,7 @@ pytestmark = pytest.mark.parametrize("database_url", backend_params(), indirect=
 RUN_IN_PROCESS = r"""
 import pathlib, sys, time
 from skytally.config import Settings
-from skytally.costs import storage
+from skytally.costs.store import storage
 from skytally.jobs.runner import run_job
 from skytally.runtime import build_runtime
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from skytally.costs import mapping
+from skytally.costs.store import mapping
 
 
 def _with_files(monkeypatch: pytest.MonkeyPatch, files: dict[str, dict[str, Any]]) -> None:

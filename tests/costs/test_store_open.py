@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from skytally.costs import service
-from skytally.costs.storage import StoreLayout
+from skytally.costs.store.storage import StoreLayout
 
 
 def test_the_store_is_opened_and_recovered_once_per_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

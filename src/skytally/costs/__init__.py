@@ -13,9 +13,9 @@ import os
 # appends this variable to its own setting); a value the user sets wins.
 os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:5000,muzzy_decay_ms:5000")
 
-from .importer import MalformedRows
 from .schemas import CostQuery, ImportResult, QueryResult, RejectedRow, UntaggedResult
 from .service import CostStore
+from .store.importer import MalformedRows
 
 __all__ = ["CostQuery", "CostStore", "ImportResult", "MalformedRows", "QueryResult",
            "RejectedRow", "UntaggedResult"]

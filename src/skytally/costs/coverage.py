@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from .storage import PeriodKey
+from .schemas import PeriodKey
 
 # kind: (label, width of the billing scope, completeness of the source path)
 KINDS: dict[str, tuple[str, int, int]] = {

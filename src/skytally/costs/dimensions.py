@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from .mapping import INTERNAL_COLUMNS, store_schema
+from .store.mapping import INTERNAL_COLUMNS, store_schema
 
 TAG_PREFIX = "tag:"
 

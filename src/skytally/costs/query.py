@@ -22,10 +22,10 @@ from skytally.errors import InvalidInput
 
 from . import coverage
 from .csv_cells import CSV_SAFE
-from .engine import connect, sql_text
-from .mapping import focus_columns, quote_ident, store_schema
 from .schemas import ZERO, CostQuery, QueryResult, UntaggedResult
-from .storage import PeriodKey, StoreLayout
+from .store.engine import connect, sql_text
+from .store.mapping import focus_columns, quote_ident, store_schema
+from .store.storage import PeriodKey, StoreLayout
 
 TAG_PREFIX = "tag:"
 PARTITION_DIMENSIONS = ("billing_account", "billing_period")

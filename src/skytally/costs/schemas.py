@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Context, Decimal
+from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote, unquote
 
 BadRowPolicy = Literal["reject", "quarantine"]
 Granularity = Literal["day", "month"]
@@ -14,6 +16,29 @@ Metric = Literal["BilledCost", "EffectiveCost"]
 
 ZERO = Decimal(0)
 _EXACT = Context(prec=80)
+
+
+def encode_value(value: str) -> str:
+    """Partition value as a directory name (percent-encoding, as DuckDB and Hive do)."""
+    return quote(value, safe="-_.@~ ").replace(" ", "%20")
+
+
+def decode_value(name: str) -> str:
+    return unquote(name)
+
+
+@dataclass(frozen=True)
+class PeriodKey:
+    """A partition of the store: one billing account's billing period."""
+
+    billing_account: str
+    billing_period: str
+
+    @property
+    def relpath(self) -> Path:
+        return Path(f"billing_account={encode_value(self.billing_account)}") / (
+            f"billing_period={encode_value(self.billing_period)}"
+        )
 
 
 def money(v: Decimal | None) -> Decimal | None:
@@ -47,7 +72,7 @@ class FileReport:
     rejected_rows: int = 0
     rejected_BilledCost: Decimal = ZERO
     note: str | None = None
-    reader: str = "exact"  # "fast" (costs/factored.py) or "exact" (DuckDB's reader)
+    reader: str = "exact"  # "fast" (costs/store/fast.py) or "exact" (DuckDB's reader)
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "layout": self.layout, "kind": self.kind,

@@ -19,11 +19,11 @@ from typing import Any, Literal
 from skytally.errors import InvalidInput
 
 from .coverage import label, source_of
-from .detect import Kind, detect
-from .importer import Importer, MalformedRows, ProgressCallback
 from .query import QueryService, dimensions
 from .schemas import ZERO, BadRowPolicy, CostQuery, ImportResult, QueryResult, UntaggedResult
-from .storage import PeriodKey, StoreLayout
+from .store.detect import Kind, detect
+from .store.importer import Importer, MalformedRows, ProgressCallback
+from .store.storage import PeriodKey, StoreLayout
 
 __all__ = ["CostStore", "MalformedRows", "open_store"]
 

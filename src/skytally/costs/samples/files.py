@@ -26,7 +26,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from skytally.costs.mapping import layouts, norm
 from skytally.costs.samples.events import (
     _SCALE,
     SampleKind,
@@ -39,7 +38,8 @@ from skytally.costs.samples.events import (
     _period_bounds,
     _resources,
 )
-from skytally.costs.udf import unit
+from skytally.costs.store.mapping import layouts, norm
+from skytally.costs.store.udf import unit
 
 SampleLayout = Literal["ea_exports", "ea_c360", "mca", "ea_legacy_v3", "focus_1.2", "focus_1.0"]
 @dataclass

@@ -1,6 +1,6 @@
-"""Reading one source file: the typed `read_csv` / `read_parquet` call of a detected
-file, the money of a rejected CSV line, and import progress from DuckDB's query
-progress."""
+"""Reading one source file: what a reader is given (`ReadParams`), the typed
+`read_csv` / `read_parquet` call of a detected file, the money of a rejected CSV line,
+import progress, and whether a gzip file can be read whole."""
 
 from __future__ import annotations
 
@@ -8,16 +8,18 @@ import csv
 import threading
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from skytally.errors import InvalidInput
 
+from ..schemas import ZERO, PeriodKey, RejectedRow
 from .detect import MAX_AMOUNT, SourceFile
 from .mapping import norm, quote_literal
-from .schemas import ZERO
 
 ProgressCallback = Callable[[int, int], None]  # (bytes done, bytes total)
 
@@ -72,6 +74,21 @@ class Progress:
             self._thread.join()
         if self.callback is not None:
             self._report(self.done_before + self.size)
+
+
+@dataclass
+class ReadParams:
+    """What a reader (`fast.batches`, `exact.batches`) is given, and what it finds
+    besides the rows."""
+
+    values: dict[str, str | None]  # the mapping's :parameters (billing_account_id, currency)
+    con: duckdb.DuckDBPyConnection  # the import's connection (the exact reader runs on it)
+    index: int  # the file's number in the import
+    progress: Progress
+    rejected: list[tuple[RejectedRow, str]] = field(default_factory=list)  # (row, its raw line)
+    # each partition's rows per currency, day and tag set, when the reader summed them
+    # while they streamed (tally.py); otherwise they are read back from the written rows
+    tag_sets: dict[PeriodKey, pa.Table] | None = None
 
 
 def source_sql(src: SourceFile, reject_table: str) -> str:

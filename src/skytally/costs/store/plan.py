@@ -5,12 +5,11 @@ columns are grouped and the SQL each group runs (`mapped_sql`).
 The mapping (mapping.py) is SQL over three layers: canonical columns renamed from the
 header, helper values (`derived`), then the store columns. Following identifiers
 through those layers tells, for every store column, the set of header columns its
-value depends on. The CSV fast path (factored.py) uses it to compute a store column
+value depends on. The CSV fast path (fast.py) uses it to compute a store column
 once per distinct combination of those inputs instead of once per row.
 
-Identifiers are matched case-insensitively, as DuckDB does; a function or keyword that
-happens to share a column's name only adds a dependency, which is always safe (the
-column is then computed over more distinct values, never wrongly).
+The names an expression reads come from DuckDB's parser (mapping.identifiers), matched
+case-insensitively as DuckDB does.
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ from .mapping import (
     STORE_KEY_COLUMNS,
     Layout,
     build_select,
+    column_refs,
     identifiers,
     norm,
     quote_ident,
@@ -159,7 +159,7 @@ def mapped_sql(src: SourceFile, parameters: dict[str, str | None], columns: list
     header columns (and the `given` helpers)."""
     # only the header columns the query names: DuckDB parses and binds a query at every
     # batch, and ~65 unused NULL columns cost more than running it (6.1 vs 2.8 ms)
-    named = identifiers(build_select(src.layout, src.header, _SOURCE, parameters=parameters,
+    named = column_refs(build_select(src.layout, src.header, _SOURCE, parameters=parameters,
                                      columns=columns, given=given))
     exprs = [_source_expr(src, h, available) for h in src.header if h in available or h.lower() in named]
     exprs += [quote_ident(n) for n in sorted(given)]

@@ -3,7 +3,7 @@ which the import computes the period's tag pre-aggregate (sql/tag_daily.sql) and
 totals.
 
 The CSV fast path sums its rows while they stream (`TagSetTally`, fed batch by batch by
-factored.py, grouped by the number of each row's tag set in the mapper's results), so
+fast.py, grouped by the number of each row's tag set in the mapper's results), so
 the import does not read its millions of stored rows back: on a 5M-row file that
 reading took ~1.8 s after the rows were written, ~10 % of the import. Files read by
 DuckDB's reader, and rows rewritten when actual and amortized data are paired, are
@@ -14,15 +14,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..schemas import PeriodKey
 from .distinct import run_sql
 from .engine import sql_text
-from .storage import PeriodKey
 from .writer import value_codes
 
 MONEY = pa.decimal128(38, 18)
@@ -116,9 +117,15 @@ def tag_sets_of(con: duckdb.DuckDBPyConnection, files: list[Path]) -> pa.Table:
     return conform(table)
 
 
-def totals(con: duckdb.DuckDBPyConnection,
-           tag_sets: pa.Table) -> list[tuple[str | None, int, Decimal, Decimal]]:
-    """(currency, rows, BilledCost, EffectiveCost) per currency, in currency order."""
+class CurrencyTotal(NamedTuple):
+    currency: str | None
+    rows: int
+    billed: Decimal
+    effective: Decimal
+
+
+def totals(con: duckdb.DuckDBPyConnection, tag_sets: pa.Table) -> list[CurrencyTotal]:
+    """The rows' totals per currency, in currency order."""
     con.register("_tag_sets", tag_sets)
     try:
         rows = con.execute(
@@ -127,4 +134,4 @@ def totals(con: duckdb.DuckDBPyConnection,
         ).fetchall()
     finally:
         con.unregister("_tag_sets")
-    return [(cur, int(n), Decimal(b), Decimal(e)) for cur, n, b, e in rows]
+    return [CurrencyTotal(cur, int(n), Decimal(b), Decimal(e)) for cur, n, b, e in rows]

@@ -1,4 +1,4 @@
-"""Computing store columns once per distinct input, for the CSV fast path (factored.py).
+"""Computing store columns once per distinct input, for the CSV fast path (fast.py).
 
 * `TextKeys` / `MoneyKeys` number a column's values (keys), the same in every batch of
   a file;

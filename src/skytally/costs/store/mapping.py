@@ -9,12 +9,15 @@ The base (`cost_management.yaml`, `focus.yaml`) holds the shared target table.
 
 from __future__ import annotations
 
+import json
 import re
+import threading
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
+import duckdb
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -131,10 +134,8 @@ class Layout:
         """The header column holding a row's money (to total rejected rows)."""
         expr = self.rename.get(self.cost_column, self.cost_column)
         by_norm = {norm(h): h for h in header}
-        for ident in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expr):
-            if norm(ident) in by_norm:
-                return by_norm[norm(ident)]
-        return None
+        named = sorted(identifiers(expr), key=expr.lower().find)  # the first one named
+        return next((by_norm[norm(i)] for i in named if norm(i) in by_norm), None)
 
 
 def _is_ident(expr: str) -> bool:
@@ -220,14 +221,42 @@ def layouts() -> dict[str, Layout]:
     return result
 
 
-_STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
-_IDENT = re.compile(r'"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_]*)')
+_PARAMETER = re.compile(r":([a-z_]+)\b")  # `:billing_account_id`: a value the caller gives
+_parser_lock = threading.Lock()
 
 
-def identifiers(expr: str) -> set[str]:
-    """Lower-cased identifiers of a SQL expression, string literals left out."""
-    text = _STRING_LITERAL.sub("''", expr)
-    return {(quoted.replace('""', '"') if quoted else bare).lower() for quoted, bare in _IDENT.findall(text)}
+@cache
+def _parser() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(":memory:")
+
+
+@lru_cache(maxsize=4096)
+def column_refs(sql: str) -> frozenset[str]:
+    """Lower-cased names of the columns a SQL statement reads, as DuckDB's parser sees
+    them (every part of a dotted name: `_ti.keys` gives `_ti` and `keys`). Function
+    names, keywords and string literals are not columns; a lambda's parameter is one,
+    which only adds a dependency (always safe: more distinct inputs, never a wrong value)."""
+    with _parser_lock:
+        row = _parser().execute("SELECT json_serialize_sql(?)", [_PARAMETER.sub("NULL", sql)]).fetchone()
+    tree = json.loads(row[0]) if row else {"error": True}
+    if tree.get("error"):
+        raise ValueError(f"the mapping's SQL does not parse: {sql!r} ({tree.get('error_message')})")
+    names: set[str] = set()
+    todo: list[object] = [tree]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            if node.get("class") == "COLUMN_REF":
+                names.update(n.lower() for n in node["column_names"])
+            todo.extend(node.values())
+        elif isinstance(node, list):
+            todo.extend(node)
+    return frozenset(names)
+
+
+def identifiers(expr: str) -> frozenset[str]:
+    """Lower-cased names of the columns a SQL expression reads (column_refs)."""
+    return column_refs(f"SELECT {expr}")
 
 
 def _store_expr(layout: Layout, col: str) -> str:

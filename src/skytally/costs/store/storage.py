@@ -24,24 +24,15 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
-from urllib.parse import quote, unquote
+
+from ..schemas import PeriodKey, decode_value, encode_value
 
 COMMITTED = "COMMITTED"
 MANIFEST = "_import.json"
 # per-period pre-aggregate of tag values by day (sql/tag_daily.sql), swapped with the rows
 TAG_DAILY = Path("_agg") / "tag_daily.parquet"
-
-
-def encode_value(value: str) -> str:
-    """Partition value as a directory name (percent-encoding, as DuckDB and Hive do)."""
-    return quote(value, safe="-_.@~ ").replace(" ", "%20")
-
-
-def decode_value(name: str) -> str:
-    return unquote(name)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -78,18 +69,6 @@ def _held_lock_file(path: Path) -> Iterator[IO[str]]:
         f.close()
     with f:
         yield f
-
-
-@dataclass(frozen=True)
-class PeriodKey:
-    billing_account: str
-    billing_period: str
-
-    @property
-    def relpath(self) -> Path:
-        return Path(f"billing_account={encode_value(self.billing_account)}") / (
-            f"billing_period={encode_value(self.billing_period)}"
-        )
 
 
 class StoreLayout:

@@ -1,5 +1,5 @@
 """Does every record of a CSV file have as many fields as its header? For the CSV fast
-path (factored.py): Polars pads a row with too few fields with NULLs, which looks just
+path (fast.py): Polars pads a row with too few fields with NULLs, which looks just
 like a row whose last fields are empty, where DuckDB's reader rejects it (and the exact
 path reports its line). EA exports and FOCUS files end with a column that is empty on
 most rows (benefitName, x_SkuTier), so "the last column is empty somewhere" alone sent

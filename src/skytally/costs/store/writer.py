@@ -1,10 +1,10 @@
 """Stream a mapped SELECT into one Parquet file per (billing account, billing period),
 in a single pass over the source.
 
-The rows come as Arrow record batches, from the CSV fast path (factored.py: text columns
-as dictionary arrays) or from DuckDB (the exact path); a writer thread splits each batch
-by its partition key columns and appends it to that partition's Parquet file (pyarrow,
-which releases the GIL while encoding), so computing and encoding overlap.
+The rows come as Arrow record batches in store columns, from either reader (fast.py,
+exact.py); a writer thread splits each batch by its partition key columns and appends
+it to that partition's Parquet file (pyarrow, which releases the GIL while encoding),
+so reading and encoding overlap.
 
 Why not DuckDB alone: `COPY ... PARTITION_BY` buffers up to
 `partitioned_write_flush_threshold` rows of every partition per thread (~1 GB for our
@@ -23,15 +23,13 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .storage import PeriodKey, encode_value
+from ..schemas import PeriodKey, encode_value
 
-BATCH_ROWS = 20_480
 ROW_GROUP_ROWS = 122_880
 # a partition's rows are written when it has ROW_GROUP_ROWS of them, as one row group,
 # or, the largest first, when all partitions together hold more than this: small row
@@ -82,7 +80,7 @@ def _split(batch: pa.RecordBatch) -> list[tuple[PeriodKey, pa.RecordBatch]]:
         return [(PeriodKey(str(accs[a]), str(pers[p])), batch)]
     steps = np.diff(code)
     if np.count_nonzero(steps) + 1 == np.count_nonzero(np.bincount(code)):
-        ordered, taken = code, batch  # each partition's rows together (the fast path does that)
+        ordered, taken = code, batch  # each partition's rows together (the fast reader's order)
     else:
         order = np.argsort(code, kind="stable")
         ordered = code[order]
@@ -165,14 +163,6 @@ class _PartitionWriter:
                 pass
 
 
-def write_by_period(con: duckdb.DuckDBPyConnection, select: str,
-                    dest: Path) -> dict[PeriodKey, Path]:
-    """Run `select` (which yields x_StoreAccount and x_StorePeriod) and write its rows to
-    `dest/<account>__<period>.parquet`. Returns the file of each partition. DuckDB
-    errors are raised as duckdb.Error, whatever thread met them."""
-    return write_batches(con.sql(select).to_arrow_reader(BATCH_ROWS), dest)
-
-
 def write_batches(reader: Iterable[pa.RecordBatch], dest: Path) -> dict[PeriodKey, Path]:
     """Write store rows (with x_StoreAccount and x_StorePeriod) to one Parquet file per
     partition, `dest/<account>__<period>.parquet`, encoding on a second thread."""
@@ -217,11 +207,6 @@ def write_batches(reader: Iterable[pa.RecordBatch], dest: Path) -> dict[PeriodKe
             for batch in reader:
                 if not put(batch):
                     break
-        except (pa.ArrowException, OSError) as exc:
-            # a DuckDB error met while streaming reaches Python through Arrow's C stream
-            # (as an Arrow/OS error): raise it as the DuckDB error it is
-            put(_Failed(exc))
-            raise duckdb.Error(str(exc)) from exc
         except BaseException as exc:
             put(_Failed(exc))
             raise

@@ -21,23 +21,22 @@ import pyarrow as pa
 
 from skytally.errors import InvalidInput
 
-from . import coverage
-from .detect import Kind, SourceFile, detect
-from .engine import connect, sql_text
-from .mapping import (
-    quote_literal,
-)
-from .reading import Progress, ProgressCallback, WholeFiles
-from .schemas import (
+from .. import coverage
+from ..schemas import (
     ZERO,
     BadRowPolicy,
     ImportResult,
+    PeriodKey,
     PeriodReport,
     RejectedRow,
     money,
 )
-from .staging import COMMIT_PURCHASE, Staged, stage_file
-from .storage import MANIFEST, TAG_DAILY, PeriodKey, StoreLayout
+from .detect import Kind, SourceFile, detect
+from .engine import connect, sql_text
+from .mapping import quote_literal
+from .reading import Progress, ProgressCallback, ReadParams, WholeFiles
+from .staging import COMMIT_PURCHASE, Staged, Sums, stage_file
+from .storage import MANIFEST, TAG_DAILY, StoreLayout
 from .tally import tag_sets_of, totals
 
 log = logging.getLogger(__name__)
@@ -109,13 +108,15 @@ class Importer:
                 done = 0
                 for i, src in enumerate(sources):
                     with Progress(con, progress, done, src.size, total_bytes) as prog:
+                        read = ReadParams(params, con, i, prog)
                         try:
-                            st, bad = stage_file(con, src, i, stage, params, prog, self.fast_path)
+                            st = stage_file(src, stage, read, use_fast=self.fast_path != "off")
                         except Exception:
                             whole.check()  # a damaged file is the cause to report
                             raise
                     done += src.size
                     staged.append(st)
+                    bad = read.rejected
                     if bad:
                         quarantine_rows[i] = [(b.line, b.error, raw) for b, raw in bad]
                         for b, _ in bad:
@@ -199,16 +200,16 @@ class Importer:
         """Move each period's rows into place; returns, per period in order, the tag sets
         (tally.py) of the rows it keeps."""
         tag_sets: dict[PeriodKey, list[pa.Table]] = {}
-        keys = sorted({k for s in staged for k in s.groups},
+        keys = sorted({k for s in staged for k in s.sums},
                       key=lambda k: (k.billing_account, k.billing_period))
         for key in keys:
-            members = [s for s in staged if key in s.groups]
+            members = [s for s in staged if key in s.sums]
             # identical content for the same period (the same file twice, or an actual and an
             # amortized file of a period without commitments): count it once
-            seen: dict[tuple[int, Decimal, Decimal], Staged] = {}
+            seen: dict[Sums, Staged] = {}
             keep: list[Staged] = []
             for s in members:
-                fp = s.groups[key]
+                fp = s.sums[key]
                 if fp in seen and s.src.layout.family == seen[fp].src.layout.family:
                     warnings.append(
                         f"{s.src.path}: {key.billing_account} {key.billing_period} has exactly the "
@@ -239,7 +240,7 @@ class Importer:
                 out = target / f"part-{s.index}.parquet"
                 if not only_actual_purchases:
                     s.files[key].rename(out)  # the partition's rows, written in one pass
-                    sets.append(s.tag_sets[key] if s.tag_sets else tag_sets_of(con, [out]))
+                    sets.append(s.tag_sets[key])
                     continue
                 # Microsoft's conversion: all amortized rows + the commitment purchases
                 # and refunds of the actual data
@@ -278,8 +279,8 @@ class Importer:
             if not sets:
                 out.append(PeriodReport(key.billing_account, key.billing_period, None, 0, ZERO, ZERO))
                 continue
-            for cur, n, b, e in totals(con, pa.concat_tables(sets)):
-                out.append(PeriodReport(key.billing_account, key.billing_period, cur, n, b, e))
+            for t in totals(con, pa.concat_tables(sets)):
+                out.append(PeriodReport(key.billing_account, key.billing_period, *t))
         return out
 
     def _write_manifests(self, con: duckdb.DuckDBPyConnection, stage: Path, import_id: str,
@@ -299,7 +300,7 @@ class Importer:
                 "imported_at": now,
                 "source": source,
                 "files": [{"path": s.report.path, "layout": s.report.layout, "kind": s.kind}
-                          for s in staged if key in s.groups],
+                          for s in staged if key in s.sums],
                 "totals": [p.to_dict() for p in mine],
                 "coverage": cov,
             }

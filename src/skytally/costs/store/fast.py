@@ -1,5 +1,5 @@
-"""The CSV fast path: Polars parses the file, and the mapping's SQL runs once per
-*distinct* input instead of once per row.
+"""The fast reader, `batches(source, params)`: Polars parses a CSV file, and the
+mapping's SQL runs once per *distinct* input instead of once per row.
 
 Cost files are wide and repetitive: 5M rows of an MCA file hold a few thousand resource
 ids, a few dozen meters and 90 dates. Parsing is what a plain CSV-to-Parquet copy pays
@@ -23,8 +23,8 @@ columns from DuckDB to Arrow) cost the import three times that. Here:
 The fast path only takes files it can vouch for. Anything it cannot parse exactly as the
 exact path would (a value that is not a number or a date, a row with too many fields,
 a row with too few, found by counting the fields of each line when some row's last
-field is empty: rowcheck.py) raises `UseExactPath`, and the importer imports that file with
-DuckDB's reader instead, which reports every bad line with its number.
+field is empty: rowcheck.py) raises `UseExactPath`, and the file is read by the exact reader
+(exact.py) instead, which reports every bad line with its number.
 """
 
 from __future__ import annotations
@@ -61,13 +61,33 @@ from .mapping import (
     output_order,
     store_schema,
 )
-from .plan import DECIMAL, arrow_type, dependencies, mapped_sql, merge_by_money
+from .plan import DECIMAL, arrow_type, dependencies, mapped_sql, merge_by_money, refusal
+from .reading import ReadParams, bytes_per_row
 from .rowcheck import unequal_rows
 from .storage import PeriodKey
 from .tally import TagSetTally
 
 BATCH_ROWS = 131_072
 _DENSE = 0.05  # a money column with more distinct values per row than this is computed per row
+
+
+def batches(src: SourceFile, params: ReadParams) -> Iterator[pa.RecordBatch]:
+    """The file's rows in store columns, and their tag sets in `params.tag_sets`
+    (raises UseExactPath when the file is not one it can vouch for)."""
+    if why := refusal(src):
+        raise UseExactPath(why)
+    mapper = FactoredMapper(src, params.values)
+    per_row, rows = bytes_per_row(src.path), 0
+    try:
+        for batch in mapper.batches():
+            rows += batch.num_rows
+            params.progress.bytes_read(int(rows * per_row))
+            yield batch
+        params.tag_sets = mapper.tag_sets()
+    finally:
+        mapper.close()
+
+
 class FactoredMapper:
     """Maps the rows of one CSV file to store columns, batch by batch."""
 
