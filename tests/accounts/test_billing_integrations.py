@@ -200,3 +200,21 @@ def test_cli_lists_renames_and_assigns_it(emu: RunningEmulator, rt: Runtime, peo
     assert again.returncode == 1 and "already connected as “Finance”" in again.stderr, again.stderr
     shown = run("accounts", "show", "Contoso")
     assert "Billing accounts" in shown.stdout and "Finance" in shown.stdout
+
+
+def test_a_tenant_connected_with_the_same_principal_gets_the_billing_account_added(
+        emu: RunningEmulator, rt: Runtime, env: AccountsEnv, people: People, fx: dict[str, str]) -> None:
+    """The Vantage flow on a tenant already connected with the customer's principal: the same
+    application, now with a billing account ID, adds the billing account (no second credential)."""
+    with rt.db.session() as s:
+        account, _, _ = service_principals.connect(s, env, people.admin, "Contoso", _credential(fx), [people.ws_id])
+        account_id = account.id
+    _grant_mca_reader(emu)
+    with rt.db.session() as s:
+        service_principals.connect(s, env, people.admin, "", _credential(fx, billing_account_id=fx["mca_billing_account_id"]),
+                                   [people.other_ws_id], into_account_id=account_id, billing_name="Finance MCA")
+    with rt.db.session() as s:
+        out = service.get_account(s, people.admin, account_id)
+        assert len(out.credentials) == 1
+        assert [(b.name, [w.id for w in b.workspaces]) for b in out.billing_accounts] == [("Finance MCA", [people.other_ws_id])]
+        assert [w.id for w in out.workspaces] == [people.ws_id]

@@ -79,13 +79,19 @@ def connect(
         session.flush()
     if ws_ids and into_account_id is None:  # a new account: the workspaces ticked
         repo.set_workspaces(session, account.id, set(ws_ids))
-    for existing in repo.credentials_of(session, account.id):
-        if existing.client_id == data.client_id:
-            raise Conflict(
-                f"application {data.client_id} is already a credential of this tenant; replace its secret instead"
-            )
-    credential = _store(session, env, actor, account, data, result)
-    record_probe(session, env, account, credential, data, result)
+    credential = next((c for c in repo.credentials_of(session, account.id) if c.client_id == data.client_id), None)
+    if credential is not None and result.billing is None:
+        raise Conflict(
+            f"application {data.client_id} is already a credential of this tenant; replace its secret instead"
+        )
+    if credential is not None:
+        # The tenant's own principal now also reads a billing account (the probe just proved
+        # the secret typed works): the billing account is added to that credential.
+        assert result.billing is not None
+        billing.record(session, account.id, result.billing, via="service_principal", credential_id=credential.id)
+    else:
+        credential = _store(session, env, actor, account, data, result)
+        record_probe(session, env, account, credential, data, result)
     if result.billing is not None:
         row = repo.billing_account(session, account.id, result.billing.billing_account_id)
         assert row is not None  # record_probe just recorded it
