@@ -140,8 +140,8 @@ def main() -> None:
             after = (len(times) - CAPACITY) / (times[-1] - times[CAPACITY - 1]) if times[-1] > times[CAPACITY - 1] else 0
             print(f"  subscription {big[:8]}…: {len(times)} writes answered; write {CAPACITY} at "
                   f"{times[CAPACITY - 1] - t0:.1f} s, the last at {times[-1] - t0:.1f} s ({after:.1f} a second after "
-                  f"the burst; ARM allows {REFILL:g}); push started {pushed['wall_s'] - (times[-1] - t0):.1f} s "
-                  f"before its last write ended … (wall {pushed['wall_s']:.1f} s)")
+                  f"the burst; ARM allows {REFILL:g}); its first write about {pushed['wall_s'] - (times[-1] - t0):.1f} s "
+                  f"after the push started (wall {pushed['wall_s']:.1f} s)")
         print(f"  load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

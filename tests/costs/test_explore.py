@@ -14,7 +14,12 @@ from pathlib import Path
 import pytest
 
 from httpkit import ADMIN, ALICE, BOB, ERIN, World, world  # noqa: F401
-from skytally.accounts.models import AccountWorkspace, BillingAccount, CloudAccount
+from skytally.accounts.models import (
+    AccountWorkspace,
+    BillingAccount,
+    BillingAccountWorkspace,
+    CloudAccount,
+)
 from skytally.costs import CostStore, explore
 from skytally.costs.samples import SampleTotals, write_sample
 from skytally.errors import NotFound
@@ -57,8 +62,12 @@ def data(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dat
             s.add(acc)
             s.flush()
             s.add(AccountWorkspace(account_id=acc.id, workspace_id=ws))
-            s.add(BillingAccount(account_id=acc.id, billing_account_id=ba, display_name=f"{name} EA",
-                                 agreement_type="EnterpriseAgreement", via="service_principal"))
+            row = BillingAccount(account_id=acc.id, billing_account_id=ba, display_name=f"{name} EA",
+                                 agreement_type="EnterpriseAgreement", via="service_principal")
+            s.add(row)
+            s.flush()
+            # a billing account is assigned to workspaces on its own (here: its tenant's)
+            s.add(BillingAccountWorkspace(billing_account_id=row.id, workspace_id=ws))
             ids.append(acc.id)
     yield Data(world, a, a_eur, b, ids[0], ids[1])
 

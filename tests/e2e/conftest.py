@@ -30,7 +30,10 @@ def browse() -> Iterator[Callable[..., Browsing]]:
             page.on("console", lambda m: m.type == "error" and found.add(f"console: {m.text}"))
             page.on("pageerror", lambda e: found.add(f"page error: {e}"))
             if failed_requests:
-                page.on("requestfailed", lambda r: found.add(f"request failed: {r.method} {r.url} {r.failure}"))
+                # net::ERR_ABORTED is the browser cancelling a request it no longer needs (a favicon
+                # when the page navigates on), not a failure of the server.
+                page.on("requestfailed", lambda r: "ERR_ABORTED" not in (r.failure or "")
+                        and found.add(f"request failed: {r.method} {r.url} {r.failure}"))
             page.on("response", lambda r: r.status >= 400 and found.add(f"HTTP {r.status}: {r.request.method} {r.url}"))
             return Browsing(page, context, found)
 

@@ -1,7 +1,9 @@
 """Conformance: Microsoft's Azure CLI, unchanged, against the emulator over HTTPS.
 
-One emulator and one ``az`` config directory for the whole module (each ``az`` call costs a
-second or two of start-up). The CLI comes from its own virtualenv, created once per CI run
+One emulator per test process and one signed-in ``az`` config directory shared by the tests
+that only read or write through it (each ``az`` call costs a second or two of start-up). Tests
+that sign in themselves get a config directory of their own, so no test depends on another
+having run first or on the same worker (``pytest -n``). The CLI comes from its own virtualenv, created once per CI run
 by ``scripts/test.sh`` at ``.cache/azure-cli-venv`` (or ``SKYTALLY_AZURE_CLI`` = path to az);
 without it these tests skip, saying so.
 
@@ -81,11 +83,30 @@ def az(cli_emulator: RunningEmulator, tmp_path_factory: pytest.TempPathFactory) 
             json={"properties": {"roleDefinitionId": f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{CONTRIBUTOR}",
                                  "principalId": fx["customer_sp_object_id"], "principalType": "ServicePrincipal"}})
         assert assigned.status_code == 201, assigned.text
-    return Az(emu, tmp_path_factory.mktemp("azure-cli-config"))
+    az = registered(emu, tmp_path_factory.mktemp("azure-cli-config"))
+    az.run("login", "--service-principal", "-u", fx["customer_sp_client_id"], "-p", fx["customer_sp_secret"],
+           "--tenant", fx["primary_tenant_id"])
+    return az
 
 
-def test_cloud_register_with_only_the_arm_endpoint(az: Az) -> None:
-    emu = az.emu
+def registered(emu: RunningEmulator, config_dir: Path) -> Az:
+    """An ``az`` with the emulator registered as its cloud, the documented way."""
+    az = Az(emu, config_dir)
+    az.run("cloud", "register", "-n", "SkytallyEmulator", "--endpoint-resource-manager", emu.arm_url)
+    az.run("cloud", "set", "-n", "SkytallyEmulator")
+    az.run("config", "set", "core.instance_discovery=false")
+    return az
+
+
+@pytest.fixture
+def own_az(cli_emulator: RunningEmulator, tmp_path: Path) -> Az:
+    """A registered ``az`` with a config directory of its own, for tests that sign in."""
+    return registered(cli_emulator, tmp_path / "azure-cli-config")
+
+
+def test_cloud_register_with_only_the_arm_endpoint(cli_emulator: RunningEmulator, tmp_path: Path) -> None:
+    emu = cli_emulator
+    az = Az(emu, tmp_path / "azure-cli-config")
     az.run("cloud", "register", "-n", "SkytallyEmulator", "--endpoint-resource-manager", emu.arm_url)
     cloud = az.json("cloud", "show", "-n", "SkytallyEmulator")
     assert cloud["endpoints"]["resourceManager"] == emu.arm_url  # as given; the rest from the metadata
@@ -93,10 +114,11 @@ def test_cloud_register_with_only_the_arm_endpoint(az: Az) -> None:
     assert cloud["endpoints"]["activeDirectoryResourceId"] == f"{emu.arm_url}/"
     assert cloud["endpoints"]["microsoftGraphResourceId"] == f"{emu.graph_url}/"
     az.run("cloud", "set", "-n", "SkytallyEmulator")
-    az.run("config", "set", "core.instance_discovery=false")
+    assert az.json("cloud", "show")["name"] == "SkytallyEmulator"
 
 
-def test_service_principal_login_and_account(az: Az) -> None:
+def test_service_principal_login_and_account(own_az: Az) -> None:
+    az = own_az
     fx = az.emu.fixtures
     subs = az.json("login", "--service-principal", "-u", fx["customer_sp_client_id"], "-p", fx["customer_sp_secret"],
                    "--tenant", fx["primary_tenant_id"])
@@ -180,9 +202,10 @@ def test_http_client_sees_the_same_cloud(cli_emulator: RunningEmulator) -> None:
     assert isinstance(doc, dict) and httpx.URL(doc["authentication"]["loginEndpoint"]).port == httpx.URL(cli_emulator.base_url).port
 
 
-def test_user_sign_in_with_device_code(az: Az) -> None:
+def test_user_sign_in_with_device_code(own_az: Az) -> None:
     """``az login --use-device-code`` with the CLI's own client id: the user enters the code on
     the emulator's /devicelogin page (done here over HTTP), the CLI's polling gets the token."""
+    az = own_az
     emu = az.emu
     fx = emu.fixtures
     proc = subprocess.Popen([str(AZ), "login", "--use-device-code", "--tenant", fx["primary_tenant_id"], "-o", "json"],
@@ -211,11 +234,12 @@ def test_user_sign_in_with_device_code(az: Az) -> None:
     assert az.json("group", "show", "-n", fx["owned_resource_group_id"].split("/")[-1])["name"]
 
 
-def test_username_password_login_asks_the_user_realm_on_port_443(az: Az) -> None:
+def test_username_password_login_asks_the_user_realm_on_port_443(own_az: Az) -> None:
     """``az login -u/-p`` against a cloud on another port: MSAL drops the authority's port for
     user-realm discovery (test_entra_ropc.py, docs/emulator.md), so the CLI fails there, before
     any request the emulator could answer. When this starts passing a sign-in, the docs' limit
     is gone: turn this into a sign-in test."""
+    az = own_az
     fx = az.emu.fixtures
     done = az.run("login", "-u", fx["owner_upn"], "-p", fx["owner_password"], check=False)
     assert done.returncode != 0

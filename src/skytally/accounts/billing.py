@@ -80,6 +80,10 @@ def record(
     if row is None:
         row = BillingAccount(account_id=account_id, billing_account_id=info.billing_account_id)
         session.add(row)
+        session.flush()
+        # An integration of its own: it starts in its tenant's workspaces (the flows that
+        # connect it may name it and choose others: integrations.name_and_assign).
+        repo.set_billing_workspaces(session, row.id, repo.workspace_ids_of(session, account_id))
     row.display_name = info.display_name or row.display_name
     row.agreement_type = info.agreement_type or row.agreement_type
     row.role = info.role

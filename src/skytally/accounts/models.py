@@ -1,6 +1,6 @@
 """Tables of the accounts capability: cloud accounts (one per tenant and kind), their
-subscriptions, credentials (with secret history), EA access tokens, billing accounts,
-workspace assignments, and the single-use consent requests of the sign-in flows.
+subscriptions, credentials (with secret history), EA access tokens, billing accounts
+(integrations of their own, with their own workspaces), workspace assignments, and the single-use consent requests of the sign-in flows.
 
 Secrets never live here: each row points at a sealed `StoredSecret` and keeps only a
 masked hint for display.
@@ -206,6 +206,8 @@ class BillingAccount(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("cloud_accounts.id", ondelete="CASCADE"), index=True)
     billing_account_id: Mapped[str] = mapped_column(String(200))
+    # The integration's name, as the user gave it ("" = Azure's display name).
+    name: Mapped[str] = mapped_column(String(200), default="")
     display_name: Mapped[str] = mapped_column(String(200), default="")
     agreement_type: Mapped[str] = mapped_column(String(64), default="")
     role: Mapped[str] = mapped_column(String(64), default="")
@@ -215,6 +217,21 @@ class BillingAccount(Base):
         ForeignKey("account_credentials.id", ondelete="SET NULL"), nullable=True
     )
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BillingAccountWorkspace(Base):
+    """The workspaces a billing account (an integration of its own, DESIGN §1) is assigned
+    to: its costs are seen there, whatever the workspaces of its tenant's subscriptions."""
+
+    __tablename__ = "billing_account_workspaces"
+
+    billing_account_id: Mapped[int] = mapped_column(
+        ForeignKey("billing_accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

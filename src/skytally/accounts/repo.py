@@ -13,6 +13,7 @@ from skytally.accounts.models import (
     AccountKind,
     AccountWorkspace,
     BillingAccount,
+    BillingAccountWorkspace,
     CloudAccount,
     CloudSubscription,
     ConsentRequest,
@@ -131,6 +132,39 @@ def billing_account(session: Session, account_id: int, billing_account_id: str) 
             BillingAccount.billing_account_id == billing_account_id,
         )
     )
+
+
+def billing_accounts_by_id(session: Session, billing_account_id: str) -> list[BillingAccount]:
+    """Every row of this billing account, whatever its tenant (to refuse connecting it twice)."""
+    return list(session.scalars(select(BillingAccount).where(BillingAccount.billing_account_id == billing_account_id)
+                                .order_by(BillingAccount.id)))
+
+
+def billing_workspace_ids(session: Session, billing_row_id: int) -> list[int]:
+    return list(session.scalars(select(BillingAccountWorkspace.workspace_id)
+                                .where(BillingAccountWorkspace.billing_account_id == billing_row_id)
+                                .order_by(BillingAccountWorkspace.workspace_id)))
+
+
+def set_billing_workspaces(session: Session, billing_row_id: int, workspace_ids: Iterable[int]) -> None:
+    wanted = set(workspace_ids)
+    have = set(billing_workspace_ids(session, billing_row_id))
+    if have - wanted:
+        session.execute(delete(BillingAccountWorkspace).where(
+            BillingAccountWorkspace.billing_account_id == billing_row_id,
+            BillingAccountWorkspace.workspace_id.in_(have - wanted)))
+    for ws in sorted(wanted - have):
+        session.add(BillingAccountWorkspace(billing_account_id=billing_row_id, workspace_id=ws))
+    session.flush()
+
+
+def billing_accounts_in(session: Session, workspace_ids: Iterable[int] | None) -> list[BillingAccount]:
+    """Billing accounts assigned to these workspaces (None: all), by tenant then id."""
+    stmt = select(BillingAccount).order_by(BillingAccount.account_id, BillingAccount.id)
+    if workspace_ids is not None:
+        stmt = stmt.where(exists().where(BillingAccountWorkspace.billing_account_id == BillingAccount.id,
+                                         BillingAccountWorkspace.workspace_id.in_(list(workspace_ids))))
+    return list(session.scalars(stmt))
 
 
 def consent_by_state_hash(session: Session, state_hash: str) -> ConsentRequest | None:

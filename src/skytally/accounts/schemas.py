@@ -155,12 +155,23 @@ class BillingAccountOut(BaseModel):
     id: int
     account_id: int
     billing_account_id: str
+    name: str = Field("", description="The integration's name, as the user gave it (Azure's display name if none)")
     display_name: str
     agreement_type: str
     role: str
     role_status: str
     via: str
     checked_at: datetime | None
+    tenant_name: str = ""
+    # Where its costs are seen: its own workspaces, whatever its tenant's (DESIGN §1).
+    workspaces: list[WorkspaceRef] = Field(default_factory=list)
+
+
+class BillingAccountUpdate(BaseModel):
+    """Rename a billing account integration and/or set its workspaces (omitted: unchanged)."""
+
+    name: str | None = Field(None, max_length=200)
+    workspace_ids: list[int] | None = None
 
 
 class AccountOut(BaseModel):

@@ -20,6 +20,7 @@ from skytally.accounts import (
     events,
     guard,
     identity,
+    integrations,
     office365,
     readers,
     repo,
@@ -40,7 +41,6 @@ from skytally.accounts.models import (
 from skytally.accounts.schemas import (
     AccountCreate,
     AccountOut,
-    BillingAccountOut,
     ConsentStart,
     SubscriptionOut,
     WorkspaceRef,
@@ -85,7 +85,7 @@ def to_out(session: Session, account: CloudAccount, *, with_secrets_meta: bool =
         workspaces=[WorkspaceRef(id=i, name=n) for i, n in
                     workspaces.workspace_names(session, set(repo.workspace_ids_of(session, account.id))).items()],
         subscriptions=subs, credentials=creds, ea_tokens=tokens,
-        billing_accounts=[BillingAccountOut.model_validate(b) for b in repo.billing_accounts_of(session, account.id)],
+        billing_accounts=[integrations.to_out(session, b, account) for b in repo.billing_accounts_of(session, account.id)],
         warnings=warnings,
     )
 
@@ -291,6 +291,15 @@ workspace_ids_of = repo.workspace_ids_of
 access_levels = repo.access_levels
 azure_account_ids = repo.azure_account_ids
 billing_accounts_of = repo.billing_accounts_of
+# Billing accounts are integrations of their own (accounts/integrations.py): their costs are
+# seen in *their* workspaces, not their tenant's.
+billing_accounts_in = repo.billing_accounts_in
+billing_label = integrations.label
+list_billing_accounts = integrations.listing
+get_billing_account = integrations.get
+find_billing_account = integrations.find
+billing_account_out = integrations.to_out
+update_billing_account = integrations.update
 ea_tokens_of = repo.ea_tokens_of
 newest_valid_ea_token = ea_tokens.newest_valid
 ea_token_refusal = ea_tokens.refusal  # the EA API's refusal of a key, as the user reads it
@@ -303,6 +312,10 @@ def run_workspace_ids(session: Session, params: dict[str, Any]) -> list[int] | N
     account_id = params.get("account_id")
     if account_id is None:
         return None
+    if params.get("scope_id"):  # a cost import of one scope: a billing account follows its own workspaces
+        own = integrations.workspace_ids_of_scope(session, int(account_id), str(params["scope_id"]))
+        if own is not None:
+            return own
     return repo.workspace_ids_of(session, int(account_id))
 
 

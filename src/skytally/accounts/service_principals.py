@@ -11,7 +11,7 @@ from datetime import datetime
 from pydantic import SecretStr
 from sqlalchemy.orm import Session
 
-from skytally.accounts import billing, credentials, guard, readers, repo
+from skytally.accounts import billing, credentials, guard, integrations, readers, repo
 from skytally.accounts.context import AccountsEnv
 from skytally.accounts.credentials import (
     ClientSecretCredentialIn,
@@ -45,12 +45,14 @@ def _refuse(result: ProbeResult) -> InvalidInput:
 
 def connect(
     session: Session, env: AccountsEnv, actor: Actor | None, name: str, data: CredentialIn,
-    workspace_ids: list[int] | None = None, *, into_account_id: int | None = None,
+    workspace_ids: list[int] | None = None, *, into_account_id: int | None = None, billing_name: str = "",
 ) -> tuple[CloudAccount, AccountCredential, ProbeResult]:
     """Add an Azure tenant by service-principal credentials, or (`into_account_id`) add a
     credential to that account. A tenant already connected is never joined silently: without
     `into_account_id` naming it, AlreadyConnected says so (the name and workspaces typed are
-    the caller's to keep)."""
+    the caller's to keep). A billing account ID makes the billing account an integration of its
+    own: named `billing_name` (else Azure's name), in the workspaces ticked (else its tenant's);
+    one skytally already has is refused the same way."""
     ws_ids = guard.check_assignable(session, actor, workspace_ids or [])
     if into_account_id is not None:
         guard.managed_account(session, actor, into_account_id)
@@ -65,6 +67,8 @@ def connect(
                            f"account {into_account_id}; check the tenant ID")
     if account is not None and into_account_id is None:
         raise guard.already_connected(account)
+    if result.billing is not None:
+        integrations.refuse_if_connected(session, result.billing.billing_account_id)
     if account is None:
         account = CloudAccount(
             kind=AccountKind.AZURE.value, name=name.strip() or result.tenant_id, tenant_id=result.tenant_id,
@@ -75,13 +79,23 @@ def connect(
         session.flush()
     if ws_ids and into_account_id is None:  # a new account: the workspaces ticked
         repo.set_workspaces(session, account.id, set(ws_ids))
-    for existing in repo.credentials_of(session, account.id):
-        if existing.client_id == data.client_id:
-            raise Conflict(
-                f"application {data.client_id} is already a credential of this tenant; replace its secret instead"
-            )
-    credential = _store(session, env, actor, account, data, result)
-    record_probe(session, env, account, credential, data, result)
+    credential = next((c for c in repo.credentials_of(session, account.id) if c.client_id == data.client_id), None)
+    if credential is not None and result.billing is None:
+        raise Conflict(
+            f"application {data.client_id} is already a credential of this tenant; replace its secret instead"
+        )
+    if credential is not None:
+        # The tenant's own principal now also reads a billing account (the probe just proved
+        # the secret typed works): the billing account is added to that credential.
+        assert result.billing is not None
+        billing.record(session, account.id, result.billing, via="service_principal", credential_id=credential.id)
+    else:
+        credential = _store(session, env, actor, account, data, result)
+        record_probe(session, env, account, credential, data, result)
+    if result.billing is not None:
+        row = repo.billing_account(session, account.id, result.billing.billing_account_id)
+        assert row is not None  # record_probe just recorded it
+        integrations.name_and_assign(session, row, integrations.check_name(billing_name), ws_ids)
     return account, credential, result
 
 

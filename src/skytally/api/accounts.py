@@ -1,5 +1,6 @@
 """Cloud accounts: tenants by consent or credentials, subscriptions and access levels,
-EA access tokens, credentials, workspaces. Consent flows answer with the URL to open."""
+EA access tokens, credentials, workspaces; billing accounts as integrations of their own
+(named, assigned to workspaces independently of their tenant). Consent flows answer with the URL to open."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from skytally.accounts.schemas import (
     AccessChange,
     AccountCreate,
     AccountOut,
+    BillingAccountOut,
+    BillingAccountUpdate,
     ConsentOutcome,
     ConsentStart,
     CredentialOut,
@@ -40,7 +43,12 @@ def _env(request: Request) -> AccountsEnv:
 class ServicePrincipalConnect(BaseModel):
     name: str = Field(default="", max_length=200)
     credential: CredentialIn
-    workspace_ids: list[int] = Field(default_factory=list)
+    workspace_ids: list[int] = Field(default_factory=list, description=(
+        "Workspaces of the new tenant; with a billing account ID, also the billing account's (else its tenant's)"))
+    into_account_id: int | None = Field(default=None, description=(
+        "Add this credential (and its billing account) to a tenant skytally already has"))
+    billing_name: str = Field(default="", max_length=200, description=(
+        "Name of the billing account integration (default: its name in Azure)"))
 
 
 class ServicePrincipalConnected(BaseModel):
@@ -73,7 +81,8 @@ def add_account(data: AccountCreate, request: Request, session: DbSession, actor
              status_code=status.HTTP_201_CREATED, summary="Connect an Azure tenant with your own service principal")
 def connect_service_principal(data: ServicePrincipalConnect, request: Request, session: DbSession,
                               actor: ApiActor, background: BackgroundTasks) -> ServicePrincipalConnected:
-    account, _cred, probe = sp.connect(session, _env(request), actor, data.name, data.credential, data.workspace_ids)
+    account, _cred, probe = sp.connect(session, _env(request), actor, data.name, data.credential, data.workspace_ids,
+                                       into_account_id=data.into_account_id, billing_name=data.billing_name)
     _start_imports(request, background, actor, account.id)
     return ServicePrincipalConnected(account=service.to_out(session, account), probe=probe)
 
@@ -109,6 +118,25 @@ def remove_account(account_id: int, request: Request, session: DbSession, actor:
 @router.put("/accounts/{account_id}/workspaces", response_model=AccountOut, summary="Assign to workspaces")
 def assign_workspaces(account_id: int, data: WorkspaceAssignment, session: DbSession, actor: ApiActor) -> AccountOut:
     return service.assign_workspaces(session, actor, account_id, data.workspace_ids)
+
+
+@router.get("/billing-accounts", response_model=list[BillingAccountOut],
+            summary="List billing accounts (EA enrollments, MCA billing accounts) in your workspaces")
+def list_billing_accounts(session: DbSession, actor: ApiActor) -> list[BillingAccountOut]:
+    return service.list_billing_accounts(session, actor)
+
+
+@router.get("/accounts/{account_id}/billing-accounts/{billing_id}", response_model=BillingAccountOut,
+            summary="Get a billing account of a tenant")
+def get_billing_account(account_id: int, billing_id: int, session: DbSession, actor: ApiActor) -> BillingAccountOut:
+    return service.billing_account_out(session, service.get_billing_account(session, actor, account_id, billing_id))
+
+
+@router.patch("/accounts/{account_id}/billing-accounts/{billing_id}", response_model=BillingAccountOut,
+              summary="Rename a billing account or set its workspaces (its costs are seen there)")
+def update_billing_account(account_id: int, billing_id: int, data: BillingAccountUpdate, session: DbSession,
+                           actor: ApiActor) -> BillingAccountOut:
+    return service.update_billing_account(session, actor, account_id, billing_id, data)
 
 
 @router.post("/accounts/{account_id}/subscriptions/consent", response_model=ConsentStart,

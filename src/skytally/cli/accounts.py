@@ -17,7 +17,13 @@ from skytally.accounts import service_principals as sp
 from skytally.accounts.context import AccountsEnv
 from skytally.accounts.credentials import CredentialIn
 from skytally.accounts.models import AccessLevel, AccountKind
-from skytally.accounts.schemas import AccountCreate, AccountOut, ConsentStart
+from skytally.accounts.schemas import (
+    AccountCreate,
+    AccountOut,
+    BillingAccountOut,
+    BillingAccountUpdate,
+    ConsentStart,
+)
 from skytally.cli.common import (
     JSON_HELP,
     console,
@@ -34,6 +40,9 @@ from skytally.workspaces import service as workspaces
 app = typer.Typer(help="Cloud accounts: Azure and Office 365 tenants.", no_args_is_help=True)
 tokens_app = typer.Typer(help="EA access tokens (legacy EA reporting API keys).", no_args_is_help=True)
 subs_app = typer.Typer(help="Azure subscriptions and their access levels.", no_args_is_help=True)
+billing_app = typer.Typer(help="Billing accounts (EA enrollments, MCA billing accounts): integrations of their own, "
+                               "named and assigned to workspaces independently of their tenant.", no_args_is_help=True)
+app.add_typer(billing_app, name="billing")
 
 
 def _env() -> AccountsEnv:
@@ -85,10 +94,14 @@ def connect_sp(
     billing_account: str = typer.Option("", "--billing-account", help="EA enrollment number or MCA billing account ID."),
     expires: str = typer.Option("", "--expires", help="Secret expiry (YYYY-MM-DD) if Entra ID may not tell."),
     name: str = typer.Option("", "--name", help="Display name."),
-    workspace: list[str] = typer.Option([], "--workspace", "-w", help="Workspace name or ID (repeatable)."),
+    workspace: list[str] = typer.Option([], "--workspace", "-w", help=(
+        "Workspace name or ID (repeatable): the new tenant's, and the billing account's (default: its tenant's).")),
+    into: str = typer.Option("", "--into", help="Add to this connected tenant (account ID, tenant ID or name)."),
+    billing_name: str = typer.Option("", "--billing-name", help="Name of the billing account (default: Azure's)."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Connect an Azure tenant with your own service principal (validated at once)."""
+    """Connect an Azure tenant with your own service principal (validated at once); with
+    --billing-account, its EA enrollment or MCA billing account as an integration of its own."""
     payload: dict[str, object] = {"tenant_id": tenant, "client_id": client_id, "billing_account_id": billing_account or None}
     if certificate is not None:
         payload.update(kind="certificate", certificate_pem=certificate.read_text())
@@ -100,7 +113,9 @@ def connect_sp(
     data = TypeAdapter(CredentialIn).validate_python(payload)
     ws_ids = _workspace_ids(workspace)
     with session() as s:
-        account, _cred, probe = sp.connect(s, _env(), None, name, data, ws_ids)
+        into_id = service.find_account(s, None, into).id if into else None
+        account, _cred, probe = sp.connect(s, _env(), None, name, data, ws_ids, into_account_id=into_id,
+                                           billing_name=billing_name)
         out = service.to_out(s, account)
     _queue_first_imports(out.id)
     if json_out:
@@ -138,8 +153,58 @@ def _show(account: AccountOut) -> None:
                 [[c.id, c.client_id, c.secret_hint, when(c.expires_at), c.status, when(c.last_success_at)] for c in account.credentials])
     print_table("EA access tokens", ["ID", "Enrollment", "Token", "Expires", "Status", "In use"],
                 [[t.id, t.enrollment_number, t.hint, when(t.expires_at), t.status, "yes" if t.in_use else ""] for t in account.ea_tokens])
-    print_table("Billing accounts", ["ID", "Agreement", "Role", "Status"],
-                [[b.billing_account_id, b.agreement_type, b.role, b.role_status] for b in account.billing_accounts])
+    _billing_table(account.billing_accounts)
+
+
+def _billing_table(rows: list[BillingAccountOut]) -> None:
+    print_table("Billing accounts", ["ID", "Name", "Billing account ID", "Agreement", "Tenant", "Role", "Workspaces"],
+                [[b.id, b.name, b.billing_account_id, b.agreement_type or "—", b.tenant_name,
+                  f"{b.role} ({b.role_status})", ", ".join(w.name for w in b.workspaces) or "—"] for b in rows])
+
+
+# --- billing accounts -------------------------------------------------------------------
+@billing_app.command("list")
+def billing_list(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """List billing accounts with their tenant and the workspaces that see their costs."""
+    with session() as s:
+        rows = service.list_billing_accounts(s, None)
+    print_json(rows) if json_out else _billing_table(rows)
+
+
+@billing_app.command("show")
+def billing_show(billing: str = typer.Argument(..., help="ID, billing account ID or name."),
+                 json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """Show one billing account."""
+    with session() as s:
+        out = service.billing_account_out(s, service.find_billing_account(s, None, billing))
+    print_json(out) if json_out else _billing_table([out])
+
+
+def _update_billing(billing: str, data: BillingAccountUpdate, json_out: bool) -> None:
+    with session() as s:
+        row = service.find_billing_account(s, None, billing)
+        out = service.update_billing_account(s, None, row.account_id, row.id, data)
+    if json_out:
+        print_json(out)
+        return
+    console.print(f"Billing account {out.billing_account_id} is “{out.name}”, its costs seen in: "
+                  f"{', '.join(w.name for w in out.workspaces) or 'no workspace (organisation admins only)'}.")
+
+
+@billing_app.command("rename")
+def billing_rename(billing: str = typer.Argument(..., help="ID, billing account ID or name."),
+                   name: str = typer.Argument(..., help="The new name."),
+                   json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """Rename a billing account."""
+    _update_billing(billing, BillingAccountUpdate(name=name), json_out)
+
+
+@billing_app.command("assign")
+def billing_assign(billing: str = typer.Argument(..., help="ID, billing account ID or name."),
+                   workspace: list[str] = typer.Option(..., "--workspace", "-w", help="Workspace name or ID (repeatable)."),
+                   json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """Set the workspaces that see a billing account's costs (its tenant's stay as they are)."""
+    _update_billing(billing, BillingAccountUpdate(workspace_ids=_workspace_ids(workspace)), json_out)
 
 
 def _subs_table(subs: list) -> None:  # type: ignore[type-arg]

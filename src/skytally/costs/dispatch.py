@@ -62,8 +62,9 @@ def plan(db: Database, account_id: int | None, periods: Sequence[str]) -> list[t
         ids = [account_id] if account_id is not None else accounts.azure_account_ids(session)
         work = []
         for aid in ids:
-            workspaces = accounts.workspace_ids_of(session, aid)
             for src in ingest.sources(session, aid):
+                # a billing account is shown in its own workspaces (accounts.run_workspace_ids)
+                workspaces = accounts.run_workspace_ids(session, {"account_id": aid, "scope_id": src.scope_id}) or []
                 work += [(src, period, workspaces[0] if workspaces else None) for period in periods]
     return work
 
@@ -88,7 +89,7 @@ def submit_imports(db: Database, dispatcher: jobs.Dispatcher, *, account_id: int
             run, new = jobs.submit_unique(
                 db, dispatcher, IMPORT_PERIOD, target=f"{src.name} {period}",
                 key={"account_id": src.account_id, "scope_id": src.scope_id, "period": period},
-                workspace_id=workspace_id if workspace_id is not None else ws, queued_by=queued_by)
+                workspace_id=_shown_in(src, ws, workspace_id), queued_by=queued_by)
         except UserError as exc:
             out.failures.append({**item, "message": exc.message})
             continue
@@ -103,3 +104,11 @@ def submit_imports(db: Database, dispatcher: jobs.Dispatcher, *, account_id: int
     report(len(work), len(work), f"{len(out.submitted)} import(s) submitted, {len(out.skipped)} already "
            f"queued or running, {len(out.failures)} not queued")
     return out
+
+
+def _shown_in(src: Source, own: int | None, asked: int | None) -> int | None:
+    """A billing account's runs are shown in its own workspace (it is an integration of its
+    own, assigned apart from its tenant); other scopes in the one asked for, else their tenant's."""
+    if src.kind != "subscription" and own is not None:
+        return own
+    return asked if asked is not None else own

@@ -46,12 +46,17 @@ def scopes(session: Session, store: CostStore, actor: Actor | None) -> list[Scop
     """The cost scopes the caller may read, with display names."""
     ws = None if actor is None else actor.workspace_filter()  # the header's workspace narrows it
     out: dict[str, ScopeOut] = {}
+    # A billing account is an integration of its own: its costs are seen in its workspaces,
+    # whatever its tenant's (a finance workspace may have the MCA billing account and not the
+    # subscriptions, and the reverse).
+    tenants: dict[int, CloudAccount | None] = {}
+    for ba in accounts_service.billing_accounts_in(session, ws):
+        account = tenants.setdefault(ba.account_id, session.get(CloudAccount, ba.account_id))
+        out.setdefault(ba.billing_account_id, ScopeOut(
+            billing_account_id=ba.billing_account_id, name=accounts_service.billing_label(ba),
+            kind="EA" if ba.agreement_type == "EnterpriseAgreement" else "MCA" if ba.agreement_type else "",
+            account_id=ba.account_id, account_name=account.name if account else ""))
     for account in accounts_service.visible_accounts(session, ws):
-        for ba in accounts_service.billing_accounts_of(session, account.id):
-            out.setdefault(ba.billing_account_id, ScopeOut(
-                billing_account_id=ba.billing_account_id, name=ba.display_name or ba.billing_account_id,
-                kind="EA" if ba.agreement_type == "EnterpriseAgreement" else "MCA" if ba.agreement_type else "",
-                account_id=account.id, account_name=account.name))
         for row in session.scalars(select(CostImport).where(CostImport.account_id == account.id,
                                                             CostImport.source == "subscription")):
             out.setdefault(row.scope_id, ScopeOut(billing_account_id=row.scope_id, name=row.scope_name,
@@ -177,6 +182,24 @@ def import_status(session: Session, actor: Actor | None, account_id: int | None 
     else:
         ws = None if actor is None else actor.workspace_filter()  # the header's workspace narrows it
         accounts = [a for a in accounts_service.visible_accounts(session, ws) if a.kind == "azure"]
+    out = _import_rows(session, accounts)
+    if account_id is None and ws is not None:
+        # billing accounts follow their own workspaces: those assigned here (even when their
+        # tenant is not) and not those of a visible tenant that are assigned elsewhere
+        billing = accounts_service.billing_accounts_in(session, ws)
+        mine = {b.billing_account_id for b in billing}
+        shown = {a.id for a in accounts}
+        others = [a for a in (session.get(CloudAccount, i) for i in sorted({b.account_id for b in billing} - shown))
+                  if a is not None]
+        out = [r for r in out if r.source not in BILLING_SOURCES or r.scope_id in mine] + [
+            r for r in _import_rows(session, others) if r.source in BILLING_SOURCES and r.scope_id in mine]
+    return out
+
+
+BILLING_SOURCES = ("billing_account", "ea_token")
+
+
+def _import_rows(session: Session, accounts: Sequence[CloudAccount]) -> list[ImportStatusOut]:
     out: list[ImportStatusOut] = []
     for account in accounts:
         rows = list(session.scalars(select(CostImport).where(CostImport.account_id == account.id)
@@ -185,6 +208,9 @@ def import_status(session: Session, actor: Actor | None, account_id: int | None 
         mine = [ImportStatusOut.of(account, r) for r in rows]
         active = _active_imports(session, account.id)
         for src in ingest.sources(session, account.id):
+            for item in mine:  # the scope's name now (a billing account may have been renamed since)
+                if item.scope_id == src.scope_id:
+                    item.scope_name = src.name
             runs = active.get(src.scope_id, {})
             for item in mine:
                 run = runs.get(item.billing_period or "")

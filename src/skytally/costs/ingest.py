@@ -112,7 +112,7 @@ def sources(session: Session, account_id: int) -> list[Source]:
     out: list[Source] = []
     for ba in accounts.billing_accounts_of(session, account_id):
         kind = "ea_token" if ba.via == "ea_token" else "billing_account"
-        out.append(Source(account_id, kind, ba.billing_account_id, ba.display_name or ba.billing_account_id,
+        out.append(Source(account_id, kind, ba.billing_account_id, accounts.billing_label(ba),
                           ba.agreement_type, ba.credential_id))
     if not out:  # pay-as-you-go: no billing account, import each readable subscription
         for sub in account.subscriptions:

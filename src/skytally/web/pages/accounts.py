@@ -22,7 +22,7 @@ from skytally.accounts.context import AccountsEnv
 from skytally.accounts.credentials import CredentialIn
 from skytally.accounts.jobs import ACTIVATE
 from skytally.accounts.models import AccessLevel, AccountKind, RoleStatus
-from skytally.accounts.schemas import AccountCreate, AccountOut, ConsentStart
+from skytally.accounts.schemas import AccountCreate, AccountOut, BillingAccountUpdate, ConsentStart
 from skytally.costs import autostart as costs_autostart
 from skytally.costs import explore as costs_explore
 from skytally.errors import AlreadyConnected, Conflict, InvalidInput, PermissionDenied, UserError
@@ -35,7 +35,7 @@ router = APIRouter(include_in_schema=False)
 LEVELS = list(AccessLevel)
 TABS = ("subscriptions", "tokens", "credentials", "workspaces")
 FORM_FIELDS = {"name", "tenant", "tenant_id", "client_id", "client_secret", "certificate_pem", "billing_account_id",
-               "secret_expires_at", "workspace_ids"}
+               "billing_name", "secret_expires_at", "workspace_ids"}
 
 
 def _consent_available(page: Page) -> bool:
@@ -98,6 +98,8 @@ def overview(page: PageDep) -> Response:
         },
         polling=any(s.role_status is RoleStatus.ACTIVATING for s in subs),
         can_add=_can_add(page), consent_available=_consent_available(page),
+        billing_only=[b for b in service.list_billing_accounts(page.session, page.actor)
+                      if b.account_id not in {a.id for a in accounts}],
     )
 
 
@@ -136,7 +138,19 @@ def _new_form(page: Page, kind: str, into: int | None = None, *, form: dict[str,
         workspaces=_admin_workspaces(page), redirect_uri=page.runtime.settings.base_url.rstrip("/") + CALLBACK_PATH,
         form=form or {}, error=error, field=field,
         existing_id=error.account_id if isinstance(error, AlreadyConnected) else None,
+        existing_billing=_existing_billing(page, error, form or {}),
     )
+
+
+def _existing_billing(page: Page, error: UserError | None, form: dict[str, Any]) -> int | None:
+    """The billing account an AlreadyConnected refusal is about, if it is one (its page)."""
+    typed = str(form.get("billing_account_id") or "").strip()
+    if not isinstance(error, AlreadyConnected) or not typed:
+        return None
+    for b in service.get_account(page.session, page.actor, error.account_id).billing_accounts:
+        if b.billing_account_id == typed.strip("/").rsplit("/", 1)[-1]:
+            return b.id
+    return None
 
 
 def _as_user_error(exc: ValidationError) -> UserError:
@@ -184,13 +198,14 @@ async def connect_sp(
     client_secret: Annotated[str, Form()] = "",
     certificate: Annotated[UploadFile | None, File()] = None,
     billing_account_id: Annotated[str, Form()] = "",
+    billing_name: Annotated[str, Form()] = "",
     secret_expires_at: Annotated[str, Form()] = "",
     workspace_ids: Annotated[list[int] | None, Form()] = None,
     into_account_id: Annotated[int | None, Form()] = None,
     reads: Annotated[str, Form()] = "azure",
 ) -> Response:
     form = {"name": name, "tenant_id": tenant_id, "client_id": client_id, "billing_account_id": billing_account_id,
-            "secret_expires_at": secret_expires_at, "workspace_ids": workspace_ids or []}
+            "billing_name": billing_name, "secret_expires_at": secret_expires_at, "workspace_ids": workspace_ids or []}
     pem = (await certificate.read()).decode("utf-8", "replace") if certificate and certificate.filename else ""
     try:
         payload: dict[str, Any] = {"tenant_id": tenant_id, "client_id": client_id,
@@ -206,7 +221,8 @@ async def connect_sp(
                                                        workspace_ids or [])
         else:
             account, _cred, result = sp.connect(page.session, _env(page), page.actor, name, data,
-                                                workspace_ids or [], into_account_id=into_account_id)
+                                                workspace_ids or [], into_account_id=into_account_id,
+                                                billing_name=billing_name)
     except (UserError, ValidationError) as exc:
         return _failed_form(page, "sp", into_account_id, {**form, "reads": reads}, exc)
     if reads == "office365":
@@ -218,7 +234,7 @@ async def connect_sp(
                              "licence import is running.")
     _start_imports(page, background, account.id)
     return page.redirect(
-        f"/accounts/{account.id}?tab=credentials",
+        f"/accounts/{account.id}" + ("" if result.billing else "?tab=credentials"),
         f"Connected with application {data.client_id}: {len(result.subscriptions)} subscription(s)"
         + (f", billing account {result.billing.billing_account_id} ({result.billing.agreement_type})" if result.billing else "")
         + ".",
@@ -351,6 +367,37 @@ def delete_credential(page: PageDep, account_id: int, credential_id: int) -> Res
 def assign(page: PageDep, account_id: int, workspace_ids: Annotated[list[int] | None, Form()] = None) -> Response:
     service.assign_workspaces(page.session, page.actor, account_id, workspace_ids or [])
     return page.redirect(f"/accounts/{account_id}?tab=workspaces", "Workspaces saved.")
+
+
+@router.get("/accounts/{account_id}/billing/{billing_id}")
+def billing_page(page: PageDep, account_id: int, billing_id: int) -> Response:
+    """A billing account (an integration of its own): its name and the workspaces that see
+    its costs, independently of its tenant's."""
+    row = service.get_billing_account(page.session, page.actor, account_id, billing_id)
+    billing = service.billing_account_out(page.session, row)
+    account = service.get_account(page.session, page.actor, account_id) if _sees_tenant(page, account_id) else None
+    manage = page.actor.is_admin or any(page.actor.can_admin(w.id) for w in billing.workspaces) or (
+        account is not None and any(page.actor.can_admin(w.id) for w in account.workspaces))
+    return page.render("accounts/billing.html", billing=billing, account=account, can_manage=manage,
+                       workspaces=workspaces.list_workspaces(page.session, page.actor))
+
+
+def _sees_tenant(page: Page, account_id: int) -> bool:
+    try:
+        service.get_account(page.session, page.actor, account_id)
+    except UserError:
+        return False
+    return True
+
+
+@router.post("/accounts/{account_id}/billing/{billing_id}")
+def billing_update(page: PageDep, account_id: int, billing_id: int, name: Annotated[str, Form()] = "",
+                   workspace_ids: Annotated[list[int] | None, Form()] = None) -> Response:
+    out = service.update_billing_account(page.session, page.actor, account_id, billing_id,
+                                         BillingAccountUpdate(name=name, workspace_ids=workspace_ids or []))
+    where = ", ".join(w.name for w in out.workspaces) or "no workspace (organisation admins only)"
+    return page.redirect(f"/accounts/{account_id}/billing/{billing_id}",
+                         f"Saved: “{out.name}”; its costs are seen in {where}.")
 
 
 @router.post("/accounts/{account_id}/delete")
