@@ -189,6 +189,10 @@ def test_cloud_tenant_setup_in_the_browser(stack: tuple[str, RunningEmulator]) -
         snap("10-sp-form")
         page.click("#sp-form button[type=submit]")
         expect(page.locator(".alert-success")).to_contain_text("EnterpriseAgreement")
+        # Connected with a billing account, the account's page lists it among its billing accounts;
+        # the credential itself is on the Credentials tab.
+        expect(page.locator("[data-testid=billing-accounts]")).to_contain_text(fx["ea_enrollment_number"])
+        page.click("nav.tabs >> text=Credentials")
         expect(page.locator("[data-credential]")).to_contain_text("read from Entra ID")
         snap("11-credentials")
         page.click("nav.tabs >> text=Access Tokens")
