@@ -81,6 +81,23 @@ def test_a_page_short_of_its_rows_is_refused() -> None:
         list(graph.pages(client, "q", ["s"], page_size=100))  # type: ignore[arg-type]
 
 
+def test_rows_shifted_while_read_are_refused() -> None:
+    """A resource created before a page boundary (and another deleted after it, so the total
+    stays) shifts the later pages by one: the first row of a page repeats the last of the
+    previous one."""
+
+    class Shifted(FakeGraph):
+        def resources(self, request: Any, raw_response_hook: Any = None) -> _Answer:
+            answer = super().resources(request, raw_response_hook)
+            if request.options.skip == 300:
+                answer.data = [{"id": "r000299"}, *answer.data[:-1]]
+            return answer
+
+    client = Shifted(rows=1000)
+    with pytest.raises(graph.GraphIncomplete, match="page at row 300 repeats a row"):
+        list(graph.pages(client, "q", ["s"], page_size=100))  # type: ignore[arg-type]
+
+
 class _Clock:
     def __init__(self) -> None:
         self.now = 100.0

@@ -74,22 +74,27 @@ def pages(client: ResourceGraphClient, query: str, subscriptions: Sequence[str],
         yield from _follow(client, quota, query, subscriptions, page_size, token, len(first))
         return
     offsets = list(range(len(first), total, page_size))
+    previous = {row.get("id") for row in first}
     with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="resource-graph") as pool:
         pending: deque[tuple[int, Future[tuple[list[dict[str, Any]], int | None, str | None, bool]]]] = deque()
         try:
             for offset in offsets:
                 pending.append((offset, pool.submit(_query, client, quota, query, subscriptions, page_size, offset)))
                 if len(pending) >= parallel:
-                    yield _checked(*pending.popleft(), total, page_size)
+                    page = _checked(*pending.popleft(), total, page_size, previous)
+                    previous = {row.get("id") for row in page}
+                    yield page
             while pending:
-                yield _checked(*pending.popleft(), total, page_size)
+                page = _checked(*pending.popleft(), total, page_size, previous)
+                previous = {row.get("id") for row in page}
+                yield page
         finally:
             for _offset, future in pending:
                 future.cancel()
 
 
 def _checked(offset: int, future: Future[tuple[list[dict[str, Any]], int | None, str | None, bool]], total: int,
-             page_size: int) -> list[dict[str, Any]]:
+             page_size: int, previous: set[Any]) -> list[dict[str, Any]]:
     data, again, _token, _truncated = future.result()
     if again is not None and again != total:
         raise GraphIncomplete(f"the result changed while it was read ({total} rows, then {again}); "
@@ -98,6 +103,11 @@ def _checked(offset: int, future: Future[tuple[list[dict[str, Any]], int | None,
     if len(data) != expected:
         raise GraphIncomplete(f"Resource Graph announced {total} rows but the page at row {offset} held {len(data)} "
                               f"of {expected}")
+    # A resource created before a page boundary while the pages were read shifts the later rows
+    # (with one deleted, the total stays): the page then repeats rows of the page before it.
+    if previous.intersection(row.get("id") for row in data) - {None}:
+        raise GraphIncomplete(f"the result changed while it was read (the page at row {offset} repeats a row of "
+                              "the page before); nothing of it was stored")
     return data
 
 
