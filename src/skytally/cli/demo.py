@@ -188,16 +188,18 @@ def write_try_mca(settings: Settings, fx: dict[str, str], command: str | None = 
     path = settings.data_dir / TRY_MCA_FILE
     path.write_text(
         "Connect the demo's MCA billing account with a service principal (the Vantage flow)\n\n"
-        "The demo's principal holds Billing account reader on this billing account (in the\n"
-        "demo's Azure emulator). In skytally: Cloud Tenant Setup -> Add Cloud Account ->\n"
-        "Service principal, then type:\n\n"
+        "The demo's principal (the one the sample tenant is connected with) holds Billing\n"
+        "account reader on this billing account, in the demo's Azure emulator. In skytally:\n"
+        "Cloud Tenant Setup -> Add Cloud Account -> Service principal, type the values below;\n"
+        "the tenant is already connected, so the page offers to add the billing account to it\n"
+        "(or go straight to Contoso (sample) -> Add a service principal). Then type:\n\n"
         f"  Tenant ID or domain       {tenant}\n"
         f"  Application (client) ID   {client}\n"
         f"  Client secret             {secret}\n"
         f"  Billing account ID        {mca}\n"
         "  Billing account name      Fabrikam MCA (any name you like)\n\n"
         "Or from the command line, in the directory that holds skytally-demo:\n\n"
-        f"  {command or cli_command()} accounts connect-sp {tenant} --client-id {client} \\\n"
+        f"  {command or cli_command()} accounts connect-sp {tenant} --into {tenant} --client-id {client} \\\n"
         f"      --secret '{secret}' \\\n"
         f"      --billing-account '{mca}' --billing-name 'Fabrikam MCA'\n"
     )

@@ -81,9 +81,16 @@ def parse_date(value: str, field: str = "secret_expires_at") -> datetime | None:
         raise InvalidInput(f"{value!r} is not a date; use YYYY-MM-DD", field=field) from None
 
 
+CARRIED = ("client_id", "billing_account_id", "billing_name")  # kept from an "already connected" refusal
+
+
 @router.get("/accounts/new")
-def new_page(page: PageDep, kind: str = "azure", account: int | None = None) -> Response:
-    return _new_form(page, kind, account)
+def new_page(page: PageDep, kind: str = "azure", account: int | None = None, client_id: str = "",
+             billing_account_id: str = "", billing_name: str = "") -> Response:
+    """The form; the offer "Add a service principal credential" of an "already connected"
+    refusal brings what was typed along (never the secret, which is entered again)."""
+    carried = {"client_id": client_id, "billing_account_id": billing_account_id, "billing_name": billing_name}
+    return _new_form(page, kind, account, form={k: v for k, v in carried.items() if v.strip()})
 
 
 @router.get("/accounts/add-existing")
@@ -117,6 +124,7 @@ def _new_form(page: Page, kind: str, into: int | None = None, *, form: dict[str,
         form=form or {}, error=error, field=field,
         existing_id=error.account_id if isinstance(error, AlreadyConnected) else None,
         existing_billing=_existing_billing(page, error, form or {}),
+        carried={k: v for k, v in (form or {}).items() if k in CARRIED and v},
     )
 
 
