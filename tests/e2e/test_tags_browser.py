@@ -206,6 +206,7 @@ def test_failed_by_reason_card_after_a_push_against_a_lock_and_a_policy(demo: St
     expect(page.locator("#job-panel")).to_have_attribute("data-status", re.compile("succeeded|partial|failed"),
                                                         timeout=60_000)
     expect(page.locator("#job-panel")).to_have_attribute("data-status", "partial")
+    job = page.locator("[data-testid=run-box] a").first.get_attribute("href")
     page.goto(f"{demo.url}/resources?tab=pending")
     card = page.locator("[data-testid=failure-groups]")
     expect(card).to_be_visible()
@@ -233,4 +234,75 @@ def test_failed_by_reason_card_after_a_push_against_a_lock_and_a_policy(demo: St
     listed = page.locator("[data-testid=pending-table] tbody tr:not(.reason-row)")
     expect(listed).to_have_count(1)
     expect(page.locator("[data-testid=pending-table] [data-testid=row-reason]")).to_contain_text(POLICY)
+
+    # the push's job page says the same, summary first, and lists the failed changes from there
+    page.goto(f"{demo.url}{job}")
+    reasons = page.locator("[data-testid=push-reasons] li")
+    expect(reasons).to_have_count(2)
+    expect(reasons.filter(has_text="409 ScopeLocked")).to_contain_text(str(len(locked)))
+    expect(reasons.filter(has_text="403 RequestDisallowedByPolicy")).to_contain_text("1")
+    expect(page.locator("[data-testid=push-failed]")).to_contain_text(str(len(locked) + 1))
+    page.screenshot(path=str(shots / "tags-12-job-reasons.png"), full_page=True)
+    reasons.filter(has_text="409 ScopeLocked").locator("a").click()
+    expect(page.locator("[data-testid=pending-table] tbody tr:not(.reason-row)")).to_have_count(len(locked))
+    assert not b.problems.items, "\n".join(b.problems.items)
+
+
+def _sideways(page: object) -> list[str]:
+    """The page and every element inside it that scrolls sideways (or is cut off) at this width."""
+    return list(page.evaluate("""() => {  // type: ignore[attr-defined]
+      const out = [];
+      const doc = document.documentElement.scrollWidth - window.innerWidth;
+      if (doc > 1) out.push(`the page is ${doc}px wider than the window`);
+      for (const e of document.querySelectorAll('main *')) {
+        const s = getComputedStyle(e);
+        if (s.display === 'none' || e.closest('details:not([open])')) continue;
+        if (['auto', 'scroll', 'hidden'].includes(s.overflowX) && e.scrollWidth - e.clientWidth > 1)
+          out.push(`${e.tagName.toLowerCase()}.${e.className} scrolls ${e.scrollWidth - e.clientWidth}px sideways`);
+      }
+      return out; }"""))  # type: ignore[attr-defined]
+
+
+def test_bulk_edit_and_push_on_a_phone(demo: Stack, browse: Callable[..., Browsing]) -> None:
+    """At 390 px: the diff preview reads without sideways scrolling (each change before → after),
+    and the push's job page is compact: its summary first, long lists folded."""
+    from playwright.sync_api import expect
+
+    shots = screenshots_dir()
+    sub = demo.emulator.fixtures["tag_writeback_subscription_id"]
+    b = browse(390, 844)
+    page = b.page
+    b.sign_in(f"{demo.url}/resources?where=subscription={sub},lacks:costcenter,taggable", EDITOR, PASSWORD)
+    page.screenshot(path=str(shots / "tags-20-phone-resources.png"), full_page=True)
+    page.click("[data-testid=bulk-edit] summary")
+    page.select_option("[data-testid=edit-op]", "set")
+    page.fill("[data-testid=edit-key]", "CostCenter")
+    page.fill("[data-testid=edit-value]", "CC-1042")
+    page.click("[data-testid=preview-diff]")
+    page.wait_for_load_state()
+    page.screenshot(path=str(shots / "tags-21-phone-diff.png"), full_page=True)
+    expect(page.locator("[data-testid=diff-table]")).to_contain_text("CostCenter=CC-1042")
+    assert not _sideways(page), _sideways(page)
+    page.click("[data-testid=apply-edit]")
+    expect(page.locator(".alert-success")).to_contain_text("queued")
+    page.goto(f"{demo.url}/resources?tab=pending")
+    page.screenshot(path=str(shots / "tags-22-phone-pending.png"), full_page=True)
+    page.click("[data-testid=push]")
+    expect(page.locator("#job-panel")).to_have_attribute("data-status", re.compile("succeeded|partial|failed"),
+                                                        timeout=60_000)
+    job = page.locator("[data-testid=run-box] a").first.get_attribute("href")
+    page.goto(f"{demo.url}{job}")
+    expect(page.locator("#job-panel")).to_be_visible()
+    page.screenshot(path=str(shots / "tags-23-phone-job.png"), full_page=True)
+    assert not _sideways(page), _sideways(page)
+    # summary first: the counts and the reasons right under the status, before the details
+    summary, details = (page.locator(sel).first.bounding_box() for sel in ("[data-testid=push-summary]", "dl.details"))
+    assert summary and details and summary["y"] < details["y"], (summary, details)
+    expect(page.locator("[data-testid=push-applied]")).not_to_have_text(re.compile(r"^\s*0"))
+    height = page.evaluate("() => document.documentElement.scrollHeight")
+    assert height < 2.5 * 844, f"the push's job page is {height}px long on a phone"  # 4,775px before
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.reload()
+    page.screenshot(path=str(shots / "tags-24-job.png"), full_page=True)
+    assert not _sideways(page), _sideways(page)
     assert not b.problems.items, "\n".join(b.problems.items)
