@@ -17,7 +17,6 @@ from skytally.accounts import (
     access,
     consent,
     ea_tokens,
-    events,
     guard,
     identity,
     integrations,
@@ -179,10 +178,6 @@ def change_access(
     session: Session, env: AccountsEnv, actor: Actor | None, account_id: int, subscription_id: str, level: AccessLevel
 ) -> SubscriptionOut | ConsentStart:
     return access.change_access(session, env, actor, account_id, subscription_id, level)
-
-
-# Listeners of access level changes (the inventory: local tag edits become pending on tags-writeback).
-on_access_change = events.on_access_change
 
 
 # --- app-only identity ------------------------------------------------------------------
