@@ -8,7 +8,9 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
@@ -51,31 +53,39 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with RunningEmulator(seed=5, size="small") as emulator:
-        port = free_port()
         fx = emulator.fixtures
         sub = fx["customer_sp_subscription_id"]
         pilots = [r for r in support.resources_of(emulator, sub) if r.tags is not None][:3]
         for r in pilots:
             support.set_tags(emulator, r, {"Pilot": "yes"})
         support.grant(emulator, sub, builtin_roles.TAG_CONTRIBUTOR)
-        with emulator_settings(emulator):
-            runtime = build_runtime(Settings(data_dir=tmp_path_factory.mktemp("tags-browser"), demo=True,
-                                             base_url=f"http://127.0.0.1:{port}"))
-            env = AccountsEnv(runtime.settings, runtime.vault)
-            with runtime.db.session() as s:
-                service.ensure_organisation(s)
-                service.create_user(s, None, UserCreate(email=EDITOR, password=SecretStr(PASSWORD), is_admin=False))
-                ws = service.create_workspace(s, None, WorkspaceCreate(name="Platform"))
-                service.add_member(s, None, ws.id, MemberAdd(email=EDITOR, role=WorkspaceRole.EDITOR))
-                data = ClientSecretCredentialIn(tenant_id=fx["primary_tenant_id"], client_id=fx["customer_sp_client_id"],
-                                                client_secret=SecretStr(fx["customer_sp_secret"]))
-                account, _, _ = service_principals.connect(s, env, None, "Contoso", data, [ws.id])
-                account_id = account.id
-            with runtime.db.session() as s:
-                access.change_access(s, env, None, account_id, sub, AccessLevel.TAGS_WRITEBACK)
-            inventory.sync_account(runtime.db, env, account_id)
-            with serving(runtime, port) as url:
-                yield Stack(url, emulator, [r.id for r in pilots])
+        with _served(emulator, tmp_path_factory.mktemp("tags-browser"), sub) as url:
+            yield Stack(url, emulator, [r.id for r in pilots])
+
+
+@contextmanager
+def _served(emulator: RunningEmulator, data_dir: Path, sub: str) -> Iterator[str]:
+    """The app with an editor of workspace Platform, the emulator's customer service principal
+    connected to it, `sub` at tags-writeback and synced; served until the block ends."""
+    port = free_port()
+    fx = emulator.fixtures
+    with emulator_settings(emulator):
+        runtime = build_runtime(Settings(data_dir=data_dir, demo=True, base_url=f"http://127.0.0.1:{port}"))
+        env = AccountsEnv(runtime.settings, runtime.vault)
+        with runtime.db.session() as s:
+            service.ensure_organisation(s)
+            service.create_user(s, None, UserCreate(email=EDITOR, password=SecretStr(PASSWORD), is_admin=False))
+            ws = service.create_workspace(s, None, WorkspaceCreate(name="Platform"))
+            service.add_member(s, None, ws.id, MemberAdd(email=EDITOR, role=WorkspaceRole.EDITOR))
+            data = ClientSecretCredentialIn(tenant_id=fx["primary_tenant_id"], client_id=fx["customer_sp_client_id"],
+                                            client_secret=SecretStr(fx["customer_sp_secret"]))
+            account, _, _ = service_principals.connect(s, env, None, "Contoso", data, [ws.id])
+            account_id = account.id
+        with runtime.db.session() as s:
+            access.change_access(s, env, None, account_id, sub, AccessLevel.TAGS_WRITEBACK)
+        inventory.sync_account(runtime.db, env, account_id)
+        with serving(runtime, port) as url:
+            yield url
 
 
 def test_bulk_edit_diff_push_audit(stack: Stack, browse: Callable[..., Browsing]) -> None:
@@ -143,7 +153,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     group) connected as `skytally demo` connects it, at tags-writeback, synced; a deny policy
     assignment on one resource outside the locked group."""
     with RunningEmulator(seed=1, size="small", tag_demo=True) as emulator:
-        port = free_port()
         fx = emulator.fixtures
         sub = fx["tag_writeback_subscription_id"]
         locked_rg = fx["locked_resource_group_id"].rsplit("/", 1)[-1].lower()
@@ -151,24 +160,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                       if r.tags is not None and r.resource_group.lower() != locked_rg)
         emulator.control.post("/policy-denials", json={"scope": denied.id, "assignment_name": "deny-tags",
                                                        "assignment_display_name": POLICY})
-        with emulator_settings(emulator):
-            runtime = build_runtime(Settings(data_dir=tmp_path_factory.mktemp("tags-demo"), demo=True,
-                                             base_url=f"http://127.0.0.1:{port}"))
-            env = AccountsEnv(runtime.settings, runtime.vault)
-            with runtime.db.session() as s:
-                service.ensure_organisation(s)
-                service.create_user(s, None, UserCreate(email=EDITOR, password=SecretStr(PASSWORD), is_admin=False))
-                ws = service.create_workspace(s, None, WorkspaceCreate(name="Platform"))
-                service.add_member(s, None, ws.id, MemberAdd(email=EDITOR, role=WorkspaceRole.EDITOR))
-                data = ClientSecretCredentialIn(tenant_id=fx["primary_tenant_id"], client_id=fx["customer_sp_client_id"],
-                                                client_secret=SecretStr(fx["customer_sp_secret"]))
-                account, _, _ = service_principals.connect(s, env, None, "Contoso", data, [ws.id])
-                account_id = account.id
-            with runtime.db.session() as s:
-                access.change_access(s, env, None, account_id, sub, AccessLevel.TAGS_WRITEBACK)
-            inventory.sync_account(runtime.db, env, account_id)
-            with serving(runtime, port) as url:
-                yield Stack(url, emulator, [denied.id])
+        with _served(emulator, tmp_path_factory.mktemp("tags-demo"), sub) as url:
+            yield Stack(url, emulator, [denied.id])
 
 
 def _overflow(page: object) -> int:
