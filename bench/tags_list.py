@@ -170,7 +170,8 @@ def explain(rt: object, where: str, sort: str, desc: bool) -> None:
     page = (select(InventoryResource.id).where(*conds)
             .order_by(col.desc() if desc else col, InventoryResource.id.desc() if desc else InventoryResource.id)
             .limit(50).offset(200))
-    count = select(func.count()).select_from(select(InventoryResource.id).where(*conds).limit(10_001).subquery())
+    count = select(func.count()).select_from(select(InventoryResource.id).where(*conds)
+                                             .limit(tag_repo.COUNT_CAP + 1).subquery())
     prefix = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN ANALYZE "
     with engine.connect() as conn:
         for stmt in (page, count):

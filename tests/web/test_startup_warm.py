@@ -28,3 +28,13 @@ def test_routes_are_built_at_start_up(runtime: Runtime, monkeypatch: pytest.Monk
         assert client.get("/api/v1/tags/resources").status_code == 401  # routed, answered
         assert client.get("/healthz").json()["database"] == "ok"
     assert len(built) == at_start, f"built on first request: {built[at_start:]}"
+
+
+def test_start_up_objects_are_left_out_of_full_collections(runtime: Runtime) -> None:
+    """What start-up built is frozen (a full collection walked ~300k objects: 175 ms CPU on
+    whichever request triggered it), and unfrozen when the app stops."""
+    import gc
+
+    with TestClient(create_app(runtime)):
+        assert gc.get_freeze_count() > 10_000
+    assert gc.get_freeze_count() == 0
