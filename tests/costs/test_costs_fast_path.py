@@ -154,14 +154,12 @@ def test_a_fast_path_defect_falls_back_to_the_exact_path(tmp_path: Path, sample,
     assert (res.rows, res.BilledCost) == (exp.rows, exp.billed)
 
 
-@pytest.mark.parametrize(("cache_limit", "dense_space"), [(None, None), (None, 64), (40, 0)])
+@pytest.mark.parametrize("cache_limit", [None, 40])
 def test_many_batches_store_what_one_batch_stores(tmp_path: Path, sample, monkeypatch: pytest.MonkeyPatch,
-                                                  cache_limit: int | None, dense_space: int | None) -> None:
+                                                  cache_limit: int | None) -> None:
     # values met in earlier batches are reused, dictionaries grow batch by batch, each
-    # batch is reordered by period; groups with several inputs find their results by key
-    # (lookup tables, rebuilt as key counts grow), by default, or, past a small
-    # dense_space, by hashing (switching from one to the other as keys grow), or always
-    # by hashing (0), there with caches that start afresh and tag-set sums summed again
+    # batch is reordered by period; groups with several inputs find their results by
+    # their key tuples, with (40) caches that start afresh and tag-set sums summed again
     # every few batches
     from skytally.costs.store import distinct, fast, tally
 
@@ -169,26 +167,8 @@ def test_many_batches_store_what_one_batch_stores(tmp_path: Path, sample, monkey
     if cache_limit:
         monkeypatch.setattr(distinct, "CACHE_LIMIT", cache_limit)
         monkeypatch.setattr(tally, "COMPACT_ROWS", 60)
-    if dense_space is not None:
-        monkeypatch.setattr(distinct, "DENSE_SPACE", dense_space)
     files = [sample(layout=layout, kind="actual", rows=3000, periods=["2024-01", "2024-02", "2024-03"],
                     billing_account_id="acc", seed=8).path for layout in ("mca", "ea_legacy_v3")]
     fast, exact, readers = import_both(tmp_path, files, billing_account_id="acc", currency="USD")
     assert readers == ["fast", "fast"]
     assert_same_rows(fast, exact)
-
-
-def test_only_unchanged_copies_are_passed_through() -> None:
-    # the fast path hands these header columns over as they are, without the mapping's SQL
-    from skytally.costs.store.mapping import copied_column, layouts
-
-    mca = layouts()["mca"]
-    header = list(mca.header)
-    assert copied_column(mca, header, "ListCost") == "paygCostInBillingCurrency"
-    assert copied_column(mca, header, "x_ListCostInUsd") == "paygCostInUsd"
-    assert copied_column(mca, header, "BillingAccountId") == "billingProfileId"  # MCA's billing profile
-    # expressions, a column the file lacks
-    assert copied_column(mca, header, "BilledCost") is None
-    assert copied_column(mca, header, "PricingCurrency") is None
-    assert copied_column(mca, header, "x_AmortizationClass") is None
-    assert copied_column(mca, [h for h in header if h != "paygCostInUsd"], "x_ListCostInUsd") is None

@@ -8,7 +8,6 @@ import csv
 import json
 import logging
 import shutil
-import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -38,10 +37,10 @@ from .reading import Progress, ProgressCallback, ReadParams, WholeFiles
 from .staging import COMMIT_PURCHASE, Staged, Sums, stage_file
 from .storage import MANIFEST, TAG_DAILY, StoreLayout
 from .tally import tag_sets_of, totals
+from .writer import ROW_GROUP_ROWS
 
 log = logging.getLogger(__name__)
 MAX_REPORTED_REJECTS = 1000
-ROW_GROUP_SIZE = 122_880
 
 
 class MalformedRows(InvalidInput):
@@ -248,7 +247,7 @@ class Importer:
                 copied = con.execute(
                     f"COPY (SELECT * FROM read_parquet($f) WHERE {COMMIT_PURCHASE}) "
                     f"TO {quote_literal(str(out))} "
-                    f"(FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE {ROW_GROUP_SIZE})",
+                    f"(FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE {ROW_GROUP_ROWS})",
                     {"f": str(s.files[key])},
                 ).fetchall()
                 if int(copied[0][0]) == 0:
@@ -367,7 +366,3 @@ def _superseded(entries: object, manifest: dict[str, Any] | None) -> list[dict[s
     out.append({"kind": kind, "name": src["name"], "import_id": manifest.get("import_id"),
                 "imported_at": manifest.get("imported_at"), "totals": manifest.get("totals", [])})
     return out
-
-
-def elapsed(start: float) -> float:
-    return time.perf_counter() - start

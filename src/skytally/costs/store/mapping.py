@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
@@ -267,44 +268,45 @@ def _store_expr(layout: Layout, col: str) -> str:
     return "NULL"
 
 
-def copied_column(layout: Layout, header: list[str], col: str) -> str | None:
-    """The header column store column `col` is an unchanged copy of, or None: its
-    expression names a canonical column read straight from that header column (no
-    rename expression, no helper), and the read, canonical and store types are one."""
-    expr = _store_expr(layout, col)
-    if col in INTERNAL_COLUMNS or col == "Tags" or not _is_ident(expr):
-        return None
-    if any(norm(d) == norm(expr) for d in layout.derived):
-        return None
-    canon = next((c for c in layout.canonical_types if norm(c) == norm(expr)), None)
-    source = next((h for h in header if norm(h) == norm(expr)), None)
-    if canon is None or canon in layout.rename or source is None:
-        return None
-    ctype = layout.canonical_types[canon]
-    return source if ctype == store_schema()[col] == layout.read_type(source) else None
+def _reads(layout: Layout, given: frozenset[str] = frozenset()) -> dict[str, frozenset[str]]:
+    """Store column, and helper (`derived`) name -> the lower-cased names (canonical,
+    header, helper, `_tags`) it reads, itself or through helpers; a helper in `given`
+    is read, not followed (it is computed elsewhere and handed over)."""
+    names = {"_tags": frozenset({"_tags", "tags"}), "_ti": frozenset({"_ti", "tags"})}
+
+    def closure(expr: str) -> frozenset[str]:
+        return frozenset().union(*(names.get(i, frozenset({i})) for i in identifiers(expr)))
+
+    for name, expr in layout.derived.items():  # helpers may use earlier helpers
+        names[name.lower()] = frozenset({name.lower()}) | (frozenset() if name in given else closure(expr))
+    out = {col: names["_tags"] if col in TAG_COLUMNS else frozenset() if col in INTERNAL_COLUMNS
+           else closure(_store_expr(layout, col)) for col in store_schema()}
+    for col in STORE_KEY_COLUMNS:
+        out[col] = frozenset().union(*(out[c] for c in PARTITION_INPUTS))
+    return out | {name: names[name.lower()] for name in layout.derived}
+
+
+def dependencies(layout: Layout, header: list[str],
+                 given: frozenset[str] = frozenset()) -> dict[str, frozenset[str]]:
+    """Store column, and helper (`derived`) name -> the header columns (as spelled in
+    the file) it is computed from. A helper in `given` counts as an input of its own
+    name (it is computed separately and handed over)."""
+    by_norm = {norm(h): h for h in header}
+    canon_norms = {norm(c) for c in layout.canonical_types}
+    inputs: dict[str, frozenset[str]] = {h.lower(): frozenset({h}) for h in header if norm(h) not in canon_norms}
+    for canon in layout.canonical_types:
+        refs = identifiers(layout.rename[canon]) if canon in layout.rename else {canon}
+        inputs[canon.lower()] = frozenset(by_norm[norm(i)] for i in refs if norm(i) in by_norm)
+    inputs |= {name.lower(): frozenset({name}) for name in given}
+    return {col: frozenset().union(*(inputs.get(n, frozenset()) for n in names))
+            for col, names in _reads(layout, given).items()}
 
 
 def _needed_names(layout: Layout, columns: list[str], given: set[str]) -> set[str]:
-    """Lower-cased helper and canonical names the given store columns (or helpers)
-    refer to; `given` helpers are inputs, not followed."""
-    refs: set[str] = set()
-    for col in columns:
-        if col in TAG_COLUMNS:
-            refs.add("_tags")
-        elif col in layout.derived:
-            refs.add(col.lower())
-        elif col not in INTERNAL_COLUMNS:
-            refs |= identifiers(_store_expr(layout, col))
-    helpers = {n.lower(): e for n, e in layout.derived.items() if n not in given}
-    todo = [r for r in refs if r in helpers]
-    while todo:  # helpers may use earlier helpers
-        for ident in identifiers(helpers[todo.pop()]):
-            if ident in helpers and ident not in refs:
-                todo.append(ident)
-            refs.add(ident)
-    if "_tags" in refs:
-        refs.add("tags")
-    return refs
+    """Lower-cased helper, canonical and header names the given store columns (or
+    helpers) read; `given` helpers are inputs, not followed."""
+    reads = _reads(layout, frozenset(given))
+    return set().union(*(reads[c] for c in columns))
 
 
 def build_select(
@@ -318,101 +320,84 @@ def build_select(
     columns: list[str] | None = None,
     given: frozenset[str] = frozenset(),
 ) -> str:
-    """One SELECT producing the store's columns from `source_sql` (a read_csv /
-    read_parquet call whose columns are `header`); with `columns`, only those (plus
-    the store columns the partition keys are computed from), for a smaller query.
-    `columns` may name helpers (`derived`); helpers in `given` are read from the
-    source (computed elsewhere) instead of computed."""
+    """One SELECT producing store columns from `source_sql` (a read_csv / read_parquet
+    call, or the fast reader's input, whose columns are `header`), layer by layer: the
+    source (`_src`), canonical names (`_c`), parsed tags (`_d`), helpers (`_t`), the
+    store columns. With `columns`, only those (plus the store columns the partition keys
+    are computed from) and only what they read; `columns` may name helpers, and helpers
+    in `given` are read from the source (computed elsewhere) instead of computed."""
+    wanted = list(store_schema()) if columns is None else \
+        [c for c in store_schema() if c in columns or (c in PARTITION_INPUTS and set(columns) & set(STORE_KEY_COLUMNS))]
+    names = None if columns is None else _needed_names(layout, [*wanted, *columns], set(given))
+
+    def sub(expr: str) -> str:  # the :parameters the caller gives, as literals
+        return _PARAMETER.sub(lambda m: "NULL" if (v := parameters.get(m.group(1))) is None else quote_literal(v), expr)
+
+    tags = names is None or "_tags" in names
+    helpers = [f"({sub(e)}) AS {quote_ident(n)}" for n, e in layout.derived.items()
+               if (names is None or n.lower() in names) and n not in given]
+    store = _store_exprs(layout, wanted, tags, parameters, sub)
+    store += [quote_ident(n) for n in columns or () if n in layout.derived]
+    return (
+        f"WITH _src AS ({_source(layout, header, source_sql, where, exclude)}),\n"
+        f"_c AS (SELECT {_listed(_canonical_exprs(layout, header, names, given, sub), '_none')} FROM _src),\n"
+        f"_d AS (SELECT *{', st_parse_tags(Tags) AS _ti' if tags else ''} FROM _c),\n"
+        f"_t AS (SELECT *, {_listed([*helpers, *(['_ti.tags AS _tags'] if tags else [])], '_nohelper')} FROM _d)\n"
+        f"SELECT {_listed(store, '_nothing')} FROM _t"
+    )
+
+
+def _listed(exprs: list[str], none: str) -> str:
+    return ", ".join(exprs) or f"NULL AS {none}"
+
+
+def _source(layout: Layout, header: list[str], source_sql: str, where: str | None,
+            exclude: tuple[str, ...]) -> str:
+    """The source's rows, with the declared source columns the file lacks as NULLs
+    (expressions may name them)."""
+    have = {norm(h) for h in header}
+    absent = [f", CAST(NULL AS {layout.read_type(c)}) AS {quote_ident(c)}"
+              for c in dict.fromkeys([*layout.header, *layout.source_types]) if norm(c) not in have]
+    excl = f" EXCLUDE ({', '.join(quote_ident(c) for c in exclude)})" if exclude else ""
+    return f"SELECT *{excl}{''.join(absent)} FROM {source_sql}" + (f" WHERE {where}" if where else "")
+
+
+def _canonical_exprs(layout: Layout, header: list[str], names: set[str] | None, given: frozenset[str],
+                     sub: Callable[[str], str]) -> list[str]:
+    """Each canonical name (those in `names`, or all) with its canonical type; header
+    columns that are not canonical keep their own name; then the `given` helpers."""
     by_norm = {norm(h): h for h in header}
-    schema = store_schema()
-    wanted = set(schema)
-    names: set[str] = set()
-    if columns is not None:
-        wanted = set(columns)
-        if wanted & set(STORE_KEY_COLUMNS):
-            wanted |= set(PARTITION_INPUTS)
-        names = _needed_names(layout, sorted(wanted), set(given))
-
-    def substitute(expr: str) -> str:
-        def repl(m: re.Match[str]) -> str:
-            value = parameters.get(m.group(1))
-            return "NULL" if value is None else quote_literal(value)
-
-        return re.sub(r":([a-z_]+)\b", repl, expr)
-
-    # layer 1: canonical names with canonical types
-    canon_sql: list[str] = []
+    out: list[str] = []
     for canon, ctype in layout.canonical_types.items():
-        if columns is not None and canon.lower() not in names:
+        if names is not None and canon.lower() not in names:
             continue
         if canon in layout.rename:
-            expr = substitute(layout.rename[canon])
-            if _is_ident(expr) and norm(expr) not in by_norm:
-                expr = "NULL"
-            canon_sql.append(f"CAST(({expr}) AS {ctype}) AS {quote_ident(canon)}")
-        elif norm(canon) in by_norm:
-            src = quote_ident(by_norm[norm(canon)])
-            canon_sql.append(f"CAST({src} AS {ctype}) AS {quote_ident(canon)}")
+            expr = sub(layout.rename[canon])
+            expr = "NULL" if _is_ident(expr) and norm(expr) not in by_norm else f"({expr})"
         else:
-            canon_sql.append(f"CAST(NULL AS {ctype}) AS {quote_ident(canon)}")
-    # source columns that are not canonical stay reachable under their own name
+            expr = quote_ident(by_norm[norm(canon)]) if norm(canon) in by_norm else "NULL"
+        out.append(f"CAST({expr} AS {ctype}) AS {quote_ident(canon)}")
     canon_norms = {norm(c) for c in layout.canonical_types}
-    for h in header:
-        if norm(h) not in canon_norms and (columns is None or h.lower() in names):
-            canon_sql.append(quote_ident(h))
-    canon_sql.extend(quote_ident(n) for n in sorted(given))
-    if not canon_sql:
-        canon_sql.append("NULL AS _none")
-    tags = columns is None or "_tags" in names
+    out += [quote_ident(h) for h in header if norm(h) not in canon_norms and (names is None or h.lower() in names)]
+    return out + [quote_ident(n) for n in sorted(given)]
 
-    # layer 2: tags and helpers
-    helpers = [f"({substitute(e)}) AS {quote_ident(n)}" for n, e in layout.derived.items()
-               if (columns is None or n.lower() in names) and n not in given]
-    if tags:
-        helpers.append("_ti.tags AS _tags")
-    if not helpers:
-        helpers.append("NULL AS _nohelper")
 
-    # layer 3: the store columns
+def _store_exprs(layout: Layout, wanted: list[str], tags: bool, parameters: dict[str, str | None],
+                 sub: Callable[[str], str]) -> list[str]:
+    """The `wanted` store columns (with their types), the partition keys last: they are
+    computed from the columns before them (DuckDB's lateral aliases)."""
     out: list[str] = []
-    for col, ctype in schema.items():
-        if col in TAG_COLUMNS or col in STORE_KEY_COLUMNS or col not in wanted:
+    for col in wanted:
+        if col in TAG_COLUMNS or col in STORE_KEY_COLUMNS:
             continue
         if col == "x_SourceLayout":
             out.append(f"{quote_literal(layout.name)} AS {quote_ident(col)}")
-            continue
-        expr = substitute(_store_expr(layout, col))
-        if col == "Tags":
-            out.append(f"({expr}) AS {quote_ident(col)}")
+        elif col == "Tags":
+            out.append(f"({sub(_store_expr(layout, col))}) AS {quote_ident(col)}")
         else:
-            out.append(f"CAST(({expr}) AS {ctype}) AS {quote_ident(col)}")
+            out.append(f"CAST(({sub(_store_expr(layout, col))}) AS {store_schema()[col]}) AS {quote_ident(col)}")
     if tags:
-        out.append('_ti."keys" AS x_TagKeys')
-        out.append("_ti.invalid AS x_TagsInvalid")
-    # the partition keys, computed from the columns above (DuckDB's lateral aliases)
+        out += ['_ti."keys" AS x_TagKeys', "_ti.invalid AS x_TagsInvalid"]
     account, period = partition_key_sql(parameters.get("billing_account_id"))
-    if "x_StoreAccount" in wanted:
-        out.append(f"{account} AS x_StoreAccount")
-    if "x_StorePeriod" in wanted:
-        out.append(f"{period} AS x_StorePeriod")
-    out.extend(quote_ident(n) for n in (columns or ()) if n in layout.derived)
-    if not out:
-        out.append("NULL AS _nothing")
-    # declared source columns this file lacks are NULL (expressions may name them)
-    absent = [
-        f"CAST(NULL AS {layout.read_type(c)}) AS {quote_ident(c)}"
-        for c in dict.fromkeys([*layout.header, *layout.source_types])
-        if norm(c) not in by_norm
-    ]
-    extra = (", " + ", ".join(absent)) if absent else ""
-    tags_canon = "Tags"
-    excl = f" EXCLUDE ({', '.join(quote_ident(c) for c in exclude)})" if exclude else ""
-    filt = f" WHERE {where}" if where else ""
-    return (
-        f"WITH _src AS (SELECT *{excl}{extra} FROM {source_sql}{filt}),\n"
-        f"_c AS (SELECT {', '.join(canon_sql)} FROM _src),\n"
-        + (f"_d AS (SELECT *, st_parse_tags({tags_canon}) AS _ti FROM _c),\n" if tags
-           else "_d AS (SELECT * FROM _c),\n") +
-        f"_t AS (SELECT *, {', '.join(helpers)} FROM _d)\n"
-        f"SELECT {', '.join(out)} FROM _t"
-    )
+    out += [f"{sql} AS {col}" for col, sql in zip(STORE_KEY_COLUMNS, (account, period), strict=True) if col in wanted]
+    return out

@@ -86,9 +86,7 @@ class ReadParams:
     index: int  # the file's number in the import
     progress: Progress
     rejected: list[tuple[RejectedRow, str]] = field(default_factory=list)  # (row, its raw line)
-    # each partition's rows per currency, day and tag set, when the reader summed them
-    # while they streamed (tally.py); otherwise they are read back from the written rows
-    tag_sets: dict[PeriodKey, pa.Table] | None = None
+    tag_sets: dict[PeriodKey, pa.Table] | None = None  # each partition's, if the reader summed them
 
 
 def source_sql(src: SourceFile, reject_table: str) -> str:

@@ -1,14 +1,9 @@
 """A period's rows summed per currency, charge day and tag set: its *tag sets*, from
 which the import computes the period's tag pre-aggregate (sql/tag_daily.sql) and its
-totals.
-
-The CSV fast path sums its rows while they stream (`TagSetTally`, fed batch by batch by
-fast.py, grouped by the number of each row's tag set in the mapper's results), so
-the import does not read its millions of stored rows back: on a 5M-row file that
-reading took ~1.8 s after the rows were written, ~10 % of the import. Files read by
-DuckDB's reader, and rows rewritten when actual and amortized data are paired, are
-summed from their Parquet (`sql/tag_sets.sql`).
-"""
+totals. The fast reader sums its rows while they stream (`TagSetTally`), so that the
+import does not read millions of stored rows back; files read by the exact reader,
+and rows rewritten when actual and amortized data are paired, are summed from their
+Parquet (`sql/tag_sets.sql`)."""
 
 from __future__ import annotations
 
@@ -24,7 +19,6 @@ import pyarrow.compute as pc
 from ..schemas import PeriodKey
 from .distinct import run_sql
 from .engine import sql_text
-from .writer import value_codes
 
 MONEY = pa.decimal128(38, 18)
 SCHEMA = pa.schema([
@@ -32,25 +26,6 @@ SCHEMA = pa.schema([
     ("Tags", pa.map_(pa.string(), pa.string())), ("x_TagKeys", pa.list_(pa.string())),
     ("rows", pa.int64()), ("billed", MONEY), ("effective", MONEY),
 ])
-# a period's partial sums (one table per batch) are summed again once they pass this many
-# rows, or twice what they were after the last time (many distinct days x tag sets), so
-# memory stays proportional to the distinct sums and re-summing to the rows added
-COMPACT_ROWS = 100_000
-
-# a batch is summed over integers (the codes of account, period and currency, the day
-# number, the tag set's number): grouping by their text cost the stream twice as much
-_BATCH_SQL = """
-SELECT account, period, currency, day, tag_set,
-       count(*) AS rows, sum(BilledCost) AS billed, sum(EffectiveCost) AS effective
-FROM _in GROUP BY ALL
-"""
-_NO_DAY = np.iinfo(np.int64).min
-_US_PER_DAY = 86_400_000_000
-_COMPACT_SQL = """
-SELECT currency, day, Tags, x_TagKeys, CAST(sum(rows) AS BIGINT) AS rows,
-       sum(billed) AS billed, sum(effective) AS effective
-FROM _in GROUP BY ALL
-"""
 
 
 def conform(table: pa.Table) -> pa.Table:
@@ -58,55 +33,53 @@ def conform(table: pa.Table) -> pa.Table:
     return table.select(SCHEMA.names).cast(SCHEMA)
 
 
+KEYS = ("x_StoreAccount", "x_StorePeriod", "BillingCurrency")
+_PARTS = pa.schema([(KEYS[0], pa.string()), (KEYS[1], pa.string()), *SCHEMA])
+COMPACT_ROWS = 100_000  # partial sums are summed again past this many rows (or twice the last sum)
+# a batch is grouped by the codes of its text columns (grouping by their text cost twice as much)
+_BATCH_SQL = f"""SELECT {", ".join(KEYS)}, CAST(ChargePeriodStart AS DATE) AS day, tag_set,
+count(*) AS rows, sum(BilledCost) AS billed, sum(EffectiveCost) AS effective FROM _in GROUP BY ALL"""
+_COMPACT_SQL = f"""SELECT {", ".join(KEYS[:2])}, currency, day, Tags, x_TagKeys, CAST(sum(rows) AS BIGINT) AS rows,
+sum(billed) AS billed, sum(effective) AS effective FROM _in GROUP BY ALL"""
+
+
 class TagSetTally:
-    """Sums of streamed store rows per period, currency, day and tag set."""
+    """The fast reader's rows summed per partition, currency, day and tag set."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con = con
-        self.parts: dict[PeriodKey, list[pa.Table]] = {}
-        self.rows: dict[PeriodKey, int] = {}
-        self.limit: dict[PeriodKey, int] = {}
+        self.con, self.limit = con, COMPACT_ROWS
+        self.parts: list[pa.Table] = []
 
-    def add(self, columns: dict[str, pa.Array], tag_set: np.ndarray, tags: pa.Array,
-            tag_keys: pa.Array) -> None:
-        """Add a batch of store rows: `columns` holds x_StoreAccount, x_StorePeriod,
-        BillingCurrency, ChargePeriodStart, BilledCost and EffectiveCost; row r has the tag set
-        numbered tag_set[r], whose Tags and x_TagKeys are tags[n] and tag_keys[n]."""
-        (account, accounts), (period, periods), (currency, currencies) = (
-            value_codes(columns[c]) for c in ("x_StoreAccount", "x_StorePeriod", "BillingCurrency"))
-        start = columns["ChargePeriodStart"].cast(pa.timestamp("us")).cast(pa.int64())
-        micros = pc.fill_null(start, _NO_DAY).to_numpy()
-        day = np.where(micros == _NO_DAY, _NO_DAY, micros // _US_PER_DAY)
-        table = pa.table({"account": account, "period": period, "currency": currency, "day": day,
-                          "tag_set": tag_set, "BilledCost": columns["BilledCost"],
-                          "EffectiveCost": columns["EffectiveCost"]})
+    def add(self, columns: dict[str, pa.Array], tag_set: np.ndarray, tags: pa.Array, tag_keys: pa.Array) -> None:
+        """A batch of store rows (`KEYS` dictionary-encoded, ChargePeriodStart, BilledCost,
+        EffectiveCost); row r has the tag set numbered tag_set[r], whose Tags and x_TagKeys
+        are tags[n] and tag_keys[n]."""
+        table = pa.table({**{c: columns[c].indices for c in KEYS}, "tag_set": tag_set,
+                          **{c: columns[c] for c in ("ChargePeriodStart", "BilledCost", "EffectiveCost")}})
         sums = run_sql(self.con, _BATCH_SQL, table)
-        days = sums.column("day").to_numpy()
-        parts = pa.table({
-            "currency": pa.array(currencies, pa.string()).take(sums.column("currency")),
-            "day": pa.array(days, mask=days == _NO_DAY).cast(pa.int32()).cast(pa.date32()),
-            "Tags": tags.take(sums.column("tag_set")), "x_TagKeys": tag_keys.take(sums.column("tag_set")),
-            "rows": sums.column("rows"), "billed": sums.column("billed"), "effective": sums.column("effective"),
-        })
-        partition = sums.column("account").to_numpy() * (len(periods) + 1) + sums.column("period").to_numpy()
-        for code in np.unique(partition).tolist():
-            a, p = divmod(code, len(periods) + 1)
-            mine = parts if len(parts) and (partition == code).all() else \
-                parts.take(pa.array(np.flatnonzero(partition == code)))
-            self._append(PeriodKey(str(accounts[a]), str(periods[p])), conform(mine))
+        self.parts.append(pa.table({
+            **{c: columns[c].dictionary.take(sums.column(c)) for c in KEYS[:2]},
+            "currency": columns["BillingCurrency"].dictionary.take(sums.column("BillingCurrency")),
+            "day": sums.column("day"), "Tags": tags.take(sums.column("tag_set")),
+            "x_TagKeys": tag_keys.take(sums.column("tag_set")),
+            **{c: sums.column(c) for c in ("rows", "billed", "effective")}}).cast(_PARTS))
+        if sum(p.num_rows for p in self.parts) > self.limit:
+            self.parts = [self._compacted()]
+            self.limit = max(COMPACT_ROWS, 2 * self.parts[0].num_rows)
 
-    def _append(self, key: PeriodKey, part: pa.Table) -> None:
-        self.parts.setdefault(key, []).append(part)
-        self.rows[key] = self.rows.get(key, 0) + part.num_rows
-        if self.rows[key] > self.limit.get(key, COMPACT_ROWS):
-            compacted = conform(run_sql(self.con, _COMPACT_SQL, pa.concat_tables(self.parts[key])))
-            self.parts[key] = [compacted]
-            self.rows[key] = compacted.num_rows
-            self.limit[key] = max(COMPACT_ROWS, 2 * compacted.num_rows)
+    def _compacted(self) -> pa.Table:
+        return run_sql(self.con, _COMPACT_SQL, pa.concat_tables(self.parts)).cast(_PARTS)
 
     def tables(self) -> dict[PeriodKey, pa.Table]:
-        return {k: pa.concat_tables(parts) if parts else SCHEMA.empty_table()
-                for k, parts in self.parts.items()}
+        """Each partition's tag sets."""
+        if not self.parts:
+            return {}
+        sums = self._compacted()
+        out: dict[PeriodKey, pa.Table] = {}
+        for key in sums.select(list(KEYS[:2])).group_by(list(KEYS[:2])).aggregate([]).to_pylist():
+            mine = pc.and_(pc.equal(sums.column(KEYS[0]), key[KEYS[0]]), pc.equal(sums.column(KEYS[1]), key[KEYS[1]]))
+            out[PeriodKey(key[KEYS[0]], key[KEYS[1]])] = conform(sums.filter(mine))
+        return out
 
 
 def tag_sets_of(con: duckdb.DuckDBPyConnection, files: list[Path]) -> pa.Table:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import duckdb
@@ -120,25 +121,11 @@ TAGS_ARROW = pa.struct([
 
 
 def _memoized(fn: Callable[[str], Any], out_type: pa.DataType) -> Callable[[pa.Array], pa.Array]:
-    cache: dict[str, Any] = {}
+    cached = lru_cache(maxsize=_CACHE_LIMIT)(fn)
 
     def udf(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
-        if isinstance(arr, pa.ChunkedArray):
-            arr = arr.combine_chunks()
-        enc = pc.dictionary_encode(arr)
-        out: list[Any] = []
-        for v in enc.dictionary.to_pylist():
-            if v is None:
-                out.append(None)
-                continue
-            if v in cache:
-                out.append(cache[v])
-                continue
-            r = fn(v)
-            if len(cache) >= _CACHE_LIMIT:
-                cache.clear()
-            cache[v] = r
-            out.append(r)
+        enc = pc.dictionary_encode(arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr)
+        out = [None if v is None else cached(v) for v in enc.dictionary.to_pylist()]
         return pc.take(pa.array(out, type=out_type), enc.indices)
 
     return udf

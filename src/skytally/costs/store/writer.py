@@ -16,10 +16,9 @@ buffered across all partitions.
 
 from __future__ import annotations
 
-import queue
-import threading
+from collections import deque
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import pairwise
 from pathlib import Path
 
@@ -39,7 +38,6 @@ _QUEUE = 4
 # values the column writers take at a time (pyarrow's default: 1024): fewer rounds of
 # level encoding and page checks, -3 % of the encoding time, the same files
 WRITE_BATCH = 65_536
-_DONE = object()
 # min/max statistics only where queries filter (the period, the dates): computing them
 # for all ~110 columns cost a third of the encoding time
 STATISTICS = ("x_StoreAccount", "x_StorePeriod", "ChargePeriodStart", "ChargePeriodEnd",
@@ -47,11 +45,6 @@ STATISTICS = ("x_StoreAccount", "x_StorePeriod", "ChargePeriodStart", "ChargePer
 # amounts that differ on nearly every row: a dictionary is tried, then abandoned, per page
 DENSE = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "x_BilledCostInUsd",
          "x_EffectiveCostInUsd", "x_ListCostInUsd", "x_ContractedCostInUsd")
-
-
-class _Failed:
-    def __init__(self, exc: BaseException) -> None:
-        self.exc = exc
 
 
 def value_codes(arr: pa.Array) -> tuple[np.ndarray, list[str | None]]:
@@ -167,55 +160,20 @@ def write_batches(reader: Iterable[pa.RecordBatch], dest: Path) -> dict[PeriodKe
     """Write store rows (with x_StoreAccount and x_StorePeriod) to one Parquet file per
     partition, `dest/<account>__<period>.parquet`, encoding on a second thread."""
     dest.mkdir(parents=True, exist_ok=True)
-    q: queue.Queue[object] = queue.Queue(maxsize=_QUEUE)
-    stop = threading.Event()
     out = _PartitionWriter(dest)
-    failure: list[BaseException] = []
-
-    def write() -> None:
-        try:
-            while True:
-                item = q.get()
-                if item is _DONE or isinstance(item, _Failed):
-                    if isinstance(item, _Failed):
-                        failure.append(item.exc)
-                    return
-                assert isinstance(item, pa.RecordBatch)
-                out.add(item)
-        except BaseException as exc:  # re-raised in the caller
-            failure.append(exc)
-            stop.set()
-            while True:  # unblock the producer
-                try:
-                    q.get_nowait()
-                except queue.Empty:
-                    break
-
-    def put(item: object) -> bool:
-        while not stop.is_set():
-            try:
-                q.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    t = threading.Thread(target=write, name="parquet-writer", daemon=True)
-    t.start()
-    try:
+    pending: deque[Future[None]] = deque()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet-writer") as pool:
         try:
             for batch in reader:
-                if not put(batch):
-                    break
-        except BaseException as exc:
-            put(_Failed(exc))
-            raise
-        else:
-            put(_DONE)
-    finally:
-        t.join()
-        if failure or stop.is_set():
+                pending.append(pool.submit(out.add, batch))
+                if len(pending) >= _QUEUE:
+                    pending.popleft().result()  # raises what the writer met
+            while pending:
+                pending.popleft().result()
+        except BaseException:
+            for f in pending:
+                f.cancel()
+            pool.shutdown(wait=True)
             out.abort()
-    if failure:
-        raise failure[0]
+            raise
     return out.close()
