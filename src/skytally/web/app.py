@@ -29,6 +29,7 @@ from skytally.runtime import Runtime
 from skytally.web.deps import LoginRequired, get_runtime, resolve_caller
 from skytally.web.pages import (
     accounts,
+    accounts_connect,
     auth,
     costs,
     docs,
@@ -85,7 +86,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     app.include_router(api_router)
-    for module in (auth, home, accounts, tags, costs, licences, workspaces, jobs, settings, users, docs):
+    for module in (auth, home, accounts_connect, accounts, tags, costs, licences, workspaces, jobs, settings, users, docs):
         app.include_router(module.router)
 
     @app.get("/healthz", include_in_schema=False)
