@@ -21,6 +21,8 @@ from skytally.store import migrate
 from skytally.store.db import Database
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from skytally.jobs.queue import JobQueue
 
 
@@ -68,8 +70,15 @@ def build_runtime(settings: Settings, *, migrate_db: bool = True, immediate_jobs
 
 def _wire_listeners() -> None:
     """Capabilities that react to another's changes: accounts cannot import the inventory
-    (it sits below it), so the inventory listens to access level changes."""
-    from skytally.accounts import service as accounts
+    (it sits below it), so the inventory listens to access level changes. The inventory is
+    imported when a level changes, not here: a command that changes none (`skytally
+    accounts list`) does not load it."""
+    from skytally.accounts import events
+
+    events.on_access_change(_inventory_access_changed)
+
+
+def _inventory_access_changed(session: Session, account_id: int, subscription_id: str, old: str, new: str) -> None:
     from skytally.inventory import tag_service
 
-    accounts.on_access_change(tag_service.access_changed)
+    tag_service.access_changed(session, account_id, subscription_id, old, new)

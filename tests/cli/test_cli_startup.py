@@ -65,3 +65,30 @@ def test_a_group_runs_and_shows_its_own_help(tmp_path: Path) -> None:
     text, modules = loaded(["costs", "--help"], tmp_path)
     assert "sync" in text and "query" in text and "--install-completion" not in text
     assert "skytally.cli.costs_sync" in modules
+
+
+def all_loaded(args: list[str], data_dir: Path) -> set[str]:
+    """Every module loaded by `skytally <args>` (PROBE prints only the heavy ones)."""
+    probe = PROBE.replace("print(\"LOADED\"", "heavy = sorted(sys.modules)\nprint(\"LOADED\"")
+    env = {**os.environ, "SKYTALLY_DATA_DIR": str(data_dir), "COLUMNS": "120"}
+    env.pop("SKYTALLY_DATABASE_URL", None)
+    out = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, env=env, timeout=60)
+    return set(out.stdout.rpartition("LOADED")[2].split())
+
+
+def test_a_groups_help_loads_no_database_nor_settings(tmp_path: Path) -> None:
+    for args in (["accounts", "--help"], ["accounts", "billing", "--help"], ["tokens", "--help"]):
+        modules = all_loaded(args, tmp_path)
+        assert "skytally.cli.accounts" in modules, args
+        assert not {"sqlalchemy", "skytally.config", "skytally.runtime"} & modules, (args, sorted(modules))
+        assert not any(m.startswith("skytally.accounts") for m in modules), args
+
+
+def test_listing_accounts_does_not_load_the_inventory(tmp_path: Path) -> None:
+    """The inventory listens to access level changes; it is loaded when one happens, not
+    by every command that builds a runtime (~45 ms of `skytally accounts list`)."""
+    subprocess.run([sys.executable, "-m", "skytally.cli.main", "db", "upgrade"], check=True, capture_output=True,
+                   env={**os.environ, "SKYTALLY_DATA_DIR": str(tmp_path)})
+    modules = all_loaded(["accounts", "list"], tmp_path)
+    assert "skytally.accounts.service" in modules
+    assert not any(m.startswith("skytally.inventory") for m in modules), sorted(m for m in modules if "inventory" in m)

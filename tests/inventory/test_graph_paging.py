@@ -66,7 +66,8 @@ def test_every_page_once_in_order_with_the_fewest_queries() -> None:
     assert _ids(got) == [f"r{i:06d}" for i in range(2345)]
     assert len(client.calls) == 24  # ceil(2345 / 100): not one query more than the skip tokens would take
     assert client.calls[0] == (None, None)
-    assert sorted(skip for skip, _t in client.calls[1:]) == list(range(100, 2345, 100))  # asked by $skip
+    # asked by $skip, each page from the last row of the one before (99 new rows a page here)
+    assert sorted(skip for skip, _t in client.calls[1:]) == list(range(99, 2344, 99))
 
 
 def test_a_result_that_changes_while_read_is_refused() -> None:
@@ -76,26 +77,79 @@ def test_a_result_that_changes_while_read_is_refused() -> None:
 
 
 def test_a_page_short_of_its_rows_is_refused() -> None:
-    client = FakeGraph(rows=1000, short_page_at=500)
-    with pytest.raises(graph.GraphIncomplete, match="page at row 500 held 99 of 100"):
+    client = FakeGraph(rows=1000, short_page_at=495)
+    with pytest.raises(graph.GraphIncomplete, match="page at row 495 held 99 of 100"):
         list(graph.pages(client, "q", ["s"], page_size=100))  # type: ignore[arg-type]
 
 
 def test_rows_shifted_while_read_are_refused() -> None:
     """A resource created before a page boundary (and another deleted after it, so the total
-    stays) shifts the later pages by one: the first row of a page repeats the last of the
-    previous one."""
+    stays) shifts the later pages by one: the page read from row 297 starts with the row
+    before the last row of the previous page (it would repeat it)."""
 
     class Shifted(FakeGraph):
         def resources(self, request: Any, raw_response_hook: Any = None) -> _Answer:
             answer = super().resources(request, raw_response_hook)
-            if request.options.skip == 300:
-                answer.data = [{"id": "r000299"}, *answer.data[:-1]]
+            if request.options.skip == 297:
+                answer.data = [{"id": "r000296"}, *answer.data[:-1]]
             return answer
 
     client = Shifted(rows=1000)
-    with pytest.raises(graph.GraphIncomplete, match="page at row 300 repeats a row"):
+    with pytest.raises(graph.GraphIncomplete, match="page at row 297 does not start with the last row"):
         list(graph.pages(client, "q", ["s"], page_size=100))  # type: ignore[arg-type]
+
+
+class ChangingGraph:
+    """A result ordered by id that changes after a given number of queries (`changes`:
+    call count -> a function that edits the sorted id list), as Azure's does while a sync
+    reads its pages. Pages are read one at a time (parallel=1) so the change falls between
+    two known pages."""
+
+    def __init__(self, rows: int, changes: dict[int, Any]) -> None:
+        self.ids = [f"r{i:06d}" for i in range(rows)]
+        self.changes = changes
+        self.calls: list[tuple[int | None, str | None]] = []
+
+    def resources(self, request: Any, raw_response_hook: Any = None) -> _Answer:
+        options = request.options
+        self.calls.append((options.skip, options.skip_token))
+        offset = options.skip if options.skip is not None else int(options.skip_token or 0)
+        data = [{"id": i} for i in self.ids[offset:offset + options.top]]
+        answer = _Answer(data, len(self.ids), str(offset + options.top) if offset + options.top < len(self.ids) else None)
+        if len(self.calls) in self.changes:
+            self.changes[len(self.calls)](self.ids)
+            self.ids.sort()
+        return answer
+
+
+def test_a_row_skipped_by_a_shift_is_refused() -> None:
+    """The shift the total cannot show and no page repeats: after three pages were read, a
+    resource before the boundary is deleted and one after it created. The rows after the
+    boundary move up by one, so with pages read end to end the boundary's row would fall
+    between two pages and be missed; the page read from the last row of the page before
+    starts with another row instead."""
+
+    def delete_before_create_after(ids: list[str]) -> None:
+        ids.remove("r000050")
+        ids.append("r000950x")
+
+    client = ChangingGraph(rows=1000, changes={3: delete_before_create_after})
+    with pytest.raises(graph.GraphIncomplete, match="does not start with the last row of the page before"):
+        list(graph.pages(client, "q", ["s"], page_size=100, parallel=1))  # type: ignore[arg-type]
+
+
+def test_a_change_after_the_rows_read_is_not_refused() -> None:
+    """A resource deleted and another created beyond the rows read so far move no boundary:
+    the pages follow on, and every row that existed throughout is there once."""
+
+    def delete_and_create_later(ids: list[str]) -> None:
+        ids.remove("r000800")
+        ids.append("r000850x")
+
+    client = ChangingGraph(rows=1000, changes={3: delete_and_create_later})
+    got = _ids(list(graph.pages(client, "q", ["s"], page_size=100, parallel=1)))  # type: ignore[arg-type]
+    assert len(got) == len(set(got)) == 1000
+    assert set(got) == {f"r{i:06d}" for i in range(1000) if i != 800} | {"r000850x"}
 
 
 class _Clock:

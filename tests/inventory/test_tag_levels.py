@@ -188,3 +188,16 @@ def test_resource_manager_lists_when_resource_graph_is_refused(setup: Setup, mon
             InventoryResource.account_id == account_id)))
     assert stored == support.resource_ids(setup.emu, sub)
     assert _tags(setup, account_id)[first.id.lower()] == {"Owner": ("ann", "ann", "in_sync")}
+
+
+def test_the_runtime_hands_access_level_changes_to_the_inventory(runtime, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Accounts cannot import the inventory; the runtime registers a listener that imports it
+    when a level changes (not at start-up: tests/cli/test_cli_startup.py)."""
+    from skytally.accounts import events
+
+    heard: list[tuple[int, str, str, str]] = []
+    monkeypatch.setattr(tag_service, "access_changed", lambda _s, *args: heard.append(args))
+    with runtime.db.session() as session:
+        events.access_changed(session, 7, "sub-1", R, W)
+        events.access_changed(session, 7, "sub-1", W, W)  # no change: nobody is told
+    assert heard == [(7, "sub-1", R, W)]

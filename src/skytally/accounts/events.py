@@ -9,11 +9,13 @@ transaction: the level and what follows from it are committed together, or neith
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 # (session, account id, subscription id, old level, new level)
-AccessListener = Callable[[Session, int, str, str, str], None]
+AccessListener = Callable[["Session", int, str, str, str], None]
 
 _listeners: list[AccessListener] = []
 

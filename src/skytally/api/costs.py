@@ -97,7 +97,7 @@ def periods(session: DbSession, actor: ApiActor, store: Store) -> Response:
             summary="Per subscription and billing period: the source that counts, and the ones it covers")
 def sources(session: DbSession, actor: ApiActor, store: Store) -> Response:
     scope = explore.allowed(session, store, actor)
-    return _json(store.sources(scope) if scope else [])
+    return _json(explore.sources(session, store, actor, scope) if scope else [])
 
 
 @router.get(

@@ -39,6 +39,10 @@ if TYPE_CHECKING:
     )
 
 
+# Connections an ARM SDK client keeps open (requests' default is 10): see _arm_transport.
+ARM_CONNECTIONS = 32
+
+
 class AzureConnector:
     """SDK clients and credentials for one cloud."""
 
@@ -95,15 +99,48 @@ class AzureConnector:
 
     # --- Resource Manager clients ----------------------------------------------------
     def _arm_kwargs(self) -> dict[str, Any]:
+        from requests.utils import get_environ_proxies
+
         from skytally.azure import retry
 
-        return {
-            "base_url": self.endpoints.url("resource_manager"),
+        base_url = self.endpoints.url("resource_manager")
+        kwargs: dict[str, Any] = {
+            "base_url": base_url,
             "credential_scopes": [self.endpoints.arm_scope()],
             "retry_policy": retry.retry_policy(),
             "per_retry_policies": [retry.ReadWholeAnswer()],
-            **self.transport_kwargs(),
+            "transport": self._arm_transport(),
         }
+        proxies = get_environ_proxies(base_url)  # the environment's proxies for ARM's host (NO_PROXY honoured)
+        if proxies:
+            kwargs["proxies"] = proxies
+        return kwargs
+
+    def _arm_transport(self) -> Any:
+        """The HTTP transport of an ARM SDK client. Two differences from azure-core's
+        default, both measured on a tag push (10k calls): the environment (proxies,
+        NO_PROXY, CA bundle, ~/.netrc) is read once here for the one host the client talks
+        to, not by requests on every call (a third of the push's CPU with ~100 environment
+        variables); and the connection pool keeps ARM_CONNECTIONS connections, not 10
+        (callers run up to ~24 calls at once on a client: past the pool's size every call
+        opened and closed a TLS connection)."""
+        import os
+
+        from azure.core.pipeline.transport import RequestsTransport
+
+        kwargs = self.transport_kwargs()
+        if "connection_verify" not in kwargs:  # what requests would take from the environment
+            env_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+            if env_bundle:
+                kwargs["connection_verify"] = env_bundle
+
+        class ArmTransport(RequestsTransport):
+            def _init_session(self, session: Any) -> None:
+                super()._init_session(session)
+                for adapter in {id(a): a for a in session.adapters.values()}.values():
+                    adapter.init_poolmanager(10, ARM_CONNECTIONS)  # 10 hosts (the default), ARM_CONNECTIONS each
+
+        return ArmTransport(use_env_settings=False, **kwargs)
 
     def subscriptions(self, credential: TokenCredential) -> SubscriptionClient:
         from azure.mgmt.resource.subscriptions import SubscriptionClient

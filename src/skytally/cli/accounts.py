@@ -1,29 +1,21 @@
-"""`skytally accounts …`, `skytally tokens …`, `skytally subscriptions …`
+"""`skytally accounts …` (with `accounts billing …`) and `skytally tokens …`
 
 Commands that need a consent print the URL to open in a browser (signed in to skytally as
 an organisation admin); the running web server finishes the flow.
+
+Each command imports the accounts services when it runs: they load the ORM and the models,
+which `skytally accounts --help` does not need (tests/cli/test_cli_startup.py).
+`skytally subscriptions …` is in cli/subscriptions.py.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from pydantic import TypeAdapter
 
-from skytally.accounts import ea_tokens, service
-from skytally.accounts import service_principals as sp
-from skytally.accounts.context import AccountsEnv
-from skytally.accounts.credentials import CredentialIn
-from skytally.accounts.models import AccessLevel, AccountKind
-from skytally.accounts.schemas import (
-    AccountCreate,
-    AccountOut,
-    BillingAccountOut,
-    BillingAccountUpdate,
-    ConsentStart,
-)
 from skytally.cli.common import (
     JSON_HELP,
     console,
@@ -34,28 +26,39 @@ from skytally.cli.common import (
     session,
     when,
 )
-from skytally.errors import InvalidInput
-from skytally.workspaces import service as workspaces
+
+if TYPE_CHECKING:
+    from skytally.accounts.context import AccountsEnv
+    from skytally.accounts.schemas import (
+        AccountOut,
+        BillingAccountOut,
+        BillingAccountUpdate,
+        ConsentStart,
+        SubscriptionOut,
+    )
 
 app = typer.Typer(help="Cloud accounts: Azure and Office 365 tenants.", no_args_is_help=True)
 tokens_app = typer.Typer(help="EA access tokens (legacy EA reporting API keys).", no_args_is_help=True)
-subs_app = typer.Typer(help="Azure subscriptions and their access levels.", no_args_is_help=True)
 billing_app = typer.Typer(help="Billing accounts (EA enrollments, MCA billing accounts): integrations of their own, "
                                "named and assigned to workspaces independently of their tenant.", no_args_is_help=True)
 app.add_typer(billing_app, name="billing")
 
 
-def _env() -> AccountsEnv:
+def accounts_env() -> AccountsEnv:
+    from skytally.accounts.context import AccountsEnv
+
     rt = runtime()
     return AccountsEnv(rt.settings, rt.vault)
 
 
 def _workspace_ids(names: list[str]) -> list[int]:
+    from skytally.workspaces import service as workspaces
+
     with session() as s:
         return [workspaces.find_workspace(s, None, n).id for n in names]
 
 
-def _print_consent(start: ConsentStart, json_out: bool) -> None:
+def print_consent(start: ConsentStart, json_out: bool) -> None:
     if json_out:
         print_json(start)
         return
@@ -64,7 +67,9 @@ def _print_consent(start: ConsentStart, json_out: bool) -> None:
     console.print(f"[dim]It works once and expires at {when(start.expires_at)} UTC.[/dim]")
 
 
-def _account_id(key: str) -> int:
+def find_account_id(key: str) -> int:
+    from skytally.accounts import service
+
     with session() as s:
         return service.find_account(s, None, key).id
 
@@ -78,11 +83,15 @@ def add(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Add Cloud Account by consent: prints the sign-in URL to open."""
+    from skytally.accounts import service
+    from skytally.accounts.models import AccountKind
+    from skytally.accounts.schemas import AccountCreate
+
     kind = AccountKind.OFFICE365 if office365 else AccountKind.AZURE
     data = AccountCreate(kind=kind, name=name, tenant=tenant, workspace_ids=_workspace_ids(workspace))
     with session() as s:
-        start = service.start_add_account(s, _env(), None, data)
-    _print_consent(start, json_out)
+        start = service.start_add_account(s, accounts_env(), None, data)
+    print_consent(start, json_out)
 
 
 @app.command("connect-sp")
@@ -102,6 +111,13 @@ def connect_sp(
 ) -> None:
     """Connect an Azure tenant with your own service principal (validated at once); with
     --billing-account, its EA enrollment or MCA billing account as an integration of its own."""
+    from pydantic import TypeAdapter
+
+    from skytally.accounts import service
+    from skytally.accounts import service_principals as sp
+    from skytally.accounts.credentials import CredentialIn
+    from skytally.errors import InvalidInput
+
     payload: dict[str, object] = {"tenant_id": tenant, "client_id": client_id, "billing_account_id": billing_account or None}
     if certificate is not None:
         payload.update(kind="certificate", certificate_pem=certificate.read_text())
@@ -114,7 +130,7 @@ def connect_sp(
     ws_ids = _workspace_ids(workspace)
     with session() as s:
         into_id = service.find_account(s, None, into).id if into else None
-        account, _cred, probe = sp.connect(s, _env(), None, name, data, ws_ids, into_account_id=into_id,
+        account, _cred, probe = sp.connect(s, accounts_env(), None, name, data, ws_ids, into_account_id=into_id,
                                            billing_name=billing_name)
         out = service.to_out(s, account)
     _queue_first_imports(out.id)
@@ -128,6 +144,8 @@ def connect_sp(
 @app.command("list")
 def list_(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """List cloud accounts with their health and warnings."""
+    from skytally.accounts import service
+
     with session() as s:
         accounts = service.list_accounts(s, None)
     if json_out:
@@ -148,7 +166,7 @@ def _show(account: AccountOut) -> None:
         console.print(f"  granted: {', '.join(account.granted_permissions)}")
     for w in account.warnings:
         console.print(f"  [yellow]warning:[/yellow] {w}")
-    _subs_table(account.subscriptions)
+    subs_table(account.subscriptions)
     print_table("Credentials", ["ID", "Client ID", "Secret", "Expires", "Status", "Last success"],
                 [[c.id, c.client_id, c.secret_hint, when(c.expires_at), c.status, when(c.last_success_at)] for c in account.credentials])
     print_table("EA access tokens", ["ID", "Enrollment", "Token", "Expires", "Status", "In use"],
@@ -166,6 +184,8 @@ def _billing_table(rows: list[BillingAccountOut]) -> None:
 @billing_app.command("list")
 def billing_list(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """List billing accounts with their tenant and the workspaces that see their costs."""
+    from skytally.accounts import service
+
     with session() as s:
         rows = service.list_billing_accounts(s, None)
     print_json(rows) if json_out else _billing_table(rows)
@@ -175,12 +195,16 @@ def billing_list(json_out: bool = typer.Option(False, "--json", help=JSON_HELP))
 def billing_show(billing: str = typer.Argument(..., help="ID, billing account ID or name."),
                  json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """Show one billing account."""
+    from skytally.accounts import service
+
     with session() as s:
         out = service.billing_account_out(s, service.find_billing_account(s, None, billing))
     print_json(out) if json_out else _billing_table([out])
 
 
 def _update_billing(billing: str, data: BillingAccountUpdate, json_out: bool) -> None:
+    from skytally.accounts import service
+
     with session() as s:
         row = service.find_billing_account(s, None, billing)
         out = service.update_billing_account(s, None, row.account_id, row.id, data)
@@ -196,6 +220,8 @@ def billing_rename(billing: str = typer.Argument(..., help="ID, billing account 
                    name: str = typer.Argument(..., help="The new name."),
                    json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """Rename a billing account."""
+    from skytally.accounts.schemas import BillingAccountUpdate
+
     _update_billing(billing, BillingAccountUpdate(name=name), json_out)
 
 
@@ -204,10 +230,12 @@ def billing_assign(billing: str = typer.Argument(..., help="ID, billing account 
                    workspace: list[str] = typer.Option(..., "--workspace", "-w", help="Workspace name or ID (repeatable)."),
                    json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """Set the workspaces that see a billing account's costs (its tenant's stay as they are)."""
+    from skytally.accounts.schemas import BillingAccountUpdate
+
     _update_billing(billing, BillingAccountUpdate(workspace_ids=_workspace_ids(workspace)), json_out)
 
 
-def _subs_table(subs: list) -> None:  # type: ignore[type-arg]
+def subs_table(subs: list[SubscriptionOut]) -> None:
     print_table("Subscriptions", ["Subscription", "ID", "State", "Access level", "Role", "Last sync"],
                 [[x.display_name, x.subscription_id, x.state, x.access_level.value, x.role_label, when(x.last_sync_at)] for x in subs])
 
@@ -216,6 +244,8 @@ def _subs_table(subs: list) -> None:  # type: ignore[type-arg]
 def show(account: str = typer.Argument(..., help="Account ID, tenant ID or name."),
          json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """Show one account: subscriptions, credentials, tokens, billing accounts."""
+    from skytally.accounts import service
+
     with session() as s:
         out = service.find_account(s, None, account)
     print_json(out) if json_out else _show(out)
@@ -225,11 +255,13 @@ def show(account: str = typer.Argument(..., help="Account ID, tenant ID or name.
 def remove(account: str = typer.Argument(..., help="Account ID, tenant ID or name."),
            yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation.")) -> None:
     """Remove an account and its stored secrets from skytally."""
-    account_id = _account_id(account)
+    from skytally.accounts import service
+
+    account_id = find_account_id(account)
     if not yes:
         typer.confirm(f"Remove cloud account {account_id}?", abort=True)
     with session() as s:
-        console.print(service.remove_account(s, _env(), None, account_id))
+        console.print(service.remove_account(s, accounts_env(), None, account_id))
 
 
 @app.command("assign")
@@ -237,7 +269,9 @@ def assign(account: str = typer.Argument(..., help="Account ID, tenant ID or nam
            workspace: list[str] = typer.Option(..., "--workspace", "-w", help="Workspace name or ID (repeatable)."),
            json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """Set the workspaces an account belongs to."""
-    account_id, ws_ids = _account_id(account), _workspace_ids(workspace)
+    from skytally.accounts import service
+
+    account_id, ws_ids = find_account_id(account), _workspace_ids(workspace)
     with session() as s:
         out = service.assign_workspaces(s, None, account_id, ws_ids)
     print_json(out) if json_out else console.print(f"{out.name}: {', '.join(w.name for w in out.workspaces)}")
@@ -247,10 +281,12 @@ def assign(account: str = typer.Argument(..., help="Account ID, tenant ID or nam
 def add_subscriptions(account: str = typer.Argument(..., help="Account ID, tenant ID or name."),
                       json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """Add Existing Subscriptions: prints the consent URL for another owner."""
-    account_id = _account_id(account)
+    from skytally.accounts import service
+
+    account_id = find_account_id(account)
     with session() as s:
-        start = service.start_add_subscriptions(s, _env(), None, account_id)
-    _print_consent(start, json_out)
+        start = service.start_add_subscriptions(s, accounts_env(), None, account_id)
+    print_consent(start, json_out)
 
 
 # --- tokens ---------------------------------------------------------------------------
@@ -260,12 +296,15 @@ def tokens_add(account: str = typer.Argument(..., help="Account ID, tenant ID or
                file: Path | None = typer.Option(None, "--file", exists=True, dir_okay=False, help="Read the key from a file."),
                json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """Add an EA access token (rejected with the reason: incomplete, expired, revoked)."""
+    from skytally.accounts import ea_tokens
+    from skytally.errors import InvalidInput
+
     value = file.read_text() if file is not None else token
     if not value.strip():
         raise InvalidInput("give --token, --file or SKYTALLY_EA_TOKEN")
-    account_id = _account_id(account)
+    account_id = find_account_id(account)
     with session() as s:
-        out = ea_tokens.add(s, _env(), None, account_id, value)
+        out = ea_tokens.add(s, accounts_env(), None, account_id, value)
     _queue_first_imports(account_id)
     print_json(out) if json_out else console.print(f"Added token {out.id} for enrollment {out.enrollment_number}, expires {when(out.expires_at)}")
 
@@ -287,7 +326,9 @@ def _queue_first_imports(account_id: int) -> None:
 def tokens_list(account: str = typer.Argument(..., help="Account ID, tenant ID or name."),
                 json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """List EA access tokens (masked)."""
-    account_id = _account_id(account)
+    from skytally.accounts import ea_tokens
+
+    account_id = find_account_id(account)
     with session() as s:
         rows = ea_tokens.listing(s, None, account_id)
     if json_out:
@@ -301,35 +342,9 @@ def tokens_list(account: str = typer.Argument(..., help="Account ID, tenant ID o
 def tokens_delete(account: str = typer.Argument(..., help="Account ID, tenant ID or name."),
                   token_id: int = typer.Argument(..., help="Token ID (see `tokens list`).")) -> None:
     """Delete an EA access token."""
-    account_id = _account_id(account)
+    from skytally.accounts import ea_tokens
+
+    account_id = find_account_id(account)
     with session() as s:
-        ea_tokens.delete(s, _env(), None, account_id, token_id)
+        ea_tokens.delete(s, accounts_env(), None, account_id, token_id)
     console.print(f"Deleted token {token_id}")
-
-
-# --- subscriptions ---------------------------------------------------------------------
-@subs_app.command("list")
-def subs_list(account: str = typer.Option("", "--account", help="Only this account."),
-              json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
-    """List subscriptions with access level and role status."""
-    account_id = _account_id(account) if account else None
-    with session() as s:
-        subs = service.list_subscriptions(s, None, account_id)
-    print_json(subs) if json_out else _subs_table(subs)
-
-
-@subs_app.command("access")
-def subs_access(subscription: str = typer.Argument(..., help="Subscription ID."),
-                level: AccessLevel = typer.Argument(..., help="resources | tags | tags-writeback"),
-                json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
-    """Change a subscription's access level (prints a consent URL when the role changes)."""
-    with session() as s:
-        sub = service.find_subscription(s, None, subscription)
-        result = service.change_access(s, _env(), None, sub.account_id, sub.subscription_id, level)
-    if isinstance(result, ConsentStart):
-        _print_consent(result, json_out)
-    elif json_out:
-        print_json(result)
-    else:
-        console.print(f"{result.display_name}: access level {result.access_level.value}")
-

@@ -1,4 +1,7 @@
-"""Shared CLI plumbing: one runtime per command, output as tables or JSON."""
+"""Shared CLI plumbing: one runtime per command, output as tables or JSON.
+
+The settings and the runtime (database, ORM, vault) are imported when a command first asks
+for them: a group's `--help` does not load them."""
 
 from __future__ import annotations
 
@@ -8,18 +11,19 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session
 
-from skytally.config import Settings, get_settings
-from skytally.runtime import Runtime, build_runtime
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
-console = Console()
-err_console = Console(stderr=True)
+    from skytally.config import Settings
+    from skytally.runtime import Runtime
+
+console = Console(emoji=False)  # names like ":cloud:" print as typed; no emoji table to load
+err_console = Console(stderr=True, emoji=False)
 
 JSON_HELP = "Print JSON instead of a table."
 
@@ -31,6 +35,8 @@ DEMO_ENV_FILE = "demo.env"  # the demo's emulator settings, written by `skytally
 
 
 def settings() -> Settings:
+    from skytally.config import get_settings
+
     use_demo_settings()
     return get_settings()
 
@@ -61,6 +67,9 @@ def runtime(*, migrate: bool = True) -> Runtime:
     """The command's runtime (built once; migrates the database on first use)."""
     global _runtime
     if _runtime is None:
+        from skytally.runtime import build_runtime
+
+
         _runtime = build_runtime(settings(), migrate_db=migrate, lazy_queue=True)
     return _runtime
 
@@ -72,6 +81,8 @@ def session() -> Iterator[Session]:
 
 
 def to_jsonable(value: Any) -> Any:
+    from pydantic import BaseModel
+
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     if isinstance(value, list | tuple):

@@ -36,7 +36,7 @@ SUB_APPS: dict[str, tuple[str, str, str]] = {
     "secrets": ("skytally.cli.secrets_cmd", "app", "Manage the key that encrypts stored secrets."),
     "accounts": ("skytally.cli.accounts", "app", "Cloud accounts: Azure and Office 365 tenants."),
     "tokens": ("skytally.cli.accounts", "tokens_app", "EA access tokens (legacy EA reporting API keys)."),
-    "subscriptions": ("skytally.cli.accounts", "subs_app", "Azure subscriptions and their access levels."),
+    "subscriptions": ("skytally.cli.subscriptions", "app", "Azure subscriptions and their access levels."),
     "costs": ("skytally.cli.costs_sync", "costs_app", "Costs: import files or from the billing APIs, query, export."),
     "inventory": ("skytally.cli.inventory", "app", "Inventory: the live Azure resources of your tenants."),
     "resources": ("skytally.cli.tags", "resources_app", "Resources with their tags (Resources & Tags)."),

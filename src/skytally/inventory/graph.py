@@ -25,7 +25,7 @@ from skytally.azure.messages import readable
 from skytally.inventory.schemas import Container, LiveResource
 
 PAGE_SIZE = 1000  # Resource Graph's largest page
-# Ordered by id so that pages are stable while following $skipToken. The tags are stored
+# Ordered by id (unique) so that pages are repeatable and can be checked to follow on. The tags are stored
 # only for subscriptions at access level `tags` / `tags-writeback`.
 RESOURCES_QUERY = ("Resources | project id, name, type, resourceGroup, location, subscriptionId, tags "
                    "| order by id asc")
@@ -50,16 +50,21 @@ PARALLEL_PAGES = 4
 def pages(client: ResourceGraphClient, query: str, subscriptions: Sequence[str], *,
           page_size: int = PAGE_SIZE, quota: Quota | None = None,
           parallel: int = PARALLEL_PAGES) -> Iterator[list[dict[str, Any]]]:
-    """Every page of a query over these subscriptions, in order, never more than
-    `parallel` + 1 pages held at a time.
+    """Every page of a query over these subscriptions, in order, each row once, never more
+    than `parallel` + 1 pages held at a time. The query must be ordered by a unique column
+    (`order by id asc`): Resource Graph's pages are repeatable only then.
 
     The first page says how many rows there are (`totalRecords`); the others are asked for
-    at once with `$skip` (the query is ordered by id, so each offset is one page of the
-    same ordering) instead of one after the other through `$skipToken`, which would leave
-    the quota idle while each answer travels. Every page must announce the same total and
-    hold the rows its offset promises: a result that changed while it was read, or ends
-    short of its total, or is truncated without a skip token, raises `GraphIncomplete`:
-    never a silent truncation."""
+    at once with `$skip` instead of one after the other through `$skipToken`, which would
+    leave the quota idle while each answer travels. The pages overlap by one row: each is
+    read from the last row of the page before it and must start with that very row. Each
+    page is a run of consecutive ids of the result as it was when that page was read, so
+    with every boundary row matched the pages cover the whole id range without a gap: a
+    resource deleted before a boundary while the pages were read (which shifts the later
+    rows up by one, and with another created after it the total stays the same) or one
+    created before it (which shifts them down) makes the next page start with another row,
+    and is refused. So is a page that announces another total, ends short of its rows, or
+    a result truncated without a skip token: `GraphIncomplete`, never a silent truncation."""
     quota = quota or Quota()
     _plain_objects(client)
     first, total, token, truncated = _query(client, quota, query, subscriptions, page_size, None)
@@ -70,31 +75,35 @@ def pages(client: ResourceGraphClient, query: str, subscriptions: Sequence[str],
         if total is not None and len(first) != total:
             raise GraphIncomplete(f"Resource Graph announced {total} rows but its pages held {len(first)}")
         return
-    if total is None:  # no total to split by: follow the skip tokens one after the other
+    if total is None or page_size < 2 or not first:  # nothing to split by: follow the skip tokens
         yield from _follow(client, quota, query, subscriptions, page_size, token, len(first))
         return
-    offsets = list(range(len(first), total, page_size))
-    previous = {row.get("id") for row in first}
+    # Page k > 0 is read from row `len(first) - 1 + (k - 1) * (page_size - 1)`: its first row
+    # is the last row of page k - 1, the other page_size - 1 rows are new.
+    offsets = list(range(len(first) - 1, total - 1, page_size - 1))
+    anchor = first[-1].get("id")
     with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="resource-graph") as pool:
         pending: deque[tuple[int, Future[tuple[list[dict[str, Any]], int | None, str | None, bool]]]] = deque()
         try:
             for offset in offsets:
                 pending.append((offset, pool.submit(_query, client, quota, query, subscriptions, page_size, offset)))
                 if len(pending) >= parallel:
-                    page = _checked(*pending.popleft(), total, page_size, previous)
-                    previous = {row.get("id") for row in page}
-                    yield page
+                    page = _checked(*pending.popleft(), total, page_size, anchor)
+                    anchor = page[-1].get("id")
+                    yield page[1:]
             while pending:
-                page = _checked(*pending.popleft(), total, page_size, previous)
-                previous = {row.get("id") for row in page}
-                yield page
+                page = _checked(*pending.popleft(), total, page_size, anchor)
+                anchor = page[-1].get("id")
+                yield page[1:]
         finally:
             for _offset, future in pending:
                 future.cancel()
 
 
 def _checked(offset: int, future: Future[tuple[list[dict[str, Any]], int | None, str | None, bool]], total: int,
-             page_size: int, previous: set[Any]) -> list[dict[str, Any]]:
+             page_size: int, anchor: Any) -> list[dict[str, Any]]:
+    """A page read from `offset` (the row before its new rows), checked whole; returned with
+    that overlapping row."""
     data, again, _token, _truncated = future.result()
     if again is not None and again != total:
         raise GraphIncomplete(f"the result changed while it was read ({total} rows, then {again}); "
@@ -103,11 +112,11 @@ def _checked(offset: int, future: Future[tuple[list[dict[str, Any]], int | None,
     if len(data) != expected:
         raise GraphIncomplete(f"Resource Graph announced {total} rows but the page at row {offset} held {len(data)} "
                               f"of {expected}")
-    # A resource created before a page boundary while the pages were read shifts the later rows
-    # (with one deleted, the total stays): the page then repeats rows of the page before it.
-    if previous.intersection(row.get("id") for row in data) - {None}:
-        raise GraphIncomplete(f"the result changed while it was read (the page at row {offset} repeats a row of "
-                              "the page before); nothing of it was stored")
+    # The rows before this page's first new row moved while the pages were read (one deleted
+    # or created before the boundary): a row would be skipped or repeated.
+    if anchor is None or data[0].get("id") != anchor:
+        raise GraphIncomplete(f"the result changed while it was read (the page at row {offset} does not start "
+                              "with the last row of the page before); nothing of it was stored")
     return data
 
 
