@@ -294,8 +294,16 @@ def test_bulk_edit_and_push_on_a_phone(demo: Stack, browse: Callable[..., Browsi
     expect(page.locator("[data-testid=push-applied]")).not_to_have_text(re.compile(r"^\s*0"))
     height = page.evaluate("() => document.documentElement.scrollHeight")
     assert height < 2.5 * 844, f"the push's job page is {height}px long on a phone"  # 4,775px before
+    # the other tabs of the flow read on a phone too: failed changes, audit, coverage as blocks
+    for tab in ("pending", "conflicts", "audit", "coverage"):
+        page.goto(f"{demo.url}/resources?tab={tab}")
+        page.screenshot(path=str(shots / f"tags-25-phone-{tab}.png"), full_page=True)
+        assert not _sideways(page), (tab, _sideways(page))
     page.set_viewport_size({"width": 1366, "height": 768})
-    page.reload()
+    for tab in ("pending", "audit", "coverage"):
+        page.goto(f"{demo.url}/resources?tab={tab}")
+        assert not _sideways(page), (tab, _sideways(page))
+    page.goto(f"{demo.url}{job}")
     page.screenshot(path=str(shots / "tags-24-job.png"), full_page=True)
     assert not _sideways(page), _sideways(page)
     assert not b.problems.items, "\n".join(b.problems.items)
