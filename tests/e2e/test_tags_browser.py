@@ -267,6 +267,7 @@ def test_bulk_edit_and_push_on_a_phone(demo: Stack, browse: Callable[..., Browsi
     page = b.page
     b.sign_in(f"{demo.url}/resources?where=subscription={sub},lacks:costcenter,taggable", EDITOR, PASSWORD)
     page.screenshot(path=str(shots / "tags-20-phone-resources.png"), full_page=True)
+    assert not _sideways(page), ("resources", _sideways(page))  # each resource a block, not 436px of columns
     page.click("[data-testid=bulk-edit] summary")
     page.select_option("[data-testid=edit-op]", "set")
     page.fill("[data-testid=edit-key]", "CostCenter")
