@@ -295,10 +295,14 @@ def test_bulk_edit_and_push_on_a_phone(demo: Stack, browse: Callable[..., Browsi
     height = page.evaluate("() => document.documentElement.scrollHeight")
     assert height < 2.5 * 844, f"the push's job page is {height}px long on a phone"  # 4,775px before
     # the other tabs of the flow read on a phone too: failed changes, audit, coverage as blocks
-    for tab in ("pending", "conflicts", "audit", "coverage"):
+    for tab in ("pending", "conflicts", "coverage", "audit"):
         page.goto(f"{demo.url}/resources?tab={tab}")
         page.screenshot(path=str(shots / f"tags-25-phone-{tab}.png"), full_page=True)
         assert not _sideways(page), (tab, _sideways(page))
+    page.locator("[data-testid=audit-table] a").first.click()  # a resource's page: its tags and history
+    expect(page.locator("[data-testid=resource-history]")).to_be_visible()
+    page.screenshot(path=str(shots / "tags-26-phone-resource.png"), full_page=True)
+    assert not _sideways(page), ("resource", _sideways(page))
     page.set_viewport_size({"width": 1366, "height": 768})
     for tab in ("pending", "audit", "coverage"):
         page.goto(f"{demo.url}/resources?tab={tab}")

@@ -11,8 +11,9 @@ insert are one serialised transaction), and says what it submitted and what it s
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
+
+from pydantic import BaseModel, Field
 
 from skytally.accounts import service as accounts
 from skytally.accounts.service import CloudAccount
@@ -27,20 +28,15 @@ IMPORT_PERIOD = "costs.import_period"
 Progress = Callable[[float, float, str], None]
 
 
-@dataclass
-class Dispatched:
+class Dispatched(BaseModel):
     """What a fan-out did: `submitted` and `skipped` items carry the run id, the cost scope
     (`account_id`, `scope_id`, `scope`, `source`) and the `period`."""
 
     periods: list[str]
-    submitted: list[dict[str, Any]] = field(default_factory=list)
-    skipped: list[dict[str, Any]] = field(default_factory=list)  # already queued or running
-    failures: list[dict[str, Any]] = field(default_factory=list)  # could not be queued
+    submitted: list[dict[str, Any]] = Field(default_factory=list)
+    skipped: list[dict[str, Any]] = Field(default_factory=list)  # already queued or running
+    failures: list[dict[str, Any]] = Field(default_factory=list)  # could not be queued
     stale_imports_failed: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"periods": self.periods, "submitted": self.submitted, "skipped": self.skipped,
-                "failures": self.failures, "stale_imports_failed": self.stale_imports_failed}
 
     @property
     def run_ids(self) -> list[int]:
@@ -77,7 +73,7 @@ def submit_imports(db: Database, dispatcher: jobs.Dispatcher, *, account_id: int
     the workspace the runs are shown in (default: the account's first)."""
     report = progress or (lambda done, total, msg: None)
     wanted = [ingest.parse_period(str(p)) for p in periods] or ingest.recent_periods()
-    out = Dispatched(list(dict.fromkeys(wanted)))
+    out = Dispatched(periods=list(dict.fromkeys(wanted)))
     with db.session() as session:
         out.stale_imports_failed = ingest.mark_stale_imports(session)
     work = plan(db, account_id, out.periods)

@@ -19,7 +19,8 @@ from typing import Any, Literal
 from skytally.errors import InvalidInput
 
 from .coverage import label, source_of
-from .query import QueryService, dimensions
+from .dimensions import dimensions
+from .query import QueryService
 from .schemas import ZERO, BadRowPolicy, CostQuery, ImportResult, QueryResult, UntaggedResult
 from .store.detect import Kind, detect
 from .store.importer import Importer, MalformedRows, ProgressCallback
@@ -153,8 +154,8 @@ class CostStore:
         several currencies and none chosen, raises InvalidInput naming them."""
         results = self._q.totals(q)
         if not results:
-            return QueryResult(q.currency, [], {"BilledCost": ZERO, "EffectiveCost": ZERO},
-                               list(q.group_by))
+            return QueryResult(currency=q.currency, rows=[], total={"BilledCost": ZERO, "EffectiveCost": ZERO},
+                               dimensions=list(q.group_by))
         if len(results) > 1:
             names = ", ".join(sorted(str(c) for c in results))
             raise InvalidInput(
