@@ -11,7 +11,7 @@ insert are one serialised transaction), and says what it submitted and what it s
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field
 
@@ -43,9 +43,16 @@ class Dispatched(BaseModel):
         return [int(item["run_id"]) for item in self.submitted]
 
 
-def plan(db: Database, account_id: int | None, periods: Sequence[str]) -> list[tuple[Source, str, int | None]]:
-    """(scope, period, workspace the run is shown in) for every cost scope of the Azure
-    account (or of every Azure account) and each period."""
+class Planned(NamedTuple):
+    """One import run to submit."""
+
+    source: Source  # the cost scope
+    period: str  # YYYY-MM
+    workspace_id: int | None  # the scope's own workspace (a billing account's), else None
+
+
+def plan(db: Database, account_id: int | None, periods: Sequence[str]) -> list[Planned]:
+    """A run per cost scope of the Azure account (or of every Azure account) and period."""
     with db.session() as session:
         if account_id is not None:
             account = session.get(CloudAccount, account_id)
@@ -56,12 +63,12 @@ def plan(db: Database, account_id: int | None, periods: Sequence[str]) -> list[t
                     f"{account.name} has no cost scope to import: it needs an EA access token, a service "
                     "principal with a billing account ID, or subscriptions skytally can read")
         ids = [account_id] if account_id is not None else accounts.azure_account_ids(session)
-        work = []
+        work: list[Planned] = []
         for aid in ids:
             for src in ingest.sources(session, aid):
                 # a billing account is shown in its own workspaces (accounts.run_workspace_ids)
                 workspaces = accounts.run_workspace_ids(session, {"account_id": aid, "scope_id": src.scope_id}) or []
-                work += [(src, period, workspaces[0] if workspaces else None) for period in periods]
+                work += [Planned(src, period, workspaces[0] if workspaces else None) for period in periods]
     return work
 
 

@@ -116,7 +116,7 @@ class CostStore:
         res = self._q.resolution(keys)
         subs: dict[Any, list[dict[str, Any]]] = {k: [] for k in keys}
         for c in res.choices:
-            d = c.to_dict()
+            d = c.describe()
             base = {"subscription": d["subscription"], "coverage_key": c.key, "name": c.name}
             subs[c.used.key].append({**base, "counted": True, "covered_by": None, "rows": d["used"]["rows"],
                                      "totals": d["used"]["totals"]})
@@ -139,7 +139,7 @@ class CostStore:
         """Per billing period and subscription (or billing-level charges), the source whose
         rows count and the sources skipped because it covers them (coverage.py)."""
         keys = self.layout.periods(None if billing_accounts is None else list(billing_accounts))
-        return [c.to_dict() for c in self._q.resolution(keys).choices]
+        return [c.describe() for c in self._q.resolution(keys).choices]
 
     @staticmethod
     def dimensions() -> list[str]:
