@@ -15,7 +15,8 @@ from skytally.config import Settings
 
 FX = {"second_domain": "fabrikam.onmicrosoft.com", "second_owner_upn": "felix.owner@fabrikam.onmicrosoft.com",
       "second_owner_password": "Orchid-Lumen-5993!", "o365_domain": "northwind.onmicrosoft.com",
-      "o365_admin_upn": "nina.admin@northwindtraders.com", "o365_admin_password": "Kestrel-Pioneer-2817!"}
+      "o365_admin_upn": "nina.admin@northwindtraders.com", "o365_admin_password": "Kestrel-Pioneer-2817!",
+      "mca_billing_account_id": "5e1a2c3d-0000-4000-8000-000000000001:6f2b3d4e-0000-4000-8000-000000000002_2019-05-31"}
 HEADINGS = ("skytally demo is running", "Azure emulator at", "Restarted:", "login are as you", "Press Ctrl-C")
 
 
@@ -34,6 +35,7 @@ def test_banner_lines_fit_80_columns(tmp_path: Path, restored: bool) -> None:
     text = "\n".join(lines)
     assert "Password  0iuicNIaEcwWhZ7J" in text and "→ tenant fabrikam.onmicrosoft.com" in text
     assert ".venv/bin/skytally …" in text and ("Restarted" in text) is restored
+    assert "Try MCA" in text and f"{data_dir}/try-mca.txt" in text
 
 
 def test_cli_command_is_relative_under_this_directory(tmp_path: Path) -> None:

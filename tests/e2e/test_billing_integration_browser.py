@@ -124,9 +124,23 @@ def test_a_billing_account_is_an_integration_of_its_own(stack: Stack) -> None:
         page.click("button[type=submit]")
 
         # --- connect the MCA billing account with the customer's service principal -------------------
-        page.goto(f"{stack.url}/accounts/{stack.account_id}")
-        page.click("#add-credential")
+        # Started from Add Cloud Account (as the Vantage onboarding reads): the tenant is already
+        # connected, so the page says so and its offer brings what was typed along (not the secret).
+        page.goto(f"{stack.url}/accounts/new?kind=sp")
+        page.fill("#sp-form input[name=tenant_id]", fx["primary_tenant_id"])
         page.fill("#sp-form input[name=client_id]", fx["customer_sp_client_id"])
+        page.fill("#sp-form input[name=client_secret]", fx["customer_sp_secret"])
+        page.fill("#sp-form input[name=billing_account_id]", mca)
+        page.fill("#sp-form input[name=billing_name]", "Contoso MCA (finance)")
+        page.click("#sp-form button[type=submit]")
+        expect(page.locator("#form-error")).to_contain_text("already connected")
+        page.click("[data-testid=add-credential]")
+        expect(page.locator("#sp-form h2, section h2").first).to_contain_text("Add a service principal to Contoso")
+        expect(page.locator("#sp-form input[name=client_id]")).to_have_value(fx["customer_sp_client_id"])
+        expect(page.locator("#sp-form input[name=billing_account_id]")).to_have_value(mca)
+        expect(page.locator("#sp-form input[name=billing_name]")).to_have_value("Contoso MCA (finance)")
+        expect(page.locator("#sp-form input[name=client_secret]")).to_have_value("")
+        expect(page.locator("[data-reenter=client_secret]")).to_contain_text("Enter the secret again")
         page.fill("#sp-form input[name=client_secret]", fx["customer_sp_secret"])
         page.fill("#sp-form input[name=billing_account_id]", mca)
         page.fill("#sp-form input[name=billing_name]", "Contoso MCA (finance)")
@@ -145,6 +159,9 @@ def test_a_billing_account_is_an_integration_of_its_own(stack: Stack) -> None:
         expect(listed).to_contain_text("Contoso MCA (finance)")
         expect(listed).to_contain_text("Finance")
         snap("03-overview-listed-under-tenant")
+        # the credential says which billing accounts it reads (the one it was added with, by name)
+        page.goto(f"{stack.url}/accounts/{stack.account_id}?tab=credentials")
+        expect(page.locator("[data-testid=credential-billing]")).to_contain_text("Contoso MCA (finance)")
 
         # --- adding it again says so and offers what can be done --------------------------------------
         page.goto(f"{stack.url}/accounts/new?kind=sp&account={stack.account_id}")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import select
 
 from azure_emulator.testing import RunningEmulator
 from e2e.stack import (
@@ -22,11 +23,14 @@ from e2e.stack import (
     screenshots_dir,
     serving,
 )
+from skytally.accounts import service as accounts_service
 from skytally.accounts import service_principals
 from skytally.accounts.context import AccountsEnv
 from skytally.accounts.credentials import ClientSecretCredentialIn
+from skytally.accounts.models import BillingAccount
+from skytally.accounts.schemas import BillingAccountUpdate
 from skytally.config import Settings
-from skytally.runtime import build_runtime
+from skytally.runtime import Runtime, build_runtime
 from skytally.workspaces import service
 from skytally.workspaces.models import WorkspaceRole
 from skytally.workspaces.schemas import MemberAdd, UserCreate, WorkspaceCreate
@@ -34,6 +38,9 @@ from skytally.workspaces.schemas import MemberAdd, UserCreate, WorkspaceCreate
 ADMIN, PASSWORD = "costs-admin@example.com", "browser-costs-password"
 
 pytestmark = BROWSER_MARKS
+
+
+RUNTIMES: dict[str, Runtime] = {}
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +61,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                                                 billing_account_id=fx["ea_enrollment_number"])
                 service_principals.connect(s, AccountsEnv(runtime.settings, runtime.vault), None, "Contoso", data, [ws.id])
             with serving(runtime, port) as url:
+                RUNTIMES[url] = runtime  # the test renames the billing account as an admin would
                 yield url
 
 
@@ -73,6 +81,12 @@ def test_costs_explorer(base_url: str, tmp_path: Path, browse: Callable[..., Bro
     expect(page).to_have_url(re.compile(r"/costs$"))
     expect(page.locator("nav.mainnav a.active")).to_have_text("Costs")
     expect(page.locator("[data-testid=imports]")).to_contain_text("not imported")
+    # Nothing imported yet: the page says so and what to do, not an empty chart with a 0-1 axis.
+    expect(page.locator("[data-testid=costs-empty]")).to_contain_text("No costs imported yet")
+    expect(page.locator("[data-testid=costs-empty]")).to_contain_text("Import now")
+    assert page.locator("[data-testid=cost-chart]").count() == 0
+    assert "Effective cost ·" not in page.locator("main").inner_text()
+    page.screenshot(path=str(shots / "costs-00-empty.png"), full_page=True)
 
     # Import now: the worker imports the previous and current month; reload until done.
     page.click("[data-testid=import-now]")
@@ -96,6 +110,18 @@ def test_costs_explorer(base_url: str, tmp_path: Path, browse: Callable[..., Bro
         row = sources.nth(i)
         assert row.get_attribute("data-source") == "ea_enrollment_sp"
         expect(row).to_contain_text("EA enrollment (service principal)")
+
+    # Renamed since the import, the billing account shows its current name as the source.
+    runtime = RUNTIMES[base_url]
+    with runtime.db.session() as s:
+        (billing,) = s.scalars(select(BillingAccount)).all()
+        account_id, billing_id, old_name = billing.account_id, billing.id, billing.name
+        accounts_service.update_billing_account(s, None, account_id, billing_id,
+                                                BillingAccountUpdate(name="Contoso EA (renamed)"))
+    assert old_name != "Contoso EA (renamed)"
+    page.goto(f"{base_url}/costs")
+    for i in range(sources.count()):
+        expect(sources.nth(i)).to_contain_text("Contoso EA (renamed)")
 
     # The group-by list names each dimension once, with a label and its FOCUS name.
     values = page.eval_on_selector_all("[data-testid=group-by] option", "os => os.map(o => o.value)")

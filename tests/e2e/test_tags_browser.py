@@ -8,7 +8,9 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
@@ -51,31 +53,39 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with RunningEmulator(seed=5, size="small") as emulator:
-        port = free_port()
         fx = emulator.fixtures
         sub = fx["customer_sp_subscription_id"]
         pilots = [r for r in support.resources_of(emulator, sub) if r.tags is not None][:3]
         for r in pilots:
             support.set_tags(emulator, r, {"Pilot": "yes"})
         support.grant(emulator, sub, builtin_roles.TAG_CONTRIBUTOR)
-        with emulator_settings(emulator):
-            runtime = build_runtime(Settings(data_dir=tmp_path_factory.mktemp("tags-browser"), demo=True,
-                                             base_url=f"http://127.0.0.1:{port}"))
-            env = AccountsEnv(runtime.settings, runtime.vault)
-            with runtime.db.session() as s:
-                service.ensure_organisation(s)
-                service.create_user(s, None, UserCreate(email=EDITOR, password=SecretStr(PASSWORD), is_admin=False))
-                ws = service.create_workspace(s, None, WorkspaceCreate(name="Platform"))
-                service.add_member(s, None, ws.id, MemberAdd(email=EDITOR, role=WorkspaceRole.EDITOR))
-                data = ClientSecretCredentialIn(tenant_id=fx["primary_tenant_id"], client_id=fx["customer_sp_client_id"],
-                                                client_secret=SecretStr(fx["customer_sp_secret"]))
-                account, _, _ = service_principals.connect(s, env, None, "Contoso", data, [ws.id])
-                account_id = account.id
-            with runtime.db.session() as s:
-                access.change_access(s, env, None, account_id, sub, AccessLevel.TAGS_WRITEBACK)
-            inventory.sync_account(runtime.db, env, account_id)
-            with serving(runtime, port) as url:
-                yield Stack(url, emulator, [r.id for r in pilots])
+        with _served(emulator, tmp_path_factory.mktemp("tags-browser"), sub) as url:
+            yield Stack(url, emulator, [r.id for r in pilots])
+
+
+@contextmanager
+def _served(emulator: RunningEmulator, data_dir: Path, sub: str) -> Iterator[str]:
+    """The app with an editor of workspace Platform, the emulator's customer service principal
+    connected to it, `sub` at tags-writeback and synced; served until the block ends."""
+    port = free_port()
+    fx = emulator.fixtures
+    with emulator_settings(emulator):
+        runtime = build_runtime(Settings(data_dir=data_dir, demo=True, base_url=f"http://127.0.0.1:{port}"))
+        env = AccountsEnv(runtime.settings, runtime.vault)
+        with runtime.db.session() as s:
+            service.ensure_organisation(s)
+            service.create_user(s, None, UserCreate(email=EDITOR, password=SecretStr(PASSWORD), is_admin=False))
+            ws = service.create_workspace(s, None, WorkspaceCreate(name="Platform"))
+            service.add_member(s, None, ws.id, MemberAdd(email=EDITOR, role=WorkspaceRole.EDITOR))
+            data = ClientSecretCredentialIn(tenant_id=fx["primary_tenant_id"], client_id=fx["customer_sp_client_id"],
+                                            client_secret=SecretStr(fx["customer_sp_secret"]))
+            account, _, _ = service_principals.connect(s, env, None, "Contoso", data, [ws.id])
+            account_id = account.id
+        with runtime.db.session() as s:
+            access.change_access(s, env, None, account_id, sub, AccessLevel.TAGS_WRITEBACK)
+        inventory.sync_account(runtime.db, env, account_id)
+        with serving(runtime, port) as url:
+            yield url
 
 
 def test_bulk_edit_diff_push_audit(stack: Stack, browse: Callable[..., Browsing]) -> None:
@@ -130,3 +140,174 @@ def test_bulk_edit_diff_push_audit(stack: Stack, browse: Callable[..., Browsing]
     time.sleep(0.3)
     page.screenshot(path=str(shots / "tags-05-coverage.png"), full_page=True)
     assert not problems.items, "\n".join(problems.items)
+
+
+# -- The demo's tag scenario: a ReadOnly lock on a resource group, a policy denial, a phone --
+
+POLICY = "No tag edits on production"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The demo world (`--tag-demo`: its write-back subscription has a ReadOnly lock on one
+    group) connected as `skytally demo` connects it, at tags-writeback, synced; a deny policy
+    assignment on one resource outside the locked group."""
+    with RunningEmulator(seed=1, size="small", tag_demo=True) as emulator:
+        fx = emulator.fixtures
+        sub = fx["tag_writeback_subscription_id"]
+        locked_rg = fx["locked_resource_group_id"].rsplit("/", 1)[-1].lower()
+        denied = next(r for r in support.resources_of(emulator, sub)
+                      if r.tags is not None and r.resource_group.lower() != locked_rg)
+        emulator.control.post("/policy-denials", json={"scope": denied.id, "assignment_name": "deny-tags",
+                                                       "assignment_display_name": POLICY})
+        with _served(emulator, tmp_path_factory.mktemp("tags-demo"), sub) as url:
+            yield Stack(url, emulator, [denied.id])
+
+
+def _overflow(page: object) -> int:
+    return int(page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth"))  # type: ignore[attr-defined]
+
+
+def test_failed_by_reason_card_after_a_push_against_a_lock_and_a_policy(demo: Stack,
+                                                                         browse: Callable[..., Browsing]) -> None:
+    """A push into the locked group and onto the policy-denied resource: the Pending tab's
+    "Failed, by reason" card shows each reason once with its count and Azure's words, and
+    each reason lists its failed changes."""
+    from playwright.sync_api import expect
+
+    shots = screenshots_dir()
+    fx = demo.emulator.fixtures
+    locked_rg = fx["locked_resource_group_id"].rsplit("/", 1)[-1]
+    locked = [r for r in support.resources_of(demo.emulator, fx["tag_writeback_subscription_id"])
+              if r.tags is not None and r.resource_group.lower() == locked_rg.lower()]
+    assert len(locked) >= 2
+    b = browse(1366, 900)
+    page = b.page
+    b.sign_in(f"{demo.url}/resources", EDITOR, PASSWORD)
+    sub = fx["tag_writeback_subscription_id"]
+    for where in (f"subscription={sub},rg={locked_rg}", f"id={demo.pilots[0]}"):
+        page.goto(f"{demo.url}/resources?where={where}")
+        page.click("[data-testid=bulk-edit] summary")
+        page.select_option("[data-testid=edit-op]", "set")
+        page.fill("[data-testid=edit-key]", "Reviewed")
+        page.fill("[data-testid=edit-value]", "2026-12")
+        page.click("[data-testid=preview-diff]")
+        page.click("[data-testid=apply-edit]")
+        expect(page.locator(".alert-success")).to_contain_text("queued")
+    page.goto(f"{demo.url}/resources?tab=pending")
+    page.click("[data-testid=push]")
+    expect(page.locator("#job-panel")).to_have_attribute("data-status", re.compile("succeeded|partial|failed"),
+                                                        timeout=60_000)
+    expect(page.locator("#job-panel")).to_have_attribute("data-status", "partial")
+    job = page.locator("[data-testid=run-box] a").first.get_attribute("href")
+    page.goto(f"{demo.url}/resources?tab=pending")
+    card = page.locator("[data-testid=failure-groups]")
+    expect(card).to_be_visible()
+    page.screenshot(path=str(shots / "tags-10-failed-by-reason.png"), full_page=True)
+    rows = card.locator("tbody tr")
+    expect(rows).to_have_count(2)
+    lock_row = rows.filter(has_text="409 ScopeLocked")
+    policy_row = rows.filter(has_text="403 RequestDisallowedByPolicy")
+    expect(lock_row.locator("td").nth(1)).to_have_text(str(len(locked)))
+    expect(policy_row.locator("td").nth(1)).to_have_text("1")
+    # Azure's own words, as it sent them: the lock's scope and the policy assignment's name
+    expect(lock_row).to_contain_text("cannot perform write operation because following scope(s) are locked")
+    expect(lock_row).to_contain_text(fx["locked_resource_group_id"])
+    expect(policy_row).to_contain_text("was disallowed by policy")
+    expect(policy_row).to_contain_text("deny-tags")
+    lock_row.locator("[data-testid=failure-group]").click()
+    expect(page).to_have_url(re.compile(r"reason="))
+    listed = page.locator("[data-testid=pending-table] tbody tr:not(.reason-row)")
+    expect(listed).to_have_count(len(locked))
+    assert sorted(listed.locator("td a").all_inner_texts()) == sorted(r.name for r in locked)
+    expect(page.locator("[data-testid=pending-table] [data-testid=row-reason]").first).to_contain_text("ScopeLocked")
+    page.screenshot(path=str(shots / "tags-11-failed-listed.png"), full_page=True)
+    page.locator("[data-testid=failure-groups] tbody tr", has_text="RequestDisallowedByPolicy").locator(
+        "[data-testid=failure-group]").click()
+    listed = page.locator("[data-testid=pending-table] tbody tr:not(.reason-row)")
+    expect(listed).to_have_count(1)
+    expect(page.locator("[data-testid=pending-table] [data-testid=row-reason]")).to_contain_text(POLICY)
+
+    # the push's job page says the same, summary first, and lists the failed changes from there
+    page.goto(f"{demo.url}{job}")
+    reasons = page.locator("[data-testid=push-reasons] li")
+    expect(reasons).to_have_count(2)
+    expect(reasons.filter(has_text="409 ScopeLocked")).to_contain_text(str(len(locked)))
+    expect(reasons.filter(has_text="403 RequestDisallowedByPolicy")).to_contain_text("1")
+    expect(page.locator("[data-testid=push-failed]")).to_contain_text(str(len(locked) + 1))
+    page.screenshot(path=str(shots / "tags-12-job-reasons.png"), full_page=True)
+    reasons.filter(has_text="409 ScopeLocked").locator("a").click()
+    expect(page.locator("[data-testid=pending-table] tbody tr:not(.reason-row)")).to_have_count(len(locked))
+    assert not b.problems.items, "\n".join(b.problems.items)
+
+
+def _sideways(page: object) -> list[str]:
+    """The page and every element inside it that scrolls sideways (or is cut off) at this width."""
+    return list(page.evaluate("""() => {  // type: ignore[attr-defined]
+      const out = [];
+      const doc = document.documentElement.scrollWidth - window.innerWidth;
+      if (doc > 1) out.push(`the page is ${doc}px wider than the window`);
+      for (const e of document.querySelectorAll('main *')) {
+        const s = getComputedStyle(e);
+        if (s.display === 'none' || e.closest('details:not([open])')) continue;
+        if (['auto', 'scroll', 'hidden'].includes(s.overflowX) && e.scrollWidth - e.clientWidth > 1)
+          out.push(`${e.tagName.toLowerCase()}.${e.className} scrolls ${e.scrollWidth - e.clientWidth}px sideways`);
+      }
+      return out; }"""))  # type: ignore[attr-defined]
+
+
+def test_bulk_edit_and_push_on_a_phone(demo: Stack, browse: Callable[..., Browsing]) -> None:
+    """At 390 px: the diff preview reads without sideways scrolling (each change before → after),
+    and the push's job page is compact: its summary first, long lists folded."""
+    from playwright.sync_api import expect
+
+    shots = screenshots_dir()
+    sub = demo.emulator.fixtures["tag_writeback_subscription_id"]
+    b = browse(390, 844)
+    page = b.page
+    b.sign_in(f"{demo.url}/resources?where=subscription={sub},lacks:costcenter,taggable", EDITOR, PASSWORD)
+    page.screenshot(path=str(shots / "tags-20-phone-resources.png"), full_page=True)
+    page.click("[data-testid=bulk-edit] summary")
+    page.select_option("[data-testid=edit-op]", "set")
+    page.fill("[data-testid=edit-key]", "CostCenter")
+    page.fill("[data-testid=edit-value]", "CC-1042")
+    page.click("[data-testid=preview-diff]")
+    page.wait_for_load_state()
+    page.screenshot(path=str(shots / "tags-21-phone-diff.png"), full_page=True)
+    expect(page.locator("[data-testid=diff-table]")).to_contain_text("CostCenter=CC-1042")
+    assert not _sideways(page), _sideways(page)
+    page.click("[data-testid=apply-edit]")
+    expect(page.locator(".alert-success")).to_contain_text("queued")
+    page.goto(f"{demo.url}/resources?tab=pending")
+    page.screenshot(path=str(shots / "tags-22-phone-pending.png"), full_page=True)
+    page.click("[data-testid=push]")
+    expect(page.locator("#job-panel")).to_have_attribute("data-status", re.compile("succeeded|partial|failed"),
+                                                        timeout=60_000)
+    job = page.locator("[data-testid=run-box] a").first.get_attribute("href")
+    page.goto(f"{demo.url}{job}")
+    expect(page.locator("#job-panel")).to_be_visible()
+    page.screenshot(path=str(shots / "tags-23-phone-job.png"), full_page=True)
+    assert not _sideways(page), _sideways(page)
+    # summary first: the counts and the reasons right under the status, before the details
+    summary, details = (page.locator(sel).first.bounding_box() for sel in ("[data-testid=push-summary]", "dl.details"))
+    assert summary and details and summary["y"] < details["y"], (summary, details)
+    expect(page.locator("[data-testid=push-applied]")).not_to_have_text(re.compile(r"^\s*0"))
+    height = page.evaluate("() => document.documentElement.scrollHeight")
+    assert height < 2.5 * 844, f"the push's job page is {height}px long on a phone"  # 4,775px before
+    # the other tabs of the flow read on a phone too: failed changes, audit, coverage as blocks
+    for tab in ("pending", "conflicts", "coverage", "audit"):
+        page.goto(f"{demo.url}/resources?tab={tab}")
+        page.screenshot(path=str(shots / f"tags-25-phone-{tab}.png"), full_page=True)
+        assert not _sideways(page), (tab, _sideways(page))
+    page.locator("[data-testid=audit-table] a").first.click()  # a resource's page: its tags and history
+    expect(page.locator("[data-testid=resource-history]")).to_be_visible()
+    page.screenshot(path=str(shots / "tags-26-phone-resource.png"), full_page=True)
+    assert not _sideways(page), ("resource", _sideways(page))
+    page.set_viewport_size({"width": 1366, "height": 768})
+    for tab in ("pending", "audit", "coverage"):
+        page.goto(f"{demo.url}/resources?tab={tab}")
+        assert not _sideways(page), (tab, _sideways(page))
+    page.goto(f"{demo.url}{job}")
+    page.screenshot(path=str(shots / "tags-24-job.png"), full_page=True)
+    assert not _sideways(page), _sideways(page)
+    assert not b.problems.items, "\n".join(b.problems.items)

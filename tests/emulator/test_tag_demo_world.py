@@ -153,3 +153,22 @@ def test_a_resource_put_with_tags_is_lower_cased_by_that_provider(demo: RunningE
         assert updated.tags == {"team": "Mobile"}
     finally:
         client.close()
+
+
+def test_the_demo_principal_reads_the_mca_billing_account(demo: RunningEmulator) -> None:
+    """The demo's principal holds Billing account reader on the MCA billing account, so the
+    service-principal (Vantage) flow can be tried in the demo (the plain world leaves it out:
+    tests/emulator/test_billing_sdk.py)."""
+    from azure.mgmt.billing import BillingManagementClient
+
+    fx = demo.fixtures
+    kwargs = arm_kwargs(demo)
+    kwargs.pop("polling_interval")
+    client = BillingManagementClient(customer_credential(demo), fx["owned_subscription_id"], **kwargs)  # type: ignore[arg-type]
+    try:
+        names = {a.name for a in client.billing_accounts.list()}
+        assert {fx["ea_enrollment_number"], fx["mca_billing_account_id"]} <= names
+        profiles = list(client.billing_profiles.list_by_billing_account(fx["mca_billing_account_id"]))
+        assert [p.name for p in profiles] == [fx["mca_billing_profile_id"]]
+    finally:
+        client.close()

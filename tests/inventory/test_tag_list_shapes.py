@@ -15,7 +15,8 @@ from skytally.runtime import Runtime
 pytestmark = pytest.mark.parametrize("database_url", backend_params(), indirect=True)
 
 WHERES = ["tag:env=prod", "has:costcenter", "has:env,lacks:costcenter", "tag:env=prod,has:env", "state=pending",
-          "state=in_sync,type=microsoft.compute/virtualmachines", "lacks:env", "has:nothing", "tag:env=nope"]
+          "state=in_sync,type=microsoft.compute/virtualmachines", "lacks:env", "has:nothing", "tag:env=nope",
+          "lacks:nothing", "lacks:env,lacks:costcenter", "taggable,lacks:env", "lacks:env,rg=rg-web"]
 
 
 def _pages(runtime: Runtime, where: str) -> list[tuple[list[str], int]]:
@@ -40,3 +41,81 @@ def test_both_shapes_agree(runtime: Runtime, monkeypatch: pytest.MonkeyPatch, wh
     sparse = _pages(runtime, where)
     assert dense == sparse
     assert (dense[0][1] == 0) == (where in ("has:nothing", "tag:env=nope"))
+
+
+def _lacking(runtime: Runtime, where: str) -> list[str]:
+    """Every resource the filter finds, through the page and through iter_matching (bulk edits)."""
+    with runtime.db.session() as s:
+        flt = filters.parse(where)
+        rows, total, _ = tag_repo.page(s, None, flt, limit=1000)
+        assert total == len(rows)
+        matched = sorted(r.name for chunk in tag_repo.iter_matching(s, None, flt) for r in chunk)
+        assert matched == sorted(r.name for r in rows)
+        return [r.name for r in rows]
+
+
+@pytest.mark.parametrize("where", ["lacks:env", "lacks:costcenter", "lacks:env,lacks:costcenter", "lacks:nothing",
+                                   "has:env,lacks:costcenter", "taggable,lacks:env"])
+def test_lacks_listed_first_or_walked_agree(runtime: Runtime, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """`lacks:` walks the sort index, or, when nearly every resource carries the key, lists the
+    few lacking it first (`id IN (...)`): both give the same resources; a key removed
+    locally (local_value NULL) is lacked."""
+    with runtime.db.session() as s:
+        tagworld.build(s)
+        s.execute(tag_repo.InventoryTag.__table__.update().where(
+            tag_repo.InventoryTag.key_lower == "costcenter").values(local_value=None, state="pending"))
+    monkeypatch.setattr(tag_repo, "SEMI_JOIN_MAX", 0)  # walk unless none lacks it
+    walked = _lacking(runtime, where)
+    monkeypatch.setattr(tag_repo, "SEMI_JOIN_MAX", 10**6)  # list the lacking ones first
+    listed = _lacking(runtime, where)
+    assert walked == listed
+    expected = {"lacks:env": ["stor1", "subnet-a"], "lacks:nothing": ["app-1", "db-1", "stor1", "subnet-a", "web-1", "web-2"]}
+    if where in expected:
+        assert listed == expected[where]
+
+
+def _oracle(runtime: Runtime, key: str) -> tuple[list[str], list[str]]:
+    """(carrying, lacking) the key, from the tag rows themselves."""
+    from sqlalchemy import select
+
+    with runtime.db.session() as s:
+        names = dict(s.execute(select(tag_repo.InventoryResource.id, tag_repo.InventoryResource.name)).all())
+        carrying = {pk for pk, in s.execute(select(tag_repo.InventoryTag.resource_pk).where(
+            tag_repo.InventoryTag.key_lower == key, tag_repo.InventoryTag.local_value.is_not(None)))}
+    return sorted(names[pk] for pk in carrying), sorted(n for pk, n in names.items() if pk not in carrying)
+
+
+def test_lacks_and_has_follow_edits(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through set-where-missing (by a lacks: filter), remove, rename, canonicalise and revert,
+    has:/lacks: in either shape give what the tag rows say."""
+    from skytally.inventory import tag_service
+    from skytally.inventory.tag_schemas import EditOp, TagEdit
+
+    with runtime.db.session() as s:
+        tagworld.build(s)
+
+    def edit(op: EditOp, where: str, key: str, **kw: str) -> None:
+        with runtime.db.session() as s:
+            tag_service.edit(s, None, TagEdit(op=op, where=where, key=key, **kw), dry_run=False)  # type: ignore[arg-type]
+
+    def check() -> None:
+        for key in ("env", "costcenter", "owner"):
+            carrying, lacking = _oracle(runtime, key)
+            for cap in (0, 10**6):
+                monkeypatch.setattr(tag_repo, "SEMI_JOIN_MAX", cap)
+                assert sorted(_lacking(runtime, f"lacks:{key}")) == lacking, (key, cap)
+                assert sorted(_lacking(runtime, f"has:{key}")) == carrying, (key, cap)
+
+    check()
+    monkeypatch.setattr(tag_repo, "SEMI_JOIN_MAX", 10**6)  # the bulk edit finds the resources listed first
+    edit(EditOp.SET_MISSING, "taggable,lacks:costcenter", "CostCenter", value="cc9")
+    check()
+    edit(EditOp.REMOVE, "name~web-", "CostCenter")
+    check()
+    edit(EditOp.RENAME, "taggable", "costcenter", new_key="owner")
+    check()
+    edit(EditOp.CANONICALISE, "taggable", "env", new_key="ENV")
+    check()
+    with runtime.db.session() as s:
+        tag_service.revert(s, None, "")
+    check()

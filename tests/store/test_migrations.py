@@ -40,3 +40,36 @@ def test_fast_head_check_agrees_with_alembic(tmp_path) -> None:  # type: ignore[
         assert migrate.file_head() == migrate.head_revision(db)
     finally:
         db.dispose()
+
+
+@pytest.mark.parametrize("database_url", backend_params(), indirect=True)
+def test_0015_indexes_rows_already_there(database_url: str) -> None:
+    """0015 builds the Resources list's indexes over an inventory that exists (a PostgreSQL
+    database also gets pg_trgm's index for name~), and the filters they serve find its rows."""
+    from inventory import tagworld
+    from skytally.inventory import filters, tag_repo
+
+    db = Database(database_url)
+    try:
+        migrate.upgrade(db, "0014")
+        with db.session() as s:  # the models' columns are 0014's: 0015 adds indexes only
+            tagworld.build(s)
+        migrate.upgrade(db)
+        listing = ("SELECT name FROM sqlite_master WHERE type = 'index'" if db.engine.dialect.name == "sqlite"
+                   else "SELECT indexname FROM pg_indexes")  # the inspector skips expression indexes on SQLite
+        with db.engine.connect() as conn:
+            indexes = set(conn.exec_driver_sql(listing).scalars())
+        assert {"ix_inventory_tags_key_value_resource", "ix_inventory_resources_location_name"} <= indexes
+        assert "ix_inventory_tags_key_value" not in indexes
+        assert ("ix_inventory_resources_name_trgm" in indexes) == (db.engine.dialect.name == "postgresql")
+        with db.session() as s:
+            def names(where: str, sort: str = "name") -> list[str]:
+                return [r.name for r in tag_repo.page(s, None, filters.parse(where), sort=sort)[0]]
+            assert names("name~eb-") == ["web-1", "web-2"]
+            assert names("name~DB") == ["db-1"]  # case-insensitive
+            assert names("location=WestEurope,type=microsoft.compute/virtualmachines", "location") == ["web-1", "web-2"]
+            assert names("lacks:env") == ["stor1", "subnet-a"]
+            assert names("tag:env=prod") == ["web-1", "web-2"]
+        migrate.upgrade(db)  # idempotent
+    finally:
+        db.dispose()

@@ -224,3 +224,36 @@ def test_jobs_table_polls_only_while_something_runs(world: World) -> None:
 def test_unknown_status_filter_is_explained(world: World) -> None:
     response = world.client(ADMIN).get("/jobs?status=exploded")
     assert response.status_code == 422 and "unknown status" in response.text.lower()
+
+
+def test_runs_without_a_workspace_say_where_they_belong_and_who_started_them(world: World) -> None:
+    """Not "system": a run about a tenant belongs to that tenant (a link), any other to the
+    whole installation; what started it is said in words."""
+    from skytally.accounts.models import CloudAccount
+
+    client = world.client(ADMIN)
+    with world.runtime.db.session() as s:
+        account = CloudAccount(kind="azure", name="Contoso Jobs", tenant_id="11111111-2222-3333-4444-555555555555")
+        s.add(account)
+        s.flush()
+        run = JobRun(kind="inventory.sync", target="scheduled", params={"account_id": account.id},
+                     status=JobStatus.SUCCEEDED.value, progress=1.0, queued_by="system")
+        s.add(run)
+        s.flush()
+        account_id, run_id = account.id, run.id
+    try:
+        table = client.get("/jobs/table", headers=HTMX).text
+        row = table[table.index(f'data-run="{run_id}"'):]
+        row = row[:row.index("</tr>")]
+        assert f'<a href="/accounts/{account_id}" title="seen in its workspaces">Tenant Contoso Jobs</a>' in row
+        assert "the schedule" in row and "system" not in row
+        seeded = table[table.index(f'data-run="{world.runs["system"]}"'):]
+        seeded = seeded[:seeded.index("</tr>")]
+        assert "Whole installation" in seeded and "seen by organisation admins" in seeded and "system" not in seeded
+        panel = client.get(f"/jobs/{run_id}").text
+        assert "Tenant Contoso Jobs" in panel and "the schedule" in panel
+        assert ">system<" not in panel
+    finally:
+        with world.runtime.db.session() as s:
+            s.delete(s.get(JobRun, run_id))
+            s.delete(s.get(CloudAccount, account_id))

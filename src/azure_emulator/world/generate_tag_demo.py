@@ -14,6 +14,12 @@ In the primary tenant's second subscription (``tag_writeback_subscription_id``):
 - a Notification Hubs namespace, whose provider lower-cases tag names
   (``lowercase_tags_resource_id``), and a subnet, which takes no tags (``subnet_resource_id``).
 
+For the demo's other Cost Management path, the customer's service principal also holds
+**Billing account reader** on the MCA billing account (``mca_billing_account_id``), as a
+customer following the service-principal (Vantage) onboarding grants it: connecting with that
+principal and the billing account ID can be tried in the demo. The plain world leaves that
+role out (tests see "role missing on the billing scope").
+
 Nothing here draws from the world's random generators and the two added resources have no
 meters, so cost data (totals, rows) is the same with or without the scenario.
 """
@@ -24,6 +30,7 @@ import uuid
 from datetime import UTC, datetime
 
 from azure_emulator.world import builtin_roles as roles
+from azure_emulator.world.billing import billing_scope
 from azure_emulator.world.io import resource_key
 from azure_emulator.world.model import (
     ManagementLock,
@@ -63,6 +70,10 @@ def apply_tag_demo(world: World) -> None:
     _messy_tags(sub)
     locked = _lock(world, sub, fx)
     _special_resources(sub, locked, fx)
+    mca = fx.get("mca_billing_account_id")
+    if mca:
+        _grant(world, fx["mca_billing_tenant_id"], billing_scope(mca), sp,
+               roles.MCA_BILLING_ACCOUNT_READER)
     world.touch()
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from skytally.accounts import (
@@ -299,6 +300,12 @@ ea_tokens_of = repo.ea_tokens_of
 newest_valid_ea_token = ea_tokens.newest_valid
 ea_token_refusal = ea_tokens.refusal  # the EA API's refusal of a key, as the user reads it
 app_token_claims = identity.app_token_claims
+
+
+def account_names(session: Session, account_ids: Iterable[int]) -> dict[int, str]:
+    """Cloud accounts' current names by id (for labels: a job run's tenant); no access check."""
+    ids = set(account_ids)
+    return {a.id: a.name for a in session.scalars(select(CloudAccount).where(CloudAccount.id.in_(ids)))} if ids else {}
 
 
 def run_workspace_ids(session: Session, params: dict[str, Any]) -> list[int] | None:

@@ -109,8 +109,10 @@ def connect_sp(
     billing_name: str = typer.Option("", "--billing-name", help="Name of the billing account (default: Azure's)."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Connect an Azure tenant with your own service principal (validated at once); with
-    --billing-account, its EA enrollment or MCA billing account as an integration of its own."""
+    """Connect an Azure tenant with your own service principal (validated at once).
+
+    With --billing-account, its EA enrollment or MCA billing account too, as an integration of
+    its own; with --into, the principal (and billing account) join a tenant already connected."""
     from pydantic import TypeAdapter
 
     from skytally.accounts import service
@@ -153,14 +155,15 @@ def list_(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> Non
         return
     print_table(
         "Cloud accounts", ["ID", "Kind", "Name", "Tenant", "Connection", "Subs", "Workspaces", "Warnings"],
-        [[a.id, a.kind.value, a.name, a.tenant_id, a.connection, len(a.subscriptions),
+        [[a.id, a.kind.value, a.name, a.tenant_id, a.connection.replace("_", " "), len(a.subscriptions),
           ", ".join(w.name for w in a.workspaces) or "—", "; ".join(a.warnings) or "—"] for a in accounts],
     )
 
 
 def _show(account: AccountOut) -> None:
     console.print(f"[bold]{account.name}[/bold] ({account.kind.value}, account {account.id}) tenant {account.tenant_id}")
-    console.print(f"  connection: {account.connection}; consented by {account.consented_by or '—'} at {when(account.consented_at)}")
+    console.print("  connection: " + (f"consent by {account.consented_by or '—'} at {when(account.consented_at)}"
+                                      if account.connection == "consent" else "your own service principal"))
     console.print(f"  workspaces: {', '.join(w.name for w in account.workspaces) or '—'}")
     if account.granted_permissions:
         console.print(f"  granted: {', '.join(account.granted_permissions)}")

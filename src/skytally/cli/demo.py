@@ -174,6 +174,39 @@ def write_demo_env(settings: Settings, emulator: EmulatorProcess) -> Path:
     return path
 
 
+TRY_MCA_FILE = "try-mca.txt"
+
+
+def write_try_mca(settings: Settings, fx: dict[str, str], command: str | None = None) -> Path | None:
+    """`try-mca.txt` in the data dir: what to type to connect the demo's MCA billing account
+    with the customer's own service principal (the Vantage flow). The billing account ID is
+    longer than a terminal line, so the banner points at this file."""
+    if not fx.get("mca_billing_account_id") or not fx.get("customer_sp_client_id"):
+        return None
+    tenant, client, secret, mca = (fx["primary_custom_domain"], fx["customer_sp_client_id"], fx["customer_sp_secret"],
+                                   fx["mca_billing_account_id"])
+    path = settings.data_dir / TRY_MCA_FILE
+    path.write_text(
+        "Connect the demo's MCA billing account with a service principal (the Vantage flow)\n\n"
+        "The demo's principal (the one the sample tenant is connected with) holds Billing\n"
+        "account reader on this billing account, in the demo's Azure emulator. In skytally:\n"
+        "Cloud Tenant Setup -> Add Cloud Account -> Service principal, type the values below;\n"
+        "the tenant is already connected, so the page offers to add the billing account to it\n"
+        "(or go straight to Contoso (sample) -> Add a service principal). Then type:\n\n"
+        f"  Tenant ID or domain       {tenant}\n"
+        f"  Application (client) ID   {client}\n"
+        f"  Client secret             {secret}\n"
+        f"  Billing account ID        {mca}\n"
+        "  Billing account name      Fabrikam MCA (any name you like)\n\n"
+        "Or from the command line, in the directory that holds skytally-demo:\n\n"
+        f"  {command or cli_command()} accounts connect-sp {tenant} --into {tenant} --client-id {client} \\\n"
+        f"      --secret '{secret}' \\\n"
+        f"      --billing-account '{mca}' --billing-name 'Fabrikam MCA'\n"
+    )
+    path.chmod(0o600)
+    return path
+
+
 class _WorldSaver(threading.Thread):
     """Saves the emulator's world every `every` seconds (and once more at stop), so consents
     and role assignments made in the demo survive a restart, even one without Ctrl-C."""
@@ -217,6 +250,7 @@ def run_demo(host: str, port: int) -> None:
         rt = build_runtime(settings)
         email, password = seed_demo(rt)
         write_demo_env(settings, emulator)
+        write_try_mca(settings, fx)
         sample = connect_sample_tenant(rt, emulator)
         consumer = rt.queue.consumer(workers=2)
         consumer.shutdown_timeout = 1.0  # Ctrl-C: a running job gets 1 s, then is interrupted
@@ -288,7 +322,9 @@ def banner(settings: Settings, emulator: EmulatorProcess, email: str, password: 
         f"  Try consent  Add Cloud Account → Azure → tenant {fx['second_domain']}\n"
         f"               sign in as {fx['second_owner_upn']}\n"
         f"               password {fx['second_owner_password']}\n"
-        f"  Office 365   tenant {fx['o365_domain']}\n"
+        + (f"  Try MCA      the service-principal (Vantage) flow; what to type is in\n"
+           f"               {settings.data_dir / TRY_MCA_FILE}\n" if fx.get("mca_billing_account_id") else "")
+        + f"  Office 365   tenant {fx['o365_domain']}\n"
         f"               admin {fx['o365_admin_upn']} / {fx['o365_admin_password']}\n"
         f"  Certificate  your browser does not know the emulator's CA: open\n"
         f"               {emulator.base_url}/ once and accept the warning,\n"

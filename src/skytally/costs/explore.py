@@ -74,6 +74,21 @@ def scopes(session: Session, store: CostStore, actor: Actor | None) -> list[Scop
     return sorted(out.values(), key=lambda s: (s.account_name or "~", s.name))
 
 
+def sources(session: Session, store: CostStore, actor: Actor | None, billing_accounts: Sequence[str]) -> list[dict[str, Any]]:
+    """`store.sources` (which source counts per subscription and period) with each source
+    named as it is now: the store keeps the name a billing account had when it was
+    imported, and an integration renamed since shows its new name."""
+    names = {s.billing_account_id: s.name for s in scopes(session, store, actor)}
+    out = []
+    for choice in store.sources(billing_accounts):
+        used = {**choice["used"], "name": names.get(choice["used"]["billing_account"], choice["used"]["name"])}
+        skipped = [{**k, "name": names.get(k["billing_account"], k["name"]),
+                    "reason": f"covered by {used['kind_label']} {used['name'] or used['billing_account']}"}
+                   for k in choice["skipped"]]
+        out.append({**choice, "used": used, "skipped": skipped})
+    return out
+
+
 def allowed(session: Session, store: CostStore, actor: Actor | None,
             requested: Sequence[str] | None = None) -> list[str]:
     """The billing account ids a read covers: all the caller may see, or the requested ones

@@ -40,6 +40,10 @@ class InventoryResource(Base):
         Index("ix_inventory_resources_sub_id", "subscription_id", "id"),
         Index("ix_inventory_resources_sub_type", "subscription_id", "type", "id"),
         Index("ix_inventory_resources_location_lower", func.lower(text("location")), "id"),
+        Index("ix_inventory_resources_location_name", func.lower(text("location")), "name", "id"),
+        # name~<text> (LIKE '%text%'): pg_trgm on PostgreSQL (migration 0015, where the extension can be created)
+        Index("ix_inventory_resources_name_trgm", func.lower(text("name")), postgresql_using="gin",
+              postgresql_ops={"lower(name)": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
         Index("ix_inventory_resources_last_seen_id", "last_seen", "id"),
     )
 

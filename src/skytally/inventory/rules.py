@@ -95,7 +95,8 @@ def check_resource(refusals: Refusals, label: str, resource_type: str, new_tags:
     if not changed:
         return
     if not taggable(resource_type):
-        refusals.add(f"resources of type {resource_type} take no tags", label)
+        refusals.add(f"resources of type {resource_type} take no tags (add 'taggable' to the filter to leave "
+                     "them out)", label)
         return
     for name in changed:
         problem = name_problem(name, resource_type)

@@ -45,7 +45,8 @@ class InventoryTag(Base):
     __tablename__ = "inventory_tags"
     __table_args__ = (
         UniqueConstraint("resource_pk", "key_lower"),
-        Index("ix_inventory_tags_key_value", "key_lower", "local_value"),
+        # tag:/has:/lacks: read the resources carrying a key (with a value) from the index alone
+        Index("ix_inventory_tags_key_value_resource", "key_lower", "local_value", "resource_pk"),
         # the state filter reads the resources from it without touching the table
         Index("ix_inventory_tags_state_resource", "state", "resource_pk"),
     )

@@ -179,7 +179,7 @@ def costs_page(
             un = explore.untagged(page.session, store, page.actor, _query(scope, p), tag_key or None)
             context["untagged"] = un[0] if un else None
             lo, hi = p.start.strftime("%Y-%m"), p.end.strftime("%Y-%m")
-            context["sources"] = [c for c in store.sources(scope) if lo <= c["billing_period"] <= hi
+            context["sources"] = [c for c in explore.sources(page.session, store, page.actor, scope) if lo <= c["billing_period"] <= hi
                                   or len(c["billing_period"]) != 7]
         except UserError as exc:
             context["error"] = exc.message

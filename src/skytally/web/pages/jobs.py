@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
+from skytally.accounts import service as accounts
 from skytally.jobs import service as jobs
 from skytally.jobs.models import JobStatus
 from skytally.jobs.registry import JOBS
@@ -27,10 +28,41 @@ def _table_context(page: Page, status: str) -> dict[str, Any]:
         "runs": runs,
         "status": status,
         "names": names,
+        "belongs": _belongs(page, runs),
+        "started_by": {r.id: _started_by(r) for r in runs},
         "titles": {kind: spec.title for kind, spec in JOBS.items()},
         "polling": any(not r.status.finished for r in runs),
         "poll_seconds": POLL_SECONDS,
     }
+
+
+def _belongs(page: Page, runs: list[JobRunOut]) -> dict[int, tuple[str, str, str]]:
+    """Where a run without a workspace belongs, in words: (label, link, note). A run about a
+    cloud account belongs to that tenant (its workspaces see it); any other to the whole
+    installation (organisation admins see it)."""
+    def account_of(run: JobRunOut) -> int | None:
+        value = (run.params or {}).get("account_id")
+        return value if isinstance(value, int) else None
+
+    tenants = accounts.account_names(page.session, {a for r in runs if (a := account_of(r)) is not None})
+    out: dict[int, tuple[str, str, str]] = {}
+    for run in runs:
+        if run.workspace_id is not None:
+            continue
+        account = account_of(run)
+        if account is not None:
+            out[run.id] = (f"Tenant {tenants.get(account, f'#{account} (removed)')}",
+                           f"/accounts/{account}" if account in tenants else "", "seen in its workspaces")
+        else:
+            out[run.id] = ("Whole installation", "", "seen by organisation admins")
+    return out
+
+
+def _started_by(run: JobRunOut) -> str:
+    """Who queued the run, in words: a person's email, or what in skytally started it."""
+    if run.queued_by == "system":
+        return "the schedule" if run.target == "scheduled" else "skytally"
+    return {"cli": "the command line", "demo": "the demo", "api": "the REST API"}.get(run.queued_by, run.queued_by)
 
 
 @router.get("/jobs")
@@ -77,6 +109,8 @@ def _run_context(page: Page, run: JobRunOut) -> dict[str, Any]:
         "run": run,
         "title": spec.title if spec else run.kind,
         "workspace": workspace,
+        "belongs": _belongs(page, [run]).get(run.id),
+        "started_by": _started_by(run),
         "polling": not run.status.finished,
         "poll_seconds": 1,
     }
