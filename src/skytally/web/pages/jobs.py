@@ -52,7 +52,7 @@ def _belongs(page: Page, runs: list[JobRunOut]) -> dict[int, tuple[str, str, str
         account = account_of(run)
         if account is not None:
             out[run.id] = (f"Tenant {tenants.get(account, f'#{account} (removed)')}",
-                           f"/accounts/{account}" if account in tenants else "", "seen in the tenant's workspaces")
+                           f"/accounts/{account}" if account in tenants else "", "seen in its workspaces")
         else:
             out[run.id] = ("Whole installation", "", "seen by organisation admins")
     return out
