@@ -267,6 +267,7 @@ def test_bulk_edit_and_push_on_a_phone(demo: Stack, browse: Callable[..., Browsi
     page = b.page
     b.sign_in(f"{demo.url}/resources?where=subscription={sub},lacks:costcenter,taggable", EDITOR, PASSWORD)
     page.screenshot(path=str(shots / "tags-20-phone-resources.png"), full_page=True)
+    assert not _sideways(page), ("resources", _sideways(page))  # each resource a block, not 436px of columns
     page.click("[data-testid=bulk-edit] summary")
     page.select_option("[data-testid=edit-op]", "set")
     page.fill("[data-testid=edit-key]", "CostCenter")
@@ -278,6 +279,12 @@ def test_bulk_edit_and_push_on_a_phone(demo: Stack, browse: Callable[..., Browsi
     assert not _sideways(page), _sideways(page)
     page.click("[data-testid=apply-edit]")
     expect(page.locator(".alert-success")).to_contain_text("queued")
+    # meanwhile someone sets one of them in Azure: the push makes it a conflict to resolve
+    locked_rg = demo.emulator.fixtures["locked_resource_group_id"].rsplit("/", 1)[-1].lower()
+    raced = next(r for r in support.resources_of(demo.emulator, sub)
+                 if r.tags is not None and not any(k.lower() == "costcenter" for k in r.tags)
+                 and r.resource_group.lower() != locked_rg and r.id not in demo.pilots)
+    support.set_tags(demo.emulator, raced, {**(raced.tags or {}), "CostCenter": "CC-AZURE"})
     page.goto(f"{demo.url}/resources?tab=pending")
     page.screenshot(path=str(shots / "tags-22-phone-pending.png"), full_page=True)
     page.click("[data-testid=push]")
@@ -295,6 +302,8 @@ def test_bulk_edit_and_push_on_a_phone(demo: Stack, browse: Callable[..., Browsi
     height = page.evaluate("() => document.documentElement.scrollHeight")
     assert height < 2.5 * 844, f"the push's job page is {height}px long on a phone"  # 4,775px before
     # the other tabs of the flow read on a phone too: failed changes, audit, coverage as blocks
+    page.goto(f"{demo.url}/resources?tab=conflicts")
+    expect(page.locator("[data-testid=conflicts-table]")).to_contain_text(raced.name)
     for tab in ("pending", "conflicts", "coverage", "audit"):
         page.goto(f"{demo.url}/resources?tab={tab}")
         page.screenshot(path=str(shots / f"tags-25-phone-{tab}.png"), full_page=True)

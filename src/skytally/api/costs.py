@@ -90,7 +90,7 @@ def untagged(
 @router.get("/periods", response_model=list[PeriodOut], summary="Stored billing periods, their source and last import")
 def periods(session: DbSession, actor: ApiActor, store: Store) -> Response:
     scope = explore.allowed(session, store, actor)
-    return _json(explore.shown_periods(actor, store.periods(scope)) if scope else [])
+    return _json(explore.shown_periods(actor, explore.periods(session, store, actor, scope)) if scope else [])
 
 
 @router.get("/sources", response_model=list[SourceChoiceOut],

@@ -226,7 +226,7 @@ def periods(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> N
     try:
         with session() as s:
             scope = explore.allowed(s, store, None)
-        data = store.periods(scope) if scope else []
+            data = explore.periods(s, store, None, scope) if scope else []
     finally:
         store.close()
     if json_out:
