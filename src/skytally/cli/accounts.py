@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 
 from skytally.cli.common import (
     JSON_HELP,
@@ -139,7 +140,7 @@ def connect_sp(
     if json_out:
         print_json({"account": out, "probe": probe})
         return
-    console.print(f"Connected [bold]{out.name}[/bold] (account {out.id}): {len(probe.subscriptions)} subscription(s)"
+    console.print(f"Connected [bold]{escape(out.name)}[/bold] (account {out.id}): {len(probe.subscriptions)} subscription(s)"
                   + (f", billing account {probe.billing.billing_account_id} ({probe.billing.agreement_type})" if probe.billing else ""))
 
 
@@ -161,14 +162,14 @@ def list_(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> Non
 
 
 def _show(account: AccountOut) -> None:
-    console.print(f"[bold]{account.name}[/bold] ({account.kind.value}, account {account.id}) tenant {account.tenant_id}")
+    console.print(f"[bold]{escape(account.name)}[/bold] ({account.kind.value}, account {account.id}) tenant {account.tenant_id}")
     console.print("  connection: " + (f"consent by {account.consented_by or '—'} at {when(account.consented_at)}"
                                       if account.connection == "consent" else "your own service principal"))
-    console.print(f"  workspaces: {', '.join(w.name for w in account.workspaces) or '—'}")
+    console.print(f"  workspaces: {escape(', '.join(w.name for w in account.workspaces)) or '—'}")
     if account.granted_permissions:
         console.print(f"  granted: {', '.join(account.granted_permissions)}")
     for w in account.warnings:
-        console.print(f"  [yellow]warning:[/yellow] {w}")
+        console.print(f"  [yellow]warning:[/yellow] {escape(w)}")
     subs_table(account.subscriptions)
     print_table("Credentials", ["ID", "Client ID", "Secret", "Expires", "Status", "Last success"],
                 [[c.id, c.client_id, c.secret_hint, when(c.expires_at), c.status, when(c.last_success_at)] for c in account.credentials])
@@ -214,8 +215,8 @@ def _update_billing(billing: str, data: BillingAccountUpdate, json_out: bool) ->
     if json_out:
         print_json(out)
         return
-    console.print(f"Billing account {out.billing_account_id} is “{out.name}”, its costs seen in: "
-                  f"{', '.join(w.name for w in out.workspaces) or 'no workspace (organisation admins only)'}.")
+    console.print(f"Billing account {out.billing_account_id} is “{escape(out.name)}”, its costs seen in: "
+                  f"{escape(', '.join(w.name for w in out.workspaces)) or 'no workspace (organisation admins only)'}.")
 
 
 @billing_app.command("rename")
@@ -277,7 +278,7 @@ def assign(account: str = typer.Argument(..., help="Account ID, tenant ID or nam
     account_id, ws_ids = find_account_id(account), _workspace_ids(workspace)
     with session() as s:
         out = service.assign_workspaces(s, None, account_id, ws_ids)
-    print_json(out) if json_out else console.print(f"{out.name}: {', '.join(w.name for w in out.workspaces)}")
+    print_json(out) if json_out else console.print(escape(f"{out.name}: {', '.join(w.name for w in out.workspaces)}"))
 
 
 @app.command("add-subscriptions")
