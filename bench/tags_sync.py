@@ -126,7 +126,9 @@ def main() -> None:
                       f"{out['containers']:,} groups and subscriptions: sync {out['wall_s']:.1f} s "
                       f"(the sync process's CPU {out.get('cpu_s', float('nan')):.1f} s); Resource Graph "
                       f"{queries} queries sent ({throttled} answered 429), {fewest} at the fewest → quota floor "
-                      f"{floor:.0f} s → {out['wall_s'] / floor if floor else float('nan'):.2f}× the floor; "
+                      + (f"{floor:.0f} s → {out['wall_s'] / floor:.2f}× the floor; " if floor
+                         else "0 s (every query fits in the first quota window: no ratio); ")
+                      +
                       f"peak RSS {out['peak_rss_mb']:.0f} MB (before the sync {out['rss_before_mb']:.0f} MB); "
                       f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
                       + (f"; FAILED: {out['failed']}" if out["failed"] else ""))

@@ -103,6 +103,10 @@ def test_cli(emu: RunningEmulator, rt: Runtime, fx: dict[str, str], tmp_path: Pa
     assert ok.returncode == 0, ok.stderr
     listed = json.loads(run("accounts", "list", "--json").stdout)
     assert listed[0]["connection"] == "service_principal" and fx["customer_sp_secret"] not in json.dumps(listed)
+    # the tables say it in words, not codes; a principal has no consent to show ("consented by — at —")
+    assert "service_principal" not in run("accounts", "list").stdout
+    shown = run("accounts", "show", "contoso.com").stdout
+    assert "connection: your own service principal" in shown and "consented by" not in shown
     key_file = tmp_path / "ea.key"
     key_file.write_text(emu.control.post("/billing/ea-keys", json={}).json()["key"])
     assert run("tokens", "add", str(listed[0]["id"]), "--file", str(key_file)).returncode == 0

@@ -67,3 +67,13 @@ def test_bad_configuration_is_one_line(data_dir: Path) -> None:
     assert "SKYTALLY_AZURE_APP__CLIENT_SECRET is a placeholder value" in result.stderr
     result = run(["workspaces", "list"], data_dir, SKYTALLY_QUEUE_URL="amqp://x")
     assert result.returncode == 1 and "SKYTALLY_QUEUE_URL must be a redis:// URL" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["Ops [prod]", "A [/] b", "[bold]Team[/bold]"])
+def test_names_with_square_brackets_print_as_typed(data_dir: Path, name: str) -> None:
+    # Rich reads "[...]" in a table cell as markup: a user's name must not be styled away or crash the table
+    assert run(["db", "upgrade"], data_dir).returncode == 0
+    assert run(["workspaces", "create", name], data_dir).returncode == 0
+    listed = run(["workspaces", "list"], data_dir)
+    assert listed.returncode == 0, listed.stderr
+    assert name in listed.stdout

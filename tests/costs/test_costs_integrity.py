@@ -123,7 +123,7 @@ def test_absurd_amounts_are_quarantined(store: CostStore, tmp_path: Path, amount
     res = store.import_files([_amount_file(tmp_path, amount)], on_bad_rows="quarantine")
     assert res.rows == 2 and res.BilledCost == Decimal("3.75")
     assert res.rejected_rows == 1 and res.rejected_BilledCost == 0
-    text = dumps(res.to_dict(), indent=2)
+    text = dumps(res.model_dump(), indent=2)
     assert "\\u0000" not in text
 
     def no_constant(name: str) -> None:

@@ -50,7 +50,7 @@ def test_quarantine_mode_imports_the_rest(store: CostStore, tmp_path: Path) -> N
     assert res.BilledCost == Decimal("70.70")
     assert res.rejected_rows == 3 and res.rejected_BilledCost == Decimal("37.80")
     assert res.files[0].rejected_rows == 3
-    d = res.to_dict()
+    d = res.model_dump()
     assert d["rejected_rows"] == 3 and d["rejected_BilledCost"] == Decimal("37.8")
     assert {"rows", "BilledCost", "EffectiveCost", "rejected_rows", "rejected_BilledCost", "currency", "files"} <= d.keys()
     qfiles = list(Path(res.quarantine or "").glob("*.csv"))

@@ -121,9 +121,9 @@ def test_tag_keys_and_filter_values_are_bound_not_spliced(loaded) -> None:
 def test_untagged_share_and_reasons(loaded, tmp_path: Path) -> None:
     store, usd, _ = loaded
     [res] = store.untagged(CostQuery(billing_accounts=["mca-1"]), "env")
-    reasons = {r["reason"]: r for r in res.reasons}
+    reasons = {r.reason: r for r in res.reasons}
     assert res.total["EffectiveCost"] == usd.effective
-    assert res.untagged["EffectiveCost"] == sum(r["EffectiveCost"] for r in res.reasons)
+    assert res.untagged["EffectiveCost"] == sum(r.EffectiveCost for r in res.reasons)
     assert 0 < res.share < 1
     assert {"purchase", "marketplace", "untaggable_resource_type", "no_tags", "key_missing"} <= reasons.keys()
     assert "resource_gone" not in reasons
@@ -132,12 +132,12 @@ def test_untagged_share_and_reasons(loaded, tmp_path: Path) -> None:
     ids = [r[0] for r in duckdb.execute(
         "SELECT DISTINCT ResourceId FROM read_parquet($f) WHERE ResourceId IS NOT NULL ORDER BY 1", {"f": files}).fetchall()]
     [res2] = store.untagged(CostQuery(billing_accounts=["mca-1"]), "env", existing_resource_ids=ids[: len(ids) // 2])
-    r2 = {r["reason"]: r for r in res2.reasons}
+    r2 = {r.reason: r for r in res2.reasons}
     assert "resource_gone" in r2
     assert res2.untagged == res.untagged  # reasons move, the untagged total does not
     # any tag at all
     [anytag] = store.untagged(CostQuery(billing_accounts=["mca-1"]))
-    assert "key_missing" not in {r["reason"] for r in anytag.reasons}
+    assert "key_missing" not in {r.reason for r in anytag.reasons}
     assert anytag.untagged["EffectiveCost"] <= res.untagged["EffectiveCost"]
 
 

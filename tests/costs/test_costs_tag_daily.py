@@ -52,7 +52,7 @@ def _detail(store: CostStore, q: CostQuery) -> list[dict]:
         shutil.move(str(f), dest)
         moved.append((dest, f))
     try:
-        return [r.to_dict() for r in store.query_by_currency(q)]
+        return [r.model_dump() for r in store.query_by_currency(q)]
     finally:
         for dest, f in moved:
             shutil.move(str(dest), f)
@@ -67,7 +67,7 @@ def test_tag_daily_written_per_period(loaded: CostStore) -> None:
 @pytest.mark.parametrize("i", range(len(QUERIES)))
 def test_aggregate_path_equals_detail_path(loaded: CostStore, i: int) -> None:
     q = QUERIES[i]
-    fast = [r.to_dict() for r in loaded.query_by_currency(q)]
+    fast = [r.model_dump() for r in loaded.query_by_currency(q)]
     slow = _detail(loaded, q)
     assert fast == slow
     assert fast and fast[0]["rows"]
@@ -79,7 +79,7 @@ def test_aggregate_path_equals_detail_path(loaded: CostStore, i: int) -> None:
 
 def test_filters_use_the_rows(loaded: CostStore) -> None:
     q = CostQuery(billing_accounts=["A"], group_by=["tag:env"], filters={"ServiceName": ["Storage"]})
-    assert [r.to_dict() for r in loaded.query_by_currency(q)] == _detail(loaded, q)
+    assert [r.model_dump() for r in loaded.query_by_currency(q)] == _detail(loaded, q)
 
 
 def test_reimport_replaces_the_aggregate(store: CostStore, sample) -> None:
@@ -89,4 +89,4 @@ def test_reimport_replaces_the_aggregate(store: CostStore, sample) -> None:
     res = store.import_files([b.path])
     q = CostQuery(billing_accounts=["A"], group_by=["tag:env"])
     assert store.query(q).total["BilledCost"] == res.BilledCost
-    assert [r.to_dict() for r in store.query_by_currency(q)] == _detail(store, q)
+    assert [r.model_dump() for r in store.query_by_currency(q)] == _detail(store, q)

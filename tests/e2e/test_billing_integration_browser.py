@@ -147,7 +147,7 @@ def test_a_billing_account_is_an_integration_of_its_own(stack: Stack) -> None:
         page.locator("#billing-workspaces label", has_text="Finance").locator("input").check()
         snap("01-add-billing-form")
         page.click("#sp-form button[type=submit]")
-        expect(page.locator(".flash, .alert").first).to_contain_text("billing account")
+        expect(page.locator(".flash, .alert").first).to_contain_text("billing account Contoso MCA (finance)")
         table = page.locator("[data-testid=billing-accounts]")
         expect(table).to_contain_text("Contoso MCA (finance)")
         expect(table.locator("tr", has_text="Contoso MCA (finance)")).to_contain_text("Finance")
@@ -159,6 +159,9 @@ def test_a_billing_account_is_an_integration_of_its_own(stack: Stack) -> None:
         expect(listed).to_contain_text("Contoso MCA (finance)")
         expect(listed).to_contain_text("Finance")
         snap("03-overview-listed-under-tenant")
+        # the credential says which billing accounts it reads (the one it was added with, by name)
+        page.goto(f"{stack.url}/accounts/{stack.account_id}?tab=credentials")
+        expect(page.locator("[data-testid=credential-billing]")).to_contain_text("Contoso MCA (finance)")
 
         # --- adding it again says so and offers what can be done --------------------------------------
         page.goto(f"{stack.url}/accounts/new?kind=sp&account={stack.account_id}")

@@ -122,6 +122,11 @@ def test_costs_explorer(base_url: str, tmp_path: Path, browse: Callable[..., Bro
     page.goto(f"{base_url}/costs")
     for i in range(sources.count()):
         expect(sources.nth(i)).to_contain_text("Contoso EA (renamed)")
+    # the REST API says the same (as `skytally costs periods`, which reads explore.periods too)
+    api_sources = page.request.get(f"{base_url}/api/v1/costs/sources").json()
+    assert api_sources and {c["used"]["name"] for c in api_sources} == {"Contoso EA (renamed)"}
+    api_periods = page.request.get(f"{base_url}/api/v1/costs/periods").json()
+    assert api_periods and {p["source"]["name"] for p in api_periods} == {"Contoso EA (renamed)"}
 
     # The group-by list names each dimension once, with a label and its FOCUS name.
     values = page.eval_on_selector_all("[data-testid=group-by] option", "os => os.map(o => o.value)")

@@ -200,6 +200,20 @@ def test_failed_by_reason_card_after_a_push_against_a_lock_and_a_policy(demo: St
                                                         timeout=60_000)
     expect(page.locator("#job-panel")).to_have_attribute("data-status", "partial")
     job = page.locator("[data-testid=run-box] a").first.get_attribute("href")
+    # the page with the push's job box and the card: the failures by reason are shown once, in
+    # the card; the job box says how many failed and links to the card
+    page.reload()
+    expect(page.locator("#job-panel")).to_have_attribute("data-status", "partial")
+    expect(page.locator("[data-testid=failure-group]")).to_have_count(2)
+    box = page.locator("[data-testid=run-box]")
+    expect(box.locator("[data-testid=push-reasons]")).to_have_count(0)
+    expect(page.locator("main a:visible", has_text="ScopeLocked")).to_have_count(1)  # the card's
+    to_card = box.locator("[data-testid=push-failed-link]")
+    expect(to_card).to_contain_text(str(len(locked) + 1))
+    page.screenshot(path=str(shots / "tags-09-push-box-and-card.png"), full_page=True)
+    box.screenshot(path=str(shots / "tags-09-push-box.png"))
+    to_card.click()
+    expect(page).to_have_url(re.compile(r"tab=pending.*#failure-groups$"))
     page.goto(f"{demo.url}/resources?tab=pending")
     card = page.locator("[data-testid=failure-groups]")
     expect(card).to_be_visible()
@@ -267,6 +281,7 @@ def test_bulk_edit_and_push_on_a_phone(demo: Stack, browse: Callable[..., Browsi
     page = b.page
     b.sign_in(f"{demo.url}/resources?where=subscription={sub},lacks:costcenter,taggable", EDITOR, PASSWORD)
     page.screenshot(path=str(shots / "tags-20-phone-resources.png"), full_page=True)
+    assert not _sideways(page), ("resources", _sideways(page))  # each resource a block, not 436px of columns
     page.click("[data-testid=bulk-edit] summary")
     page.select_option("[data-testid=edit-op]", "set")
     page.fill("[data-testid=edit-key]", "CostCenter")
@@ -278,12 +293,23 @@ def test_bulk_edit_and_push_on_a_phone(demo: Stack, browse: Callable[..., Browsi
     assert not _sideways(page), _sideways(page)
     page.click("[data-testid=apply-edit]")
     expect(page.locator(".alert-success")).to_contain_text("queued")
+    # meanwhile someone sets one of them in Azure: the push makes it a conflict to resolve
+    locked_rg = demo.emulator.fixtures["locked_resource_group_id"].rsplit("/", 1)[-1].lower()
+    raced = next(r for r in support.resources_of(demo.emulator, sub)
+                 if r.tags is not None and not any(k.lower() == "costcenter" for k in r.tags)
+                 and r.resource_group.lower() != locked_rg and r.id not in demo.pilots)
+    support.set_tags(demo.emulator, raced, {**(raced.tags or {}), "CostCenter": "CC-AZURE"})
     page.goto(f"{demo.url}/resources?tab=pending")
     page.screenshot(path=str(shots / "tags-22-phone-pending.png"), full_page=True)
     page.click("[data-testid=push]")
     expect(page.locator("#job-panel")).to_have_attribute("data-status", re.compile("succeeded|partial|failed"),
                                                         timeout=60_000)
     job = page.locator("[data-testid=run-box] a").first.get_attribute("href")
+    page.reload()  # the job box and, when some failed, the "Failed, by reason" card under it
+    expect(page.locator("#job-panel")).to_have_attribute("data-status", re.compile("succeeded|partial|failed"))
+    page.screenshot(path=str(shots / "tags-22b-phone-push-box.png"), full_page=True)
+    page.locator("[data-testid=run-box]").screenshot(path=str(shots / "tags-22c-phone-push-box-only.png"))
+    assert not _sideways(page), ("pending with the push's job box", _sideways(page))
     page.goto(f"{demo.url}{job}")
     expect(page.locator("#job-panel")).to_be_visible()
     page.screenshot(path=str(shots / "tags-23-phone-job.png"), full_page=True)
@@ -294,8 +320,33 @@ def test_bulk_edit_and_push_on_a_phone(demo: Stack, browse: Callable[..., Browsi
     expect(page.locator("[data-testid=push-applied]")).not_to_have_text(re.compile(r"^\s*0"))
     height = page.evaluate("() => document.documentElement.scrollHeight")
     assert height < 2.5 * 844, f"the push's job page is {height}px long on a phone"  # 4,775px before
+    # the Jobs list: one block per run (number, job, status, progress, who, when), not eight columns
+    page.goto(f"{demo.url}/jobs")
+    expect(page.locator(f"#jobs-table tr[data-run='{job.rsplit('/', 1)[-1]}']")).to_be_visible()
+    page.screenshot(path=str(shots / "tags-27-phone-jobs.png"), full_page=True)
+    assert not _sideways(page), ("jobs", _sideways(page))
+    for row in page.locator("#jobs-table tbody tr").all():
+        box = row.bounding_box()
+        assert box and box["width"] <= 390, box
+    # the other tabs of the flow read on a phone too: failed changes, audit, coverage as blocks
+    page.goto(f"{demo.url}/resources?tab=conflicts")
+    expect(page.locator("[data-testid=conflicts-table]")).to_contain_text(raced.name)
+    for tab in ("pending", "conflicts", "coverage", "audit"):
+        page.goto(f"{demo.url}/resources?tab={tab}")
+        page.screenshot(path=str(shots / f"tags-25-phone-{tab}.png"), full_page=True)
+        assert not _sideways(page), (tab, _sideways(page))
+    page.locator("[data-testid=audit-table] a").first.click()  # a resource's page: its tags and history
+    expect(page.locator("[data-testid=resource-history]")).to_be_visible()
+    page.screenshot(path=str(shots / "tags-26-phone-resource.png"), full_page=True)
+    assert not _sideways(page), ("resource", _sideways(page))
     page.set_viewport_size({"width": 1366, "height": 768})
-    page.reload()
+    for tab in ("pending", "audit", "coverage"):
+        page.goto(f"{demo.url}/resources?tab={tab}")
+        assert not _sideways(page), (tab, _sideways(page))
+    page.goto(f"{demo.url}{job}")
     page.screenshot(path=str(shots / "tags-24-job.png"), full_page=True)
     assert not _sideways(page), _sideways(page)
+    page.goto(f"{demo.url}/jobs")
+    page.screenshot(path=str(shots / "tags-28-jobs.png"), full_page=True)
+    assert not _sideways(page), ("jobs", _sideways(page))
     assert not b.problems.items, "\n".join(b.problems.items)

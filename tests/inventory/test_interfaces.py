@@ -100,14 +100,14 @@ def test_resource_gone_needs_an_inventoried_subscription(tmp_path: Path) -> None
         q = CostQuery(billing_accounts=["S-1"])
         # nothing is live: only the covered subscription's rows may be gone
         [res] = store.untagged(q, None, existing_resource_ids=[], inventoried_subscriptions=[f"/subscriptions/{covered}"])
-        gone = {r["reason"]: r["rows"] for r in res.reasons}.get("resource_gone", 0)
+        gone = {r.reason: r.rows for r in res.reasons}.get("resource_gone", 0)
         [only] = store.untagged(CostQuery(billing_accounts=["S-1"], filters={"SubAccountId": [f"/subscriptions/{covered}"]}),
                                 None)
-        expected = {r["reason"]: r["rows"] for r in only.reasons}
+        expected = {r.reason: r.rows for r in only.reasons}
         assert gone > 0 and gone == expected.get("no_tags", 0) + expected.get("key_missing", 0)
         # no subscription inventoried: no row is gone
         [none] = store.untagged(q, None, existing_resource_ids=[], inventoried_subscriptions=[])
-        assert "resource_gone" not in {r["reason"] for r in none.reasons}
+        assert "resource_gone" not in {r.reason for r in none.reasons}
         assert none.untagged == res.untagged
     finally:
         store.close()

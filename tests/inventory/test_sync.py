@@ -94,7 +94,7 @@ def _untagged(s: Setup, period: str, resource_ids: list[str] | None = None, *, i
                 res = store.untagged(q, None)
     finally:
         store.close()
-    return {r["reason"]: r["rows"] for x in res for r in x.reasons}
+    return {r.reason: r.rows for x in res for r in x.reasons}
 
 
 def _cost_ids(s: Setup, period: str, gone: set[str]) -> list[str]:

@@ -237,3 +237,23 @@ def test_failures_group_by_reason_class_not_by_resource(setup: Setup) -> None:  
         assert len({r.tag.reason for r in rows}) == 3 and {r.tag.reason_class for r in rows} == {locked_class}
         audit = list(session.scalars(select(TagAudit).where(TagAudit.result == "failed")))
         assert {a.reason_class for a in audit} == {locked_class, policy_class}
+
+
+def test_a_respelled_key_says_so_in_the_audit(setup: Setup) -> None:  # noqa: F811
+    """Canonicalising ENV → env keeps the value: the audit entries (queued and applied) say the
+    key's old spelling instead of reading "env: prod → prod"."""
+    world = setup.emu
+    account_id, _sub, res = _writeback(setup)
+    r = res[0]
+    support.set_tags(world, r, {"ENV": "prod"})
+    service.sync_account(setup.rt.db, setup.env, account_id)
+    _edit(setup, EditOp.CANONICALISE, _id(r), "env", new_key="env")
+    result = push.push_account(setup.rt.db, setup.env, account_id)
+    assert result["applied"] == 1, result
+    assert support.azure_tags(world, r.id) == {"env": "prod"}
+    with setup.rt.db.session() as session:
+        entries = list(session.scalars(select(TagAudit).where(TagAudit.resource_id.ilike(r.id)).order_by(TagAudit.id)))
+    assert [(a.action, a.result, a.key, a.before, a.after, a.reason) for a in entries] == [
+        ("canonicalise", "queued", "env", "prod", "prod", "key spelled ENV before"),
+        ("push", "applied", "env", "prod", "prod", "key spelled ENV before"),
+    ]

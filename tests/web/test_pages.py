@@ -245,7 +245,7 @@ def test_runs_without_a_workspace_say_where_they_belong_and_who_started_them(wor
         table = client.get("/jobs/table", headers=HTMX).text
         row = table[table.index(f'data-run="{run_id}"'):]
         row = row[:row.index("</tr>")]
-        assert f'<a href="/accounts/{account_id}">Tenant Contoso Jobs</a>' in row
+        assert f'<a href="/accounts/{account_id}" title="seen in its workspaces">Tenant Contoso Jobs</a>' in row
         assert "the schedule" in row and "system" not in row
         seeded = table[table.index(f'data-run="{world.runs["system"]}"'):]
         seeded = seeded[:seeded.index("</tr>")]

@@ -161,6 +161,7 @@ class BillingAccountOut(BaseModel):
     role: str
     role_status: str
     via: str
+    credential_id: int | None = Field(None, description="The service principal credential that reads it (none: an EA key)")
     checked_at: datetime | None
     tenant_name: str = ""
     # Where its costs are seen: its own workspaces, whatever its tenant's (DESIGN §1).

@@ -71,7 +71,7 @@ def query(
     dims = [d for g in group_by for d in g.split(",") if d.strip()]
     q = explore.query_for(session, store, actor, billing_accounts=billing_accounts, start=start, end=_end(to),
                           group_by=dims, granularity=granularity, filters=filter_, currency=currency, top=top)
-    return _json(store.query(q).to_dict())
+    return _json(store.query(q).model_dump())
 
 
 @router.get("/untagged", response_model=list[UntaggedOut], summary="Untagged share of cost and why, per currency")
@@ -84,13 +84,13 @@ def untagged(
     if not scope:
         return _json([])
     q = explore.build_query(scope, start=start, end=_end(to))
-    return _json([r.to_dict() for r in explore.untagged(session, store, actor, q, tag)])
+    return _json([r.model_dump() for r in explore.untagged(session, store, actor, q, tag)])
 
 
 @router.get("/periods", response_model=list[PeriodOut], summary="Stored billing periods, their source and last import")
 def periods(session: DbSession, actor: ApiActor, store: Store) -> Response:
     scope = explore.allowed(session, store, actor)
-    return _json(explore.shown_periods(actor, store.periods(scope)) if scope else [])
+    return _json(explore.shown_periods(actor, explore.periods(session, store, actor, scope)) if scope else [])
 
 
 @router.get("/sources", response_model=list[SourceChoiceOut],

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 
 from skytally.cli.common import (
     JSON_HELP,
@@ -109,8 +110,10 @@ def connect_sp(
     billing_name: str = typer.Option("", "--billing-name", help="Name of the billing account (default: Azure's)."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Connect an Azure tenant with your own service principal (validated at once); with
-    --billing-account, its EA enrollment or MCA billing account as an integration of its own."""
+    """Connect an Azure tenant with your own service principal (validated at once).
+
+    With --billing-account, its EA enrollment or MCA billing account too, as an integration of
+    its own; with --into, the principal (and billing account) join a tenant already connected."""
     from pydantic import TypeAdapter
 
     from skytally.accounts import service
@@ -137,7 +140,7 @@ def connect_sp(
     if json_out:
         print_json({"account": out, "probe": probe})
         return
-    console.print(f"Connected [bold]{out.name}[/bold] (account {out.id}): {len(probe.subscriptions)} subscription(s)"
+    console.print(f"Connected [bold]{escape(out.name)}[/bold] (account {out.id}): {len(probe.subscriptions)} subscription(s)"
                   + (f", billing account {probe.billing.billing_account_id} ({probe.billing.agreement_type})" if probe.billing else ""))
 
 
@@ -153,19 +156,20 @@ def list_(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> Non
         return
     print_table(
         "Cloud accounts", ["ID", "Kind", "Name", "Tenant", "Connection", "Subs", "Workspaces", "Warnings"],
-        [[a.id, a.kind.value, a.name, a.tenant_id, a.connection, len(a.subscriptions),
+        [[a.id, a.kind.value, a.name, a.tenant_id, a.connection.replace("_", " "), len(a.subscriptions),
           ", ".join(w.name for w in a.workspaces) or "—", "; ".join(a.warnings) or "—"] for a in accounts],
     )
 
 
 def _show(account: AccountOut) -> None:
-    console.print(f"[bold]{account.name}[/bold] ({account.kind.value}, account {account.id}) tenant {account.tenant_id}")
-    console.print(f"  connection: {account.connection}; consented by {account.consented_by or '—'} at {when(account.consented_at)}")
-    console.print(f"  workspaces: {', '.join(w.name for w in account.workspaces) or '—'}")
+    console.print(f"[bold]{escape(account.name)}[/bold] ({account.kind.value}, account {account.id}) tenant {account.tenant_id}")
+    console.print("  connection: " + (f"consent by {account.consented_by or '—'} at {when(account.consented_at)}"
+                                      if account.connection == "consent" else "your own service principal"))
+    console.print(f"  workspaces: {escape(', '.join(w.name for w in account.workspaces)) or '—'}")
     if account.granted_permissions:
         console.print(f"  granted: {', '.join(account.granted_permissions)}")
     for w in account.warnings:
-        console.print(f"  [yellow]warning:[/yellow] {w}")
+        console.print(f"  [yellow]warning:[/yellow] {escape(w)}")
     subs_table(account.subscriptions)
     print_table("Credentials", ["ID", "Client ID", "Secret", "Expires", "Status", "Last success"],
                 [[c.id, c.client_id, c.secret_hint, when(c.expires_at), c.status, when(c.last_success_at)] for c in account.credentials])
@@ -211,8 +215,8 @@ def _update_billing(billing: str, data: BillingAccountUpdate, json_out: bool) ->
     if json_out:
         print_json(out)
         return
-    console.print(f"Billing account {out.billing_account_id} is “{out.name}”, its costs seen in: "
-                  f"{', '.join(w.name for w in out.workspaces) or 'no workspace (organisation admins only)'}.")
+    console.print(f"Billing account {out.billing_account_id} is “{escape(out.name)}”, its costs seen in: "
+                  f"{escape(', '.join(w.name for w in out.workspaces)) or 'no workspace (organisation admins only)'}.")
 
 
 @billing_app.command("rename")
@@ -274,7 +278,7 @@ def assign(account: str = typer.Argument(..., help="Account ID, tenant ID or nam
     account_id, ws_ids = find_account_id(account), _workspace_ids(workspace)
     with session() as s:
         out = service.assign_workspaces(s, None, account_id, ws_ids)
-    print_json(out) if json_out else console.print(f"{out.name}: {', '.join(w.name for w in out.workspaces)}")
+    print_json(out) if json_out else console.print(escape(f"{out.name}: {', '.join(w.name for w in out.workspaces)}"))
 
 
 @app.command("add-subscriptions")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -101,7 +102,8 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
     for col in columns:
         table.add_column(col)
     for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
+        # Text, not str: Rich would read a name like "Ops [prod]" as markup and drop or choke on it
+        table.add_row(*[Text("" if v is None else str(v)) for v in row])
     if not rows:
         console.print(f"[dim]{title}: none[/dim]")
         return

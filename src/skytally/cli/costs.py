@@ -95,9 +95,9 @@ def import_(
                 explore.assign_dataset(s, ba, workspace)
                 assigned.append(ba)
     if json_out:
-        _out({**result.to_dict(), "workspace": workspace, "billing_accounts": assigned})
+        _out({**result.model_dump(), "workspace": workspace, "billing_accounts": assigned})
         return
-    data = result.to_dict()
+    data = result.model_dump()
     # amounts rounded to the cent here; --json gives them exactly
     console.print(f"Imported [bold]{data['rows']:,}[/bold] rows: BilledCost {_money(data['BilledCost'])} "
                   f"EffectiveCost {_money(data['EffectiveCost'])} {data['currency'] or ''}")
@@ -139,7 +139,7 @@ def query(
 
 
 def _print_result(result: QueryResult, q: CostQuery, *, json_out: bool, csv_out: bool) -> None:
-    data = result.to_dict()
+    data = result.model_dump()
     columns = [*q.group_by, *(["date"] if q.granularity else []), "BilledCost", "EffectiveCost"]
     if json_out:
         _out(data)
@@ -226,7 +226,7 @@ def periods(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> N
     try:
         with session() as s:
             scope = explore.allowed(s, store, None)
-        data = store.periods(scope) if scope else []
+            data = explore.periods(s, store, None, scope) if scope else []
     finally:
         store.close()
     if json_out:
@@ -270,7 +270,7 @@ def untagged(
             results = explore.untagged(s, store, None, explore.build_query(scope, start=lo, end=hi), tag)
     finally:
         store.close()
-    data = [r.to_dict() for r in results]
+    data = [r.model_dump() for r in results]
     if json_out:
         _out(data)
         return

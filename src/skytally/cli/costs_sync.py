@@ -53,7 +53,7 @@ def sync(
                                    periods=periods, queued_by="cli")
     finals = [] if queue else _run_here(rt, deferred.run_ids, quiet=json_out)
     if json_out:
-        sys.stdout.write(dumps({**done.to_dict(), "runs": [r.model_dump(mode="json") for r in finals]}, indent=2)
+        sys.stdout.write(dumps({**done.model_dump(), "runs": [r.model_dump(mode="json") for r in finals]}, indent=2)
                          + "\n")
     else:
         _report(done, finals, queued=queue)

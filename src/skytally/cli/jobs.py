@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from skytally.cli.common import JSON_HELP, console, print_json, print_table, runtime, session, when
@@ -80,13 +81,13 @@ def show(run_id: int, json_out: bool = typer.Option(False, "--json", help=JSON_H
     if json_out:
         print_json(run)
         return
-    console.print(f"[bold]#{run.id} {run.kind}[/bold] {run.target}")
-    console.print(f"status: [{STATUS_STYLE.get(run.status.value, '')}]{run.status.value}[/]  progress: {run.progress:.0%}  {run.message}")
+    console.print(f"[bold]#{run.id} {run.kind}[/bold] {escape(run.target)}")
+    console.print(f"status: [{STATUS_STYLE.get(run.status.value, '')}]{run.status.value}[/]  progress: {run.progress:.0%}  {escape(run.message)}")
     console.print(f"queued {when(run.created_at)} by {run.queued_by}; started {when(run.started_at)}; finished {when(run.finished_at)}")
     if run.result:
         print_json(run.result)
     if run.error:
-        console.print(f"[red]{run.error}[/red]")
+        console.print(f"[red]{escape(run.error)}[/red]")
 
 
 @app.command("run")
@@ -132,5 +133,5 @@ def _watch(run_id: int, *, quiet: bool) -> JobRunOut:
             time.sleep(0.3)
     if not quiet:
         style = STATUS_STYLE.get(out.status.value, "")
-        console.print(f"[{style}]{out.status.value}[/]" + (f": {out.error}" if out.error else ""))
+        console.print(f"[{style}]{out.status.value}[/]" + (f": {escape(out.error)}" if out.error else ""))
     return out

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 from pydantic import TypeAdapter
+from rich.markup import escape
 
 from skytally.accounts import office365
 from skytally.accounts.context import AccountsEnv
@@ -110,7 +111,7 @@ def report(account: str | None = ACCOUNT, json_out: bool = typer.Option(False, "
     if json_out:
         print_json(rep)
         return
-    console.print(f"[bold]{rep.account_name}[/bold] — monthly waste: "
+    console.print(f"[bold]{escape(rep.account_name)}[/bold] — monthly waste: "
                   + (", ".join(f"{v:.2f} {c}" for c, v in rep.monthly_waste.items()) or "no prices entered"))
     for note in rep.knowledge:
         console.print(f"- {note}")

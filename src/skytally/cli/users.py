@@ -21,8 +21,8 @@ def _password(password_stdin: bool, prompt: str) -> str:
         if not value:
             raise InvalidInput("no password on standard input")
         return value
-    value: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=True)
-    return value
+    typed: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    return typed
 
 
 @app.command("create")

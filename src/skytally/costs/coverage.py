@@ -142,7 +142,10 @@ class Choice:
     used: Partition
     skipped: list[Partition] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def describe(self) -> dict[str, Any]:
+        """The choice as the API's and the CLI's `sources` show it (SourceChoiceOut): each
+        partition described with its rows and totals for this coverage key."""
+
         def with_totals(p: Partition) -> dict[str, Any]:
             cov = p.coverage.get(self.key, {})
             return {**p.describe(), "rows": cov.get("rows", 0), "totals": cov.get("totals", [])}

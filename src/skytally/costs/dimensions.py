@@ -1,13 +1,48 @@
-"""Dimensions as people see them: each groupable store column once, with its FOCUS name
-and a friendly label (the explorer's group-by list)."""
+"""The dimensions a query may group or filter by: the allow-list (`dimensions`,
+`canonical_dimension`: store columns by their FOCUS name, the partition columns, and
+`tag:<key>`), and how people see them (each groupable column once with a friendly label,
+the explorer's group-by list)."""
 
 from __future__ import annotations
 
 import re
+from functools import cache
 
-from .store.mapping import INTERNAL_COLUMNS, store_schema
+from skytally.errors import InvalidInput
+
+from .store.mapping import INTERNAL_COLUMNS, focus_columns, store_schema
 
 TAG_PREFIX = "tag:"
+PARTITION_DIMENSIONS = ("billing_account", "billing_period")
+
+@cache
+def _dimension_names() -> dict[str, str]:
+    names = [*focus_columns(), *PARTITION_DIMENSIONS]
+    return {n.lower(): n for n in names}
+
+
+def dimensions() -> list[str]:
+    """Every dimension a query may group or filter by (besides `tag:<key>`)."""
+    return list(_dimension_names().values())
+
+
+def canonical_dimension(dim: str) -> str:
+    """The allow-listed spelling of `dim`, or InvalidInput. Tag keys are lower-cased."""
+    if not isinstance(dim, str) or not dim:
+        raise InvalidInput("A dimension must be a FOCUS column name or tag:<key>.")
+    if dim.lower().startswith(TAG_PREFIX):
+        key = dim[len(TAG_PREFIX):].strip()
+        if not key:
+            raise InvalidInput(f"{dim!r}: give the tag key after 'tag:', e.g. tag:CostCenter.")
+        return TAG_PREFIX + key.lower()
+    name = _dimension_names().get(dim.lower())
+    if name is None:
+        raise InvalidInput(
+            f"Unknown dimension {dim!r}: use a FOCUS column (e.g. ServiceName, SubAccountName, "
+            "RegionName, ChargeCategory, x_ResourceGroupName) or tag:<key>."
+        )
+    return name
+
 
 # Friendly labels of the dimensions people group by most (the others are derived from
 # their FOCUS name: "ChargeFrequency" -> "Charge frequency")

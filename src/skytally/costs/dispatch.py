@@ -11,8 +11,9 @@ insert are one serialised transaction), and says what it submitted and what it s
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
+
+from pydantic import BaseModel, Field
 
 from skytally.accounts import service as accounts
 from skytally.accounts.service import CloudAccount
@@ -27,29 +28,31 @@ IMPORT_PERIOD = "costs.import_period"
 Progress = Callable[[float, float, str], None]
 
 
-@dataclass
-class Dispatched:
+class Dispatched(BaseModel):
     """What a fan-out did: `submitted` and `skipped` items carry the run id, the cost scope
     (`account_id`, `scope_id`, `scope`, `source`) and the `period`."""
 
     periods: list[str]
-    submitted: list[dict[str, Any]] = field(default_factory=list)
-    skipped: list[dict[str, Any]] = field(default_factory=list)  # already queued or running
-    failures: list[dict[str, Any]] = field(default_factory=list)  # could not be queued
+    submitted: list[dict[str, Any]] = Field(default_factory=list)
+    skipped: list[dict[str, Any]] = Field(default_factory=list)  # already queued or running
+    failures: list[dict[str, Any]] = Field(default_factory=list)  # could not be queued
     stale_imports_failed: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"periods": self.periods, "submitted": self.submitted, "skipped": self.skipped,
-                "failures": self.failures, "stale_imports_failed": self.stale_imports_failed}
 
     @property
     def run_ids(self) -> list[int]:
         return [int(item["run_id"]) for item in self.submitted]
 
 
-def plan(db: Database, account_id: int | None, periods: Sequence[str]) -> list[tuple[Source, str, int | None]]:
-    """(scope, period, workspace the run is shown in) for every cost scope of the Azure
-    account (or of every Azure account) and each period."""
+class Planned(NamedTuple):
+    """One import run to submit."""
+
+    source: Source  # the cost scope
+    period: str  # YYYY-MM
+    workspace_id: int | None  # the scope's own workspace (a billing account's), else None
+
+
+def plan(db: Database, account_id: int | None, periods: Sequence[str]) -> list[Planned]:
+    """A run per cost scope of the Azure account (or of every Azure account) and period."""
     with db.session() as session:
         if account_id is not None:
             account = session.get(CloudAccount, account_id)
@@ -60,12 +63,12 @@ def plan(db: Database, account_id: int | None, periods: Sequence[str]) -> list[t
                     f"{account.name} has no cost scope to import: it needs an EA access token, a service "
                     "principal with a billing account ID, or subscriptions skytally can read")
         ids = [account_id] if account_id is not None else accounts.azure_account_ids(session)
-        work = []
+        work: list[Planned] = []
         for aid in ids:
             for src in ingest.sources(session, aid):
                 # a billing account is shown in its own workspaces (accounts.run_workspace_ids)
                 workspaces = accounts.run_workspace_ids(session, {"account_id": aid, "scope_id": src.scope_id}) or []
-                work += [(src, period, workspaces[0] if workspaces else None) for period in periods]
+                work += [Planned(src, period, workspaces[0] if workspaces else None) for period in periods]
     return work
 
 
@@ -77,7 +80,7 @@ def submit_imports(db: Database, dispatcher: jobs.Dispatcher, *, account_id: int
     the workspace the runs are shown in (default: the account's first)."""
     report = progress or (lambda done, total, msg: None)
     wanted = [ingest.parse_period(str(p)) for p in periods] or ingest.recent_periods()
-    out = Dispatched(list(dict.fromkeys(wanted)))
+    out = Dispatched(periods=list(dict.fromkeys(wanted)))
     with db.session() as session:
         out.stale_imports_failed = ingest.mark_stale_imports(session)
     work = plan(db, account_id, out.periods)

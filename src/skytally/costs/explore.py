@@ -78,7 +78,7 @@ def sources(session: Session, store: CostStore, actor: Actor | None, billing_acc
     """`store.sources` (which source counts per subscription and period) with each source
     named as it is now: the store keeps the name a billing account had when it was
     imported, and an integration renamed since shows its new name."""
-    names = {s.billing_account_id: s.name for s in scopes(session, store, actor)}
+    names = current_names(session, store, actor)
     out = []
     for choice in store.sources(billing_accounts):
         used = {**choice["used"], "name": names.get(choice["used"]["billing_account"], choice["used"]["name"])}
@@ -87,6 +87,25 @@ def sources(session: Session, store: CostStore, actor: Actor | None, billing_acc
                    for k in choice["skipped"]]
         out.append({**choice, "used": used, "skipped": skipped})
     return out
+
+
+def periods(session: Session, store: CostStore, actor: Actor | None, billing_accounts: Sequence[str]) -> list[dict[str, Any]]:
+    """`store.periods` with each source named as it is now (as `sources`)."""
+    names = current_names(session, store, actor)
+
+    def named(src: dict[str, Any] | None, key: str) -> dict[str, Any] | None:
+        return None if src is None else {**src, "name": names.get(key, src.get("name", ""))}
+
+    return [{**p, "source": named(p["source"], p["billing_account"]),
+             "subscriptions": [{**sub, "covered_by": named(sub.get("covered_by"), (sub.get("covered_by") or {}).get("billing_account", ""))}
+                               for sub in p.get("subscriptions", [])]}
+            for p in store.periods(billing_accounts)]
+
+
+def current_names(session: Session, store: CostStore, actor: Actor | None) -> dict[str, str]:
+    """Billing account id -> its name now, for the scopes that have one (imported files are
+    named by their id: their sources keep the name they were imported with)."""
+    return {s.billing_account_id: s.name for s in scopes(session, store, actor) if s.name != s.billing_account_id}
 
 
 def allowed(session: Session, store: CostStore, actor: Actor | None,

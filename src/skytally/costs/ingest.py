@@ -26,14 +26,14 @@ import logging
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 
 from azure.core.credentials import TokenCredential
-from pydantic import SecretStr
+from pydantic import BaseModel, Field, PlainSerializer, SecretStr
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -63,8 +63,14 @@ Progress = Callable[[float, float, str], None]
 WAITING_TEXT = "waiting for first billing data"
 
 
-@dataclass
-class Outcome:
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else format(money(value), "f")
+
+
+class Outcome(BaseModel):
+    """What one import run did; `model_dump(mode="json")` is the job run's result (amounts
+    as exact decimal strings, the files left out)."""
+
     account_id: int
     scope_id: str
     period: str
@@ -72,25 +78,14 @@ class Outcome:
     message: str = ""
     rows: int = 0
     currency: str | None = None
-    BilledCost: Decimal | None = None
-    EffectiveCost: Decimal | None = None
+    BilledCost: Annotated[Decimal | None, PlainSerializer(_text)] = None
+    EffectiveCost: Annotated[Decimal | None, PlainSerializer(_text)] = None
     import_id: str = ""
-    files: list[str] = field(default_factory=list)
+    files: list[str] = Field(default_factory=list, exclude=True)
 
     @property
     def failed(self) -> bool:
         return self.status is ImportStatus.FAILED
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"account_id": self.account_id, "scope_id": self.scope_id, "period": self.period,
-                "status": self.status.value, "message": self.message, "rows": self.rows,
-                "currency": self.currency,
-                "BilledCost": _text(self.BilledCost), "EffectiveCost": _text(self.EffectiveCost),
-                "import_id": self.import_id}
-
-
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else format(money(value), "f")
 
 
 @dataclass
@@ -154,13 +149,15 @@ def import_period(env: IngestEnv, source: Source, period: str, progress: Progres
         try:
             outcome = _fetch_and_import(env, source, period, work, report)
         except SourceFailed as exc:
-            outcome = Outcome(source.account_id, source.scope_id, period, ImportStatus.FAILED, exc.message)
+            outcome = Outcome(account_id=source.account_id, scope_id=source.scope_id, period=period,
+                              status=ImportStatus.FAILED, message=exc.message)
         except UserError as exc:
-            outcome = Outcome(source.account_id, source.scope_id, period, ImportStatus.FAILED, exc.message)
+            outcome = Outcome(account_id=source.account_id, scope_id=source.scope_id, period=period,
+                              status=ImportStatus.FAILED, message=exc.message)
         except Exception as exc:  # an outage or a bug: keep the type, log the trace
             log.exception("cost import of %s %s failed", source.scope_id, period)
-            outcome = Outcome(source.account_id, source.scope_id, period, ImportStatus.FAILED,
-                              f"{type(exc).__name__}: {exc}")
+            outcome = Outcome(account_id=source.account_id, scope_id=source.scope_id, period=period,
+                              status=ImportStatus.FAILED, message=f"{type(exc).__name__}: {exc}")
         finally:
             shutil.rmtree(work, ignore_errors=True)
         _record(env.db, source, outcome)
@@ -223,7 +220,8 @@ def _fetch_and_import(env: IngestEnv, source: Source, period: str, work: Path, r
     finally:
         store.close()
     mine = [p for p in result.periods if p.billing_period == period] or result.periods
-    outcome = Outcome(source.account_id, source.scope_id, period, ImportStatus.OK, import_id=result.import_id,
+    outcome = Outcome(account_id=source.account_id, scope_id=source.scope_id, period=period,
+                      status=ImportStatus.OK, import_id=result.import_id,
                       rows=sum(p.rows for p in mine), currency=mine[0].currency if mine else currency,
                       BilledCost=sum((p.BilledCost for p in mine), Decimal(0)),
                       EffectiveCost=sum((p.EffectiveCost for p in mine), Decimal(0)),
@@ -250,10 +248,10 @@ def _no_data(env: IngestEnv, source: Source, period: str) -> Outcome:
             CostImport.account_id == source.account_id, CostImport.scope_id == source.scope_id,
             CostImport.last_success_at.is_not(None), CostImport.rows > 0))
     if had_data:
-        return Outcome(source.account_id, source.scope_id, period, ImportStatus.OK,
-                       f"Microsoft has no cost data for {source.name} in {period}")
-    return Outcome(source.account_id, source.scope_id, period, ImportStatus.WAITING,
-                   f"{WAITING_TEXT}: Microsoft has no cost data for {source.name} yet "
+        return Outcome(account_id=source.account_id, scope_id=source.scope_id, period=period,
+                       status=ImportStatus.OK, message=f"Microsoft has no cost data for {source.name} in {period}")
+    return Outcome(account_id=source.account_id, scope_id=source.scope_id, period=period,
+                   status=ImportStatus.WAITING, message=f"{WAITING_TEXT}: Microsoft has no cost data for {source.name} yet "
                    "(a new billing account gets its first data within about 24 hours); skytally retries daily")
 
 

@@ -35,7 +35,7 @@ def import_costs(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     workspace_id, queued_by = ctx.origin()  # the children are shown where their dispatcher is
     done = dispatch.submit_imports(ctx.db, ctx.dispatcher, account_id=account_id, periods=given,
                                    queued_by=queued_by, workspace_id=workspace_id, progress=ctx.progress)
-    result = done.to_dict()
+    result = done.model_dump()
     if done.failures and not (done.submitted or done.skipped):
         raise UserError("; ".join(f"{f['scope_id']} {f['period']}: {f['message']}" for f in done.failures))
     if done.failures:
@@ -71,7 +71,7 @@ def import_one_period(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]
     outcome = ingest.import_period(env, src, period, _throttled(ctx))
     if outcome.failed:
         raise UserError(outcome.message)
-    return outcome.to_dict()
+    return outcome.model_dump(mode="json")
 
 
 def _throttled(ctx: JobContext, every: float = 1.0) -> ingest.Progress:

@@ -1,6 +1,7 @@
 """Queries over the store: totals and series grouped by FOCUS columns or tag keys,
-filters, top-N, untagged cost with reasons, export. The SQL lives in `sql/*.sql`; this
-module only fills in allow-listed identifiers and binds every value as a parameter."""
+filters, top-N, untagged cost with reasons, export. The SQL lives in `sql/*.sql`; the
+dimensions a query may name are in dimensions.py, the predicates it becomes in
+predicates.py (allow-listed identifiers, every value bound as a parameter)."""
 
 from __future__ import annotations
 
@@ -22,101 +23,20 @@ from skytally.errors import InvalidInput
 
 from . import coverage
 from .csv_cells import CSV_SAFE
-from .schemas import ZERO, CostQuery, QueryResult, UntaggedResult
+from .dimensions import TAG_PREFIX, canonical_dimension
+from .predicates import Params, agg_filter, dim_expr, row_filter
+from .schemas import ZERO, CostQuery, QueryResult, UntaggedReason, UntaggedResult
 from .store.engine import connect, sql_text
 from .store.mapping import focus_columns, quote_ident, store_schema
 from .store.storage import PeriodKey, StoreLayout
 
-TAG_PREFIX = "tag:"
-PARTITION_DIMENSIONS = ("billing_account", "billing_period")
 OTHER = "Other"
-
-
-@cache
-def _dimension_names() -> dict[str, str]:
-    names = [*focus_columns(), *PARTITION_DIMENSIONS]
-    return {n.lower(): n for n in names}
 
 
 @cache
 def untaggable_types() -> list[str]:
     text = resources.files("skytally.costs").joinpath("mappings", "untaggable_types.yaml").read_text("utf-8")
     return [str(t).lower() for t in (yaml.safe_load(text) or {}).get("types", [])]
-
-
-def dimensions() -> list[str]:
-    """Every dimension a query may group or filter by (besides `tag:<key>`)."""
-    return list(_dimension_names().values())
-
-
-def canonical_dimension(dim: str) -> str:
-    """The allow-listed spelling of `dim`, or InvalidInput. Tag keys are lower-cased."""
-    if not isinstance(dim, str) or not dim:
-        raise InvalidInput("A dimension must be a FOCUS column name or tag:<key>.")
-    if dim.lower().startswith(TAG_PREFIX):
-        key = dim[len(TAG_PREFIX):].strip()
-        if not key:
-            raise InvalidInput(f"{dim!r}: give the tag key after 'tag:', e.g. tag:CostCenter.")
-        return TAG_PREFIX + key.lower()
-    name = _dimension_names().get(dim.lower())
-    if name is None:
-        raise InvalidInput(
-            f"Unknown dimension {dim!r}: use a FOCUS column (e.g. ServiceName, SubAccountName, "
-            "RegionName, ChargeCategory, x_ResourceGroupName) or tag:<key>."
-        )
-    return name
-
-
-class _Params:
-    """Named parameters for one statement (names are generated, values bound)."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, Any] = {}
-
-    def add(self, value: Any) -> str:
-        name = f"p{len(self.values)}"
-        self.values[name] = value
-        return "$" + name
-
-
-def _dim_expr(dim: str, params: _Params) -> str:
-    if dim.startswith(TAG_PREFIX):
-        key = params.add(dim[len(TAG_PREFIX):])
-        return f"map_values(Tags)[list_position(x_TagKeys, {key})]"
-    return quote_ident(dim)
-
-
-def _where(q: CostQuery, params: _Params) -> str:
-    parts = ["true"]
-    if q.start is not None:
-        parts.append(f"ChargePeriodStart >= {params.add(q.start)}::TIMESTAMP")
-    if q.end is not None:
-        parts.append(f"ChargePeriodStart < {params.add(q.end)}::TIMESTAMP")
-    if q.currency:
-        parts.append(f"BillingCurrency = {params.add(q.currency)}")
-    for dim, values in q.filters.items():
-        expr = _dim_expr(canonical_dimension(dim), params)
-        vals = [v for v in values if v is not None]
-        cond = []
-        if vals:
-            cond.append(f"CAST({expr} AS VARCHAR) IN (SELECT unnest({params.add([str(v) for v in vals])}))")
-        if any(v is None for v in values):
-            cond.append(f"{expr} IS NULL")
-        parts.append("(" + (" OR ".join(cond) or "false") + ")")
-    return " AND ".join(parts)
-
-
-def _agg_where(q: CostQuery, params: _Params) -> str:
-    """_where for the tag pre-aggregates: `day` is the charge day (dates bound the
-    charge start at midnight, so comparing days selects the same rows)."""
-    parts = ["true"]
-    if q.start is not None:
-        parts.append(f"day >= {params.add(q.start)}::DATE")
-    if q.end is not None:
-        parts.append(f"day < {params.add(q.end)}::DATE")
-    if q.currency:
-        parts.append(f"currency = {params.add(q.currency)}")
-    return " AND ".join(parts)
 
 
 def _month_add(d: date, months: int) -> date:
@@ -164,7 +84,7 @@ class QueryService:
     def resolution(self, keys: list[PeriodKey]) -> coverage.Resolution:
         return coverage.resolve(self.partitions(keys))
 
-    def _read(self, q: CostQuery, params: _Params) -> _Read:
+    def _read(self, q: CostQuery, params: Params) -> _Read:
         keys = self._keys(q)
         res = self.resolution(keys)
         used = [k for k in keys if k in res.keep]
@@ -192,7 +112,7 @@ class QueryService:
         """The Parquet files of the caller's accounts that count (one source per
         subscription and period); periods far outside the range are pruned (charges may
         be billed a period or two after they happen)."""
-        return self._read(q, _Params()).files
+        return self._read(q, Params()).files
 
     def _keys(self, q: CostQuery) -> list[PeriodKey]:
         keys = self.store.periods(list(q.billing_accounts))
@@ -230,7 +150,7 @@ class QueryService:
         dims = [canonical_dimension(d) for d in q.group_by]
         if len(set(dims)) != len(dims):
             raise InvalidInput("A dimension is listed twice in group_by.")
-        params = _Params()
+        params = Params()
         read = self._read(q, params)
         files = read.files
         if not files:
@@ -240,20 +160,20 @@ class QueryService:
                      and not read.partial else None)
         if agg_files:
             # one tag key (x date), no filters: from the per-period pre-aggregates
-            params = _Params()
+            params = Params()
             params.values.update({"agg_files": agg_files, "tag_key": dims[0][len(TAG_PREFIX):]})
             inner = sql_text("tag_totals").format(
                 date={None: "NULL", "day": "day",
                       "month": "CAST(date_trunc('month', day) AS DATE)"}[q.granularity],
-                where=_agg_where(q, params))
+                where=agg_filter(q, params))
         else:
             params.values["files"] = files
             inner = self._detail_totals(q, dims, params, read.where)
         return self._totals_rows(q, dims, inner, params)
 
-    def _detail_totals(self, q: CostQuery, dims: list[str], params: _Params, extra: str = "") -> str:
+    def _detail_totals(self, q: CostQuery, dims: list[str], params: Params, extra: str = "") -> str:
         dim_sql = "".join(
-            f"{('CAST(' + _dim_expr(d, params) + ' AS VARCHAR)') if q.top else _dim_expr(d, params)} AS d{i},\n        "
+            f"{('CAST(' + dim_expr(d, params) + ' AS VARCHAR)') if q.top else dim_expr(d, params)} AS d{i},\n        "
             for i, d in enumerate(dims)
         )
         date_sql = {
@@ -261,11 +181,11 @@ class QueryService:
             "day": "CAST(date_trunc('day', ChargePeriodStart) AS DATE)",
             "month": "CAST(date_trunc('month', ChargePeriodStart) AS DATE)",
         }[q.granularity]
-        where = _where(q, params) + (f" AND {extra}" if extra else "")
+        where = row_filter(q, params) + (f" AND {extra}" if extra else "")
         return sql_text("totals").format(dims=dim_sql, date=date_sql, where=where)
 
     def _totals_rows(self, q: CostQuery, dims: list[str], inner: str,
-                     params: _Params) -> dict[str | None, QueryResult]:
+                     params: Params) -> dict[str | None, QueryResult]:
         if q.top and dims:
             cols = [f"d{i}" for i in range(len(dims))]
             sql = sql_text("top_n").format(
@@ -285,7 +205,10 @@ class QueryService:
         n = len(dims)
         for row in rows:
             cur = row[0]
-            res = results.setdefault(cur, QueryResult(cur, [], {"BilledCost": ZERO, "EffectiveCost": ZERO}, dims))
+            res = results.get(cur)
+            if res is None:
+                res = results[cur] = QueryResult(currency=cur, rows=[], total={"BilledCost": ZERO, "EffectiveCost": ZERO},
+                                                 dimensions=dims)
             item: dict[str, Any] = {}
             for i, d in enumerate(dims):
                 item[d] = row[1 + i]
@@ -308,7 +231,7 @@ class QueryService:
     def untagged(self, q: CostQuery, tag_key: str | None,
                  existing_resource_ids: Iterable[str] | None = None,
                  inventoried_subscriptions: Iterable[str] | None = None) -> dict[str | None, UntaggedResult]:
-        params = _Params()
+        params = Params()
         read = self._read(q, params)
         files = read.files
         if not files:
@@ -320,7 +243,7 @@ class QueryService:
             "check_gone": existing_resource_ids is not None,
             "all_subs": inventoried_subscriptions is None,
         })
-        where = _where(q, params) + (f" AND {read.where}" if read.where else "")
+        where = row_filter(q, params) + (f" AND {read.where}" if read.where else "")
         sql = sql_text("untagged").format(where=where)
         with self._cursor() as cur:
             ids = sorted({i.lower() for i in (existing_resource_ids or [])})
@@ -332,22 +255,24 @@ class QueryService:
             if subs:
                 cur.execute("INSERT INTO covered_subs SELECT unnest($subs)", {"subs": subs})
             rows = cur.execute(sql, params.values).fetchall()
-        out: dict[str | None, UntaggedResult] = {}
         order = ["purchase", "unused_commitment", "marketplace", "no_resource",
                  "untaggable_resource_type", "resource_gone", "no_tags", "key_missing"]
+        out: dict[str | None, UntaggedResult] = {}
         for cur_code, reason, n, billed, effective in rows:
-            res = out.setdefault(cur_code, UntaggedResult(
-                cur_code, (tag_key or None), {"BilledCost": ZERO, "EffectiveCost": ZERO},
-                {"BilledCost": ZERO, "EffectiveCost": ZERO}, 0.0, []))
+            res = out.get(cur_code)
+            if res is None:
+                res = out[cur_code] = UntaggedResult(
+                    currency=cur_code, tag_key=tag_key or None, total={"BilledCost": ZERO, "EffectiveCost": ZERO},
+                    untagged={"BilledCost": ZERO, "EffectiveCost": ZERO}, share=0.0, reasons=[])
             b, e = Decimal(billed or 0), Decimal(effective or 0)
             res.total["BilledCost"] += b
             res.total["EffectiveCost"] += e
             if reason != "tagged":
                 res.untagged["BilledCost"] += b
                 res.untagged["EffectiveCost"] += e
-                res.reasons.append({"reason": reason, "rows": int(n), "BilledCost": b, "EffectiveCost": e})
+                res.reasons.append(UntaggedReason(reason=reason, rows=int(n), BilledCost=b, EffectiveCost=e))
         for res in out.values():
-            res.reasons.sort(key=lambda r: order.index(r["reason"]))
+            res.reasons.sort(key=lambda r: order.index(r.reason))
             t = res.total["EffectiveCost"]
             res.share = float(res.untagged["EffectiveCost"] / t) if t else 0.0
         return out
@@ -356,7 +281,7 @@ class QueryService:
     def export(self, q: CostQuery, dest: Path, fmt: str) -> dict[str, Any]:
         if fmt not in ("parquet", "csv"):
             raise InvalidInput("Export format must be parquet or csv.")
-        params = _Params()
+        params = Params()
         read = self._read(q, params)
         files = read.files
         params.values["files"] = files
@@ -369,7 +294,7 @@ class QueryService:
                 cols.append(f"{CSV_SAFE.format(c=quote_ident(c))} AS {quote_ident(c)}")
             else:
                 cols.append(quote_ident(c))
-        where = _where(q, params) + (f" AND {read.where}" if read.where else "")
+        where = row_filter(q, params) + (f" AND {read.where}" if read.where else "")
         select = sql_text("export").format(columns=", ".join(cols), where=where)
         dest = Path(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)

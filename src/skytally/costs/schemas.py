@@ -1,14 +1,17 @@
-"""Inputs and results of the cost service. Money is `Decimal` (exact); `to_dict()` gives
-the shapes the CLI and the API expose."""
+"""Inputs and results of the cost service (Pydantic). Money is `Decimal` (exact);
+`model_dump()` gives the shapes the CLI and the API expose, amounts normalised by `money`
+(`views.dumps` writes them as JSON numbers with every digit)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Context, Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote, unquote
+
+from pydantic import BaseModel, Field, PlainSerializer
 
 BadRowPolicy = Literal["reject", "quarantine"]
 Granularity = Literal["day", "month"]
@@ -29,7 +32,8 @@ def decode_value(name: str) -> str:
 
 @dataclass(frozen=True)
 class PeriodKey:
-    """A partition of the store: one billing account's billing period."""
+    """A partition of the store: one billing account's billing period. A hashable key the
+    import engine builds per batch, not an input or a result: a plain frozen dataclass."""
 
     billing_account: str
     billing_period: str
@@ -49,20 +53,23 @@ def money(v: Decimal | None) -> Decimal | None:
     return q.quantize(Decimal(1), context=_EXACT) if q == q.to_integral_value(context=_EXACT) else q
 
 
-@dataclass
-class RejectedRow:
+# An amount in a result: exact, dumped normalised (trailing zeros removed).
+Money = Annotated[Decimal, PlainSerializer(money)]
+Totals = dict[str, Money]  # {"BilledCost": ..., "EffectiveCost": ...}
+
+
+class RejectedRow(BaseModel):
     file: str
     line: int
     error: str
-    BilledCost: Decimal | None  # None when the amount itself could not be read
+    BilledCost: Money | None  # None when the amount itself could not be read
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "error": self.error,
-                "BilledCost": money(self.BilledCost)}
+    def __init__(self, file: str, line: int, error: str, BilledCost: Decimal | None) -> None:
+        # by position too, as the import engine builds it (costs/store/exact.py)
+        super().__init__(file=file, line=line, error=error, BilledCost=BilledCost)
 
 
-@dataclass
-class FileReport:
+class FileReport(BaseModel):
     path: str
     layout: str
     kind: str
@@ -70,119 +77,84 @@ class FileReport:
     bytes: int
     rows: int = 0
     rejected_rows: int = 0
-    rejected_BilledCost: Decimal = ZERO
+    rejected_BilledCost: Money = ZERO
     note: str | None = None
     reader: str = "exact"  # "fast" (costs/store/fast.py) or "exact" (DuckDB's reader)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "layout": self.layout, "kind": self.kind,
-                "format": self.format, "bytes": self.bytes, "rows": self.rows,
-                "rejected_rows": self.rejected_rows,
-                "rejected_BilledCost": money(self.rejected_BilledCost), "note": self.note,
-                "reader": self.reader}
 
-
-@dataclass
-class PeriodReport:
+class PeriodReport(BaseModel):
     billing_account: str
     billing_period: str
     currency: str | None
     rows: int
-    BilledCost: Decimal
-    EffectiveCost: Decimal
+    BilledCost: Money
+    EffectiveCost: Money
+
+    def __init__(self, billing_account: str, billing_period: str, currency: str | None, rows: int,
+                 BilledCost: Decimal, EffectiveCost: Decimal) -> None:
+        # by position too, as the import engine builds it (costs/store/importer.py)
+        super().__init__(billing_account=billing_account, billing_period=billing_period,
+                         currency=currency, rows=rows, BilledCost=BilledCost, EffectiveCost=EffectiveCost)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"billing_account": self.billing_account, "billing_period": self.billing_period,
-                "currency": self.currency, "rows": self.rows,
-                "BilledCost": money(self.BilledCost), "EffectiveCost": money(self.EffectiveCost)}
+        """`model_dump()`, under the name the import engine calls when it writes a
+        manifest's totals (costs/store/importer.py)."""
+        return self.model_dump()
 
 
-@dataclass
-class ImportResult:
-    import_id: str
+class ImportResult(BaseModel):
+    # field order = the order of the CLI's and the jobs' JSON
     rows: int
-    BilledCost: Decimal | None  # None when the import spans several currencies
-    EffectiveCost: Decimal | None
+    BilledCost: Money | None  # None when the import spans several currencies
+    EffectiveCost: Money | None
     rejected_rows: int
-    rejected_BilledCost: Decimal
+    rejected_BilledCost: Money
     currency: str | None
     files: list[FileReport]
+    import_id: str
     periods: list[PeriodReport]
-    by_currency: dict[str, dict[str, Decimal | int]] = field(default_factory=dict)
-    rejected: list[RejectedRow] = field(default_factory=list)  # first 1000
+    by_currency: dict[str, dict[str, Money | int]] = Field(default_factory=dict)  # rows, BilledCost, EffectiveCost
+    rejected: list[RejectedRow] = Field(default_factory=list)  # first 1000
     quarantine: str | None = None
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
     # periods not stored: a higher-ranked source holds them (coverage.py)
-    skipped: list[dict[str, Any]] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "rows": self.rows,
-            "BilledCost": money(self.BilledCost),
-            "EffectiveCost": money(self.EffectiveCost),
-            "rejected_rows": self.rejected_rows,
-            "rejected_BilledCost": money(self.rejected_BilledCost),
-            "currency": self.currency,
-            "files": [f.to_dict() for f in self.files],
-            "import_id": self.import_id,
-            "periods": [p.to_dict() for p in self.periods],
-            "by_currency": {c: {k: (money(v) if isinstance(v, Decimal) else v) for k, v in d.items()}
-                            for c, d in self.by_currency.items()},
-            "rejected": [r.to_dict() for r in self.rejected],
-            "quarantine": self.quarantine,
-            "warnings": self.warnings,
-            "skipped": self.skipped,
-        }
+    skipped: list[dict[str, Any]] = Field(default_factory=list)
 
 
-@dataclass
-class CostQuery:
+class CostQuery(BaseModel):
     """What to total. `billing_accounts` is the caller's scope (workspace): only those
     accounts are read, whatever the other fields say."""
 
     billing_accounts: list[str]
     start: date | None = None  # ChargePeriodStart >= start
     end: date | None = None  # ChargePeriodStart < end
-    group_by: list[str] = field(default_factory=list)  # FOCUS columns or "tag:<key>"
+    group_by: list[str] = Field(default_factory=list)  # FOCUS columns or "tag:<key>"
     granularity: Granularity | None = None  # adds a "date" key per row
-    filters: dict[str, list[str | None]] = field(default_factory=dict)  # dim -> allowed values
+    filters: dict[str, list[str | None]] = Field(default_factory=dict)  # dim -> allowed values
     currency: str | None = None
     top: int | None = None  # keep the top N groups by `order_by`, fold the rest into "Other"
     order_by: Metric = "EffectiveCost"
 
 
-@dataclass
-class QueryResult:
+class QueryResult(BaseModel):
     currency: str | None
+    # per group (and date): the dimension values, "date", BilledCost, EffectiveCost (Decimal)
     rows: list[dict[str, Any]]
-    total: dict[str, Decimal]
-    dimensions: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "currency": self.currency,
-            "rows": [{k: (money(v) if isinstance(v, Decimal) else v) for k, v in r.items()}
-                     for r in self.rows],
-            "total": {k: money(v) for k, v in self.total.items()},
-        }
+    total: Totals
+    dimensions: list[str] = Field(default_factory=list, exclude=True)
 
 
-@dataclass
-class UntaggedResult:
+class UntaggedReason(BaseModel):
+    reason: str
+    rows: int
+    BilledCost: Money
+    EffectiveCost: Money
+
+
+class UntaggedResult(BaseModel):
     currency: str | None
     tag_key: str | None
-    total: dict[str, Decimal]
-    untagged: dict[str, Decimal]
+    total: Totals
+    untagged: Totals
     share: float  # untagged EffectiveCost / total EffectiveCost (0 when total is 0)
-    reasons: list[dict[str, Any]]  # {"reason", "rows", "BilledCost", "EffectiveCost"}
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "currency": self.currency,
-            "tag_key": self.tag_key,
-            "total": {k: money(v) for k, v in self.total.items()},
-            "untagged": {k: money(v) for k, v in self.untagged.items()},
-            "share": self.share,
-            "reasons": [{k: (money(v) if isinstance(v, Decimal) else v) for k, v in r.items()}
-                        for r in self.reasons],
-        }
+    reasons: list[UntaggedReason]

@@ -19,7 +19,8 @@ from typing import Any, Literal
 from skytally.errors import InvalidInput
 
 from .coverage import label, source_of
-from .query import QueryService, dimensions
+from .dimensions import dimensions
+from .query import QueryService
 from .schemas import ZERO, BadRowPolicy, CostQuery, ImportResult, QueryResult, UntaggedResult
 from .store.detect import Kind, detect
 from .store.importer import Importer, MalformedRows, ProgressCallback
@@ -115,7 +116,7 @@ class CostStore:
         res = self._q.resolution(keys)
         subs: dict[Any, list[dict[str, Any]]] = {k: [] for k in keys}
         for c in res.choices:
-            d = c.to_dict()
+            d = c.describe()
             base = {"subscription": d["subscription"], "coverage_key": c.key, "name": c.name}
             subs[c.used.key].append({**base, "counted": True, "covered_by": None, "rows": d["used"]["rows"],
                                      "totals": d["used"]["totals"]})
@@ -138,7 +139,7 @@ class CostStore:
         """Per billing period and subscription (or billing-level charges), the source whose
         rows count and the sources skipped because it covers them (coverage.py)."""
         keys = self.layout.periods(None if billing_accounts is None else list(billing_accounts))
-        return [c.to_dict() for c in self._q.resolution(keys).choices]
+        return [c.describe() for c in self._q.resolution(keys).choices]
 
     @staticmethod
     def dimensions() -> list[str]:
@@ -153,8 +154,8 @@ class CostStore:
         several currencies and none chosen, raises InvalidInput naming them."""
         results = self._q.totals(q)
         if not results:
-            return QueryResult(q.currency, [], {"BilledCost": ZERO, "EffectiveCost": ZERO},
-                               list(q.group_by))
+            return QueryResult(currency=q.currency, rows=[], total={"BilledCost": ZERO, "EffectiveCost": ZERO},
+                               dimensions=list(q.group_by))
         if len(results) > 1:
             names = ", ".join(sorted(str(c) for c in results))
             raise InvalidInput(

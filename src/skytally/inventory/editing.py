@@ -124,3 +124,11 @@ def record(change: Change, writeback: bool, who: str, source: str, now: datetime
     row.reason = ""
     row.source, row.set_by, row.set_at = source, who, now
     return row, False
+
+
+def respelled(before_key: str | None, after_key: str | None) -> str:
+    """An audit entry's note when a change only respells its key (the values are the same, so
+    "env: Prod → Prod" would not say what changed)."""
+    if before_key and after_key and before_key != after_key and before_key.lower() == after_key.lower():
+        return f"key spelled {before_key} before"
+    return ""

@@ -18,6 +18,7 @@ from sqlalchemy import (
     delete,
     distinct,
     exists,
+    false,
     func,
     or_,
     select,
@@ -106,6 +107,8 @@ def _lacks(session: Session | None, key: str, account_ids: Sequence[int] | None)
         *scope, InventoryResource.id.not_in(select(t.resource_pk).where(*carrying))).limit(SEMI_JOIN_MAX + 1)))
     if len(lacking) > SEMI_JOIN_MAX:
         return walk
+    if not lacking:
+        return false()  # every resource in scope carries it
     if session.get_bind().dialect.name == "postgresql":
         return InventoryResource.id == any_(bindparam(None, lacking, type_=ARRAY(Integer)))
     # inline integers: no bound variable per id (SQLite allows 32,766 in one statement)

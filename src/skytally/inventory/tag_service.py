@@ -306,7 +306,8 @@ def _apply(session: Session, actor: Actor | None, edit: TagEdit, flt: Filter, id
                 audit.append({"at": now, "actor": who(actor), "account_id": res.account_id,
                               "subscription_id": res.subscription_id, "resource_id": res.resource_id,
                               "key": c.after_key, "before": c.before_value, "after": c.after_value,
-                              "action": edit.op.value, "result": "queued" if writeback else "local"})
+                              "action": edit.op.value, "result": "queued" if writeback else "local",
+                              "reason": editing.respelled(c.before_key, c.after_key)})
         session.flush()
         tag_repo.delete_tags(session, doomed)
         tag_repo.add_audit(session, audit)
@@ -353,3 +354,4 @@ def _settle(session: Session, actor: Actor | None, where: str, key: str | None, 
     tag_repo.delete_tags(session, doomed)
     tag_repo.add_audit(session, audit)
     return len(rows)
+

@@ -40,6 +40,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from skytally.accounts import service as accounts
+from skytally.inventory.editing import respelled
 from skytally.inventory.models import InventoryResource
 from skytally.inventory.pacing import Pacer
 from skytally.inventory.push_support import (
@@ -339,7 +340,8 @@ class Pusher:
                     row.azure_key = row.azure_value = None
             else:
                 self.tally.add("applied")
-                self._audit(s, scope, row, before_of(entry, key), value, "applied", "", now)
+                was = next((k for k in entry.before if k.lower() == key.lower()), None)
+                self._audit(s, scope, row, before_of(entry, key), value, "applied", respelled(was, key), now)
                 row.azure_key, row.azure_value, row.state, row.reason = key, value, TagState.IN_SYNC.value, ""
                 row.reason_class = ""
 

@@ -222,7 +222,9 @@ async def connect_sp(
     return page.redirect(
         f"/accounts/{account.id}" + ("" if result.billing else "?tab=credentials"),
         f"Connected with application {data.client_id}: {len(result.subscriptions)} subscription(s)"
-        + (f", billing account {result.billing.billing_account_id} ({result.billing.agreement_type})" if result.billing else "")
+        # the integration by the name the user gave it (or Azure's), not its 84-character ID
+        + (f", billing account {billing_name or result.billing.display_name or result.billing.billing_account_id}"
+           f" ({result.billing.agreement_type})" if result.billing else "")
         + ".",
     )
 
