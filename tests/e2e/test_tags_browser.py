@@ -200,6 +200,20 @@ def test_failed_by_reason_card_after_a_push_against_a_lock_and_a_policy(demo: St
                                                         timeout=60_000)
     expect(page.locator("#job-panel")).to_have_attribute("data-status", "partial")
     job = page.locator("[data-testid=run-box] a").first.get_attribute("href")
+    # the page with the push's job box and the card: the failures by reason are shown once, in
+    # the card; the job box says how many failed and links to the card
+    page.reload()
+    expect(page.locator("#job-panel")).to_have_attribute("data-status", "partial")
+    expect(page.locator("[data-testid=failure-group]")).to_have_count(2)
+    box = page.locator("[data-testid=run-box]")
+    expect(box.locator("[data-testid=push-reasons]")).to_have_count(0)
+    expect(page.locator("main a:visible", has_text="ScopeLocked")).to_have_count(1)  # the card's
+    to_card = box.locator("[data-testid=push-failed-link]")
+    expect(to_card).to_contain_text(str(len(locked) + 1))
+    page.screenshot(path=str(shots / "tags-09-push-box-and-card.png"), full_page=True)
+    box.screenshot(path=str(shots / "tags-09-push-box.png"))
+    to_card.click()
+    expect(page).to_have_url(re.compile(r"tab=pending.*#failure-groups$"))
     page.goto(f"{demo.url}/resources?tab=pending")
     card = page.locator("[data-testid=failure-groups]")
     expect(card).to_be_visible()
@@ -291,6 +305,11 @@ def test_bulk_edit_and_push_on_a_phone(demo: Stack, browse: Callable[..., Browsi
     expect(page.locator("#job-panel")).to_have_attribute("data-status", re.compile("succeeded|partial|failed"),
                                                         timeout=60_000)
     job = page.locator("[data-testid=run-box] a").first.get_attribute("href")
+    page.reload()  # the job box and, when some failed, the "Failed, by reason" card under it
+    expect(page.locator("#job-panel")).to_have_attribute("data-status", re.compile("succeeded|partial|failed"))
+    page.screenshot(path=str(shots / "tags-22b-phone-push-box.png"), full_page=True)
+    page.locator("[data-testid=run-box]").screenshot(path=str(shots / "tags-22c-phone-push-box-only.png"))
+    assert not _sideways(page), ("pending with the push's job box", _sideways(page))
     page.goto(f"{demo.url}{job}")
     expect(page.locator("#job-panel")).to_be_visible()
     page.screenshot(path=str(shots / "tags-23-phone-job.png"), full_page=True)
@@ -301,6 +320,14 @@ def test_bulk_edit_and_push_on_a_phone(demo: Stack, browse: Callable[..., Browsi
     expect(page.locator("[data-testid=push-applied]")).not_to_have_text(re.compile(r"^\s*0"))
     height = page.evaluate("() => document.documentElement.scrollHeight")
     assert height < 2.5 * 844, f"the push's job page is {height}px long on a phone"  # 4,775px before
+    # the Jobs list: one block per run (number, job, status, progress, who, when), not eight columns
+    page.goto(f"{demo.url}/jobs")
+    expect(page.locator(f"#jobs-table tr[data-run='{job.rsplit('/', 1)[-1]}']")).to_be_visible()
+    page.screenshot(path=str(shots / "tags-27-phone-jobs.png"), full_page=True)
+    assert not _sideways(page), ("jobs", _sideways(page))
+    for row in page.locator("#jobs-table tbody tr").all():
+        box = row.bounding_box()
+        assert box and box["width"] <= 390, box
     # the other tabs of the flow read on a phone too: failed changes, audit, coverage as blocks
     page.goto(f"{demo.url}/resources?tab=conflicts")
     expect(page.locator("[data-testid=conflicts-table]")).to_contain_text(raced.name)
@@ -319,4 +346,7 @@ def test_bulk_edit_and_push_on_a_phone(demo: Stack, browse: Callable[..., Browsi
     page.goto(f"{demo.url}{job}")
     page.screenshot(path=str(shots / "tags-24-job.png"), full_page=True)
     assert not _sideways(page), _sideways(page)
+    page.goto(f"{demo.url}/jobs")
+    page.screenshot(path=str(shots / "tags-28-jobs.png"), full_page=True)
+    assert not _sideways(page), ("jobs", _sideways(page))
     assert not b.problems.items, "\n".join(b.problems.items)

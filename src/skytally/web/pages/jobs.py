@@ -100,7 +100,10 @@ def submit(
     return page.redirect(f"/jobs/{run.id}", f"{spec.title if spec else run.kind} submitted.")
 
 
-def _run_context(page: Page, run: JobRunOut) -> dict[str, Any]:
+EMBEDS = {"tags"}  # pages that show a job's panel inside themselves (and say some of it already)
+
+
+def _run_context(page: Page, run: JobRunOut, embed: str = "") -> dict[str, Any]:
     spec = JOBS.get(run.kind)
     workspace = None
     if run.workspace_id is not None:
@@ -113,6 +116,7 @@ def _run_context(page: Page, run: JobRunOut) -> dict[str, Any]:
         "started_by": _started_by(run),
         "polling": not run.status.finished,
         "poll_seconds": 1,
+        "embed": embed if embed in EMBEDS else "",
     }
 
 
@@ -123,6 +127,8 @@ def detail(page: PageDep, run_id: int) -> Response:
 
 
 @router.get("/jobs/{run_id}/panel")
-def panel(page: PageDep, run_id: int) -> Response:
+def panel(page: PageDep, run_id: int, embed: str = "") -> Response:
+    """The live part of a job's page; embed=tags for the Resources & Tags page's job box, which
+    leaves a push's failures by reason to that page's own card."""
     run = jobs.get_run(page.session, page.actor, run_id)
-    return page.render("partials/job_panel.html", **_run_context(page, run))
+    return page.render("partials/job_panel.html", **_run_context(page, run, embed))
