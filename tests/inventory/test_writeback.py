@@ -257,3 +257,38 @@ def test_a_respelled_key_says_so_in_the_audit(setup: Setup) -> None:  # noqa: F8
         ("canonicalise", "queued", "env", "prod", "prod", "key spelled ENV before"),
         ("push", "applied", "env", "prod", "prod", "key spelled ENV before"),
     ]
+
+
+def test_a_push_holds_at_most_its_share_of_the_connection_pool(setup: Setup) -> None:  # noqa: F811
+    """Batch threads past the pool's 15 connections waited on SQLAlchemy's 30 s deadline and
+    failed whole batches when the worker was slow: a push holds at most SESSIONS_AT_ONCE
+    connections whatever its batch parallelism, and still applies everything."""
+    import threading
+
+    from sqlalchemy import event
+
+    from skytally.inventory import writeback
+
+    account_id, sub, _res = _writeback(setup)
+    service.sync_account(setup.rt.db, setup.env, account_id)
+    _edit(setup, EditOp.SET, f"subscription={sub},taggable", "pooled", value="yes")
+    lock, out, peak = threading.Lock(), [0], [0]
+
+    def checkout(*_a: object) -> None:
+        with lock:
+            out[0] += 1
+            peak[0] = max(peak[0], out[0])
+
+    def checkin(*_a: object) -> None:
+        with lock:
+            out[0] -= 1
+
+    event.listen(setup.rt.db.engine, "checkout", checkout)
+    event.listen(setup.rt.db.engine, "checkin", checkin)
+    try:
+        result = push.push_account(setup.rt.db, setup.env, account_id, per_subscription=16, batch_size=1)
+    finally:
+        event.remove(setup.rt.db.engine, "checkout", checkout)
+        event.remove(setup.rt.db.engine, "checkin", checkin)
+    assert result["applied"] >= 20 and result["failed"] == 0, result
+    assert peak[0] <= writeback.SESSIONS_AT_ONCE, peak[0]

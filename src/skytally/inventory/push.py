@@ -24,7 +24,7 @@ from skytally.accounts.service import AccountsEnv, CloudAccount
 from skytally.errors import InvalidInput, NotFound, PermissionDenied
 from skytally.inventory import tag_repo, tag_service
 from skytally.inventory.pacing import ARM_READS, ARM_WRITES, BucketLimits, Pacer
-from skytally.inventory.writeback import AccessLost, Pusher, Tally
+from skytally.inventory.writeback import SESSIONS_AT_ONCE, AccessLost, Pusher, Tally
 from skytally.jobs import service as jobs
 from skytally.jobs.schemas import JobRunOut
 from skytally.jobs.service import Dispatcher
@@ -107,6 +107,7 @@ def push_account(db: Database, env: AccountsEnv, account_id: int, *, subscriptio
                 report(done[0], total, f"{done[0]:,} of {total:,} resources pushed")
 
     results: dict[str, dict[str, Any]] = {}
+    sessions = threading.Semaphore(SESSIONS_AT_ONCE)  # one limit for the whole push
 
     def one(sid: str) -> None:
         credential = credentials[sid]
@@ -114,7 +115,7 @@ def push_account(db: Database, env: AccountsEnv, account_id: int, *, subscriptio
         client = env.connector.resources(credential, sid)
         calls = ThreadPoolExecutor(max_workers=CALLS_PER_SUBSCRIPTION, thread_name_prefix=f"push-{sid[:8]}")
         pusher = Pusher(db, client, account_id, sid, pushed_by, run_id, Pacer(writes, reads), on_resource=tick,
-                        calls=calls)
+                        calls=calls, sessions=sessions)
         stopped: list[str] = []
 
         def batch(pks: list[int]) -> None:

@@ -28,8 +28,10 @@ degraded and stops that subscription's push.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,6 +99,14 @@ class _Write:
     entry: TagWrite | None = None  # until the journal is flushed
 
 
+# Database sessions a push's batch threads hold at once. A push runs up to 3 batches per
+# subscription over up to 64 subscriptions; without a limit they wait on SQLAlchemy's
+# connection pool (5 + 10 overflow), whose 30 s deadline failed whole batches when the
+# worker was slowed down (seen: ~490 changes "QueuePool limit ... reached" and SQLite
+# "database is locked" under a profiler). Here they wait without a deadline, and the job's
+# heartbeat and the worker's other jobs keep connections of their own.
+SESSIONS_AT_ONCE = 6
+
 @dataclass
 class Pusher:
     """Pushes one subscription's pending changes."""
@@ -111,6 +121,15 @@ class Pusher:
     tally: Tally = field(default_factory=Tally)
     on_resource: Callable[[], None] = lambda: None
     calls: Executor = field(default_factory=_Serial)  # the Azure calls of a batch run through it
+    # shared by every subscription of one push: see SESSIONS_AT_ONCE
+    sessions: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(SESSIONS_AT_ONCE))
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        """A unit of work, once one of the push's session slots is free (never nested: a batch
+        holds none while its Azure calls run, so a call that records a refusal gets one)."""
+        with self.sessions, self.db.session() as s:
+            yield s
 
     # --- Azure ---------------------------------------------------------------------------
     def _hook(self, response: Any) -> None:
@@ -136,7 +155,7 @@ class Pusher:
     def push_batch(self, pks: list[int]) -> None:
         """Re-read, plan and journal, write, close: see the module's docstring. Raises
         AccessLost (after closing what was written) when the role is missing."""
-        with self.db.session() as s:
+        with self._session() as s:
             scopes = dict(s.execute(select(InventoryResource.id, InventoryResource.resource_id).where(
                 InventoryResource.id.in_(pks))).all())
         order = [pk for pk in pks if pk in scopes]
@@ -147,7 +166,7 @@ class Pusher:
         live = {pk: x for pk, x in zip(order, lives, strict=True) if isinstance(x, dict)}
         refused = {pk: x for pk, x in zip(order, lives, strict=True) if isinstance(x, Failure)}
         merges_after: dict[int, tuple[dict[str, str], dict[str, str]]] = {}
-        with self.db.session() as s:
+        with self._session() as s:
             opens: dict[int, list[TagWrite]] = {}
             for entry in s.scalars(select(TagWrite).where(TagWrite.resource_pk.in_(order),
                                                           TagWrite.status == WriteStatus.INTENT.value)):
@@ -174,7 +193,7 @@ class Pusher:
         done = {w.pk for w in writes if w.applied}
         second = [(pk, m) for pk, m in merges_after.items() if pk in done]  # a casing change: Delete, then Merge
         if second and stopped is None:
-            with self.db.session() as s:
+            with self._session() as s:
                 writes = [self._journal(s, pk, scopes[pk], "Merge", merges, live_) for pk, (merges, live_) in second]
                 self._flush_journal(s, writes)
             stopped = self._send_and_close(writes)
@@ -210,7 +229,7 @@ class Pusher:
         if not writes:
             return None
         list(self.calls.map(self._send_one, writes))
-        with self.db.session() as s:
+        with self._session() as s:
             entries = {e.id: e for e in s.scalars(select(TagWrite).where(TagWrite.id.in_([w.write_id for w in writes])))}
             rows = self._rows(s, [w.pk for w in writes])
             for w in writes:
@@ -364,7 +383,7 @@ class Pusher:
         if exc.status_code == 403 and code_of(exc) == "AuthorizationFailed":
             reason = (f"tag write-back refused by Azure: {azure_reason(exc)}; give skytally's identity the Tag "
                       "Contributor role on the subscription, then set the access level again")
-            with self.db.session() as s:
+            with self._session() as s:
                 accounts.mark_access_degraded(s, self.account_id, self.subscription_id, reason)
                 if write_id is not None:
                     entry = s.get(TagWrite, write_id)
