@@ -172,3 +172,27 @@ def test_many_batches_store_what_one_batch_stores(tmp_path: Path, sample, monkey
     fast, exact, readers = import_both(tmp_path, files, billing_account_id="acc", currency="USD")
     assert readers == ["fast", "fast"]
     assert_same_rows(fast, exact)
+
+
+def test_amounts_that_repeat_are_computed_once_per_value(tmp_path: Path, sample) -> None:
+    # prices repeat: read as text and keyed like it; costs vary: computed per row
+    from skytally.costs.store import detect, fast
+
+    exp = sample(layout="mca", kind="actual", rows=3000, billing_account_id="acc", seed=3)
+    mapper = fast.FactoredMapper(detect.detect(exp.path), {})
+    mapper.con.close()
+    assert "BilledCost" in mapper.row_columns
+    assert not {"ContractedUnitPrice", "ListUnitPrice", "x_EffectiveUnitPrice"} & set(mapper.row_columns)
+
+
+def test_a_keyed_amount_that_is_no_number_goes_to_the_exact_path(tmp_path: Path, sample) -> None:
+    import csv
+
+    exp = sample(layout="mca", kind="actual", rows=3000, billing_account_id="acc", seed=3)
+    rows = list(csv.reader(exp.path.read_text("utf-8-sig").splitlines()))
+    rows[2000][rows[0].index("unitPrice")] = "1.2x"
+    with exp.path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    res = CostStore(tmp_path / "s").import_files([exp.path], on_bad_rows="quarantine")
+    assert res.files[0].reader == "exact"
+    assert [r.line for r in res.rejected] == [2001]

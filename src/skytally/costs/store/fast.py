@@ -56,6 +56,7 @@ from .tally import TagSetTally
 
 BATCH_ROWS = 131_072
 KEY = "\x00key:"  # Polars computes the key column of text column h as KEY + h
+SAMPLE_ROWS, DENSE = 10_000, 0.05 # an amount with more distinct values per row is not keyed
 DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)", re.IGNORECASE)
 
 
@@ -85,6 +86,19 @@ def batches(src: SourceFile, params: ReadParams) -> Iterator[pa.RecordBatch]:
         mapper.con.close()
 
 
+def varying_amounts(src: SourceFile) -> set[str]:
+    """The amount columns read as decimals, whose columns are computed per row: those with
+    many distinct values in the file's first rows (costs). Amounts that repeat (prices,
+    exchange rates) are read as text and keyed like it, and DuckDB casts them."""
+    money = [h for h in src.header if DECIMAL.fullmatch(src.read_type(h))]
+    try:
+        first = pl.read_csv(src.path, columns=money, n_rows=SAMPLE_ROWS, infer_schema=False,
+                            quote_char='"', encoding="utf8", raise_if_empty=False) if money else None
+    except pl.exceptions.PolarsError:
+        return set(money)
+    return {h for h in money if first is None or first.get_column(h).n_unique() > first.height * DENSE}
+
+
 def arrow_type(sql: str) -> pa.DataType:
     """The Arrow type a store column is written with (text: dictionary-encoded)."""
     t = sql.upper()
@@ -103,7 +117,7 @@ class FactoredMapper:
     def __init__(self, src: SourceFile, parameters: dict[str, str | None]) -> None:
         layout, header = src.layout, src.header
         self.src, self.parameters = src, parameters
-        self.money = {h for h in header if DECIMAL.fullmatch(src.read_type(h))}
+        self.money = varying_amounts(src)
         self.types = {c: arrow_type(t) for c, t in store_schema().items()}
         self.output = output_order()
         place = {h: i for i, h in enumerate(header)}
@@ -154,7 +168,7 @@ class FactoredMapper:
             t, q = src.read_type(h), quote_ident(h)
             if h not in available:
                 return f"CAST(NULL AS {t}) AS {q}"
-            if DECIMAL.fullmatch(t):
+            if h in self.money:
                 return f"CAST({q} AS {t}) AS {q}"
             text = f"nullif(CAST({q} AS VARCHAR), '')"  # DuckDB reads an empty field as NULL
             if t in ("DATE", "TIMESTAMP") and src.date_format:
@@ -171,7 +185,8 @@ class FactoredMapper:
     def batches(self) -> Iterator[pa.RecordBatch]:
         """The file's rows as store rows (raises UseExactPath)."""
         src = self.src
-        schema = {h: pl.Decimal(int(m.group(1)), int(m.group(2))) if (m := DECIMAL.fullmatch(src.read_type(h)))
+        schema = {h: pl.Decimal(int(m.group(1)), int(m.group(2)))
+                  if h in self.money and (m := DECIMAL.fullmatch(src.read_type(h)))
                   else pl.Categorical(pl.Categories.random()) for h in src.header}
         # each text value's key is computed by Polars' threads, next to the parsing
         keys = [(pl.col(h).to_physical() + 1).fill_null(0).alias(KEY + h) for h in self.key_columns]
