@@ -119,3 +119,33 @@ def test_lacks_and_has_follow_edits(runtime: Runtime, monkeypatch: pytest.Monkey
     with runtime.db.session() as s:
         tag_service.revert(s, None, "")
     check()
+
+
+def test_lacks_a_key_every_resource_carries(runtime: Runtime) -> None:
+    """Unscoped, the two counts are exact (one row per resource and key): none lacking is
+    answered without the anti-join; one lacking is still found; both agree with the walk."""
+    from sqlalchemy import delete, select
+
+    from skytally.inventory.models import InventoryResource
+
+    with runtime.db.session() as s:
+        tagworld.build(s)
+        pks = list(s.scalars(select(InventoryResource.id)))
+        s.add_all(tag_repo.InventoryTag(resource_pk=pk, key_lower="everywhere", local_key="Everywhere",
+                                        local_value="x") for pk in pks)
+    flt = filters.parse("lacks:everywhere")
+
+    def walked(s: object) -> list[int]:
+        return sorted(s.scalars(select(InventoryResource.id).where(*tag_repo.conditions(flt, None))))  # type: ignore[attr-defined]
+
+    with runtime.db.session() as s:
+        rows, total, exact = tag_repo.page(s, None, flt, limit=50)
+        assert (rows, total, exact) == ([], 0, True) and walked(s) == []
+        s.execute(delete(tag_repo.InventoryTag).where(tag_repo.InventoryTag.resource_pk == pks[3],
+                                                      tag_repo.InventoryTag.key_lower == "everywhere"))
+    with runtime.db.session() as s:
+        rows, total, _ = tag_repo.page(s, None, flt, limit=50)
+        assert [r.id for r in rows] == walked(s) == [pks[3]] and total == 1
+        account = s.get(InventoryResource, pks[3]).account_id  # type: ignore[union-attr]
+        scoped, _, _ = tag_repo.page(s, [account], flt, limit=50)
+        assert [r.id for r in scoped] == [pks[3]]
