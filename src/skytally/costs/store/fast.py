@@ -43,7 +43,6 @@ from .engine import sql_text
 from .mapping import (
     STORE_KEY_COLUMNS,
     build_select,
-    column_refs,
     dependencies,
     output_order,
     quote_ident,
@@ -52,6 +51,7 @@ from .mapping import (
 )
 from .reading import ReadParams, bytes_per_row
 from .rowcheck import unequal_rows
+from .sql_refs import column_refs
 from .tally import TagSetTally
 
 BATCH_ROWS = 131_072

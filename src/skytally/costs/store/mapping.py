@@ -9,18 +9,17 @@ The base (`cost_management.yaml`, `focus.yaml`) holds the shared target table.
 
 from __future__ import annotations
 
-import json
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
-import duckdb
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .sql_refs import PARAMETER, identifiers
 
 DECIMAL_TYPE = "DECIMAL(38, 18)"
 _TYPE_ALIASES = {"DECIMAL": DECIMAL_TYPE}
@@ -222,44 +221,6 @@ def layouts() -> dict[str, Layout]:
     return result
 
 
-_PARAMETER = re.compile(r":([a-z_]+)\b")  # `:billing_account_id`: a value the caller gives
-_parser_lock = threading.Lock()
-
-
-@cache
-def _parser() -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(":memory:")
-
-
-@lru_cache(maxsize=4096)
-def column_refs(sql: str) -> frozenset[str]:
-    """Lower-cased names of the columns a SQL statement reads, as DuckDB's parser sees
-    them (every part of a dotted name: `_ti.keys` gives `_ti` and `keys`). Function
-    names, keywords and string literals are not columns; a lambda's parameter is one,
-    which only adds a dependency (always safe: more distinct inputs, never a wrong value)."""
-    with _parser_lock:
-        row = _parser().execute("SELECT json_serialize_sql(?)", [_PARAMETER.sub("NULL", sql)]).fetchone()
-    tree = json.loads(row[0]) if row else {"error": True}
-    if tree.get("error"):
-        raise ValueError(f"the mapping's SQL does not parse: {sql!r} ({tree.get('error_message')})")
-    names: set[str] = set()
-    todo: list[object] = [tree]
-    while todo:
-        node = todo.pop()
-        if isinstance(node, dict):
-            if node.get("class") == "COLUMN_REF":
-                names.update(n.lower() for n in node["column_names"])
-            todo.extend(node.values())
-        elif isinstance(node, list):
-            todo.extend(node)
-    return frozenset(names)
-
-
-def identifiers(expr: str) -> frozenset[str]:
-    """Lower-cased names of the columns a SQL expression reads (column_refs)."""
-    return column_refs(f"SELECT {expr}")
-
-
 def _store_expr(layout: Layout, col: str) -> str:
     if col in layout.columns:
         return layout.columns[col]
@@ -331,7 +292,7 @@ def build_select(
     names = None if columns is None else _needed_names(layout, [*wanted, *columns], set(given))
 
     def sub(expr: str) -> str:  # the :parameters the caller gives, as literals
-        return _PARAMETER.sub(lambda m: "NULL" if (v := parameters.get(m.group(1))) is None else quote_literal(v), expr)
+        return PARAMETER.sub(lambda m: "NULL" if (v := parameters.get(m.group(1))) is None else quote_literal(v), expr)
 
     tags = names is None or "_tags" in names
     helpers = [f"({sub(e)}) AS {quote_ident(n)}" for n, e in layout.derived.items()
