@@ -44,3 +44,18 @@ def test_an_unknown_key_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     _with_files(monkeypatch, {"mca.yaml": data})
     with pytest.raises(ValueError, match=r"(?s)mca\.yaml.*colums"):
         mapping.layouts()
+
+
+def test_a_layout_without_a_date_column_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    _with_files(monkeypatch, {"cost_management.yaml": {"canonical": {"Date": "DATE"},
+                                                       "cost_column": "CostInBillingCurrency"}})
+    with pytest.raises(ValueError, match=r"(?s)costs/mappings/\w+\.yaml.*date_column"):
+        mapping.layouts()
+
+
+def test_a_wrong_type_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = dict(mapping._load_yaml("mca.yaml"))
+    data["rename"] = ["resourceGroupName"]
+    _with_files(monkeypatch, {"mca.yaml": data})
+    with pytest.raises(ValueError, match=r"(?s)mca\.yaml.*rename"):
+        mapping.layouts()

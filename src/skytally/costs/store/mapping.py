@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from .sql_refs import PARAMETER, identifiers
 
@@ -88,23 +87,55 @@ def focus_columns() -> list[str]:
     return [c for c in store_schema() if c not in INTERNAL_COLUMNS]
 
 
-@dataclass(frozen=True)
-class Layout:
-    name: str
-    title: str
-    family: str
-    kinds: tuple[str, ...]
-    header: tuple[str, ...]
-    required: tuple[tuple[str, ...], ...]  # each entry: alternatives, one must be present
-    canonical_types: dict[str, str]
-    source_types: dict[str, str]
-    rename: dict[str, str]
-    derived: dict[str, str]
-    columns: dict[str, str]
-    identity: bool
-    cost_column: str
-    date_column: str
-    requires_parameters: tuple[str, ...] = field(default=())
+class Layout(BaseModel):
+    """One `mappings/*.yaml` file, validated when it is loaded (an unknown key or a wrong
+    type is refused). A base has no `header`; a file layout is used over the base it
+    `extends` (`over`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = ""  # a base without one is known by its file name
+    title: str = ""
+    extends: str | None = None
+    abstract: bool = False
+    family: str = ""
+    kinds: tuple[str, ...] = ()
+    header: tuple[str, ...] = ()
+    required: tuple[tuple[str, ...], ...] = ()  # written "a|b": one of the alternatives must be present
+    canonical: dict[str, str] = {}  # canonical name -> the type it is read with
+    canonical_from_store: bool = False  # a base whose canonical names are the store's columns
+    source_types: dict[str, str] = {}
+    requires_parameters: tuple[str, ...] = ()
+    rename: dict[str, str] = {}
+    derived: dict[str, str] = {}
+    columns: dict[str, str] = {}
+    identity: bool = False
+    cost_column: str = ""
+    date_column: str = ""
+
+    @field_validator("required", mode="before")
+    @classmethod
+    def _alternatives(cls, value: Any) -> Any:
+        return [r.split("|") if isinstance(r, str) else r for r in value] if isinstance(value, list) else value
+
+    @field_validator("canonical", "source_types")
+    @classmethod
+    def _types(cls, types: dict[str, str]) -> dict[str, str]:
+        return {k: sql_type(t) for k, t in types.items()}
+
+    def over(self, base: Layout) -> Layout:
+        """This file layout as used: with its base's canonical names, identity, cost and
+        date columns, and its base's helpers and store columns under its own."""
+        canonical = base.canonical
+        if base.canonical_from_store:
+            canonical = {c: ("VARCHAR" if c == "Tags" or t == "BOOLEAN" else t)
+                         for c, t in store_schema().items() if c not in INTERNAL_COLUMNS}
+        return self.model_copy(update={
+            "title": self.title or self.name, "canonical": canonical,
+            "derived": base.derived | self.derived, "columns": base.columns | self.columns,
+            "identity": base.identity or self.identity,
+            "cost_column": self.cost_column or base.cost_column, "date_column": self.date_column or base.date_column,
+        })
 
     # -- detection -------------------------------------------------------------
     def missing(self, header: list[str]) -> list[str]:
@@ -124,8 +155,8 @@ class Layout:
                 return t
         for canon, expr in self.rename.items():
             if norm(expr) == n and _is_ident(expr):
-                return self.canonical_types.get(canon, "VARCHAR")
-        for canon, t in self.canonical_types.items():
+                return self.canonical.get(canon, "VARCHAR")
+        for canon, t in self.canonical.items():
             if norm(canon) == n and canon not in self.rename:
                 return t
         return "VARCHAR"
@@ -142,81 +173,26 @@ def _is_ident(expr: str) -> bool:
     return re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", expr) is not None
 
 
-class MappingFile(BaseModel):
-    """One `mappings/*.yaml` file as written, validated when it is loaded (an unknown key,
-    a wrong type or a concrete layout without its cost or date column is refused)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str | None = None  # a base without one is known by its file name
-    title: str | None = None
-    extends: str | None = None
-    abstract: bool = False
-    family: str = ""
-    kinds: tuple[str, ...] = ()
-    header: tuple[str, ...] | None = None  # None: a base, not a file layout
-    required: tuple[str, ...] = ()  # each entry: alternatives separated by "|"
-    source_types: dict[str, str] = {}
-    requires_parameters: tuple[str, ...] = ()
-    rename: dict[str, str] = {}
-    columns: dict[str, str] = {}
-    derived: dict[str, str] = {}
-    canonical: dict[str, str] = {}
-    canonical_from_store: bool = False
-    identity: bool = False
-    cost_column: str | None = None
-    date_column: str | None = None
-
-
 @cache
 def layouts() -> dict[str, Layout]:
-    """All concrete layouts by name, bases resolved."""
-    names = [
-        p.name
-        for p in resources.files("skytally.costs").joinpath("mappings").iterdir()
-        if p.name.endswith(".yaml") and p.name not in ("store_schema.yaml", "untaggable_types.yaml")
-    ]
-    files: dict[str, MappingFile] = {}
+    """The file layouts by name, each over its base."""
+    names = [p.name for p in resources.files("skytally.costs").joinpath("mappings").iterdir()
+             if p.name.endswith(".yaml") and p.name not in ("store_schema.yaml", "untaggable_types.yaml")]
+    files: dict[str, Layout] = {}
     for n in sorted(names):
         try:
-            files[n] = MappingFile.model_validate(_load_yaml(n))
+            files[n] = Layout.model_validate(_load_yaml(n))
         except ValidationError as exc:
             raise ValueError(f"costs/mappings/{n} is not a valid mapping: {exc}") from None
     bases = {f.name or n.removesuffix(".yaml"): f for n, f in files.items()}
     result: dict[str, Layout] = {}
-    for n, data in files.items():
-        if data.abstract or data.header is None:
+    for n, file in files.items():
+        if file.abstract or not file.header:
             continue
-        base = bases[data.extends] if data.extends else MappingFile()
-        cost_column, date_column = data.cost_column or base.cost_column, data.date_column or base.date_column
-        if data.name is None or cost_column is None or date_column is None:
+        layout = file.over(bases[file.extends] if file.extends else Layout())
+        if not (layout.name and layout.cost_column and layout.date_column):
             raise ValueError(f"costs/mappings/{n}: a file layout needs a name, a cost_column and a date_column "
                              "(its own or from the layout it extends)")
-        if base.canonical_from_store:
-            canonical = {
-                c: ("VARCHAR" if c == "Tags" or t == "BOOLEAN" else t)
-                for c, t in store_schema().items()
-                if c not in INTERNAL_COLUMNS
-            }
-        else:
-            canonical = {k: sql_type(v) for k, v in base.canonical.items()}
-        layout = Layout(
-            name=data.name,
-            title=data.title or data.name,
-            family=data.family,
-            kinds=data.kinds,
-            header=data.header,
-            required=tuple(tuple(r.split("|")) for r in data.required),
-            canonical_types=canonical,
-            source_types={k: sql_type(v) for k, v in data.source_types.items()},
-            rename=dict(data.rename),
-            derived={**base.derived, **data.derived},
-            columns={**base.columns, **data.columns},
-            identity=base.identity or data.identity,
-            cost_column=cost_column,
-            date_column=date_column,
-            requires_parameters=data.requires_parameters,
-        )
         result[layout.name] = layout
     return result
 
@@ -224,7 +200,7 @@ def layouts() -> dict[str, Layout]:
 def _store_expr(layout: Layout, col: str) -> str:
     if col in layout.columns:
         return layout.columns[col]
-    if layout.identity and col in layout.canonical_types:
+    if layout.identity and col in layout.canonical:
         return quote_ident(col)
     return "NULL"
 
@@ -253,21 +229,14 @@ def dependencies(layout: Layout, header: list[str],
     the file) it is computed from. A helper in `given` counts as an input of its own
     name (it is computed separately and handed over)."""
     by_norm = {norm(h): h for h in header}
-    canon_norms = {norm(c) for c in layout.canonical_types}
+    canon_norms = {norm(c) for c in layout.canonical}
     inputs: dict[str, frozenset[str]] = {h.lower(): frozenset({h}) for h in header if norm(h) not in canon_norms}
-    for canon in layout.canonical_types:
+    for canon in layout.canonical:
         refs = identifiers(layout.rename[canon]) if canon in layout.rename else {canon}
         inputs[canon.lower()] = frozenset(by_norm[norm(i)] for i in refs if norm(i) in by_norm)
     inputs |= {name.lower(): frozenset({name}) for name in given}
     return {col: frozenset().union(*(inputs.get(n, frozenset()) for n in names))
             for col, names in _reads(layout, given).items()}
-
-
-def _needed_names(layout: Layout, columns: list[str], given: set[str]) -> set[str]:
-    """Lower-cased helper, canonical and header names the given store columns (or
-    helpers) read; `given` helpers are inputs, not followed."""
-    reads = _reads(layout, frozenset(given))
-    return set().union(*(reads[c] for c in columns))
 
 
 def build_select(
@@ -289,7 +258,10 @@ def build_select(
     in `given` are read from the source (computed elsewhere) instead of computed."""
     wanted = list(store_schema()) if columns is None else \
         [c for c in store_schema() if c in columns or (c in PARTITION_INPUTS and set(columns) & set(STORE_KEY_COLUMNS))]
-    names = None if columns is None else _needed_names(layout, [*wanted, *columns], set(given))
+    names: set[str] | None = None  # the lower-cased names the columns read (None: all)
+    if columns is not None:
+        reads = _reads(layout, given)
+        names = set().union(*(reads[c] for c in [*wanted, *columns]))
 
     def sub(expr: str) -> str:  # the :parameters the caller gives, as literals
         return PARAMETER.sub(lambda m: "NULL" if (v := parameters.get(m.group(1))) is None else quote_literal(v), expr)
@@ -329,7 +301,7 @@ def _canonical_exprs(layout: Layout, header: list[str], names: set[str] | None, 
     columns that are not canonical keep their own name; then the `given` helpers."""
     by_norm = {norm(h): h for h in header}
     out: list[str] = []
-    for canon, ctype in layout.canonical_types.items():
+    for canon, ctype in layout.canonical.items():
         if names is not None and canon.lower() not in names:
             continue
         if canon in layout.rename:
@@ -338,7 +310,7 @@ def _canonical_exprs(layout: Layout, header: list[str], names: set[str] | None, 
         else:
             expr = quote_ident(by_norm[norm(canon)]) if norm(canon) in by_norm else "NULL"
         out.append(f"CAST({expr} AS {ctype}) AS {quote_ident(canon)}")
-    canon_norms = {norm(c) for c in layout.canonical_types}
+    canon_norms = {norm(c) for c in layout.canonical}
     out += [quote_ident(h) for h in header if norm(h) not in canon_norms and (names is None or h.lower() in names)]
     return out + [quote_ident(n) for n in sorted(given)]
 
