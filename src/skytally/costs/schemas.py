@@ -90,17 +90,6 @@ class PeriodReport(BaseModel):
     BilledCost: Money
     EffectiveCost: Money
 
-    def __init__(self, billing_account: str, billing_period: str, currency: str | None, rows: int,
-                 BilledCost: Decimal, EffectiveCost: Decimal) -> None:
-        # by position too, as the import engine builds it (costs/store/importer.py)
-        super().__init__(billing_account=billing_account, billing_period=billing_period,
-                         currency=currency, rows=rows, BilledCost=BilledCost, EffectiveCost=EffectiveCost)
-
-    def to_dict(self) -> dict[str, Any]:
-        """`model_dump()`, under the name the import engine calls when it writes a
-        manifest's totals (costs/store/importer.py)."""
-        return self.model_dump()
-
 
 class ImportResult(BaseModel):
     # field order = the order of the CLI's and the jobs' JSON
