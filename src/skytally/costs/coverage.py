@@ -19,7 +19,7 @@ per subscription and period, which source was used and which were skipped.
 Two imports of the *same* partition (e.g. an enrollment read by API key and by service
 principal, or a file for a billing account also imported by API) cannot both be
 stored: the store keeps the higher-ranked one (`outranks`, applied when an import
-commits; a re-import of the same kind always replaces) and notes the other as
+commits: `settle`; a re-import of the same kind always replaces) and notes the other as
 superseded in the manifest.
 """
 
@@ -114,6 +114,42 @@ def outranks(live: dict[str, Any], new: dict[str, Any]) -> bool:
     if lrank != nrank:
         return lrank > nrank
     return _rows(live) > _rows(new)
+
+
+@dataclass(frozen=True)
+class Settled:
+    """Which of two imports of one period the store keeps, and with what manifest."""
+
+    replace: bool  # True: the new import goes in place; False: the stored one stays
+    manifest: dict[str, Any]  # the manifest of the import kept, its `superseded` noted
+
+
+def settle(live: dict[str, Any] | None, new: dict[str, Any]) -> Settled:
+    """A stored period (`live`, None if there is none) and a new import of it (`new`):
+    the stored one stays when a higher-ranked kind of source imported it (`outranks`),
+    noting the new import on it as superseded; otherwise the new one replaces it, carrying
+    the imports the stored one superseded and, if of another kind, the stored one itself.
+    One entry per kind of source, never of the kind kept. The manifests are not changed."""
+    if live is None:
+        return Settled(replace=True, manifest=new)
+    if outranks(live, new):
+        return Settled(replace=False, manifest={**live, "superseded": _noted(live.get("superseded"), new)})
+    kind = _kind(new)
+    carried = _noted(live.get("superseded"), live if _kind(live) != kind else None)
+    carried = [e for e in carried if e.get("kind") != kind]
+    return Settled(replace=True, manifest={**new, "superseded": carried} if carried else new)
+
+
+def _noted(entries: object, manifest: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """A manifest's `superseded` entries with `manifest`'s import (if any) as the one entry
+    of its kind of source."""
+    items = [e for e in (entries if isinstance(entries, list) else []) if isinstance(e, dict)]
+    if manifest is None:
+        return items
+    src = source_of(manifest)
+    return [*(e for e in items if e.get("kind") != src["kind"]),
+            {"kind": src["kind"], "name": src["name"], "import_id": manifest.get("import_id"),
+             "imported_at": manifest.get("imported_at"), "totals": manifest.get("totals", [])}]
 
 
 def source_of(manifest: dict[str, Any] | None) -> dict[str, str]:

@@ -60,8 +60,9 @@ class Group:
 
     columns: list[str]
     deps: tuple[str, ...]
-    sql: str
+    make_sql: Callable[[], str]  # its query, built when first run (most groups never run theirs)
     text: list[str]  # its dictionary-encoded store columns
+    sql: str = ""
     results: pa.Table | None = None
     codes: dict[str, np.ndarray] = field(default_factory=dict)  # text column: result row -> code
     dictionaries: dict[str, Dictionary] = field(default_factory=dict)
@@ -81,6 +82,7 @@ class Group:
 
     def compute(self, con: duckdb.DuckDBPyConnection, inputs: dict[str, pa.Array]) -> np.ndarray:
         """Compute the results of new distinct inputs; returns their result rows."""
+        self.sql = self.sql or self.make_sql()
         return self.append(run_sql(con, self.sql, pa.table(inputs) if inputs else pa.table({"_": [0]})))
 
     def append(self, computed: pa.Table) -> np.ndarray:

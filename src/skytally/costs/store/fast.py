@@ -27,6 +27,7 @@ reports every bad line with its number.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 
@@ -139,7 +140,7 @@ class FactoredMapper:
         grouped: dict[frozenset[str], list[str]] = {}
         for c in [*(c for c in self.types if c not in self.row_columns), *sorted(self.row_helpers)]:
             grouped.setdefault(deps[c], []).append(c)
-        self.groups = [Group(cols, ordered(d), self._sql(cols, set(d)),
+        self.groups = [Group(cols, ordered(d), functools.partial(self._sql, cols, set(d)),
                              [c for c in cols if pa.types.is_dictionary(self.types.get(c, pa.null()))])
                        for d, cols in grouped.items()]
         self.key_columns = sorted({h for g in self.groups for h in g.deps})

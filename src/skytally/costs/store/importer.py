@@ -152,46 +152,12 @@ class Importer:
                 con.close()
             shutil.rmtree(stage / "tmp", ignore_errors=True)
             shutil.rmtree(stage / "files", ignore_errors=True)
-            skipped: list[dict[str, Any]] = []
-            self.store.commit(stage, keys,
-                              decide=lambda ks: self._decide(stage, ks, skipped, warnings))
+            kept = self.store.commit(stage, keys).kept
+        skipped = _not_stored(kept, warnings)
         result = self._result(import_id, staged, periods, rejected, rejected_rows, rejected_billed,
                               quarantine_path, warnings)
         result.skipped = skipped
         return result
-
-    def _decide(self, stage: Path, keys: list[PeriodKey], skipped: list[dict[str, Any]],
-                warnings: list[str]) -> list[PeriodKey]:
-        """Under the store lock: keep a stored period that a higher-ranked kind of source
-        imported (coverage.outranks), noting this import on it as superseded; otherwise
-        replace it, noting the replaced source if it was of another kind."""
-        kept: list[PeriodKey] = []
-        for key in keys:
-            new = json.loads((stage / "new" / key.relpath / MANIFEST).read_text("utf-8"))
-            live = self.store.manifest(key)
-            if live is None:
-                kept.append(key)
-                continue
-            if coverage.outranks(live, new):
-                live["superseded"] = _superseded(live.get("superseded"), new)
-                self.store.write_manifest(key, live)
-                by = coverage.source_of(live)
-                skipped.append({"billing_account": key.billing_account, "billing_period": key.billing_period,
-                                "covered_by": {**by, "import_id": live.get("import_id")}})
-                warnings.append(
-                    f"{key.billing_account} {key.billing_period}: not stored; the store keeps the "
-                    f"{coverage.label(by['kind'])} import {live.get('import_id')}, which covers it "
-                    "(one source per period: see `skytally costs periods`)")
-                continue
-            new_kind = coverage.source_of(new)["kind"]
-            carried = (_superseded(live.get("superseded"), live) if coverage.source_of(live)["kind"] != new_kind
-                       else _superseded(live.get("superseded"), None))
-            carried = [e for e in carried if e.get("kind") != new_kind]
-            if carried:
-                new["superseded"] = carried
-                self.store.write_manifest(key, new, base=stage / "new")
-            kept.append(key)
-        return kept
 
     # -- assembling the new periods ---------------------------------------------------
     def _assemble(self, con: duckdb.DuckDBPyConnection, staged: list[Staged], stage: Path,
@@ -355,14 +321,16 @@ class Importer:
         )
 
 
-def _superseded(entries: object, manifest: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """`entries` with `manifest`'s import (if any) as the one entry of its kind of source."""
-    items = [e for e in (entries if isinstance(entries, list) else []) if isinstance(e, dict)]
-    if manifest is None:
-        return items
-    src = coverage.source_of(manifest)
-    kind = src["kind"]
-    out = [e for e in items if e.get("kind") != kind]
-    out.append({"kind": kind, "name": src["name"], "import_id": manifest.get("import_id"),
-                "imported_at": manifest.get("imported_at"), "totals": manifest.get("totals", [])})
-    return out
+def _not_stored(kept: dict[PeriodKey, dict[str, Any]], warnings: list[str]) -> list[dict[str, Any]]:
+    """The import's `skipped` periods: those the store kept, a higher-ranked kind of source
+    having imported them (their manifests in `kept`); a warning for each."""
+    skipped = []
+    for key, live in kept.items():
+        by = coverage.source_of(live)
+        skipped.append({"billing_account": key.billing_account, "billing_period": key.billing_period,
+                        "covered_by": {**by, "import_id": live.get("import_id")}})
+        warnings.append(
+            f"{key.billing_account} {key.billing_period}: not stored; the store keeps the "
+            f"{coverage.label(by['kind'])} import {live.get('import_id')}, which covers it "
+            "(one source per period: see `skytally costs periods`)")
+    return skipped

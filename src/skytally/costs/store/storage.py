@@ -23,16 +23,22 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, NamedTuple
 
+from .. import coverage
 from ..schemas import PeriodKey, decode_value, encode_value
 
 COMMITTED = "COMMITTED"
 MANIFEST = "_import.json"
 # per-period pre-aggregate of tag values by day (sql/tag_daily.sql), swapped with the rows
 TAG_DAILY = Path("_agg") / "tag_daily.parquet"
+
+
+class Committed(NamedTuple):
+    placed: list[PeriodKey]  # the periods put in place
+    kept: dict[PeriodKey, dict[str, Any]]  # stored periods a higher-ranked source holds: their manifests
 
 
 def _fsync_dir(path: Path) -> None:
@@ -182,23 +188,37 @@ class StoreLayout:
         return True
 
     # -- commit ----------------------------------------------------------------
-    def commit(self, stage: Path, keys: list[PeriodKey], *,
-               decide: Callable[[list[PeriodKey]], list[PeriodKey]] | None = None) -> list[PeriodKey]:
-        """Mark `stage` committed, then move each period into place. `decide` (called
-        under the store lock, before anything is committed) returns the periods to put in
-        place: the others stay as they are. Returns the periods put in place."""
+    def commit(self, stage: Path, keys: list[PeriodKey]) -> Committed:
+        """Under the store lock: settle each staged period against the stored one
+        (coverage.settle), mark `stage` committed with the periods it replaces, then move
+        those into place. The others stay as they are, this import noted on them."""
         with self.store_lock():
-            if decide is not None:
-                keys = decide(keys)
+            done = self._settle(stage, keys)
             marker = stage / COMMITTED
             tmp = stage / (COMMITTED + ".tmp")
-            tmp.write_text(json.dumps([[k.billing_account, k.billing_period] for k in keys]), "utf-8")
+            tmp.write_text(json.dumps([[k.billing_account, k.billing_period] for k in done.placed]), "utf-8")
             with open(tmp, "rb") as f:
                 os.fsync(f.fileno())
             os.replace(tmp, marker)
             _fsync_dir(stage)
-            self._roll_forward(stage, keys)
-        return keys
+            self._roll_forward(stage, done.placed)
+        return done
+
+    def _settle(self, stage: Path, keys: list[PeriodKey]) -> Committed:
+        """Write each period's settled manifest: into the store for a period that stays,
+        into `stage` for one replaced when it carries the replaced imports."""
+        done = Committed([], {})
+        for key in keys:
+            new = json.loads((stage / "new" / key.relpath / MANIFEST).read_text("utf-8"))
+            settled = coverage.settle(self.manifest(key), new)
+            if not settled.replace:
+                self.write_manifest(key, settled.manifest)
+                done.kept[key] = settled.manifest
+                continue
+            if settled.manifest != new:
+                self.write_manifest(key, settled.manifest, base=stage / "new")
+            done.placed.append(key)
+        return done
 
     def _roll_forward(self, stage: Path, keys: list[PeriodKey]) -> None:
         for k in keys:
