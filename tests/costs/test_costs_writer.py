@@ -39,3 +39,30 @@ def test_error_mid_stream_is_a_duckdb_error(tmp_path: Path) -> None:
            "CAST(CASE WHEN i < 300000 THEN '1' ELSE 'x' END AS INTEGER) AS v FROM range(400000) t(i)")
     with pytest.raises(duckdb.Error):
         write_batches(stream(con, sel), tmp_path / "out")
+
+
+def test_dictionary_batches_and_an_empty_batch_split_by_value(tmp_path: Path) -> None:
+    """The fast reader's batches: partition keys as dictionary codes over a dictionary
+    that only grows (values no row of the batch uses, a value given twice); an empty
+    batch (the exact reader's plain text) makes no partition."""
+    import pyarrow as pa
+
+    def batch(accounts: list[str], periods: list[str], account_codes: list[int],
+              period_codes: list[int], v: list[int]) -> pa.RecordBatch:
+        return pa.RecordBatch.from_arrays([
+            pa.DictionaryArray.from_arrays(pa.array(account_codes, pa.uint32()), pa.array(accounts)),
+            pa.DictionaryArray.from_arrays(pa.array(period_codes, pa.uint32()), pa.array(periods)),
+            pa.array(v, pa.int64())], names=["x_StoreAccount", "x_StorePeriod", "v"])
+
+    batches = [
+        batch(["a"], ["2024-01"], [0, 0], [0, 0], [1, 2]),
+        pa.RecordBatch.from_arrays([pa.array([], pa.string()), pa.array([], pa.string()), pa.array([], pa.int64())],
+                                   names=["x_StoreAccount", "x_StorePeriod", "v"]),  # as DuckDB may hand one
+        batch(["a", "b", "a"], ["2024-01", "2024-02"], [1, 2, 0, 1], [1, 0, 1, 1], [3, 4, 5, 6]),
+    ]
+    files = write_batches(iter(batches), tmp_path / "out")
+    con = duckdb.connect()
+    got = {key: con.execute("SELECT list(v ORDER BY v) FROM read_parquet(?)", [str(p)]).fetchone()[0]
+           for key, p in files.items()}
+    assert got == {PeriodKey("a", "2024-01"): [1, 2, 4], PeriodKey("a", "2024-02"): [5],
+                   PeriodKey("b", "2024-02"): [3, 6]}

@@ -206,6 +206,7 @@ def test_failed_by_reason_card_after_a_push_against_a_lock_and_a_policy(demo: St
     expect(page.locator("#job-panel")).to_have_attribute("data-status", "partial")
     expect(page.locator("[data-testid=failure-group]")).to_have_count(2)
     box = page.locator("[data-testid=run-box]")
+    expect(box).to_contain_text("Push tag changes to Azure")  # the job in words, not "tags.push"
     expect(box.locator("[data-testid=push-reasons]")).to_have_count(0)
     expect(page.locator("main a:visible", has_text="ScopeLocked")).to_have_count(1)  # the card's
     to_card = box.locator("[data-testid=push-failed-link]")

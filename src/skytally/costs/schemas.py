@@ -64,10 +64,6 @@ class RejectedRow(BaseModel):
     error: str
     BilledCost: Money | None  # None when the amount itself could not be read
 
-    def __init__(self, file: str, line: int, error: str, BilledCost: Decimal | None) -> None:
-        # by position too, as the import engine builds it (costs/store/exact.py)
-        super().__init__(file=file, line=line, error=error, BilledCost=BilledCost)
-
 
 class FileReport(BaseModel):
     path: str

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 import skytally
 from skytally.errors import UserError
+from skytally.jobs.registry import JOBS
 from skytally.runtime import Runtime
 from skytally.web.deps import Caller, DbSession, PageCaller, get_runtime
 from skytally.workspaces import service as workspaces
@@ -98,6 +99,12 @@ def _pretty_json(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, default=str)
 
 
+def _job_title(kind: str) -> str:
+    """A job kind in words ("tags.push" -> "Push tag changes to Azure")."""
+    spec = JOBS.get(kind)
+    return spec.title if spec is not None else kind
+
+
 def _build_env() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -105,7 +112,7 @@ def _build_env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(when=_when, ago=_ago, duration=_duration, pretty_json=_pretty_json)
+    env.filters.update(when=_when, ago=_ago, duration=_duration, pretty_json=_pretty_json, job_title=_job_title)
     env.globals.update(version=skytally.__version__)
     return env
 

@@ -47,44 +47,44 @@ DENSE = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "x_BilledC
          "x_EffectiveCostInUsd", "x_ListCostInUsd", "x_ContractedCostInUsd")
 
 
-def value_codes(arr: pa.Array) -> tuple[np.ndarray, list[str | None]]:
-    """(per-row code, the values the codes number) of a text column, plain or dictionary
-    encoded: each value, NULL included, has one code (a dictionary may repeat a value)."""
-    if not isinstance(arr, pa.DictionaryArray):
-        arr = pc.dictionary_encode(arr)
-    ids: dict[str | None, int] = {}
-    remap = np.array([ids.setdefault(v, len(ids)) for v in [*arr.dictionary.cast(pa.string()).to_pylist(), None]],
-                     dtype=np.int64)
-    indices = arr.indices if not arr.null_count else pc.fill_null(arr.indices, len(arr.dictionary))
-    return remap[indices.to_numpy(zero_copy_only=False)], list(ids)
+def _keys(batch: pa.RecordBatch, name: str) -> pa.DictionaryArray:
+    """A partition key column as dictionary codes: the fast reader's own, or Arrow's for
+    the exact reader's plain text. The mapping coalesces the keys ('unassigned' /
+    'unknown'), so no row lacks one."""
+    arr = batch.column(batch.schema.get_field_index(name))
+    arr = arr if isinstance(arr, pa.DictionaryArray) else pc.dictionary_encode(arr)
+    if arr.null_count:
+        raise ValueError(f"{arr.null_count} row(s) without {name}")
+    return arr
 
 
 def _split(batch: pa.RecordBatch) -> list[tuple[PeriodKey, pa.RecordBatch]]:
     """The batch's rows by (billing account, billing period): zero-copy slices of the
-    batch, reordered first unless it comes ordered (cost files interleave their periods)."""
-    # the mapping coalesces the keys ('unassigned' / 'unknown'): no NULL reaches here
-    acc_idx, accs = value_codes(batch.column(batch.schema.get_field_index("x_StoreAccount")))
-    per_idx, pers = value_codes(batch.column(batch.schema.get_field_index("x_StorePeriod")))
-    width = max(len(pers), 1)
-    code = acc_idx * width + per_idx
-    first = code[0] if len(code) else 0
-    if not (code != first).any():
-        a, p = divmod(int(first), width)
-        return [(PeriodKey(str(accs[a]), str(pers[p])), batch)]
+    batch, reordered first unless each partition's rows come together (the fast reader's
+    order; cost files interleave their periods). A dictionary that repeats a value only
+    makes two slices of one partition."""
+    accounts, periods = _keys(batch, "x_StoreAccount"), _keys(batch, "x_StorePeriod")
+    width = max(len(periods.dictionary), 1)
+    code = accounts.indices.to_numpy().astype(np.int64) * width + periods.indices.to_numpy()
+
+    def key(c: int) -> PeriodKey:
+        a, p = divmod(c, width)
+        return PeriodKey(accounts.dictionary[a].as_py(), periods.dictionary[p].as_py())
+
+    if not len(code):
+        return []
+    if not (code != code[0]).any():
+        return [(key(int(code[0])), batch)]
     steps = np.diff(code)
     if np.count_nonzero(steps) + 1 == np.count_nonzero(np.bincount(code)):
-        ordered, taken = code, batch  # each partition's rows together (the fast reader's order)
+        ordered, taken = code, batch
     else:
         order = np.argsort(code, kind="stable")
         ordered = code[order]
         steps = np.diff(ordered)
         taken = batch.take(pa.array(order))
     starts = [0, *(np.flatnonzero(steps) + 1).tolist(), len(ordered)]
-    out = []
-    for start, end in pairwise(starts):
-        a, p = divmod(int(ordered[start]), width)
-        out.append((PeriodKey(str(accs[a]), str(pers[p])), taken.slice(start, end - start)))
-    return out
+    return [(key(int(ordered[start])), taken.slice(start, end - start)) for start, end in pairwise(starts)]
 
 
 class _PartitionWriter:
