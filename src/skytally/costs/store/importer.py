@@ -5,11 +5,11 @@ actual with amortized data, then replace the touched periods atomically (storage
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import shutil
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -35,23 +35,52 @@ from .engine import connect, sql_text
 from .mapping import quote_literal
 from .reading import Progress, ProgressCallback, ReadParams, WholeFiles
 from .staging import COMMIT_PURCHASE, Staged, Sums, stage_file
-from .storage import MANIFEST, TAG_DAILY, StoreLayout
-from .tally import tag_sets_of, totals
+from .storage import TAG_DAILY, StoreLayout
+from .tally import CurrencyTotal, tag_sets_of, totals
 from .writer import ROW_GROUP_ROWS
 
 log = logging.getLogger(__name__)
 MAX_REPORTED_REJECTS = 1000
 
 
+@dataclass
+class Rejects:
+    """An import's malformed rows: counted and summed, the first 1000 reported, each kept
+    with its raw line for the quarantine files (per source file, by index)."""
+
+    rows: int = 0
+    billed: Decimal = ZERO
+    unreadable: int = 0  # rows whose BilledCost could not be read either
+    reported: list[RejectedRow] = field(default_factory=list)
+    by_file: dict[int, list[tuple[RejectedRow, str]]] = field(default_factory=dict)  # (row, its raw line)
+
+    def add(self, index: int, bad: list[tuple[RejectedRow, str]]) -> None:
+        if bad:
+            self.by_file[index] = bad
+        for b, _ in bad:
+            self.rows += 1
+            if b.BilledCost is not None:
+                self.billed += b.BilledCost
+            else:
+                self.unreadable += 1
+            if len(self.reported) < MAX_REPORTED_REJECTS:
+                self.reported.append(b)
+
+
 class MalformedRows(InvalidInput):
     """on_bad_rows="reject" and some rows could not be read: nothing was imported."""
 
-    def __init__(self, message: str, rejected: list[RejectedRow], rejected_rows: int,
-                 rejected_billed: Decimal) -> None:
-        super().__init__(message)
-        self.rejected = rejected
-        self.rejected_rows = rejected_rows
-        self.rejected_BilledCost = rejected_billed
+    def __init__(self, rejects: Rejects) -> None:
+        where = ", ".join(f"{r.file}:{r.line} ({r.error})" for r in rejects.reported[:5])
+        amounts = f"BilledCost {money(rejects.billed)}" + (
+            f", {rejects.unreadable} of them without a readable amount" if rejects.unreadable else "")
+        super().__init__(f"{rejects.rows} malformed row(s) ({amounts}), nothing imported: {where}"
+                         + (" ..." if rejects.rows > 5 else "")
+                         + ". Fix the file, or import with on_bad_rows='quarantine' to import the "
+                         "other rows and set these aside.")
+        self.rejected = rejects.reported
+        self.rejected_rows = rejects.rows
+        self.rejected_BilledCost = rejects.billed
 
 
 class Importer:
@@ -102,9 +131,7 @@ class Importer:
                           temp_directory=stage / "tmp")
             try:
                 staged: list[Staged] = []
-                rejected: list[RejectedRow] = []
-                rejected_rows, rejected_billed, unreadable = 0, ZERO, 0
-                quarantine_rows: dict[int, list[tuple[int, str, str]]] = {}
+                rejects = Rejects()
                 done = 0
                 for i, src in enumerate(sources):
                     with Progress(con, progress, done, src.size, total_bytes) as prog:
@@ -116,37 +143,15 @@ class Importer:
                             raise
                     done += src.size
                     staged.append(st)
-                    bad = read.rejected
-                    if bad:
-                        quarantine_rows[i] = [(b.line, b.error, raw) for b, raw in bad]
-                        for b, _ in bad:
-                            rejected_rows += 1
-                            if b.BilledCost is not None:
-                                rejected_billed += b.BilledCost
-                            else:
-                                unreadable += 1
-                            if len(rejected) < MAX_REPORTED_REJECTS:
-                                rejected.append(b)
+                    rejects.add(i, read.rejected)
                 whole.check()  # before any row is judged or anything replaced
-                if rejected_rows and on_bad_rows == "reject":
-                    where = ", ".join(f"{r.file}:{r.line} ({r.error})" for r in rejected[:5])
-                    amounts = f"BilledCost {money(rejected_billed)}" + (
-                        f", {unreadable} of them without a readable amount" if unreadable else "")
-                    raise MalformedRows(
-                        f"{rejected_rows} malformed row(s) ({amounts}), "
-                        f"nothing imported: {where}"
-                        + (" ..." if rejected_rows > 5 else "")
-                        + ". Fix the file, or import with on_bad_rows='quarantine' to import the "
-                        "other rows and set these aside.",
-                        rejected, rejected_rows, rejected_billed,
-                    )
-                tag_sets = self._assemble(con, staged, stage, import_id, warnings)
+                if rejects.rows and on_bad_rows == "reject":
+                    raise MalformedRows(rejects)
+                tag_sets = self._assemble(con, staged, stage, warnings)
                 keys = list(tag_sets)
                 self._write_tag_daily(con, stage, tag_sets)
                 periods = self._period_totals(con, tag_sets)
-                quarantine_path = None
-                if quarantine_rows:
-                    quarantine_path = self._write_quarantine(import_id, sources, quarantine_rows)
+                quarantine = self._write_quarantine(import_id, sources, rejects.by_file) if rejects.rows else None
                 source = {"kind": source_kind, "name": source_name}
                 self._write_manifests(con, stage, import_id, staged, periods, keys, source)
             finally:
@@ -155,35 +160,18 @@ class Importer:
             shutil.rmtree(stage / "files", ignore_errors=True)
             kept = self.store.commit(stage, keys).kept
         skipped = _not_stored(kept, warnings)
-        result = self._result(import_id, staged, periods, rejected, rejected_rows, rejected_billed,
-                              quarantine_path, warnings)
-        result.skipped = skipped
-        return result
+        return self._result(import_id, staged, periods, rejects, quarantine, skipped, warnings)
 
     # -- assembling the new periods ---------------------------------------------------
     def _assemble(self, con: duckdb.DuckDBPyConnection, staged: list[Staged], stage: Path,
-                  import_id: str, warnings: list[str]) -> dict[PeriodKey, list[pa.Table]]:
+                  warnings: list[str]) -> dict[PeriodKey, list[pa.Table]]:
         """Move each period's rows into place; returns, per period in order, the tag sets
         (tally.py) of the rows it keeps."""
         tag_sets: dict[PeriodKey, list[pa.Table]] = {}
         keys = sorted({k for s in staged for k in s.sums},
                       key=lambda k: (k.billing_account, k.billing_period))
         for key in keys:
-            members = [s for s in staged if key in s.sums]
-            # identical content for the same period (the same file twice, or an actual and an
-            # amortized file of a period without commitments): count it once
-            seen: dict[Sums, Staged] = {}
-            keep: list[Staged] = []
-            for s in members:
-                fp = s.sums[key]
-                if fp in seen and s.src.layout.family == seen[fp].src.layout.family:
-                    warnings.append(
-                        f"{s.src.path}: {key.billing_account} {key.billing_period} has exactly the "
-                        f"content of {seen[fp].src.path}; counted once."
-                    )
-                    continue
-                seen[fp] = s
-                keep.append(s)
+            keep = _counted_once(key, [s for s in staged if key in s.sums], warnings)
             kinds = {s.kind for s in keep}
             pair = "actual" in kinds and "amortized" in kinds
             if "focus" in kinds and len(kinds) > 1:
@@ -202,9 +190,8 @@ class Importer:
             target.mkdir(parents=True, exist_ok=True)
             sets = tag_sets[key] = []
             for s in keep:
-                only_actual_purchases = pair and s.kind == "actual"
                 out = target / f"part-{s.index}.parquet"
-                if not only_actual_purchases:
+                if not (pair and s.kind == "actual"):
                     s.files[key].rename(out)  # the partition's rows, written in one pass
                     sets.append(s.tag_sets[key])
                     continue
@@ -240,43 +227,37 @@ class Importer:
 
     def _period_totals(self, con: duckdb.DuckDBPyConnection,
                        tag_sets: dict[PeriodKey, list[pa.Table]]) -> list[PeriodReport]:
+        """Each period's totals per currency (one line of zeros for a period left without rows)."""
         out: list[PeriodReport] = []
         for key, sets in tag_sets.items():
-            if not sets:
-                out.append(PeriodReport(billing_account=key.billing_account, billing_period=key.billing_period,
-                                        currency=None, rows=0, BilledCost=ZERO, EffectiveCost=ZERO))
-                continue
-            for t in totals(con, pa.concat_tables(sets)):
-                out.append(PeriodReport(billing_account=key.billing_account, billing_period=key.billing_period,
-                                        currency=t.currency, rows=t.rows, BilledCost=t.billed,
-                                        EffectiveCost=t.effective))
+            per_currency = totals(con, pa.concat_tables(sets)) if sets else [CurrencyTotal(None, 0, ZERO, ZERO)]
+            out.extend(PeriodReport(billing_account=key.billing_account, billing_period=key.billing_period,
+                                    currency=t.currency, rows=t.rows, BilledCost=t.billed, EffectiveCost=t.effective)
+                       for t in per_currency)
         return out
 
     def _write_manifests(self, con: duckdb.DuckDBPyConnection, stage: Path, import_id: str,
                          staged: list[Staged], periods: list[PeriodReport], keys: list[PeriodKey],
                          source: dict[str, str]) -> None:
+        """Each period's manifest (storage.MANIFEST), staged with its rows (in `new/`, made by
+        `_assemble`)."""
         now = datetime.now(UTC).isoformat()
         for key in keys:
-            d = stage / "new" / key.relpath
-            d.mkdir(parents=True, exist_ok=True)
-            mine = [p for p in periods if p.billing_account == key.billing_account
-                    and p.billing_period == key.billing_period]
-            parts = sorted(str(p) for p in d.glob("*.parquet"))
+            parts = sorted(str(p) for p in (stage / "new" / key.relpath).glob("*.parquet"))
             cov = coverage.coverage_from_rows(
                 con.execute(coverage.COVERAGE_SQL, {"files": parts}).fetchall()) if parts else {}
-            manifest: dict[str, Any] = {
+            self.store.write_manifest(key, {
                 "import_id": import_id,
                 "imported_at": now,
                 "source": source,
                 "files": [{"path": s.report.path, "layout": s.report.layout, "kind": s.kind}
                           for s in staged if key in s.sums],
-                "totals": [p.model_dump() for p in mine],
+                "totals": [p.model_dump() for p in periods if PeriodKey(p.billing_account, p.billing_period) == key],
                 "coverage": cov,
-            }
-            (d / MANIFEST).write_text(json.dumps(manifest, default=str, indent=1), "utf-8")
+            }, base=stage / "new")
 
     def _write_quarantine(self, import_id: str, sources: list[SourceFile],
-                          rows: dict[int, list[tuple[int, str, str]]]) -> str:
+                          rows: dict[int, list[tuple[RejectedRow, str]]]) -> str:
         qdir = self.store.quarantine / import_id
         qdir.mkdir(parents=True, exist_ok=True)
         for i, items in rows.items():
@@ -284,23 +265,14 @@ class Importer:
                       encoding="utf-8") as f:
                 w = csv.writer(f)
                 w.writerow(["file", "line", "error", "raw"])
-                for line, err, raw in items:
-                    w.writerow([str(sources[i].path), line, err, raw])
+                for b, raw in items:
+                    w.writerow([str(sources[i].path), b.line, b.error, raw])
         return str(qdir)
 
-    def _result(self, import_id: str, staged: list[Staged], periods: list[PeriodReport],
-                rejected: list[RejectedRow], rejected_rows: int, rejected_billed: Decimal,
-                quarantine: str | None, warnings: list[str]) -> ImportResult:
-        by_cur: dict[str, dict[str, Decimal | int]] = {}
-        for p in periods:
-            if p.currency is None:
-                continue
-            d = by_cur.setdefault(p.currency, {"rows": 0, "BilledCost": ZERO, "EffectiveCost": ZERO})
-            d["rows"] = int(d["rows"]) + p.rows
-            d["BilledCost"] = Decimal(d["BilledCost"]) + p.BilledCost
-            d["EffectiveCost"] = Decimal(d["EffectiveCost"]) + p.EffectiveCost
-        rows = sum(p.rows for p in periods)
-        single = next(iter(by_cur)) if len(by_cur) == 1 else None
+    def _result(self, import_id: str, staged: list[Staged], periods: list[PeriodReport], rejects: Rejects,
+                quarantine: str | None, skipped: list[dict[str, Any]], warnings: list[str]) -> ImportResult:
+        currencies = dict.fromkeys(p.currency for p in periods if p.currency is not None)
+        by_cur = {c: _summed([p for p in periods if p.currency == c]) for c in currencies}
         if len(by_cur) > 1:
             warnings.append(f"several billing currencies ({', '.join(sorted(by_cur))}); "
                             "totals are given per currency in by_currency")
@@ -308,21 +280,52 @@ class Importer:
         if unknown:
             warnings.append(f"{sum(p.rows for p in unknown)} row(s) without a date are stored "
                             "under billing_period=unknown")
+        single = next(iter(by_cur)) if len(by_cur) == 1 else None
+        total: CurrencyTotal | None = None  # several currencies: their amounts are never added
+        if not by_cur:
+            total = _summed([])
+        elif single:
+            total = by_cur[single]
         return ImportResult(
             import_id=import_id,
-            rows=rows,
-            BilledCost=Decimal(by_cur[single]["BilledCost"]) if single else (ZERO if not by_cur else None),
-            EffectiveCost=Decimal(by_cur[single]["EffectiveCost"]) if single else (ZERO if not by_cur else None),
-            rejected_rows=rejected_rows,
-            rejected_BilledCost=rejected_billed,
+            rows=sum(p.rows for p in periods),
+            BilledCost=None if total is None else total.billed,
+            EffectiveCost=None if total is None else total.effective,
+            rejected_rows=rejects.rows,
+            rejected_BilledCost=rejects.billed,
             currency=single,
             files=[s.report for s in staged],
             periods=periods,
-            by_currency=by_cur,
-            rejected=rejected,
+            by_currency={c: {"rows": t.rows, "BilledCost": t.billed, "EffectiveCost": t.effective}
+                         for c, t in by_cur.items()},
+            rejected=rejects.reported,
             quarantine=quarantine,
             warnings=warnings,
+            skipped=skipped,
         )
+
+
+def _summed(periods: list[PeriodReport]) -> CurrencyTotal:
+    """The totals of `periods` (of one currency)."""
+    return CurrencyTotal(periods[0].currency if periods else None, sum(p.rows for p in periods),
+                         sum((p.BilledCost for p in periods), ZERO), sum((p.EffectiveCost for p in periods), ZERO))
+
+
+def _counted_once(key: PeriodKey, members: list[Staged], warnings: list[str]) -> list[Staged]:
+    """The staged files holding `key`, each content counted once: identical content for the
+    same period (the same file twice, or an actual and an amortized file of a period
+    without commitments) is kept from its first file only."""
+    seen: dict[Sums, Staged] = {}
+    keep: list[Staged] = []
+    for s in members:
+        same = seen.get(s.sums[key])
+        if same is not None and s.src.layout.family == same.src.layout.family:
+            warnings.append(f"{s.src.path}: {key.billing_account} {key.billing_period} has exactly the "
+                            f"content of {same.src.path}; counted once.")
+            continue
+        seen[s.sums[key]] = s
+        keep.append(s)
+    return keep
 
 
 def _not_stored(kept: dict[PeriodKey, dict[str, Any]], warnings: list[str]) -> list[dict[str, Any]]:
