@@ -24,12 +24,11 @@ def stored_rows(store: CostStore) -> str:
 
 
 def import_both(tmp_path: Path, files: list[Path], **kw: object) -> tuple[CostStore, CostStore, list[str]]:
-    fast, exact = CostStore(tmp_path / "fast"), CostStore(tmp_path / "exact")
-    # "auto", as users import: files whose last column is sometimes empty (EA exports,
+    # `fast` as users import: files whose last column is sometimes empty (EA exports,
     # FOCUS) have their lines' fields counted (rowcheck.py) and take the fast path
-    exact._importer.fast_path = "off"
+    fast, exact = CostStore(tmp_path / "fast"), CostStore(tmp_path / "exact", fast_reader=False)
     res = fast.import_files(files, **kw)  # type: ignore[arg-type]
-    exact.import_files(files, **kw)  # type: ignore[arg-type]
+    assert [f.reader for f in exact.import_files(files, **kw).files] == ["exact"] * len(files)  # type: ignore[arg-type]
     return fast, exact, [f.reader for f in res.files]
 
 

@@ -64,10 +64,6 @@ class RejectedRow(BaseModel):
     error: str
     BilledCost: Money | None  # None when the amount itself could not be read
 
-    def __init__(self, file: str, line: int, error: str, BilledCost: Decimal | None) -> None:
-        # by position too, as the import engine builds it (costs/store/exact.py)
-        super().__init__(file=file, line=line, error=error, BilledCost=BilledCost)
-
 
 class FileReport(BaseModel):
     path: str
@@ -89,17 +85,6 @@ class PeriodReport(BaseModel):
     rows: int
     BilledCost: Money
     EffectiveCost: Money
-
-    def __init__(self, billing_account: str, billing_period: str, currency: str | None, rows: int,
-                 BilledCost: Decimal, EffectiveCost: Decimal) -> None:
-        # by position too, as the import engine builds it (costs/store/importer.py)
-        super().__init__(billing_account=billing_account, billing_period=billing_period,
-                         currency=currency, rows=rows, BilledCost=BilledCost, EffectiveCost=EffectiveCost)
-
-    def to_dict(self) -> dict[str, Any]:
-        """`model_dump()`, under the name the import engine calls when it writes a
-        manifest's totals (costs/store/importer.py)."""
-        return self.model_dump()
 
 
 class ImportResult(BaseModel):

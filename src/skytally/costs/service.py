@@ -31,13 +31,15 @@ __all__ = ["CostStore", "MalformedRows", "open_store"]
 
 class CostStore:
     """A FOCUS 1.2 cost store rooted at `root` (created if missing). Opening it finishes
-    or discards imports a crashed process left behind."""
+    or discards imports a crashed process left behind. `fast_reader=False`: imports read
+    every file with DuckDB's reader, never the CSV fast reader (to compare the two)."""
 
     def __init__(self, root: Path | str, *, memory_limit: str = "1GB",
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, fast_reader: bool = True) -> None:
         self.layout = StoreLayout(Path(root))
         self.recovered = self.layout.recover()
-        self._importer = Importer(self.layout, memory_limit=memory_limit, threads=threads)
+        self._importer = Importer(self.layout, memory_limit=memory_limit, threads=threads,
+                                  fast_reader=fast_reader)
         self._queries: QueryService | None = None
 
     @property

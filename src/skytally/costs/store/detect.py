@@ -10,6 +10,7 @@ import re
 import zlib
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import islice
 from pathlib import Path
 from typing import Literal
 
@@ -60,27 +61,12 @@ def _open_text(path: Path, compression: str) -> io.TextIOBase:
     return open(path, encoding="utf-8-sig", newline="")
 
 
-def _compression(path: Path) -> str:
-    with open(path, "rb") as f:
-        magic = f.read(2)
-    return "gzip" if magic == b"\x1f\x8b" else "none"
-
-
-def _is_parquet(path: Path) -> bool:
-    with open(path, "rb") as f:
-        return f.read(4) == b"PAR1"
-
-
 def read_header_and_sample(path: Path, compression: str) -> tuple[list[str], list[list[str]]]:
     try:
         with _open_text(path, compression) as f:
             reader = csv.reader(f)  # type: ignore[arg-type]
             header = next(reader, None)
-            sample: list[list[str]] = []
-            for row in reader:
-                sample.append(row)
-                if len(sample) >= _SAMPLE_ROWS:
-                    break
+            sample = list(islice(reader, _SAMPLE_ROWS))
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:  # a gzip stream damaged within its first rows
         raise InvalidInput(f"{path}: the gzip file is damaged ({exc}); it cannot be read, "
                            "so nothing was imported. Download or export it again.") from exc
@@ -142,7 +128,9 @@ def detect(path: Path, *, kind: Kind | None = None) -> SourceFile:
     size = path.stat().st_size
     if size == 0:
         raise InvalidInput(f"{path}: the file is empty; a cost file starts with a header row.")
-    if _is_parquet(path):
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic == b"PAR1":
         import pyarrow.parquet as pq
 
         try:
@@ -154,7 +142,7 @@ def detect(path: Path, *, kind: Kind | None = None) -> SourceFile:
         compression = "none"
         date_type, date_format = "TIMESTAMP", None
     else:
-        compression = _compression(path)
+        compression = "gzip" if magic[:2] == b"\x1f\x8b" else "none"
         header, sample = read_header_and_sample(path, compression)
         layout = choose_layout(path, header)
         fmt = "csv"

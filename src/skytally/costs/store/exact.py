@@ -61,7 +61,8 @@ def _csv_rejects(con: duckdb.DuckDBPyConnection, src: SourceFile,
         err = f"{etype}: {msg}".splitlines()[0]
         if etype == "CAST" and column in src.header and src.read_type(column) == READ_DECIMAL:
             err += f" ({column} must be a finite number below 10^16 in size)"
-        out.append((RejectedRow(str(src.path), int(line), err, rejected_money(src, raw)), raw))
+        out.append((RejectedRow(file=str(src.path), line=int(line), error=err,
+                                BilledCost=rejected_money(src, raw)), raw))
     return out
 
 
@@ -79,7 +80,8 @@ def _parquet_rejects(con: duckdb.DuckDBPyConnection,
         f"WHERE {bad_pred} ORDER BY 1", [str(src.path)]
     ).fetchall()
     bad = [
-        (RejectedRow(str(src.path), int(n) + 1, f"CAST: {cost}={v!r} is not a number", None), str(v))
+        (RejectedRow(file=str(src.path), line=int(n) + 1, error=f"CAST: {cost}={v!r} is not a number",
+                     BilledCost=None), str(v))
         for n, v in rows
     ]
     return (bad_pred if bad else None), bad

@@ -56,12 +56,13 @@ class MalformedRows(InvalidInput):
 
 class Importer:
     def __init__(self, store: StoreLayout, *, memory_limit: str = "1GB",
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, fast_reader: bool = True) -> None:
         self.store = store
         self.memory_limit = memory_limit
         self.threads = threads
-        # "auto": the CSV fast path when it can vouch for the file; "off": always DuckDB's reader
-        self.fast_path: str = "auto"
+        # True: the CSV fast reader (fast.py) for the files it can vouch for; False: DuckDB's
+        # reader for every file
+        self.fast_reader = fast_reader
 
     def run(
         self,
@@ -109,7 +110,7 @@ class Importer:
                     with Progress(con, progress, done, src.size, total_bytes) as prog:
                         read = ReadParams(params, con, i, prog)
                         try:
-                            st = stage_file(src, stage, read, use_fast=self.fast_path != "off")
+                            st = stage_file(src, stage, read, use_fast=self.fast_reader)
                         except Exception:
                             whole.check()  # a damaged file is the cause to report
                             raise
@@ -242,10 +243,13 @@ class Importer:
         out: list[PeriodReport] = []
         for key, sets in tag_sets.items():
             if not sets:
-                out.append(PeriodReport(key.billing_account, key.billing_period, None, 0, ZERO, ZERO))
+                out.append(PeriodReport(billing_account=key.billing_account, billing_period=key.billing_period,
+                                        currency=None, rows=0, BilledCost=ZERO, EffectiveCost=ZERO))
                 continue
             for t in totals(con, pa.concat_tables(sets)):
-                out.append(PeriodReport(key.billing_account, key.billing_period, *t))
+                out.append(PeriodReport(billing_account=key.billing_account, billing_period=key.billing_period,
+                                        currency=t.currency, rows=t.rows, BilledCost=t.billed,
+                                        EffectiveCost=t.effective))
         return out
 
     def _write_manifests(self, con: duckdb.DuckDBPyConnection, stage: Path, import_id: str,
@@ -266,7 +270,7 @@ class Importer:
                 "source": source,
                 "files": [{"path": s.report.path, "layout": s.report.layout, "kind": s.kind}
                           for s in staged if key in s.sums],
-                "totals": [p.to_dict() for p in mine],
+                "totals": [p.model_dump() for p in mine],
                 "coverage": cov,
             }
             (d / MANIFEST).write_text(json.dumps(manifest, default=str, indent=1), "utf-8")

@@ -104,12 +104,12 @@ class Layout(BaseModel):
     required: tuple[tuple[str, ...], ...] = ()  # written "a|b": one of the alternatives must be present
     canonical: dict[str, str] = {}  # canonical name -> the type it is read with
     canonical_from_store: bool = False  # a base whose canonical names are the store's columns
-    source_types: dict[str, str] = {}
-    requires_parameters: tuple[str, ...] = ()
-    rename: dict[str, str] = {}
-    derived: dict[str, str] = {}
-    columns: dict[str, str] = {}
-    identity: bool = False
+    source_types: dict[str, str] = {}  # the types other source columns are read with
+    requires_parameters: tuple[str, ...] = ()  # the :parameters an import of the file must give
+    rename: dict[str, str] = {}  # canonical name -> SQL over the file's columns
+    derived: dict[str, str] = {}  # helper -> SQL over the canonical names and earlier helpers
+    columns: dict[str, str] = {}  # store column -> SQL over the canonical names and helpers
+    identity: bool = False  # a store column not in `columns` is the canonical one of its name, if any
     cost_column: str = ""
     date_column: str = ""
 

@@ -25,55 +25,50 @@ ProgressCallback = Callable[[int, int], None]  # (bytes done, bytes total)
 
 
 class Progress:
-    """Polls DuckDB's query progress from a thread while a COPY runs, and takes the
-    progress the CSV fast path reports. What it reports never goes back: the poller
-    may read 0 % while the fast path (which runs no DuckDB scan) has reported bytes, and
-    a file that falls back to the exact path is read again from its start."""
+    """How far the import got, in bytes of all its files, while one file is read: DuckDB's
+    query progress, polled from a thread, or what the fast reader reports. It never goes
+    back (the poller reads 0 % while the fast reader, which runs no DuckDB scan, reads the
+    file; a file that falls back to the exact reader is read again from its start) and
+    ends at the file's end."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, callback: ProgressCallback | None,
                  done_before: int, size: int, total: int) -> None:
         self.con, self.callback = con, callback
         self.done_before, self.size, self.total = done_before, size, total
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
         self._reported = -1
-
-    def _report(self, done: int) -> None:
-        assert self.callback is not None
-        with self._lock:
-            if done <= self._reported:
-                return
-            self._reported = done
-            self.callback(done, self.total)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._poller = threading.Thread(target=self._poll, daemon=True)
 
     def __enter__(self) -> Progress:
         if self.callback is not None:
-            self._thread = threading.Thread(target=self._run, daemon=True)
-            self._thread.start()
+            self._poller.start()
         return self
-
-    def _run(self) -> None:
-        assert self.callback is not None
-        while not self._stop.wait(0.25):
-            try:
-                pct = float(self.con.query_progress())
-            except Exception:
-                pct = -1.0
-            if pct >= 0:
-                self._report(self.done_before + int(self.size * min(pct, 100.0) / 100))
-
-    def bytes_read(self, done: int) -> None:
-        """Progress reported by a reader that knows how far it got (the CSV fast path)."""
-        if self.callback is not None:
-            self._report(self.done_before + min(done, self.size))
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
         if self.callback is not None:
-            self._report(self.done_before + self.size)
+            self._poller.join()
+        self.bytes_read(self.size)
+
+    def _poll(self) -> None:
+        while not self._stop.wait(0.25):
+            try:
+                pct = float(self.con.query_progress())  # -1: not known
+            except Exception:
+                continue
+            if pct >= 0:
+                self.bytes_read(int(self.size * min(pct, 100.0) / 100))
+
+    def bytes_read(self, done: int) -> None:
+        """How far a reader got in the file."""
+        if self.callback is None:
+            return
+        with self._lock:
+            done = self.done_before + min(done, self.size)
+            if done > self._reported:
+                self._reported = done
+                self.callback(done, self.total)
 
 
 @dataclass

@@ -89,27 +89,17 @@ def parse_tags(raw: str) -> dict[str, Any] | None:
         return None
     if not text.startswith("{"):
         text = "{" + text + "}"
-    try:
-        pairs = json.loads(text, object_pairs_hook=_Pairs)
+    try:  # text that starts with "{" is an object when it parses
+        pairs: _Pairs = json.loads(text, object_pairs_hook=_Pairs)
     except ValueError:
         return {"tags": None, "keys": None, "values": None, "invalid": raw}
-    if not isinstance(pairs, _Pairs):
-        return {"tags": None, "keys": None, "values": None, "invalid": raw}
-    seen: set[str] = set()
-    tags: list[tuple[str, str | None]] = []
+    tags: dict[str, str | None] = {}
     for k, v in pairs:
-        if k in seen:
-            continue
-        seen.add(k)
-        if v is not None and not isinstance(v, str):
-            v = json.dumps(_plain(v), ensure_ascii=False, separators=(",", ":"))
-        tags.append((str(k), v))
-    return {
-        "tags": tags,
-        "keys": [k.lower() for k, _ in tags],
-        "values": [v for _, v in tags],
-        "invalid": None,
-    }
+        if k not in tags:
+            tags[k] = v if v is None or isinstance(v, str) else \
+                json.dumps(_plain(v), ensure_ascii=False, separators=(",", ":"))
+    return {"tags": list(tags.items()), "keys": [k.lower() for k in tags], "values": list(tags.values()),
+            "invalid": None}
 
 
 TAGS_ARROW = pa.struct([
