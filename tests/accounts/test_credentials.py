@@ -16,7 +16,7 @@ from azure_emulator.world.model import PasswordCredential
 from skytally.accounts import service, service_principals
 from skytally.accounts.context import AccountsEnv
 from skytally.accounts.credentials import ClientSecretCredentialIn, CredentialIn
-from skytally.accounts.schemas import expiry_warning
+from skytally.accounts.schemas import AccountKind, expiry_warning
 from skytally.errors import InvalidInput
 from skytally.runtime import Runtime
 
@@ -78,6 +78,10 @@ def test_connect_records_subscriptions_billing_and_expiry(emu: RunningEmulator, 
     credential = out.credentials[0]
     assert credential.expires_at is not None and credential.secret_hint.startswith("••••")
     assert fx["customer_sp_secret"] not in out.model_dump_json()
+    with rt.db.session() as s:  # the demo finds its sample tenant this way (`skytally demo`)
+        found = service.account_for_tenant(s, AccountKind.AZURE, fx["primary_tenant_id"])
+        assert found is not None and found.id == account_id
+        assert service.account_for_tenant(s, AccountKind.OFFICE365, fx["primary_tenant_id"]) is None
 
     # Replace the secret in place: same credential id, history kept, the old one retired.
     app = emu.world.application(fx["customer_sp_client_id"]) if emu.world else None

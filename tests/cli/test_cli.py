@@ -77,3 +77,35 @@ def test_names_with_square_brackets_print_as_typed(data_dir: Path, name: str) ->
     listed = run(["workspaces", "list"], data_dir)
     assert listed.returncode == 0, listed.stderr
     assert name in listed.stdout
+
+
+def test_member_removal_and_deletion_go_through_the_workspace_rules(data_dir: Path) -> None:
+    assert run(["db", "upgrade"], data_dir).returncode == 0
+    for email in ("ann@example.com", "bob@example.com"):
+        assert run(["users", "create", email, "--password-stdin"], data_dir, "a long password\n").returncode == 0
+    for name in ("Ops", "Empty"):
+        assert run(["workspaces", "create", name], data_dir).returncode == 0
+    assert run(["workspaces", "add-member", "Ops", "ann@example.com", "--role", "admin"], data_dir).returncode == 0
+    assert run(["workspaces", "add-member", "Ops", "bob@example.com"], data_dir).returncode == 0
+    refused = [
+        (["workspaces", "remove-member", "Ops", "nobody@example.com"], "nobody@example.com is not a member of Ops"),
+        (["workspaces", "remove-member", "Empty", "ann@example.com"], "ann@example.com is not a member of Empty"),
+        # the same words as the API's 409 (tests/api/test_api.py): one rule, in the service
+        (["workspaces", "remove-member", "Ops", "ann@example.com"],
+         "this is the workspace's last admin; make someone else admin first"),
+        (["workspaces", "delete", "Nope", "--yes"], "no workspace 'Nope'; list them with `skytally workspaces list`"),
+        (["users", "create-token", "nobody@example.com", "--name", "ci"],
+         "no user with email nobody@example.com; list users with `skytally users list`"),
+    ]
+    for args, message in refused:
+        result = run(args, data_dir)
+        assert (result.returncode, result.stdout, result.stderr) == (1, "", f"error: {message}\n"), args
+    removed = run(["workspaces", "remove-member", "Ops", "bob@example.com"], data_dir)
+    assert (removed.returncode, removed.stdout) == (0, "Removed bob@example.com from Ops\n")
+    deleted = run(["workspaces", "delete", "Empty", "--yes"], data_dir)
+    assert (deleted.returncode, deleted.stdout) == (0, "Deleted workspace Empty\n")
+    listed = json.loads(run(["workspaces", "list", "--json"], data_dir).stdout)
+    assert [(w["name"], w["members"]) for w in listed] == [("Ops", 1)]
+    users = json.loads(run(["users", "list", "--json"], data_dir).stdout)
+    assert [u["email"] for u in users] == ["ann@example.com", "bob@example.com"]
+    assert "ann@example.com" in run(["users", "list"], data_dir).stdout

@@ -188,3 +188,25 @@ def test_a_running_run_that_stopped_reporting_is_no_duplicate(runtime: Runtime) 
         assert row is not None
         row.heartbeat_at = utcnow() - service.STALE_AFTER - timedelta(minutes=1)  # its worker died
     assert service.submit_unique(runtime.db, _Holding(), "test.unique", key=key)[1]
+
+
+@pytest.mark.parametrize("database_url", backend_params(), indirect=True)
+def test_a_stopped_foreground_command_interrupts_what_it_left(runtime: Runtime) -> None:
+    # `skytally costs sync` stopped with Ctrl-C: its queued runs end cancelled, its running one stopped
+    runs = [service.submit(runtime.db, _Holding(), "test.unique", params={"n": n}).id for n in range(3)]
+    with runtime.db.session() as s:
+        row = s.get(JobRun, runs[1])
+        assert row is not None
+        row.status = JobStatus.RUNNING.value
+    with runtime.db.session() as s:
+        assert service.interrupt_runs(s, runs, JobStatus.QUEUED, "cancelled") == 2
+        assert service.interrupt_runs(s, runs, JobStatus.RUNNING, "stopped") == 1
+        assert service.interrupt_runs(s, [], JobStatus.QUEUED, "cancelled") == 0
+    with runtime.db.session() as s:
+        got = service.get_runs(s, None, [runs[2], 999, runs[0], runs[1]])  # the order asked; unknown ids left out
+        assert [(r.id, r.status, r.error) for r in got] == [
+            (runs[2], JobStatus.INTERRUPTED, "cancelled"), (runs[0], JobStatus.INTERRUPTED, "cancelled"),
+            (runs[1], JobStatus.INTERRUPTED, "stopped")]
+        assert all(r.finished_at is not None for r in got)
+        nobody = Actor(user_id=1, email="v@example.com", is_admin=False, roles={})
+        assert service.get_runs(s, nobody, runs) == []  # the same visibility as get_run

@@ -6,7 +6,7 @@ import pytest
 from pydantic import SecretStr
 
 from conftest import backend_params
-from skytally.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied
+from skytally.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from skytally.runtime import Runtime
 from skytally.workspaces import auth, service
 from skytally.workspaces.models import WorkspaceRole
@@ -116,3 +116,53 @@ def test_web_sessions_end_on_logout_and_password_change(runtime: Runtime) -> Non
         service.set_password(s, None, "alice@example.com", "another long password")
     with runtime.db.session() as s:
         assert auth.resume_session(s, other) is None
+
+
+def test_the_installation_manages_members_under_the_same_rules(runtime: Runtime) -> None:
+    # actor=None is the installation (the CLI): full rights, but the workspace keeps its last admin
+    _user(runtime, "ann@example.com")
+    _user(runtime, "bob@example.com")
+    with runtime.db.session() as s:
+        ops = service.create_workspace(s, None, WorkspaceCreate(name="Ops"))
+        empty = service.create_workspace(s, None, WorkspaceCreate(name="Empty"))
+        service.add_member(s, None, ops.id, MemberAdd(email="ann@example.com", role=WorkspaceRole.ADMIN))
+        service.add_member(s, None, ops.id, MemberAdd(email="bob@example.com"))
+        assert [w.name for w in service.list_workspaces(s, None)] == ["Empty", "Ops"]
+        assert service.member_counts(s, None, {ops.id, empty.id}) == {ops.id: 2}
+        assert [m.email for m in service.list_members(s, None, ops.id)] == ["ann@example.com", "bob@example.com"]
+        assert [u.email for u in service.list_users(s, None)] == ["ann@example.com", "bob@example.com"]
+        with pytest.raises(NotFound, match=r"^nobody@example.com is not a member of Ops$"):
+            service.remove_member_by_email(s, None, ops.id, "nobody@example.com")
+        with pytest.raises(NotFound, match=r"^ann@example.com is not a member of Empty$"):
+            service.remove_member_by_email(s, None, empty.id, "ann@example.com")
+        with pytest.raises(Conflict, match=r"^this is the workspace's last admin; make someone else admin first$"):
+            service.remove_member_by_email(s, None, ops.id, "ann@example.com")
+        service.remove_member_by_email(s, None, ops.id, "bob@example.com")
+        assert service.member_counts(s, None, {ops.id}) == {ops.id: 1}
+        service.delete_workspace(s, None, empty.id)
+        assert [w.name for w in service.list_workspaces(s, None)] == ["Ops"]
+        assert service.actor_for_email(s, "ann@example.com").roles == {ops.id: WorkspaceRole.ADMIN}
+        with pytest.raises(InvalidInput, match=r"^no user with email nobody@example\.com; list users with"):
+            service.actor_for_email(s, "nobody@example.com")
+
+
+def test_member_counts_and_removal_by_email_respect_the_actor(runtime: Runtime) -> None:
+    _user(runtime, "admin@example.com", admin=True)
+    _user(runtime, "alice@example.com")
+    _user(runtime, "bob@example.com")
+    admin = _actor(runtime, "admin@example.com")
+    with runtime.db.session() as s:
+        a = service.create_workspace(s, admin, WorkspaceCreate(name="Alpha"))
+        b = service.create_workspace(s, admin, WorkspaceCreate(name="Beta"))
+        service.add_member(s, admin, a.id, MemberAdd(email="alice@example.com"))
+        service.add_member(s, admin, a.id, MemberAdd(email="bob@example.com"))
+        service.add_member(s, admin, b.id, MemberAdd(email="bob@example.com"))
+    alice = _actor(runtime, "alice@example.com")
+    with runtime.db.session() as s:
+        assert service.member_counts(s, alice, {a.id, b.id}) == {a.id: 2}  # Beta is not hers to see
+        with pytest.raises(NotFound, match="does not exist or you are not a member"):
+            service.remove_member_by_email(s, alice, b.id, "bob@example.com")
+        with pytest.raises(PermissionDenied, match="only a workspace admin can remove other members"):
+            service.remove_member_by_email(s, alice, a.id, "bob@example.com")
+        service.remove_member_by_email(s, alice, a.id, "alice@example.com")  # a member may leave
+        assert [m.email for m in service.list_members(s, admin, a.id)] == ["bob@example.com"]

@@ -308,6 +308,13 @@ def account_names(session: Session, account_ids: Iterable[int]) -> dict[int, str
     return {a.id: a.name for a in session.scalars(select(CloudAccount).where(CloudAccount.id.in_(ids)))} if ids else {}
 
 
+def account_for_tenant(session: Session, kind: AccountKind, tenant_id: str) -> AccountOut | None:
+    """The cloud account of this kind connected for this tenant, if any; no access check
+    (the installation's view: `skytally demo` finds its sample tenant)."""
+    account = repo.account_by_tenant(session, kind.value, tenant_id)
+    return to_out(session, account, with_secrets_meta=False) if account is not None else None
+
+
 def run_workspace_ids(session: Session, params: dict[str, Any]) -> list[int] | None:
     """The workspaces that may see a job run with these params now (jobs.registry names this
     resolver): a run about a cloud account, those of the account; None for any other run."""

@@ -13,10 +13,10 @@ from skytally.accounts import consent_finish, ea_tokens, service
 from skytally.accounts import service_principals as sp
 from skytally.accounts.context import AccountsEnv
 from skytally.accounts.credentials import CredentialIn
-from skytally.accounts.models import AccountKind
 from skytally.accounts.schemas import (
     AccessChange,
     AccountCreate,
+    AccountKind,
     AccountOut,
     BillingAccountOut,
     BillingAccountUpdate,

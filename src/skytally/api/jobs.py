@@ -8,8 +8,7 @@ from fastapi import APIRouter, Query, Request, status
 
 from skytally.api.schemas import JobKindOut, JobSubmit
 from skytally.jobs import service as jobs
-from skytally.jobs.models import JobStatus
-from skytally.jobs.schemas import JobRunOut
+from skytally.jobs.schemas import JobRunOut, JobStatus
 from skytally.web.deps import ApiActor, DbSession, get_runtime
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])

@@ -85,8 +85,7 @@ def add(
 ) -> None:
     """Add Cloud Account by consent: prints the sign-in URL to open."""
     from skytally.accounts import service
-    from skytally.accounts.models import AccountKind
-    from skytally.accounts.schemas import AccountCreate
+    from skytally.accounts.schemas import AccountCreate, AccountKind
 
     kind = AccountKind.OFFICE365 if office365 else AccountKind.AZURE
     data = AccountCreate(kind=kind, name=name, tenant=tenant, workspace_ids=_workspace_ids(workspace))

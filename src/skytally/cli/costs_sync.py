@@ -21,10 +21,9 @@ from skytally.cli.common import JSON_HELP, console, err_console, print_table, ru
 from skytally.cli.costs import _money
 from skytally.costs import dispatch, explore
 from skytally.costs.views import dumps
-from skytally.jobs.models import JobRun, JobStatus
+from skytally.jobs import service as jobs
 from skytally.jobs.runner import run_job
-from skytally.jobs.schemas import JobRunOut
-from skytally.store.base import utcnow
+from skytally.jobs.schemas import JobRunOut, JobStatus
 
 CANCELLED = "not run: `skytally costs sync` was stopped before it got to this import; run it again"
 STOPPED = "`skytally costs sync` was stopped during this import (the stored period is whole); run it again"
@@ -113,18 +112,16 @@ def _run_here(rt: Any, run_ids: list[int], *, quiet: bool) -> list[JobRunOut]:
 
 def _runs(rt: Any, run_ids: list[int]) -> list[JobRunOut]:
     with rt.db.session() as s:
-        rows = {r.id: r for r in s.query(JobRun).filter(JobRun.id.in_(run_ids))}
-        return [JobRunOut.model_validate(rows[i]) for i in run_ids if i in rows]
+        return jobs.get_runs(s, None, run_ids)
 
 
 def _cancel_unfinished(rt: Any, run_ids: list[int], *, running_too: bool) -> None:
     """Runs this command recorded but did not finish (Ctrl-C) would block later syncs as
     "already queued or running": they end `interrupted`, saying why."""
-    statuses = [JobStatus.QUEUED.value, *([JobStatus.RUNNING.value] if running_too else [])]
     with rt.db.session() as s:
-        for row in s.query(JobRun).filter(JobRun.id.in_(run_ids), JobRun.status.in_(statuses)):
-            row.error = CANCELLED if row.status == JobStatus.QUEUED.value else STOPPED
-            row.status, row.finished_at = JobStatus.INTERRUPTED.value, utcnow()
+        jobs.interrupt_runs(s, run_ids, JobStatus.QUEUED, CANCELLED)
+        if running_too:
+            jobs.interrupt_runs(s, run_ids, JobStatus.RUNNING, STOPPED)
 
 
 def _report(done: dispatch.Dispatched, finals: list[JobRunOut], *, queued: bool) -> None:

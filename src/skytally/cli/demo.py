@@ -22,18 +22,18 @@ from pydantic import SecretStr
 from rich.console import Console
 from rich.panel import Panel
 
-from skytally.accounts import repo as accounts_repo
+from skytally.accounts import service as accounts
 from skytally.accounts import service_principals
 from skytally.accounts.context import AccountsEnv
 from skytally.accounts.credentials import ClientSecretCredentialIn
+from skytally.accounts.schemas import AccessLevel, AccountKind
 from skytally.cli.emulator_process import EmulatorProcess
 from skytally.config import Settings
 from skytally.errors import ConfigurationError, UserError
 from skytally.jobs import service as jobs
 from skytally.runtime import Runtime, build_runtime
-from skytally.workspaces import repo, service
-from skytally.workspaces.models import WorkspaceRole
-from skytally.workspaces.schemas import MemberAdd, UserCreate, WorkspaceCreate
+from skytally.workspaces import service
+from skytally.workspaces.schemas import MemberAdd, UserCreate, WorkspaceCreate, WorkspaceRole
 
 DEMO_ADMIN = "admin@example.com"
 DEMO_VIEWER = "viewer@example.com"
@@ -60,17 +60,17 @@ def connect_sample_tenant(rt: Runtime, emulator: EmulatorProcess) -> str:
     fx = emulator.fixtures
     env = AccountsEnv(rt.settings, rt.vault)
     with rt.db.session() as s:
-        existing = accounts_repo.account_by_tenant(s, "azure", fx["primary_tenant_id"])
+        existing = accounts.account_for_tenant(s, AccountKind.AZURE, fx["primary_tenant_id"])
         if existing is not None:
             return existing.name
-        demo_ws = repo.workspace_by_name(s, "Demo")
+        demo_ws = service.workspace_id(s, "Demo")
         data = ClientSecretCredentialIn(
             tenant_id=fx["primary_custom_domain"], client_id=fx["customer_sp_client_id"],
             client_secret=SecretStr(fx["customer_sp_secret"]), billing_account_id=fx.get("ea_enrollment_number"),
         )
         try:
             account, _, _ = service_principals.connect(
-                s, env, None, "Contoso (sample)", data, [demo_ws.id] if demo_ws else []
+                s, env, None, "Contoso (sample)", data, [demo_ws] if demo_ws is not None else []
             )
         except UserError as exc:
             console.print(f"[yellow]Could not connect the sample tenant: {exc.message}[/yellow]")
@@ -85,8 +85,6 @@ def set_sample_access_levels(rt: Runtime, env: AccountsEnv, account_id: int, fx:
     Contributor at tags-writeback (messy tags and a locked group there, so a newcomer can try
     a bulk edit and a push in Resources & Tags right away)."""
     from skytally.accounts import access
-    from skytally.accounts import service as accounts
-    from skytally.accounts.models import AccessLevel
 
     writeback = set(fx.get("tag_writeback_subscription_ids", fx.get("tag_writeback_subscription_id", "")).split())
     with rt.db.session() as s:
@@ -108,7 +106,7 @@ def queue_first_sync(rt: Runtime, emulator: EmulatorProcess) -> None:
     from skytally.inventory.jobs import SYNC
 
     with rt.db.session() as s:
-        account = accounts_repo.account_by_tenant(s, "azure", emulator.fixtures["primary_tenant_id"])
+        account = accounts.account_for_tenant(s, AccountKind.AZURE, emulator.fixtures["primary_tenant_id"])
         account_id = account.id if account else None
     if account_id is not None:
         for kind in (SYNC, IMPORT):
@@ -141,7 +139,7 @@ def seed_demo(rt: Runtime) -> tuple[str, str]:
     with rt.db.session() as s:
         service.ensure_organisation(s, "Demo organisation")
         for email, admin in ((DEMO_ADMIN, True), (DEMO_VIEWER, False)):
-            if repo.user_by_email(s, email) is None:
+            if not service.user_exists(s, email):
                 service.create_user(
                     s, None, UserCreate(email=email, password=SecretStr(password), is_admin=admin,
                                         display_name="Demo admin" if admin else "Demo viewer")
@@ -153,8 +151,9 @@ def seed_demo(rt: Runtime) -> tuple[str, str]:
                     service.set_password(s, None, email, password)
         for name, desc in (("Demo", "Sample workspace: everything connected in the demo"),
                            ("Finance", "Costs and licences for the finance team")):
-            ws = repo.workspace_by_name(s, name)
-            ws_id = ws.id if ws else service.create_workspace(s, None, WorkspaceCreate(name=name, description=desc)).id
+            found = service.workspace_id(s, name)
+            ws_id = found if found is not None else service.create_workspace(
+                s, None, WorkspaceCreate(name=name, description=desc)).id
             service.add_member(s, None, ws_id, MemberAdd(email=DEMO_ADMIN, role=WorkspaceRole.ADMIN))
             if name == "Demo":
                 service.add_member(s, None, ws_id, MemberAdd(email=DEMO_VIEWER, role=WorkspaceRole.VIEWER))

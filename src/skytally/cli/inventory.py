@@ -13,8 +13,8 @@ from skytally.cli.jobs import _watch as watch_run
 from skytally.inventory import service
 from skytally.inventory.jobs import SYNC
 from skytally.jobs import service as jobs
-from skytally.jobs.models import JobStatus
 from skytally.jobs.runner import run_job
+from skytally.jobs.schemas import JobStatus
 
 app = typer.Typer(help="Inventory: the live Azure resources of your tenants.", no_args_is_help=True)
 

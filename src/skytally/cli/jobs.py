@@ -10,9 +10,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from skytally.cli.common import JSON_HELP, console, print_json, print_table, runtime, session, when
 from skytally.jobs import service
-from skytally.jobs.models import JobRun, JobStatus
 from skytally.jobs.registry import load_all
-from skytally.jobs.schemas import JobRunOut
+from skytally.jobs.schemas import JobRunOut, JobStatus
 from skytally.workspaces.schemas import Actor
 
 app = typer.Typer(help="Background jobs: list runs, run a job, watch it.", no_args_is_help=True)
@@ -124,9 +123,7 @@ def _watch(run_id: int, *, quiet: bool) -> JobRunOut:
         task = bar.add_task("waiting for a worker", total=1.0, run_id=run_id)
         while True:
             with rt.db.session() as s:
-                row = s.get(JobRun, run_id)
-                assert row is not None
-                out = JobRunOut.model_validate(row)
+                out = service.get_run(s, INSTALLATION, run_id)
             bar.update(task, completed=out.progress, description=f"{out.kind}: {out.message or out.status.value}")
             if out.status.finished:
                 break

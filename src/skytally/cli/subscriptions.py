@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from skytally.accounts.models import AccessLevel
+from skytally.accounts.schemas import AccessLevel
 from skytally.cli.accounts import accounts_env, find_account_id, print_consent, subs_table
 from skytally.cli.common import JSON_HELP, console, print_json, session
 

@@ -9,8 +9,8 @@ from pydantic import SecretStr
 
 from skytally.cli.common import JSON_HELP, print_json, print_table, session, when
 from skytally.errors import InvalidInput
-from skytally.workspaces import auth, repo, service
-from skytally.workspaces.schemas import ApiTokenCreate, UserCreate, UserOut
+from skytally.workspaces import auth, service
+from skytally.workspaces.schemas import ApiTokenCreate, UserCreate
 
 app = typer.Typer(help="Create and manage users (runs as the installation: full rights).", no_args_is_help=True)
 
@@ -50,7 +50,7 @@ def create(
 def list_(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """List users."""
     with session() as s:
-        users = [UserOut.model_validate(u) for u in repo.users(s)]
+        users = service.list_users(s, None)
     if json_out:
         print_json(users)
         return
@@ -98,10 +98,7 @@ def create_token(
 ) -> None:
     """Create an API token for a user. The token is shown once."""
     with session() as s:
-        user = repo.user_by_email(s, email)
-        if user is None:
-            raise InvalidInput(f"no user with email {email}; list users with `skytally users list`")
-        actor = service.actor_for_user(s, user)
+        actor = service.actor_for_email(s, email)
         issued = auth.create_api_token(s, actor, ApiTokenCreate(name=name, expires_in_days=days))
     if json_out:
         print_json(issued)

@@ -5,10 +5,8 @@ from __future__ import annotations
 import typer
 
 from skytally.cli.common import JSON_HELP, print_json, print_table, session, when
-from skytally.errors import Conflict, NotFound
-from skytally.workspaces import repo, service
-from skytally.workspaces.models import WorkspaceRole
-from skytally.workspaces.schemas import MemberAdd, MemberOut, WorkspaceCreate, WorkspaceOut
+from skytally.workspaces import service
+from skytally.workspaces.schemas import MemberAdd, WorkspaceCreate
 
 app = typer.Typer(help="Create workspaces and manage who is in them.", no_args_is_help=True)
 
@@ -32,7 +30,9 @@ def create(
 def list_(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """List workspaces."""
     with session() as s:
-        rows = [(WorkspaceOut.model_validate(ws), len(ws.memberships)) for ws in repo.workspaces(s)]
+        workspaces = service.list_workspaces(s, None)
+        counts = service.member_counts(s, None, {ws.id for ws in workspaces})
+        rows = [(ws, counts.get(ws.id, 0)) for ws in workspaces]
     if json_out:
         print_json([dict(ws.model_dump(mode="json"), members=n) for ws, n in rows])
         return
@@ -51,11 +51,7 @@ def members(
     """List a workspace's members."""
     with session() as s:
         ws = service.find_workspace(s, None, workspace)
-        rows = [(m, u) for m, u in repo.members(s, ws.id)]
-        out = [
-            MemberOut(user_id=u.id, email=u.email, display_name=u.display_name, role=WorkspaceRole(m.role))
-            for m, u in rows
-        ]
+        out = service.list_members(s, None, ws.id)
     if json_out:
         print_json(out)
         return
@@ -83,13 +79,7 @@ def remove_member(
     """Remove a user from a workspace."""
     with session() as s:
         ws = service.find_workspace(s, None, workspace)
-        user = repo.user_by_email(s, email)
-        membership = repo.membership(s, ws.id, user.id) if user else None
-        if user is None or membership is None:
-            raise NotFound(f"{email} is not a member of {ws.name}")
-        if membership.role == "admin" and repo.count_workspace_admins(s, ws.id) <= 1:
-            raise Conflict("this is the workspace's last admin; make someone else admin first")
-        s.delete(membership)
+        service.remove_member_by_email(s, None, ws.id, email)
     typer.echo(f"Removed {email} from {ws.name}")
 
 
@@ -103,7 +93,6 @@ def delete(
         ws = service.find_workspace(s, None, workspace)
         if not yes:
             typer.confirm(f"Delete workspace {ws.name}?", abort=True)
-        target = repo.workspaces(s, {ws.id})[0]
-        s.delete(target)
+        service.delete_workspace(s, None, ws.id)
     typer.echo(f"Deleted workspace {ws.name}")
 

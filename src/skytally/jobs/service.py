@@ -270,6 +270,28 @@ def get_run(session: Session, actor: Actor, run_id: int) -> JobRunOut:
     return JobRunOut.model_validate(row)
 
 
+def get_runs(session: Session, actor: Actor | None, run_ids: list[int]) -> list[JobRunOut]:
+    """These runs in the order asked, leaving out those that do not exist or the actor may
+    not see (actor=None: the installation, which sees every run)."""
+    rows = {r.id: r for r in session.scalars(select(JobRun).where(JobRun.id.in_(run_ids)))} if run_ids else {}
+    return [JobRunOut.model_validate(rows[i]) for i in run_ids
+            if i in rows and (actor is None or may_see(session, actor, rows[i]))]
+
+
+def interrupt_runs(session: Session, run_ids: list[int], status: JobStatus, reason: str) -> int:
+    """Those of these runs still `status` end `interrupted`, saying why: a foreground command
+    (`skytally costs sync`) was stopped before it finished what it recorded, and a run left
+    queued or running would block later syncs as "already queued or running". Returns how many."""
+    if not run_ids:
+        return 0
+    result = session.execute(
+        update(JobRun)
+        .where(JobRun.id.in_(run_ids), JobRun.status == status.value)
+        .values(status=JobStatus.INTERRUPTED.value, finished_at=utcnow(), error=reason)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def mark_stale_runs(session: Session) -> int:
     """Runs whose worker stopped reporting become `interrupted` (safe to resubmit)."""
     dead = len(mark_dead(session))

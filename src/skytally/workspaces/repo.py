@@ -73,6 +73,16 @@ def members(session: Session, workspace_id: int) -> list[tuple[Membership, User]
     return [(m, u) for m, u in rows.all()]
 
 
+def member_counts(session: Session, workspace_ids: set[int]) -> dict[int, int]:
+    """{workspace id: number of members}; a workspace without members is absent."""
+    rows = session.execute(
+        select(Membership.workspace_id, func.count())
+        .where(Membership.workspace_id.in_(workspace_ids))
+        .group_by(Membership.workspace_id)
+    )
+    return {ws_id: n for ws_id, n in rows}
+
+
 def count_workspace_admins(session: Session, workspace_id: int) -> int:
     return session.scalar(
         select(func.count())

@@ -91,9 +91,22 @@ def authenticate(session: Session, email: str, password: str) -> Actor:
     return actor_for_user(session, user)
 
 
-def list_users(session: Session, actor: Actor) -> list[UserOut]:
-    require_admin(actor)
+def list_users(session: Session, actor: Actor | None) -> list[UserOut]:
+    if actor is not None:
+        require_admin(actor)
     return [UserOut.model_validate(u) for u in repo.users(session)]
+
+
+def actor_for_email(session: Session, email: str) -> Actor:
+    """The installation acting as the user with this email (`skytally users create-token`)."""
+    user = repo.user_by_email(session, email)
+    if user is None:
+        raise InvalidInput(f"no user with email {email}; list users with `skytally users list`")
+    return actor_for_user(session, user)
+
+
+def user_exists(session: Session, email: str) -> bool:
+    return repo.user_by_email(session, email) is not None
 
 
 def get_user(session: Session, user_id: int) -> User:
@@ -150,8 +163,8 @@ def create_workspace(session: Session, actor: Actor | None, data: WorkspaceCreat
     return _out(ws, actor)
 
 
-def list_workspaces(session: Session, actor: Actor) -> list[WorkspaceOut]:
-    ids = None if actor.is_admin else set(actor.roles)
+def list_workspaces(session: Session, actor: Actor | None) -> list[WorkspaceOut]:
+    ids = None if actor is None or actor.is_admin else set(actor.roles)
     return [_out(ws, actor) for ws in repo.workspaces(session, ids)]
 
 
@@ -198,8 +211,9 @@ def rename_workspace(
     return _out(ws, actor)
 
 
-def delete_workspace(session: Session, actor: Actor, workspace_id: int) -> None:
-    require_admin(actor)
+def delete_workspace(session: Session, actor: Actor | None, workspace_id: int) -> None:
+    if actor is not None:
+        require_admin(actor)
     ws = session.get(Workspace, workspace_id)
     if ws is None:
         raise NotFound(f"workspace {workspace_id} does not exist")
@@ -208,8 +222,8 @@ def delete_workspace(session: Session, actor: Actor, workspace_id: int) -> None:
 
 
 # --- members -------------------------------------------------------------------------
-def list_members(session: Session, actor: Actor, workspace_id: int) -> list[MemberOut]:
-    get_workspace(session, actor, workspace_id)
+def list_members(session: Session, actor: Actor | None, workspace_id: int) -> list[MemberOut]:
+    _visible_workspace(session, actor, workspace_id)
     return [
         MemberOut(user_id=u.id, email=u.email, display_name=u.display_name, role=WorkspaceRole(m.role))
         for m, u in repo.members(session, workspace_id)
@@ -244,9 +258,17 @@ def add_member(
     return MemberOut(user_id=user.id, email=user.email, display_name=user.display_name, role=data.role)
 
 
-def remove_member(session: Session, actor: Actor, workspace_id: int, user_id: int) -> None:
-    get_workspace(session, actor, workspace_id)
-    if not actor.can_admin(workspace_id) and actor.user_id != user_id:
+def member_counts(session: Session, actor: Actor | None, workspace_ids: set[int]) -> dict[int, int]:
+    """{workspace id: how many members} for the workspaces the actor can see."""
+    visible = workspace_ids if actor is None or actor.is_admin else workspace_ids & set(actor.roles)
+    return repo.member_counts(session, visible) if visible else {}
+
+
+def remove_member(session: Session, actor: Actor | None, workspace_id: int, user_id: int) -> None:
+    """Take a user out of a workspace. A member may leave; only an admin removes others;
+    the last admin stays (so a workspace is never left without one), whoever asks."""
+    _visible_workspace(session, actor, workspace_id)
+    if actor is not None and not actor.can_admin(workspace_id) and actor.user_id != user_id:
         raise PermissionDenied("only a workspace admin can remove other members")
     existing = repo.membership(session, workspace_id, user_id)
     if existing is None:
@@ -255,6 +277,25 @@ def remove_member(session: Session, actor: Actor, workspace_id: int, user_id: in
         raise Conflict("this is the workspace's last admin; make someone else admin first")
     session.delete(existing)
     session.flush()
+
+
+def remove_member_by_email(session: Session, actor: Actor | None, workspace_id: int, email: str) -> None:
+    """`remove_member` for a user named by email (the CLI's words when they are no member)."""
+    ws = _visible_workspace(session, actor, workspace_id)
+    user = repo.user_by_email(session, email)
+    if user is None or repo.membership(session, workspace_id, user.id) is None:
+        raise NotFound(f"{email} is not a member of {ws.name}")
+    remove_member(session, actor, workspace_id, user.id)
+
+
+def _visible_workspace(session: Session, actor: Actor | None, workspace_id: int) -> WorkspaceOut:
+    """The workspace, when it exists and the actor (None: the installation) may see it."""
+    if actor is not None:
+        return get_workspace(session, actor, workspace_id)
+    ws = session.get(Workspace, workspace_id)
+    if ws is None:
+        raise NotFound(f"workspace {workspace_id} does not exist")
+    return _out(ws, None)
 
 
 def parse_role(value: str) -> WorkspaceRole:

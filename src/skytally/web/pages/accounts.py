@@ -15,8 +15,14 @@ from pydantic import SecretStr
 
 from skytally.accounts import ea_tokens, office365, service
 from skytally.accounts import service_principals as sp
-from skytally.accounts.models import AccessLevel, AccountKind, RoleStatus
-from skytally.accounts.schemas import AccountOut, BillingAccountUpdate, ConsentStart
+from skytally.accounts.schemas import (
+    AccessLevel,
+    AccountKind,
+    AccountOut,
+    BillingAccountUpdate,
+    ConsentStart,
+    RoleStatus,
+)
 from skytally.costs import explore as costs_explore
 from skytally.errors import InvalidInput, UserError
 from skytally.web.pages.accounts_connect import (

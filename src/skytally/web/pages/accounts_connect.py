@@ -25,8 +25,7 @@ from skytally.accounts.consent_state import CALLBACK_PATH
 from skytally.accounts.context import AccountsEnv
 from skytally.accounts.credentials import CredentialIn
 from skytally.accounts.jobs import ACTIVATE
-from skytally.accounts.models import AccountKind, RoleStatus
-from skytally.accounts.schemas import AccountCreate, ConsentStart
+from skytally.accounts.schemas import AccountCreate, AccountKind, ConsentStart, RoleStatus
 from skytally.costs import autostart as costs_autostart
 from skytally.errors import AlreadyConnected, Conflict, InvalidInput, PermissionDenied, UserError
 from skytally.jobs import service as jobs

@@ -6,8 +6,8 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from skytally.jobs import service as jobs
-from skytally.jobs.models import JobStatus
 from skytally.jobs.registry import JOBS
+from skytally.jobs.schemas import JobStatus
 from skytally.web.templating import PageDep
 from skytally.workspaces import service as workspaces
 

@@ -9,9 +9,8 @@ from fastapi.responses import Response
 
 from skytally.accounts import service as accounts
 from skytally.jobs import service as jobs
-from skytally.jobs.models import JobStatus
 from skytally.jobs.registry import JOBS
-from skytally.jobs.schemas import JobRunOut
+from skytally.jobs.schemas import JobRunOut, JobStatus
 from skytally.web.templating import Page, PageDep
 from skytally.workspaces import service as workspaces
 

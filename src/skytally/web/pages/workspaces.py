@@ -12,8 +12,7 @@ from skytally.jobs import service as jobs
 from skytally.web.deps import SCOPE_COOKIE
 from skytally.web.templating import Page, PageDep
 from skytally.workspaces import service as workspaces
-from skytally.workspaces.models import WorkspaceRole
-from skytally.workspaces.schemas import MemberAdd, MemberOut, WorkspaceCreate
+from skytally.workspaces.schemas import MemberAdd, MemberOut, WorkspaceCreate, WorkspaceRole
 
 router = APIRouter(include_in_schema=False)
 
