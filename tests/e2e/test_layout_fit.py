@@ -102,7 +102,7 @@ def test_long_job_results_and_licence_filters_fit(stack: tuple[str, int, int]) -
 
         page.set_viewport_size({"width": 390, "height": 844})
         page.goto(f"{base_url}/workspaces/{ws_id}")
-        expect(page.locator("main")).to_contain_text("tags.push")
+        expect(page.locator("main")).to_contain_text("Push tag changes to Azure")  # the run, its job named in words
         page.screenshot(path=str(screenshots_dir() / "layout-workspace-phone.png"), full_page=True)
         overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"the workspace page is {overflow}px wider than a 390px phone"
