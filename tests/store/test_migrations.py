@@ -73,3 +73,55 @@ def test_0015_indexes_rows_already_there(database_url: str) -> None:
         migrate.upgrade(db)  # idempotent
     finally:
         db.dispose()
+
+
+@pytest.mark.parametrize("database_url", backend_params()[1:], indirect=True)
+def test_db_upgrade_makes_the_name_search_index_0015_could_not(database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A database migrated by a role that could not create pg_trgm has no name-search index:
+    `skytally db upgrade` says why while the extension cannot be created, and makes the
+    index once it can (what 0015's warning tells the administrator to do)."""
+    import os
+    import subprocess
+    import sys
+    import uuid
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    def has_index(db: Database) -> bool:
+        with db.engine.connect() as conn:
+            return conn.execute(text("SELECT 1 FROM pg_indexes WHERE indexname = :n"),
+                                {"n": migrate.NAME_SEARCH_INDEX}).first() is not None
+
+    db = Database(database_url)
+    role = f"skytally_limited_{uuid.uuid4().hex[:8]}"
+    limited: Database | None = None
+    try:
+        migrate.upgrade(db)
+        assert has_index(db)
+        with db.engine.begin() as conn:  # as after 0015 run by a role that could not create pg_trgm
+            conn.exec_driver_sql("DROP EXTENSION pg_trgm CASCADE")
+            conn.exec_driver_sql(f'CREATE ROLE "{role}" LOGIN')
+        limited = Database(make_url(database_url).set(username=role).render_as_string(hide_password=False))
+        why = migrate.ensure_optional_indexes(limited)
+        assert why is not None and "pg_trgm extension cannot be created" in why
+        assert "CREATE EXTENSION pg_trgm" in why and "skytally db upgrade" in why
+        assert not has_index(db)
+
+        def db_upgrade() -> str:
+            env = {**os.environ, "SKYTALLY_DATA_DIR": str(tmp_path / "data"), "SKYTALLY_DATABASE_URL": database_url}
+            done = subprocess.run([sys.executable, "-m", "skytally.cli.main", "db", "upgrade"],
+                                  capture_output=True, text=True, env=env, timeout=60)
+            assert done.returncode == 0, done.stderr
+            return done.stdout
+
+        assert "Created the name search index" in db_upgrade()
+        assert has_index(db)
+        assert "name search index" not in db_upgrade()  # nothing left to do
+    finally:
+        if limited is not None:
+            limited.dispose()
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{role}"')
+            conn.commit()
+        db.dispose()

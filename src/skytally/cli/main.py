@@ -121,6 +121,8 @@ def db_upgrade() -> None:
         typer.echo(f"Database {where} is up to date (revision {after})")
     else:
         typer.echo(f"Database {where} upgraded from {before or 'empty'} to {after}")
+    if done := migrate.ensure_optional_indexes(rt.db):
+        typer.echo(done)
 
 
 @db_app.command("current")

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# pg_trgm's index for the Resources list's name~ filter (migration 0015 makes it when the
+# database role may create the extension; `ensure_optional_indexes` when it may later)
+NAME_SEARCH_INDEX = "ix_inventory_resources_name_trgm"
 _REVISION = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*['\"]?([\w-]+|None)['\"]?", re.M)
 
 
@@ -39,6 +42,27 @@ def upgrade(db: Database, revision: str = "head") -> None:
     from alembic import command
 
     command.upgrade(alembic_config(db), revision)
+
+
+def ensure_optional_indexes(db: Database) -> str | None:
+    """On PostgreSQL, the name-search index that needs the pg_trgm extension, made now if it
+    is missing (migration 0015 skips it when the role could not create the extension then).
+    Returns what was done, or why it could not be; None when there was nothing to do."""
+    if db.engine.dialect.name != "postgresql":
+        return None
+    with db.engine.begin() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_indexes WHERE indexname = :n"), {"n": NAME_SEARCH_INDEX}).first():
+            return None
+        try:
+            with conn.begin_nested():
+                conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        except DBAPIError as exc:
+            return (f"The name search index is not there: the pg_trgm extension cannot be created "
+                    f"({str(exc.orig).strip().splitlines()[0]}). Resources' name~ filter still works, scanning the resources; "
+                    "a superuser can run CREATE EXTENSION pg_trgm in this database, then `skytally db upgrade`.")
+        conn.exec_driver_sql(
+            f"CREATE INDEX {NAME_SEARCH_INDEX} ON inventory_resources USING gin (lower(name) gin_trgm_ops)")
+    return "Created the name search index (pg_trgm) for Resources' name~ filter."
 
 
 def _at_head(db: Database) -> bool:
