@@ -329,6 +329,9 @@ def test_bulk_edit_and_push_on_a_phone(demo: Stack, browse: Callable[..., Browsi
     for row in page.locator("#jobs-table tbody tr").all():
         box = row.bounding_box()
         assert box and box["width"] <= 390, box
+        # "by tags-editor@example.com" on one line, not broken after "tags-"
+        who, when = (row.locator(sel).bounding_box() for sel in ("td.job-who", "td[data-before='·']  >> nth=0"))
+        assert who and when and who["height"] <= 1.5 * when["height"], (who, when)
     # the other tabs of the flow read on a phone too: failed changes, audit, coverage as blocks
     page.goto(f"{demo.url}/resources?tab=conflicts")
     expect(page.locator("[data-testid=conflicts-table]")).to_contain_text(raced.name)
