@@ -53,15 +53,17 @@ def ensure_optional_indexes(db: Database) -> str | None:
     with db.engine.begin() as conn:
         if conn.execute(text("SELECT 1 FROM pg_indexes WHERE indexname = :n"), {"n": NAME_SEARCH_INDEX}).first():
             return None
+        step = "the pg_trgm extension cannot be created"
         try:
             with conn.begin_nested():
                 conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+                step = "the index cannot be created"  # e.g. a role that does not own the table
+                conn.exec_driver_sql(
+                    f"CREATE INDEX {NAME_SEARCH_INDEX} ON inventory_resources USING gin (lower(name) gin_trgm_ops)")
         except DBAPIError as exc:
-            return (f"The name search index is not there: the pg_trgm extension cannot be created "
-                    f"({str(exc.orig).strip().splitlines()[0]}). Resources' name~ filter still works, scanning the resources; "
-                    "a superuser can run CREATE EXTENSION pg_trgm in this database, then `skytally db upgrade`.")
-        conn.exec_driver_sql(
-            f"CREATE INDEX {NAME_SEARCH_INDEX} ON inventory_resources USING gin (lower(name) gin_trgm_ops)")
+            return (f"The name search index is not there: {step} ({str(exc.orig).strip().splitlines()[0]}). "
+                    "Resources' name~ filter still works, scanning the resources; a superuser can run "
+                    "CREATE EXTENSION pg_trgm in this database, then `skytally db upgrade` as the tables' owner.")
     return "Created the name search index (pg_trgm) for Resources' name~ filter."
 
 
