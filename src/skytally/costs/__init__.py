@@ -13,18 +13,11 @@ import os
 # appends this variable to its own setting); a value the user sets wins.
 os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:5000,muzzy_decay_ms:5000")
 
-import pyarrow as pa
-
 # Arrow's default pool (mimalloc) backs its pages with huge pages and hands them back
-# between batches: zeroing them again was ~10 % of an import's CPU (perf: clear_page_erms).
-# With jemalloc a 1M-row import took 4-14 % less CPU in each of four paired runs
-# (perf: clear_page_erms 10.6 -> 0.2 %). Builds without jemalloc, or a pool chosen with
-# ARROW_DEFAULT_MEMORY_POOL, keep theirs.
-if not os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
-    try:
-        pa.set_memory_pool(pa.jemalloc_memory_pool())
-    except NotImplementedError:
-        pass
+# between batches: zeroing them again was ~10 % of an import's CPU (perf: clear_page_erms;
+# 0.2 % with jemalloc). With jemalloc a 1M-row import took 4-14 % less CPU in each of four
+# paired runs. Read when pyarrow loads; a value the user sets wins.
+os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
 
 from .schemas import CostQuery, ImportResult, QueryResult, RejectedRow, UntaggedResult
 from .service import CostStore
