@@ -18,6 +18,9 @@ os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:5000,muzzy_decay_ms:5
 # 0.2 % with jemalloc). With jemalloc a 1M-row import took 4-14 % less CPU in each of four
 # paired runs. Read when pyarrow loads; a value the user sets wins.
 os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
+# numpy's OpenBLAS starts a thread per core that spins ~0.1 CPU-s once numpy loads;
+# nothing here does linear algebra (measured: 0.19 -> 0.09 CPU-s for import + 1 s idle)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from .schemas import CostQuery, ImportResult, QueryResult, RejectedRow, UntaggedResult
 from .service import CostStore
