@@ -203,18 +203,23 @@ class FactoredMapper:
             g.at = grow(g.at, int(new.max()) + 1, -1)
             g.at[new] = g.append(computed.select(g.columns).slice(0, len(new)))
 
-    def batches(self) -> Iterator[pa.RecordBatch]:
-        """The file's rows as store rows (raises UseExactPath)."""
+    def parse(self) -> pl.LazyFrame:
+        """The header columns the mapping reads, and the keys of its text columns, as
+        Polars parses them."""
         src = self.src
         schema = {h: pl.Decimal(int(m.group(1)), int(m.group(2)))
                   if h in self.money and (m := DECIMAL.fullmatch(src.read_type(h)))
                   else pl.Categorical(pl.Categories.random()) for h in src.header}
         # each text value's key is computed by Polars' threads, next to the parsing
         keys = [(pl.col(h).to_physical() + 1).fill_null(0).alias(KEY + h) for h in self.key_columns]
-        frame = pl.scan_csv(src.path, schema=schema, has_header=True, quote_char='"', encoding="utf8",
-                            raise_if_empty=False).select(*self.read_columns, *keys)
+        return pl.scan_csv(src.path, schema=schema, has_header=True, quote_char='"', encoding="utf8",
+                           raise_if_empty=False).select(*self.read_columns, *keys)
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """The file's rows as store rows (raises UseExactPath)."""
+        src = self.src
         try:
-            for df in frame.collect_batches(chunk_size=BATCH_ROWS):
+            for df in self.parse().collect_batches(chunk_size=BATCH_ROWS):
                 if df.height:
                     # a batch comes in many chunks: Polars' pool makes the columns
                     # contiguous at once, instead of one by one on this thread
