@@ -5,6 +5,7 @@ Public API: `CostStore` (service.py), `CostQuery` and the result types (schemas.
 """
 
 import os
+import sys
 
 # Polars' allocator (jemalloc) hands freed pages back to the OS after 0.5 s (Polars'
 # own setting); an import frees and allocates ~100 MB per batch, and faulting the pages in
@@ -15,9 +16,12 @@ os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:5000,muzzy_decay_ms:5
 
 # Arrow's default pool (mimalloc) backs its pages with huge pages and hands them back
 # between batches: zeroing them again was ~10 % of an import's CPU (perf: clear_page_erms;
-# 0.2 % with jemalloc). With jemalloc a 1M-row import took 4-14 % less CPU in each of four
-# paired runs. Read when pyarrow loads; a value the user sets wins.
-os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
+# 0.2-0.4 % with jemalloc). With jemalloc a 1M-row import took 4-14 % less CPU in each of
+# four paired runs. Read when pyarrow loads (only skytally.costs loads it); a value the
+# user sets wins. Linux only: pyarrow's Linux wheels have jemalloc, and Arrow warns on
+# stderr when the variable names a pool its build lacks.
+if sys.platform == "linux":
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
 # numpy's OpenBLAS starts a thread per core that spins ~0.1 CPU-s once numpy loads;
 # nothing here does linear algebra (measured: 0.19 -> 0.09 CPU-s for import + 1 s idle)
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
