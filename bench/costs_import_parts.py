@@ -16,8 +16,8 @@ all threads; medians over the turns):
   `_PartitionWriter._write`, on whichever thread), each measured with `time.thread_time()`
   around those calls.
 
-On a 2-core machine every step keeps both cores busy, so wall time follows CPU time:
-the parts show how far below the copy an import of this file can go.
+On a 2-core machine the import keeps both cores busy, so its wall time follows its CPU
+time: the parts show how close to the copy an import of this file can come.
 """
 
 from __future__ import annotations
@@ -48,7 +48,9 @@ mapper = fast.FactoredMapper(src, {})
 if sys.argv[3] == "keyed":
     frame = mapper.parse()
 else:
-    schema = {h: pl.Decimal(34, 18) if h in mapper.money else pl.String for h in src.header}
+    keyed = mapper.parse().collect_schema()  # the same types, text as plain strings
+    schema = {h: pl.String if isinstance(keyed.get(h), pl.Categorical) else keyed.get(h, pl.String)
+              for h in src.header}
     frame = pl.scan_csv(src.path, schema=schema, quote_char='"').select(*mapper.read_columns)
 before = resource.getrusage(resource.RUSAGE_SELF)
 rows = sum(df.rechunk().height for df in frame.collect_batches(chunk_size=fast.BATCH_ROWS))
