@@ -16,6 +16,7 @@ from skytally.workspaces.schemas import (
     MemberAdd,
     UserCreate,
     WorkspaceCreate,
+    WorkspaceOut,
 )
 
 PASSWORD = "correct horse battery"
@@ -32,14 +33,20 @@ def _actor(rt: Runtime, email: str) -> Actor:
         return service.authenticate(s, email, PASSWORD)
 
 
+def _alpha_and_beta(rt: Runtime) -> tuple[Actor, WorkspaceOut, WorkspaceOut]:
+    """An admin, users alice and bob (members of nothing yet), workspaces Alpha and Beta."""
+    _user(rt, "admin@example.com", admin=True)
+    _user(rt, "alice@example.com")
+    _user(rt, "bob@example.com")
+    admin = _actor(rt, "admin@example.com")
+    with rt.db.session() as s:
+        return (admin, service.create_workspace(s, admin, WorkspaceCreate(name="Alpha")),
+                service.create_workspace(s, admin, WorkspaceCreate(name="Beta")))
+
+
 def test_admin_creates_workspace_and_members_see_only_theirs(runtime: Runtime) -> None:
-    _user(runtime, "admin@example.com", admin=True)
-    _user(runtime, "alice@example.com")
-    _user(runtime, "bob@example.com")
-    admin = _actor(runtime, "admin@example.com")
+    admin, a, b = _alpha_and_beta(runtime)
     with runtime.db.session() as s:
-        a = service.create_workspace(s, admin, WorkspaceCreate(name="Alpha"))
-        b = service.create_workspace(s, admin, WorkspaceCreate(name="Beta"))
         service.add_member(s, admin, a.id, MemberAdd(email="alice@example.com", role=WorkspaceRole.VIEWER))
         service.add_member(s, admin, b.id, MemberAdd(email="bob@example.com", role=WorkspaceRole.ADMIN))
     alice = _actor(runtime, "alice@example.com")
@@ -147,13 +154,8 @@ def test_the_installation_manages_members_under_the_same_rules(runtime: Runtime)
 
 
 def test_member_counts_and_removal_by_email_respect_the_actor(runtime: Runtime) -> None:
-    _user(runtime, "admin@example.com", admin=True)
-    _user(runtime, "alice@example.com")
-    _user(runtime, "bob@example.com")
-    admin = _actor(runtime, "admin@example.com")
+    admin, a, b = _alpha_and_beta(runtime)
     with runtime.db.session() as s:
-        a = service.create_workspace(s, admin, WorkspaceCreate(name="Alpha"))
-        b = service.create_workspace(s, admin, WorkspaceCreate(name="Beta"))
         service.add_member(s, admin, a.id, MemberAdd(email="alice@example.com"))
         service.add_member(s, admin, a.id, MemberAdd(email="bob@example.com"))
         service.add_member(s, admin, b.id, MemberAdd(email="bob@example.com"))
